@@ -1,0 +1,59 @@
+import type { Platform } from './platform';
+import type { DirectoryEntry, HttpErrorBody, LoginRequest, LoginResponse, ProfileUpdate, PublicUser } from './protocol';
+
+/** An HTTP call that failed: `status` 0 when the server could not be reached at all. */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+type Method = 'GET' | 'POST' | 'PUT';
+
+/** The server's HTTP routes over wx.request. */
+export class Api {
+  constructor(
+    private readonly platform: Platform,
+    private readonly baseUrl: string,
+    private readonly token: () => string | undefined,
+  ) {}
+
+  login(body: LoginRequest): Promise<LoginResponse> {
+    return this.call<LoginResponse>('POST', '/api/login', body, false);
+  }
+
+  users(query = ''): Promise<DirectoryEntry[]> {
+    return this.call<DirectoryEntry[]>('GET', `/api/users?q=${encodeURIComponent(query)}`);
+  }
+
+  updateProfile(update: ProfileUpdate): Promise<PublicUser> {
+    return this.call<PublicUser>('PUT', '/api/profile', update);
+  }
+
+  private call<T>(method: Method, path: string, body?: object, authorized = true): Promise<T> {
+    const header: Record<string, string> = { 'content-type': 'application/json' };
+    const token = this.token();
+    if (authorized && token) header.authorization = `Bearer ${token}`;
+    return new Promise<T>((resolve, reject) => {
+      this.platform.request({
+        url: this.baseUrl + path,
+        method,
+        header,
+        data: body,
+        success: (response) => {
+          if (response.statusCode >= 200 && response.statusCode < 300) {
+            resolve(response.data as T);
+            return;
+          }
+          const error = (response.data as Partial<HttpErrorBody> | undefined)?.error;
+          reject(new ApiError(response.statusCode, error?.code ?? 'http_error', error?.message ?? `HTTP ${response.statusCode}`));
+        },
+        fail: (failure) => reject(new ApiError(0, 'network', failure.errMsg)),
+      });
+    });
+  }
+}

@@ -1,0 +1,449 @@
+import { createStores, type Stores } from '../stores/index';
+import type { ConnectionState } from '../stores/connection';
+import { Api, ApiError } from './api';
+import { backoffDelay, DEFAULT_BACKOFF } from './backoff';
+import { newCid, newDeviceId } from './ids';
+import { Outbox, type OutboxEntry } from './outbox';
+import type { Platform } from './platform';
+import {
+  directConversationId,
+  directConversationMembers,
+  type ChatMessage,
+  type ClientFrame,
+  type DirectoryEntry,
+  type LoginResponse,
+  type PublicUser,
+  type ServerFrame,
+  type ServerFrameOf,
+} from './protocol';
+import { ChatSocket, type SocketState } from './socket';
+
+export interface ChatClientOptions {
+  platform: Platform;
+  /** The server's HTTP base, e.g. http://192.168.1.5:3000; the socket is its /ws. */
+  serverUrl: string;
+  heartbeatMs?: number;
+  heartbeatTimeoutMs?: number;
+  /** Failed connection attempts in a row before the banner offers a manual retry. */
+  maxAttempts?: number;
+  /** Times a message is handed to a socket before it shows as failed. */
+  maxSendTries?: number;
+  random?: () => number;
+}
+
+const STORAGE = {
+  deviceId: 'chat.deviceId',
+  session: 'chat.session',
+  epoch: 'chat.epoch',
+} as const;
+
+/**
+ * The app's one chat service, created by app.ts and shared by every page: logs in, keeps the
+ * socket alive, syncs after every connect, sends through the durable outbox and keeps the
+ * stores right. Pages call its methods and read its stores; they never see a frame.
+ */
+export class ChatClient {
+  readonly stores: Stores = createStores();
+  private readonly platform: Platform;
+  private readonly api: Api;
+  private readonly socket: ChatSocket;
+  private readonly outbox: Outbox;
+  private readonly maxSendTries: number;
+  private readonly random: () => number;
+  private session: LoginResponse | null = null;
+  private started = false;
+  private ready = false;
+  /** The current connection has finished its first sync (later syncs only refresh sessions). */
+  private connectionSynced = false;
+  private activeConv = '';
+  /** Known users, so a conversation can be shown before the server lists it. */
+  private readonly people = new Map<string, PublicUser>();
+  private readonly historyWaiters = new Map<string, Array<() => void>>();
+  private loginTimer: ReturnType<typeof setTimeout> | null = null;
+  private loginAttempts = 0;
+  private resyncQueued = false;
+
+  constructor(options: ChatClientOptions) {
+    this.platform = options.platform;
+    this.maxSendTries = options.maxSendTries ?? 5;
+    this.random = options.random ?? Math.random;
+    this.api = new Api(this.platform, options.serverUrl.replace(/\/$/, ''), () => this.session?.token);
+    this.outbox = new Outbox(this.platform);
+    const wsUrl = options.serverUrl.replace(/^http/, 'ws').replace(/\/$/, '') + '/ws';
+    this.socket = new ChatSocket({
+      platform: this.platform,
+      endpoint: () => ({ url: wsUrl, header: { authorization: `Bearer ${this.session?.token ?? ''}` } }),
+      heartbeatMs: options.heartbeatMs,
+      heartbeatTimeoutMs: options.heartbeatTimeoutMs,
+      maxAttempts: options.maxAttempts,
+      random: this.random,
+      events: {
+        state: (state) => this.socketState(state),
+        open: () => this.opened(),
+        text: (text) => this.received(text),
+        authExpired: () => this.reauthenticate(),
+      },
+    });
+    for (const entry of this.outbox.all()) this.showPending(entry);
+  }
+
+  /** Logs in if needed, then connects. Safe to call more than once. */
+  start(): void {
+    if (this.started) return;
+    this.started = true;
+    const saved = this.platform.getStorageSync(STORAGE.session) as LoginResponse | '';
+    if (saved && saved.token && saved.expiresAt > Date.now() + 60_000) {
+      this.useSession(saved);
+      this.socket.start();
+    } else {
+      void this.login();
+    }
+  }
+
+  /** Stops the socket and timers; the stores and storage stay as they are. */
+  stop(): void {
+    this.started = false;
+    if (this.loginTimer) clearTimeout(this.loginTimer);
+    this.loginTimer = null;
+    this.socket.stop();
+  }
+
+  /** App.onShow: a socket that died in the background comes back at once. */
+  onShow(): void {
+    if (this.started) this.socket.reconnectNow();
+  }
+
+  /** The banner's retry button after the try limit. */
+  retry(): void {
+    if (!this.session) void this.login();
+    else this.socket.reconnectNow();
+  }
+
+  /** The one-to-one conversation with a user, listed at once even before its first message. */
+  conversationWith(peer: PublicUser): string {
+    this.people.set(peer.id, peer);
+    const conv = directConversationId(this.stores.me.id, peer.id);
+    this.stores.sessions.ensure(conv, peer);
+    return conv;
+  }
+
+  /** The message page opened a conversation: fetch its newest page once, mark it read. */
+  openConversation(conv: string): void {
+    this.activeConv = conv;
+    if (!this.stores.messages.view(conv).loaded) void this.requestHistory(conv);
+    this.markRead(conv);
+  }
+
+  closeConversation(conv: string): void {
+    if (this.activeConv === conv) this.activeConv = '';
+  }
+
+  /** Fetches the page before the oldest message held; resolves when it has arrived. */
+  loadOlder(conv: string): Promise<void> {
+    const first = this.stores.messages.view(conv).items.find((item) => item.seq > 0);
+    return this.requestHistory(conv, first ? first.seq : undefined);
+  }
+
+  /** Marks everything held in a conversation read, here at once and on the server. */
+  markRead(conv: string): void {
+    const session = this.stores.sessions.find(conv);
+    const seq = Math.max(session ? session.lastSeq : 0, this.stores.messages.cursor(conv));
+    if (seq <= 0) return;
+    this.stores.sessions.markRead(conv, seq);
+    this.transmit({ type: 'read', conv, seq });
+  }
+
+  /** Shows the message at once and sends it as soon as a connection has synced. */
+  sendText(conv: string, body: string): string | null {
+    const text = body.trim();
+    const members = directConversationMembers(conv);
+    const me = this.stores.me.id;
+    if (!text || !members || !me) return null;
+    const entry: OutboxEntry = {
+      cid: newCid(this.random),
+      conv,
+      to: members[0] === me ? members[1] : members[0],
+      kind: 'text',
+      body: text,
+      createdAt: Date.now(),
+      tries: 0,
+    };
+    this.outbox.add(entry);
+    this.showPending(entry);
+    if (this.ready) this.flush([entry]);
+    return entry.cid;
+  }
+
+  /** Sends a failed message again, with its original cid. */
+  resend(cid: string): void {
+    const entry = this.outbox.all().find((candidate) => candidate.cid === cid);
+    if (!entry) return;
+    this.outbox.remove(cid);
+    this.outbox.add({ ...entry, tries: 0 });
+    this.stores.messages.setStatus(entry.conv, cid, 'sending');
+    if (this.ready) this.flush([entry]);
+  }
+
+  /** The directory, for starting a conversation. */
+  async directory(query = ''): Promise<DirectoryEntry[]> {
+    const users = await this.api.users(query);
+    for (const user of users) this.people.set(user.id, user);
+    return users;
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Login
+
+  private async login(): Promise<void> {
+    if (this.loginTimer) return;
+    this.stores.connection.setState('connecting');
+    try {
+      const { code } = await new Promise<WechatMiniprogram.LoginSuccessCallbackResult>((resolve, reject) =>
+        this.platform.login({ success: resolve, fail: reject }),
+      );
+      const session = await this.api.login({ code, devId: this.deviceId() });
+      this.platform.setStorageSync(STORAGE.session, session);
+      this.loginAttempts = 0;
+      this.useSession(session);
+      if (!this.started) return;
+      if (this.socket.current === 'idle') this.socket.start();
+      else this.socket.reconnectNow();
+    } catch (error) {
+      this.stores.connection.setError(error instanceof Error ? error.message : String(error));
+      if (!this.started) return;
+      // The server is unreachable or refused: try again later, like the socket would.
+      const delay = backoffDelay(this.loginAttempts++, DEFAULT_BACKOFF, this.random);
+      this.stores.connection.setState('waiting', Date.now() + delay);
+      this.loginTimer = setTimeout(() => {
+        this.loginTimer = null;
+        void this.login();
+      }, delay);
+    }
+  }
+
+  private reauthenticate(): void {
+    this.platform.removeStorageSync(STORAGE.session);
+    this.session = null;
+    void this.login();
+  }
+
+  private useSession(session: LoginResponse): void {
+    this.session = session;
+    this.people.set(session.user.id, session.user);
+    this.stores.me.setUser(session.user);
+  }
+
+  private deviceId(): string {
+    let id = this.platform.getStorageSync(STORAGE.deviceId) as string;
+    if (!id) {
+      id = newDeviceId(this.random);
+      this.platform.setStorageSync(STORAGE.deviceId, id);
+    }
+    return id;
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Connection
+
+  private socketState(state: SocketState): void {
+    if (state !== 'open') this.ready = false;
+    const mapped: Record<SocketState, ConnectionState> = {
+      idle: 'idle',
+      connecting: 'connecting',
+      open: 'syncing',
+      waiting: 'waiting',
+      offline: 'offline',
+      failed: 'failed',
+    };
+    this.stores.connection.setState(mapped[state], this.socket.retryAt);
+  }
+
+  private opened(): void {
+    this.connectionSynced = false;
+    this.sync();
+  }
+
+  private sync(): void {
+    const cursors: Record<string, number> = {};
+    for (const conv of this.stores.messages.conversations()) {
+      const cursor = this.stores.messages.cursor(conv);
+      if (cursor > 0) cursors[conv] = cursor;
+    }
+    const epoch = this.platform.getStorageSync(STORAGE.epoch) as string;
+    this.socket.sendText(JSON.stringify(epoch ? { type: 'sync', epoch, cursors } : { type: 'sync', cursors }));
+  }
+
+  private received(text: string): void {
+    let frame: ServerFrame;
+    try {
+      frame = JSON.parse(text) as ServerFrame;
+    } catch {
+      return;
+    }
+    switch (frame.type) {
+      case 'sessions':
+        for (const session of frame.sessions) this.people.set(session.peer.id, session.peer);
+        this.stores.sessions.replaceAll(frame.sessions);
+        return;
+      case 'message':
+        return this.incoming(frame);
+      case 'synced':
+        return this.synced(frame);
+      case 'ack':
+        return this.acked(frame);
+      case 'history':
+        return this.historyArrived(frame);
+      case 'states':
+        if (frame.user === this.stores.me.id) this.stores.sessions.markRead(frame.conv, frame.readSeq);
+        else this.stores.sessions.setPeerRead(frame.conv, frame.readSeq);
+        return;
+      case 'error':
+        return this.refused(frame);
+      default:
+        return;
+    }
+  }
+
+  private synced(frame: ServerFrameOf<'synced'>): void {
+    const known = this.platform.getStorageSync(STORAGE.epoch) as string;
+    if (known !== frame.epoch) {
+      this.platform.setStorageSync(STORAGE.epoch, frame.epoch);
+      if (known) {
+        // The server's store was replaced: nothing held locally can be trusted. Start over.
+        this.stores.messages.clear();
+        this.sync();
+        return;
+      }
+    }
+    // A truncated conversation has a hole below the newest messages: forget what lies below,
+    // older pages come from `history` when scrolled to.
+    for (const conv of frame.truncated) this.stores.messages.addHistory(conv, [], true, this.stores.me.id, true);
+    this.ready = true;
+    if (this.connectionSynced) return;
+    this.connectionSynced = true;
+    this.socket.markHealthy();
+    this.stores.connection.setState('ready');
+    if (this.activeConv) {
+      if (!this.stores.messages.view(this.activeConv).loaded) void this.requestHistory(this.activeConv);
+      this.markRead(this.activeConv);
+    }
+    // Everything not yet acked goes again, in order, with its cid: the server stores each once.
+    this.flush(this.outbox.all());
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Messages
+
+  private incoming(message: ChatMessage): void {
+    const me = this.stores.me.id;
+    this.stores.messages.addStored([message], me);
+    const active = message.conv === this.activeConv;
+    const known = this.stores.sessions.applyMessage(message, me, active, this.peerOf(message.conv));
+    if (!known) this.queueResync();
+    if (active && message.from !== me && this.ready) this.markRead(message.conv);
+  }
+
+  private acked(frame: ServerFrameOf<'ack'>): void {
+    const entry = this.outbox.remove(frame.cid);
+    if (!entry) return;
+    const me = this.stores.me.id;
+    this.stores.messages.confirm(frame.conv, frame.cid, frame.seq, frame.ts, me);
+    const message: ChatMessage = { ...frame, from: me, kind: entry.kind, body: entry.body };
+    this.stores.sessions.applyMessage(message, me, true, this.peerOf(frame.conv));
+  }
+
+  private refused(frame: ServerFrameOf<'error'>): void {
+    this.stores.connection.setError(`${frame.code}: ${frame.message}`);
+    const entry = frame.ref ? this.outbox.all().find((candidate) => candidate.cid === frame.ref) : undefined;
+    if (!entry) return;
+    if (frame.code === 'rate_limited' || frame.code === 'internal') {
+      // Not refused for what it is: the same cid goes again on the next connection or retry.
+      return;
+    }
+    // Refused for good (not a member, no such user, malformed): show it failed, keep it for a
+    // manual retry.
+    this.outbox.tried([entry.cid]);
+    this.outbox.remove(entry.cid);
+    this.outbox.add({ ...entry, tries: this.maxSendTries });
+    this.stores.messages.setStatus(entry.conv, entry.cid, 'failed');
+  }
+
+  private flush(entries: readonly OutboxEntry[]): void {
+    const sendable = entries.filter((entry) => entry.tries < this.maxSendTries);
+    for (const entry of entries) {
+      if (entry.tries >= this.maxSendTries) this.stores.messages.setStatus(entry.conv, entry.cid, 'failed');
+    }
+    const sent: string[] = [];
+    for (const entry of sendable) {
+      const frame: ClientFrame = { type: 'send', cid: entry.cid, to: entry.to, kind: entry.kind, body: entry.body };
+      if (!this.socket.sendText(JSON.stringify(frame))) break;
+      sent.push(entry.cid);
+    }
+    if (sent.length > 0) this.outbox.tried(sent);
+  }
+
+  private showPending(entry: OutboxEntry): void {
+    const from = directConversationMembers(entry.conv)?.find((member) => member !== entry.to) ?? '';
+    this.stores.messages.addPending({
+      conv: entry.conv,
+      cid: entry.cid,
+      from,
+      kind: entry.kind,
+      body: entry.body,
+      ts: entry.createdAt,
+    });
+    if (entry.tries >= this.maxSendTries) this.stores.messages.setStatus(entry.conv, entry.cid, 'failed');
+  }
+
+  private requestHistory(conv: string, before?: number): Promise<void> {
+    return new Promise((resolve) => {
+      const waiters = this.historyWaiters.get(conv);
+      if (waiters) {
+        waiters.push(resolve);
+        return;
+      }
+      this.historyWaiters.set(conv, [resolve]);
+      const frame: ClientFrame = before === undefined ? { type: 'history', conv } : { type: 'history', conv, before };
+      // Not connected: the request is made again after the next sync (see `synced`).
+      if (!this.transmit(frame)) {
+        this.historyWaiters.delete(conv);
+        resolve();
+      }
+    });
+  }
+
+  private historyArrived(frame: ServerFrameOf<'history'>): void {
+    const view = this.stores.messages.view(frame.conv);
+    const older = view.loaded && frame.messages.length > 0 && frame.messages[0].seq < (view.items[0]?.seq || Infinity);
+    this.stores.messages.addHistory(frame.conv, frame.messages, frame.hasMore, this.stores.me.id, older);
+    const newest = frame.messages[frame.messages.length - 1];
+    if (newest) this.stores.sessions.applyMessage(newest, this.stores.me.id, frame.conv === this.activeConv);
+    const waiters = this.historyWaiters.get(frame.conv) ?? [];
+    this.historyWaiters.delete(frame.conv);
+    for (const resolve of waiters) resolve();
+  }
+
+  /** The other member of a one-to-one conversation, if we know who they are. */
+  private peerOf(conv: string): PublicUser | undefined {
+    const members = directConversationMembers(conv);
+    if (!members) return undefined;
+    const peerId = members[0] === this.stores.me.id ? members[1] : members[0];
+    return this.people.get(peerId);
+  }
+
+  /** A message for a conversation we have never listed: ask for the session list again. */
+  private queueResync(): void {
+    if (this.resyncQueued || !this.ready) return;
+    this.resyncQueued = true;
+    setTimeout(() => {
+      this.resyncQueued = false;
+      if (this.ready) this.sync();
+    }, 0);
+  }
+
+  private transmit(frame: ClientFrame): boolean {
+    return this.ready && this.socket.sendText(JSON.stringify(frame));
+  }
+}
+
+export { ApiError };

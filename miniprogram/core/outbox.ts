@@ -1,0 +1,63 @@
+import type { Platform } from './platform';
+import type { MessageKind } from './protocol';
+
+export interface OutboxEntry {
+  cid: string;
+  conv: string;
+  /** The peer of a one-to-one conversation: sends go `to` them, which also creates it. */
+  to: string;
+  kind: MessageKind;
+  body: string;
+  createdAt: number;
+  /** Times it has been handed to a socket. */
+  tries: number;
+}
+
+const KEY = 'chat.outbox';
+
+/**
+ * Sends waiting for their ack, in the order they were made: the seeds' socketMsgQueue, kept in
+ * storage with synchronous writes so a killed app loses nothing it showed as sent.
+ */
+export class Outbox {
+  private entries: OutboxEntry[];
+
+  constructor(private readonly platform: Platform) {
+    const stored: unknown = platform.getStorageSync(KEY);
+    this.entries = Array.isArray(stored) ? (stored as OutboxEntry[]) : [];
+  }
+
+  all(): readonly OutboxEntry[] {
+    return this.entries;
+  }
+
+  add(entry: OutboxEntry): void {
+    this.entries = [...this.entries, entry];
+    this.save();
+  }
+
+  /** Marks entries as handed to a socket once more. */
+  tried(cids: readonly string[]): void {
+    const set = new Set(cids);
+    this.entries = this.entries.map((entry) => (set.has(entry.cid) ? { ...entry, tries: entry.tries + 1 } : entry));
+    this.save();
+  }
+
+  /** The entry acknowledged (or given up on) by `cid`, removed; undefined if it was not here. */
+  remove(cid: string): OutboxEntry | undefined {
+    const entry = this.entries.find((candidate) => candidate.cid === cid);
+    if (!entry) return undefined;
+    this.entries = this.entries.filter((candidate) => candidate.cid !== cid);
+    this.save();
+    return entry;
+  }
+
+  clear(): void {
+    this.entries = [];
+    this.platform.removeStorageSync(KEY);
+  }
+
+  private save(): void {
+    this.platform.setStorageSync(KEY, this.entries);
+  }
+}

@@ -1,0 +1,63 @@
+import type { DirectoryEntry } from '../../core/protocol';
+
+interface Data {
+  users: DirectoryEntry[];
+  query: string;
+  loading: boolean;
+  error: string;
+}
+
+function client() {
+  return getApp<IAppOption>().client;
+}
+
+// The directory: everyone on the server but oneself; tap to open (or start) the conversation.
+Component<
+  Data,
+  WechatMiniprogram.Component.PropertyOption,
+  {
+    refresh(): Promise<void>;
+    onSearch(event: WechatMiniprogram.Input): void;
+    open(event: WechatMiniprogram.BaseEvent): void;
+  },
+  [],
+  Record<string, never>,
+  true
+>({
+  data: { users: [], query: '', loading: false, error: '' },
+  lifetimes: {
+    attached() {
+      void this.refresh();
+    },
+  },
+  pageLifetimes: {
+    show() {
+      void this.refresh();
+    },
+  },
+  methods: {
+    async refresh() {
+      const query = this.data.query;
+      this.setData({ loading: true });
+      try {
+        const users = await client().directory(query);
+        // A slower answer to an older query must not overwrite the newer one.
+        if (query === this.data.query) this.setData({ users, error: '' });
+      } catch {
+        this.setData({ error: '加载失败，点击重试' });
+      } finally {
+        this.setData({ loading: false });
+      }
+    },
+    onSearch(event) {
+      this.setData({ query: event.detail.value.trim() });
+      void this.refresh();
+    },
+    open(event) {
+      const user = this.data.users[Number(event.currentTarget.dataset.index)];
+      if (!user) return;
+      const conv = client().conversationWith(user);
+      void wx.navigateTo({ url: `/pages/chat/chat?conv=${conv}` });
+    },
+  },
+});

@@ -1,0 +1,45 @@
+import { makeAutoObservable } from 'mobx-miniprogram';
+
+/**
+ * What the connection banner shows. `syncing`: the socket is open and catching up;
+ * `ready`: caught up, sends go out at once.
+ */
+export type ConnectionState = 'idle' | 'connecting' | 'syncing' | 'ready' | 'waiting' | 'offline' | 'failed';
+
+export class ConnectionStore {
+  state: ConnectionState = 'idle';
+  lastError = '';
+  /** When the next reconnect attempt fires, in ms since the epoch (0 when none is scheduled). */
+  retryAt = 0;
+
+  constructor() {
+    makeAutoObservable(this);
+  }
+
+  /** The banner's text, or '' when there is nothing to say. */
+  get banner(): string {
+    switch (this.state) {
+      case 'ready':
+      case 'idle':
+        return '';
+      case 'connecting':
+      case 'waiting':
+        return '连接中…';
+      case 'syncing':
+        return '收取中…';
+      case 'offline':
+        return '网络不可用';
+      case 'failed':
+        return '连接失败，点击重试';
+    }
+  }
+
+  setState(state: ConnectionState, retryAt = 0): void {
+    this.state = state;
+    this.retryAt = retryAt;
+  }
+
+  setError(message: string): void {
+    this.lastError = message;
+  }
+}

@@ -1,0 +1,21 @@
+import { ConnectionStore } from './connection';
+import { MeStore } from './me';
+import { MessagesStore } from './messages';
+import { SessionsStore } from './sessions';
+
+/** The stores of one app instance; pages read them through the app's chat client. */
+export interface Stores {
+  me: MeStore;
+  connection: ConnectionStore;
+  sessions: SessionsStore;
+  messages: MessagesStore;
+}
+
+export function createStores(): Stores {
+  return {
+    me: new MeStore(),
+    connection: new ConnectionStore(),
+    sessions: new SessionsStore(),
+    messages: new MessagesStore(),
+  };
+}

@@ -1,0 +1,19 @@
+import { makeAutoObservable, observable } from 'mobx-miniprogram';
+import type { PublicUser } from '../core/protocol';
+
+/** Who is logged in on this device. */
+export class MeStore {
+  user: PublicUser | null = null;
+
+  constructor() {
+    makeAutoObservable(this, { user: observable.ref });
+  }
+
+  get id(): string {
+    return this.user ? this.user.id : '';
+  }
+
+  setUser(user: PublicUser | null): void {
+    this.user = user;
+  }
+}

@@ -1,0 +1,149 @@
+import { makeAutoObservable, observable } from 'mobx-miniprogram';
+import type { ChatMessage, MessageKind } from '../core/protocol';
+
+export type SendStatus = 'sending' | 'sent' | 'failed';
+
+/** A message as the page shows it. `seq` is 0 while a send waits for its ack. */
+export interface MessageItem extends ChatMessage {
+  /** Stable across the ack, so the bubble is replaced in place: the cid. */
+  key: string;
+  mine: boolean;
+  status: SendStatus;
+}
+
+export interface ConversationView {
+  /** Stored messages ascending by seq, then pending sends in the order they were made. */
+  items: MessageItem[];
+  /** Older messages exist on the server than the first one held. */
+  hasMore: boolean;
+  /** The newest page has been fetched or synced at least once. */
+  loaded: boolean;
+}
+
+export interface PendingMessage {
+  conv: string;
+  cid: string;
+  from: string;
+  kind: MessageKind;
+  body: string;
+  ts: number;
+}
+
+const EMPTY: ConversationView = { items: [], hasMore: false, loaded: false };
+
+function toItem(message: ChatMessage, meId: string): MessageItem {
+  return { ...message, key: message.cid || `${message.conv}#${message.seq}`, mine: message.from === meId, status: 'sent' };
+}
+
+/** Index of the first stored item whose seq is greater than `seq` (pending items sort last). */
+function insertionIndex(items: MessageItem[], seq: number): number {
+  let low = 0;
+  let high = items.length;
+  while (low < high) {
+    const mid = (low + high) >> 1;
+    const other = items[mid].seq;
+    if (other !== 0 && other <= seq) low = mid + 1;
+    else high = mid;
+  }
+  return low;
+}
+
+/**
+ * Messages per conversation: each stored message once (by seq, and by cid for one's own sends),
+ * pending sends after them. Views are immutable; every change replaces the conversation's view.
+ */
+export class MessagesStore {
+  private readonly views = observable.map<string, ConversationView>({}, { deep: false });
+
+  constructor() {
+    makeAutoObservable(this);
+  }
+
+  view(conv: string): ConversationView {
+    return this.views.get(conv) ?? EMPTY;
+  }
+
+  conversations(): string[] {
+    return [...this.views.keys()];
+  }
+
+  /**
+   * The highest seq held with nothing missing between it and the first held message: what
+   * `sync` asks the server to continue from.
+   */
+  cursor(conv: string): number {
+    let cursor = 0;
+    for (const item of this.view(conv).items) {
+      if (item.seq === 0) break;
+      if (cursor !== 0 && item.seq !== cursor + 1) break;
+      cursor = item.seq;
+    }
+    return cursor;
+  }
+
+  /** Adds stored messages; anything already held (same seq, or one's own pending cid) is merged. */
+  addStored(messages: ChatMessage[], meId: string): void {
+    const byConv = new Map<string, ChatMessage[]>();
+    for (const message of messages) {
+      const list = byConv.get(message.conv);
+      if (list) list.push(message);
+      else byConv.set(message.conv, [message]);
+    }
+    for (const [conv, list] of byConv) {
+      const view = this.view(conv);
+      const items = view.items.slice();
+      for (const message of list) this.merge(items, message, meId);
+      this.views.set(conv, { ...view, items, loaded: true });
+    }
+  }
+
+  /** A page of older (or the newest) messages from `history`. */
+  addHistory(conv: string, messages: ChatMessage[], hasMore: boolean, meId: string, older: boolean): void {
+    const view = this.view(conv);
+    const items = view.items.slice();
+    for (const message of messages) this.merge(items, message, meId);
+    // The newest page says nothing of what lies before the oldest held message; an older page does.
+    const more = older || !view.loaded ? hasMore : view.hasMore;
+    this.views.set(conv, { items, hasMore: more, loaded: true });
+  }
+
+  /** A send the user just made, shown at once. */
+  addPending(message: PendingMessage): void {
+    const view = this.view(message.conv);
+    if (view.items.some((item) => item.key === message.cid)) return;
+    const item: MessageItem = { ...message, seq: 0, key: message.cid, mine: true, status: 'sending' };
+    this.views.set(message.conv, { ...view, items: [...view.items, item] });
+  }
+
+  /** The ack of a send: the pending bubble becomes the stored message, in place. */
+  confirm(conv: string, cid: string, seq: number, ts: number, meId: string): void {
+    const view = this.view(conv);
+    const pending = view.items.find((item) => item.key === cid && item.seq === 0);
+    const base = pending ?? null;
+    if (!base) return;
+    const items = view.items.slice();
+    this.merge(items, { conv, seq, cid, from: base.from, kind: base.kind, body: base.body, ts }, meId);
+    this.views.set(conv, { ...view, items });
+  }
+
+  setStatus(conv: string, cid: string, status: SendStatus): void {
+    const view = this.view(conv);
+    const index = view.items.findIndex((item) => item.key === cid && item.seq === 0);
+    if (index < 0) return;
+    const items = view.items.slice();
+    items[index] = { ...items[index], status };
+    this.views.set(conv, { ...view, items });
+  }
+
+  clear(): void {
+    this.views.clear();
+  }
+
+  private merge(items: MessageItem[], message: ChatMessage, meId: string): void {
+    const pendingIndex = message.from === meId ? items.findIndex((item) => item.seq === 0 && item.key === message.cid) : -1;
+    if (pendingIndex >= 0) items.splice(pendingIndex, 1);
+    const index = insertionIndex(items, message.seq);
+    if (index > 0 && items[index - 1].seq === message.seq) return;
+    items.splice(index, 0, toItem(message, meId));
+  }
+}

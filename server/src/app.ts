@@ -1,0 +1,76 @@
+import path from 'node:path';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyError } from 'fastify';
+import pino, { type Logger } from 'pino';
+import { resolveTokenSecret, Tokens } from './auth/tokens';
+import { ChatService } from './chat/service';
+import type { ServerConfig } from './config';
+import { HttpError, registerRoutes } from './http/routes';
+import { SqliteStore } from './store/sqlite';
+import type { Store } from './store/types';
+import { Gateway } from './ws/gateway';
+
+export interface ChatServer {
+  /** The port it listens on (the real one when the config asked for 0). */
+  readonly port: number;
+  readonly store: Store;
+  readonly log: Logger;
+  /** Stops accepting, closes sockets with 1001, closes storage. */
+  stop(): Promise<void>;
+}
+
+/** Wires storage, the chat domain, HTTP routes and the socket gateway, and listens. */
+export async function startServer(config: ServerConfig, log?: Logger): Promise<ChatServer> {
+  const logger = log ?? pino({ level: config.logLevel });
+  const store = new SqliteStore(path.join(config.dataDir, 'chat.db'));
+  const tokens = new Tokens(resolveTokenSecret(config.tokenSecret, config.dataDir), config.tokenTtlSeconds);
+
+  let accepting = true;
+  // Late-bound: the chat service delivers through the gateway's hub, built just after it.
+  const gatewayRef: { current?: Gateway } = {};
+  const chat = new ChatService(store, {
+    deliver: (userIds, frame, except) => gatewayRef.current?.hub.deliver(userIds, frame, except),
+  });
+  const gateway = new Gateway(chat, tokens, logger, { heartbeatMs: config.heartbeatMs });
+  gatewayRef.current = gateway;
+
+  const app = Fastify({ loggerInstance: logger as FastifyBaseLogger, logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: 64 * 1024 });
+  app.setErrorHandler((error: FastifyError | HttpError, request, reply) => {
+    if (error instanceof HttpError) {
+      return reply.code(error.statusCode).send({ error: { code: error.code, message: error.message } });
+    }
+    if (error.validation) {
+      return reply.code(400).send({ error: { code: 'bad_request', message: error.message } });
+    }
+    const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
+    if (status === 500) request.log.error({ err: error }, 'request failed');
+    const message = status === 500 ? 'internal error' : error.message;
+    return reply.code(status).send({ error: { code: status === 500 ? 'internal' : 'bad_request', message } });
+  });
+  app.setNotFoundHandler((_request, reply) => {
+    reply.code(404).send({ error: { code: 'not_found', message: 'no such route' } });
+  });
+  registerRoutes(app, {
+    store,
+    tokens,
+    isOnline: (userId) => gateway.hub.isOnline(userId),
+    accepting: () => accepting,
+  });
+  gateway.attach(app.server);
+
+  await app.listen({ port: config.port, host: config.host });
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+
+  return {
+    port,
+    store,
+    log: logger,
+    async stop() {
+      accepting = false;
+      await gateway.close();
+      await app.close();
+      await store.close();
+    },
+  };
+}

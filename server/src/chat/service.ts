@@ -1,0 +1,136 @@
+import {
+  LIMITS,
+  directConversationId,
+  directConversationMembers,
+  type HistoryFrame,
+  type ReadFrame,
+  type SendFrame,
+  type ServerFrame,
+  type SyncFrame,
+  type TypingFrame,
+} from '../../../miniprogram/core/protocol';
+import type { Store } from '../store/types';
+
+/** Who is asking: the authenticated user, and which of their connections asked. */
+export interface Caller {
+  userId: string;
+  connectionId: string;
+}
+
+/** Hands frames to every live connection of some users; the domain never sees a socket. */
+export interface Fanout {
+  deliver(userIds: readonly string[], frame: ServerFrame, exceptConnectionId?: string): void;
+}
+
+export type Reply = (frame: ServerFrame) => void;
+
+/** A refusal the client is told about as an `error` frame. */
+export class ChatError extends Error {
+  constructor(
+    readonly code: 'bad_frame' | 'forbidden' | 'not_found',
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** The chat domain: sends with gap-free seq and idempotent cid, history, sync, read cursors. */
+export class ChatService {
+  constructor(
+    private readonly store: Store,
+    private readonly fanout: Fanout,
+    private readonly clock: () => number = Date.now,
+  ) {}
+
+  async send(caller: Caller, frame: SendFrame, reply: Reply): Promise<void> {
+    const { conv, members } = await this.destination(caller.userId, frame);
+    const { message, duplicate } = await this.store.appendMessage({
+      conv,
+      members,
+      from: caller.userId,
+      cid: frame.cid,
+      kind: frame.kind,
+      body: frame.body,
+      ts: this.clock(),
+    });
+    reply({ type: 'ack', cid: message.cid, conv: message.conv, seq: message.seq, ts: message.ts });
+    // A resent cid was delivered when it was first stored; a client that missed it gets it by sync.
+    if (!duplicate) this.fanout.deliver(members, { type: 'message', ...message }, caller.connectionId);
+  }
+
+  async history(caller: Caller, frame: HistoryFrame, reply: Reply): Promise<void> {
+    await this.membersFor(caller.userId, frame.conv);
+    const page = await this.store.history(frame.conv, frame.before, frame.limit ?? LIMITS.historyDefault);
+    reply({ type: 'history', conv: frame.conv, messages: page.messages, hasMore: page.hasMore });
+  }
+
+  /** Sessions, then every message after each cursor (bounded per conversation), then `synced`. */
+  async sync(caller: Caller, frame: SyncFrame, reply: Reply): Promise<void> {
+    const epoch = await this.store.epoch();
+    // A cursor from another epoch describes a store that no longer exists: trust none of them.
+    const cursors = frame.epoch === undefined || frame.epoch === epoch ? frame.cursors : {};
+    const sessions = await this.store.sessionsOf(caller.userId);
+    reply({ type: 'sessions', sessions });
+    const truncated: string[] = [];
+    for (const session of sessions) {
+      const cursor = Math.min(cursors[session.conv] ?? 0, session.lastSeq);
+      if (cursor >= session.lastSeq) continue;
+      const missing = session.lastSeq - cursor;
+      const from = missing > LIMITS.syncPerConversation ? session.lastSeq - LIMITS.syncPerConversation : cursor;
+      if (from > cursor) truncated.push(session.conv);
+      const messages = await this.store.messagesAfter(session.conv, from, LIMITS.syncPerConversation);
+      for (const message of messages) reply({ type: 'message', ...message });
+    }
+    reply({ type: 'synced', epoch, truncated });
+  }
+
+  async read(caller: Caller, frame: ReadFrame): Promise<void> {
+    const members = await this.membersFor(caller.userId, frame.conv);
+    const readSeq = await this.store.advanceRead(frame.conv, caller.userId, frame.seq);
+    if (readSeq === null) return;
+    this.fanout.deliver(
+      members,
+      { type: 'states', conv: frame.conv, user: caller.userId, readSeq },
+      caller.connectionId,
+    );
+  }
+
+  async typing(caller: Caller, frame: TypingFrame): Promise<void> {
+    const members = await this.membersFor(caller.userId, frame.conv);
+    const others = members.filter((member) => member !== caller.userId);
+    this.fanout.deliver(others, { type: 'typing', conv: frame.conv, user: caller.userId });
+  }
+
+  /** The conversation a send goes into, and its members; refused unless the sender is one. */
+  private async destination(userId: string, frame: SendFrame): Promise<{ conv: string; members: string[] }> {
+    if ((frame.to === undefined) === (frame.conv === undefined)) {
+      throw new ChatError('bad_frame', 'send needs exactly one of "to" and "conv"');
+    }
+    if (frame.to !== undefined) {
+      if (frame.to === userId) throw new ChatError('bad_frame', 'a message needs another user in "to"');
+      if (!(await this.store.getUser(frame.to))) throw new ChatError('not_found', `no user ${frame.to}`);
+      const conv = directConversationId(userId, frame.to);
+      return { conv, members: [userId, frame.to].sort() };
+    }
+    const conv = frame.conv as string;
+    return { conv, members: await this.membersFor(userId, conv) };
+  }
+
+  /**
+   * Members of a conversation the user belongs to. A one-to-one conversation exists, empty,
+   * before its first message, so its members follow from its id.
+   */
+  private async membersFor(userId: string, conv: string): Promise<string[]> {
+    let members = await this.store.membersOf(conv);
+    if (members.length === 0) {
+      const pair = directConversationMembers(conv);
+      if (pair && pair.includes(userId)) {
+        const peer = pair[0] === userId ? pair[1] : pair[0];
+        if (!(await this.store.getUser(peer))) throw new ChatError('not_found', `no user ${peer}`);
+        members = [...pair];
+      }
+    }
+    if (!members.includes(userId)) throw new ChatError('forbidden', `you are not a member of ${conv}`);
+    return members;
+  }
+}

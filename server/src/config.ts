@@ -1,0 +1,41 @@
+import path from 'node:path';
+
+/** Every setting of the server, read from the environment once at start. The README lists them. */
+export interface ServerConfig {
+  /** TCP port to listen on; 0 picks a free one (tests). */
+  port: number;
+  /** Address to bind; 0.0.0.0 so a phone on the same network can reach a development server. */
+  host: string;
+  /** Folder for the SQLite file, the generated token secret and uploads. */
+  dataDir: string;
+  /** HMAC secret for tokens; generated and kept in the data folder when not set. */
+  tokenSecret?: string;
+  /** Token lifetime in seconds. */
+  tokenTtlSeconds: number;
+  /** The client's heartbeat interval; a connection silent for 3 of them is dropped. */
+  heartbeatMs: number;
+  /** pino log level; "silent" in tests. */
+  logLevel: string;
+}
+
+function integer(name: string, fallback: number, env: NodeJS.ProcessEnv): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 0) {
+    throw new Error(`${name} must be a non-negative integer, got "${raw}"`);
+  }
+  return value;
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
+  return {
+    port: integer('PORT', 3000, env),
+    host: env.HOST || '0.0.0.0',
+    dataDir: path.resolve(env.DATA_DIR || 'data'),
+    tokenSecret: env.TOKEN_SECRET || undefined,
+    tokenTtlSeconds: integer('TOKEN_TTL_SECONDS', 7 * 24 * 3600, env),
+    heartbeatMs: integer('HEARTBEAT_MS', 10_000, env),
+    logLevel: env.LOG_LEVEL || 'info',
+  };
+}

@@ -1,0 +1,294 @@
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import type { ChatMessage, MessageKind, PublicUser, SessionEntry } from '../../../miniprogram/core/protocol';
+import type { AppendResult, HistoryPage, Identity, NewMessage, Store } from './types';
+
+/** Each entry migrates the schema from version index to index + 1; never edit a shipped one. */
+const MIGRATIONS: readonly string[] = [
+  `
+  CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+  CREATE TABLE users (
+    id TEXT PRIMARY KEY,
+    nickname TEXT NOT NULL,
+    avatar TEXT NOT NULL DEFAULT '',
+    created_at INTEGER NOT NULL
+  );
+  CREATE TABLE identities (
+    provider TEXT NOT NULL,
+    external_id TEXT NOT NULL,
+    user_id TEXT NOT NULL REFERENCES users(id),
+    PRIMARY KEY (provider, external_id)
+  );
+  CREATE TABLE conversations (
+    id TEXT PRIMARY KEY,
+    last_seq INTEGER NOT NULL DEFAULT 0,
+    updated_at INTEGER NOT NULL
+  );
+  CREATE TABLE members (
+    conv TEXT NOT NULL REFERENCES conversations(id),
+    user_id TEXT NOT NULL REFERENCES users(id),
+    read_seq INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (conv, user_id)
+  );
+  CREATE INDEX members_by_user ON members (user_id);
+  CREATE TABLE messages (
+    conv TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    cid TEXT NOT NULL,
+    sender TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    body TEXT NOT NULL,
+    ts INTEGER NOT NULL,
+    PRIMARY KEY (conv, seq),
+    UNIQUE (sender, cid)
+  ) WITHOUT ROWID;
+  `,
+];
+
+interface MessageRow {
+  conv: string;
+  seq: number;
+  cid: string;
+  sender: string;
+  kind: string;
+  body: string;
+  ts: number;
+}
+
+interface SessionRow {
+  conv: string;
+  last_seq: number;
+  read_seq: number;
+  peer_id: string;
+  peer_read_seq: number;
+  nickname: string;
+  avatar: string;
+  unread: number;
+  m_seq: number | null;
+  m_cid: string | null;
+  m_sender: string | null;
+  m_kind: string | null;
+  m_body: string | null;
+  m_ts: number | null;
+}
+
+function toMessage(row: MessageRow): ChatMessage {
+  return {
+    conv: row.conv,
+    seq: row.seq,
+    cid: row.cid,
+    from: row.sender,
+    kind: row.kind as MessageKind,
+    body: row.body,
+    ts: row.ts,
+  };
+}
+
+export function newUserId(): string {
+  return 'u' + crypto.randomBytes(9).toString('base64url');
+}
+
+/** The embedded default store: one SQLite file in WAL mode, every write in a transaction. */
+export class SqliteStore implements Store {
+  private readonly db: Database.Database;
+  private readonly statements;
+  private readonly appendTx: (message: NewMessage) => AppendResult;
+
+  constructor(file: string) {
+    if (file !== ':memory:') fs.mkdirSync(path.dirname(file), { recursive: true });
+    this.db = new Database(file);
+    this.db.pragma('journal_mode = WAL');
+    // NORMAL in WAL mode survives a process crash (kill -9); only a power loss can drop the
+    // last transactions, which FULL would cost an fsync per commit to prevent.
+    this.db.pragma('synchronous = NORMAL');
+    this.db.pragma('foreign_keys = ON');
+    this.db.pragma('busy_timeout = 5000');
+    this.migrate();
+
+    const db = this.db;
+    this.statements = {
+      epoch: db.prepare<[], { value: string }>(`SELECT value FROM meta WHERE key = 'epoch'`),
+      identity: db.prepare<[string, string], { user_id: string }>(
+        'SELECT user_id FROM identities WHERE provider = ? AND external_id = ?',
+      ),
+      insertUser: db.prepare('INSERT INTO users (id, nickname, avatar, created_at) VALUES (?, ?, ?, ?)'),
+      insertIdentity: db.prepare('INSERT INTO identities (provider, external_id, user_id) VALUES (?, ?, ?)'),
+      user: db.prepare<[string], PublicUser>('SELECT id, nickname, avatar FROM users WHERE id = ?'),
+      setNickname: db.prepare('UPDATE users SET nickname = ? WHERE id = ?'),
+      setAvatar: db.prepare('UPDATE users SET avatar = ? WHERE id = ?'),
+      search: db.prepare<[string, string, number], PublicUser>(
+        `SELECT id, nickname, avatar FROM users
+         WHERE id <> ? AND instr(lower(nickname), lower(?)) > 0
+         ORDER BY nickname, id LIMIT ?`,
+      ),
+      byCid: db.prepare<[string, string], MessageRow>('SELECT * FROM messages WHERE sender = ? AND cid = ?'),
+      insertConversation: db.prepare('INSERT OR IGNORE INTO conversations (id, last_seq, updated_at) VALUES (?, 0, ?)'),
+      insertMember: db.prepare('INSERT OR IGNORE INTO members (conv, user_id) VALUES (?, ?)'),
+      nextSeq: db.prepare<[number, string], { last_seq: number }>(
+        'UPDATE conversations SET last_seq = last_seq + 1, updated_at = ? WHERE id = ? RETURNING last_seq',
+      ),
+      insertMessage: db.prepare(
+        'INSERT INTO messages (conv, seq, cid, sender, kind, body, ts) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      ),
+      history: db.prepare<[string, number, number], MessageRow>(
+        'SELECT * FROM messages WHERE conv = ? AND seq < ? ORDER BY seq DESC LIMIT ?',
+      ),
+      after: db.prepare<[string, number, number], MessageRow>(
+        'SELECT * FROM messages WHERE conv = ? AND seq > ? ORDER BY seq ASC LIMIT ?',
+      ),
+      members: db.prepare<[string], { user_id: string }>('SELECT user_id FROM members WHERE conv = ? ORDER BY user_id'),
+      advanceRead: db.prepare<{ seq: number; conv: string; user: string }, { read_seq: number }>(
+        `UPDATE members SET read_seq = t.target
+         FROM (SELECT min(@seq, last_seq) AS target FROM conversations WHERE id = @conv) AS t
+         WHERE members.conv = @conv AND members.user_id = @user AND members.read_seq < t.target
+         RETURNING read_seq`,
+      ),
+      sessions: db.prepare<[string], SessionRow>(
+        `SELECT c.id AS conv, c.last_seq, me.read_seq, peer.user_id AS peer_id, peer.read_seq AS peer_read_seq,
+                u.nickname, u.avatar,
+                (SELECT count(*) FROM messages m
+                  WHERE m.conv = c.id AND m.seq > me.read_seq AND m.sender <> me.user_id) AS unread,
+                lm.seq AS m_seq, lm.cid AS m_cid, lm.sender AS m_sender, lm.kind AS m_kind,
+                lm.body AS m_body, lm.ts AS m_ts
+         FROM members me
+         JOIN conversations c ON c.id = me.conv
+         JOIN members peer ON peer.conv = c.id AND peer.user_id <> me.user_id
+         JOIN users u ON u.id = peer.user_id
+         LEFT JOIN messages lm ON lm.conv = c.id AND lm.seq = c.last_seq
+         WHERE me.user_id = ?
+         ORDER BY c.updated_at DESC, c.id`,
+      ),
+    };
+
+    const s = this.statements;
+    this.appendTx = db.transaction((message: NewMessage): AppendResult => {
+      const existing = s.byCid.get(message.from, message.cid);
+      if (existing) return { message: toMessage(existing), duplicate: true };
+      s.insertConversation.run(message.conv, message.ts);
+      for (const member of message.members) s.insertMember.run(message.conv, member);
+      const row = s.nextSeq.get(message.ts, message.conv);
+      if (!row) throw new Error(`conversation ${message.conv} vanished inside its transaction`);
+      const seq = row.last_seq;
+      s.insertMessage.run(message.conv, seq, message.cid, message.from, message.kind, message.body, message.ts);
+      // The sender has read everything up to what they just wrote.
+      s.advanceRead.run({ seq, conv: message.conv, user: message.from });
+      return {
+        message: {
+          conv: message.conv,
+          seq,
+          cid: message.cid,
+          from: message.from,
+          kind: message.kind,
+          body: message.body,
+          ts: message.ts,
+        },
+        duplicate: false,
+      };
+    });
+  }
+
+  private migrate(): void {
+    const version = this.db.pragma('user_version', { simple: true }) as number;
+    for (let v = version; v < MIGRATIONS.length; v++) {
+      this.db.transaction(() => {
+        this.db.exec(MIGRATIONS[v]);
+        if (v === 0) {
+          this.db
+            .prepare(`INSERT INTO meta (key, value) VALUES ('epoch', ?)`)
+            .run(crypto.randomBytes(8).toString('hex'));
+        }
+        this.db.pragma(`user_version = ${v + 1}`);
+      })();
+    }
+  }
+
+  async epoch(): Promise<string> {
+    const row = this.statements.epoch.get();
+    if (!row) throw new Error('the store has no epoch: its meta table is damaged');
+    return row.value;
+  }
+
+  async userFor(identity: Identity, defaults: { nickname: string }): Promise<PublicUser> {
+    const s = this.statements;
+    return this.db.transaction((): PublicUser => {
+      const known = s.identity.get(identity.provider, identity.externalId);
+      if (known) {
+        const user = s.user.get(known.user_id);
+        if (user) return user;
+      }
+      const id = newUserId();
+      s.insertUser.run(id, defaults.nickname, '', Date.now());
+      s.insertIdentity.run(identity.provider, identity.externalId, id);
+      return { id, nickname: defaults.nickname, avatar: '' };
+    })();
+  }
+
+  async getUser(id: string): Promise<PublicUser | null> {
+    return this.statements.user.get(id) ?? null;
+  }
+
+  async updateProfile(id: string, update: { nickname?: string; avatar?: string }): Promise<PublicUser | null> {
+    const s = this.statements;
+    return this.db.transaction(() => {
+      if (update.nickname !== undefined) s.setNickname.run(update.nickname, id);
+      if (update.avatar !== undefined) s.setAvatar.run(update.avatar, id);
+      return s.user.get(id) ?? null;
+    })();
+  }
+
+  async searchUsers(query: string, excludeId: string, limit: number): Promise<PublicUser[]> {
+    return this.statements.search.all(excludeId, query, limit);
+  }
+
+  async appendMessage(message: NewMessage): Promise<AppendResult> {
+    return this.appendTx(message);
+  }
+
+  async history(conv: string, before: number | undefined, limit: number): Promise<HistoryPage> {
+    const rows = this.statements.history.all(conv, before ?? Number.MAX_SAFE_INTEGER, limit + 1);
+    const hasMore = rows.length > limit;
+    return { messages: rows.slice(0, limit).reverse().map(toMessage), hasMore };
+  }
+
+  async messagesAfter(conv: string, afterSeq: number, limit: number): Promise<ChatMessage[]> {
+    return this.statements.after.all(conv, afterSeq, limit).map(toMessage);
+  }
+
+  async sessionsOf(userId: string): Promise<SessionEntry[]> {
+    return this.statements.sessions.all(userId).map((row) => ({
+      conv: row.conv,
+      peer: { id: row.peer_id, nickname: row.nickname, avatar: row.avatar },
+      last:
+        row.m_seq === null
+          ? null
+          : toMessage({
+              conv: row.conv,
+              seq: row.m_seq,
+              cid: row.m_cid ?? '',
+              sender: row.m_sender ?? '',
+              kind: row.m_kind ?? 'text',
+              body: row.m_body ?? '',
+              ts: row.m_ts ?? 0,
+            }),
+      lastSeq: row.last_seq,
+      readSeq: row.read_seq,
+      peerReadSeq: row.peer_read_seq,
+      unread: row.unread,
+    }));
+  }
+
+  async membersOf(conv: string): Promise<string[]> {
+    return this.statements.members.all(conv).map((row) => row.user_id);
+  }
+
+  async advanceRead(conv: string, userId: string, seq: number): Promise<number | null> {
+    const row = this.statements.advanceRead.get({ seq, conv, user: userId });
+    return row ? row.read_seq : null;
+  }
+
+  async close(): Promise<void> {
+    this.db.close();
+  }
+}

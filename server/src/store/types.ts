@@ -1,0 +1,57 @@
+import type { ChatMessage, MessageKind, PublicUser, SessionEntry } from '../../../miniprogram/core/protocol';
+
+/** How a person proved who they are: a development device id, or a WeChat openid. */
+export interface Identity {
+  provider: 'dev' | 'wechat';
+  externalId: string;
+}
+
+export interface NewMessage {
+  conv: string;
+  /** Both members of the conversation; it is created with them on its first message. */
+  members: readonly string[];
+  from: string;
+  cid: string;
+  kind: MessageKind;
+  body: string;
+  ts: number;
+}
+
+export interface AppendResult {
+  message: ChatMessage;
+  /** True when (from, cid) was stored before: nothing new was written. */
+  duplicate: boolean;
+}
+
+export interface HistoryPage {
+  messages: ChatMessage[];
+  hasMore: boolean;
+}
+
+/**
+ * Everything the chat domain keeps. Asynchronous so that a networked database can stand in for
+ * the embedded one without touching the domain.
+ */
+export interface Store {
+  /** Names this message store; a new one means every client cursor is void. */
+  epoch(): Promise<string>;
+  /** The user behind an identity, created on first sight with a default nickname. */
+  userFor(identity: Identity, defaults: { nickname: string }): Promise<PublicUser>;
+  getUser(id: string): Promise<PublicUser | null>;
+  updateProfile(id: string, update: { nickname?: string; avatar?: string }): Promise<PublicUser | null>;
+  /** Users whose nickname contains `query` (all when empty), the asker excluded, by nickname. */
+  searchUsers(query: string, excludeId: string, limit: number): Promise<PublicUser[]>;
+  /** Stores a message with the next seq of its conversation, or returns the one stored for its cid. */
+  appendMessage(message: NewMessage): Promise<AppendResult>;
+  /** Messages below `before` (newest page when absent), returned ascending by seq. */
+  history(conv: string, before: number | undefined, limit: number): Promise<HistoryPage>;
+  /** Up to `limit` messages after `afterSeq`, ascending. */
+  messagesAfter(conv: string, afterSeq: number, limit: number): Promise<ChatMessage[]>;
+  /** One entry per conversation of the user, most recent first. */
+  sessionsOf(userId: string): Promise<SessionEntry[]>;
+  /** Member ids of a conversation; empty when it does not exist yet. */
+  membersOf(conv: string): Promise<string[]>;
+  /** Moves a read cursor forward only (capped at the last seq); the new value, or null if unchanged. */
+  advanceRead(conv: string, userId: string, seq: number): Promise<number | null>;
+  close(): Promise<void>;
+}

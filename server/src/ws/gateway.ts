@@ -1,0 +1,214 @@
+import crypto from 'node:crypto';
+import type { IncomingMessage, Server } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { Logger } from 'pino';
+import { WebSocketServer, type RawData, type WebSocket } from 'ws';
+import { CLOSE_CODES, LIMITS, type ClientFrame, type ServerFrame } from '../../../miniprogram/core/protocol';
+import { TokenError, bearerToken, type Tokens } from '../auth/tokens';
+import { ChatError, type Caller, type ChatService } from '../chat/service';
+import { Hub, type Deliverable } from './hub';
+import { parseClientFrame } from './validate';
+
+export interface GatewayOptions {
+  heartbeatMs: number;
+  /** Unsent bytes a connection may hold before it is closed with 1013. */
+  maxBufferedBytes?: number;
+}
+
+/** One authenticated socket. */
+class Connection implements Deliverable {
+  readonly id = crypto.randomUUID();
+  lastSeen = Date.now();
+  /** Frames of one connection are handled in order: a send must not overtake the sync before it. */
+  queue: Promise<void> = Promise.resolve();
+
+  constructor(
+    readonly userId: string,
+    private readonly socket: WebSocket,
+    private readonly maxBufferedBytes: number,
+  ) {}
+
+  sendText(text: string): void {
+    if (this.socket.readyState !== this.socket.OPEN) return;
+    // A client that stops reading must not make the server grow without bound; what it missed
+    // waits in storage for its next sync.
+    if (this.socket.bufferedAmount > this.maxBufferedBytes) {
+      this.close(CLOSE_CODES.tryAgainLater, 'not reading');
+      return;
+    }
+    this.socket.send(text);
+  }
+
+  send(frame: ServerFrame): void {
+    this.sendText(JSON.stringify(frame));
+  }
+
+  close(code: number, reason: string): void {
+    this.socket.close(code, reason);
+  }
+
+  terminate(): void {
+    this.socket.terminate();
+  }
+}
+
+function refuse(socket: Duplex, status: number, code: string, message: string): void {
+  const body = JSON.stringify({ error: { code, message } });
+  socket.end(
+    `HTTP/1.1 ${status} ${status === 401 ? 'Unauthorized' : 'Not Found'}\r\n` +
+      'Content-Type: application/json\r\n' +
+      `Content-Length: ${Buffer.byteLength(body)}\r\n` +
+      'Connection: close\r\n\r\n' +
+      body,
+  );
+}
+
+/**
+ * The WebSocket transport: authenticates the upgrade, parses and validates frames, hands them
+ * to the chat domain, keeps heartbeats and limits. Knows nothing of storage.
+ */
+export class Gateway {
+  readonly hub = new Hub<Connection>();
+  private readonly wss: WebSocketServer;
+  private readonly sweepTimer: NodeJS.Timeout;
+  private readonly maxBufferedBytes: number;
+  /** Set once close() has begun: frames that arrive after it are not handled. */
+  private closing = false;
+
+  constructor(
+    private readonly chat: ChatService,
+    private readonly tokens: Tokens,
+    private readonly log: Logger,
+    private readonly options: GatewayOptions,
+  ) {
+    this.maxBufferedBytes = options.maxBufferedBytes ?? 1024 * 1024;
+    this.wss = new WebSocketServer({
+      noServer: true,
+      maxPayload: LIMITS.maxFrameBytes,
+      perMessageDeflate: false,
+    });
+    // A client is expected to speak at least once per heartbeat; three silent intervals mean
+    // the other end is gone even if TCP has not noticed.
+    this.sweepTimer = setInterval(() => this.sweep(), Math.max(100, options.heartbeatMs));
+    this.sweepTimer.unref();
+  }
+
+  attach(server: Server): void {
+    server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
+      void this.upgrade(request, socket, head);
+    });
+  }
+
+  private async upgrade(request: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    socket.on('error', () => socket.destroy());
+    const url = new URL(request.url ?? '/', 'http://localhost');
+    if (url.pathname !== '/ws') {
+      refuse(socket, 404, 'not_found', 'the socket lives at /ws');
+      return;
+    }
+    let userId: string;
+    let expiresAt: number;
+    try {
+      ({ userId, expiresAt } = await this.tokens.verify(bearerToken(request.headers.authorization, request.url)));
+    } catch (error) {
+      const message = error instanceof TokenError ? error.message : 'the token is not valid';
+      refuse(socket, 401, 'unauthorized', message);
+      return;
+    }
+    this.wss.handleUpgrade(request, socket, head, (ws) => this.open(ws, userId, expiresAt));
+  }
+
+  private open(ws: WebSocket, userId: string, expiresAt: number): void {
+    const connection = new Connection(userId, ws, this.maxBufferedBytes);
+    this.hub.add(connection);
+    const log = this.log.child({ conn: connection.id, user: userId });
+    log.debug('connected');
+
+    const expiry = setTimeout(
+      () => connection.close(CLOSE_CODES.tokenExpired, 'token expired'),
+      Math.max(0, Math.min(expiresAt - Date.now(), 2 ** 31 - 1)),
+    );
+    ws.on('message', (data: RawData, isBinary: boolean) => {
+      // Shutting down: not handled, so not acked; the client resends it with the same cid.
+      if (this.closing) return;
+      connection.lastSeen = Date.now();
+      connection.queue = connection.queue.then(() => this.receive(connection, data, isBinary, log));
+    });
+    ws.on('error', (error) => log.debug({ err: error }, 'socket error'));
+    ws.on('close', (code) => {
+      clearTimeout(expiry);
+      this.hub.remove(connection);
+      log.debug({ code }, 'closed');
+    });
+  }
+
+  private async receive(connection: Connection, data: RawData, isBinary: boolean, log: Logger): Promise<void> {
+    if (isBinary) {
+      connection.send({ type: 'error', code: 'bad_frame', message: 'binary frames are not part of the protocol' });
+      return;
+    }
+    const text = data.toString();
+    // The seeds' heartbeat: a bare text `ping` gets a bare text `pong`.
+    if (text === 'ping') {
+      connection.sendText('pong');
+      return;
+    }
+    const parsed = parseClientFrame(text);
+    if (!parsed.ok) {
+      connection.send({ type: 'error', code: parsed.code, message: parsed.message, ref: parsed.ref });
+      return;
+    }
+    const frame = parsed.frame;
+    const caller: Caller = { userId: connection.userId, connectionId: connection.id };
+    try {
+      await this.dispatch(caller, frame, (reply) => connection.send(reply));
+    } catch (error) {
+      const ref = frame.type === 'send' ? frame.cid : undefined;
+      if (error instanceof ChatError) {
+        connection.send({ type: 'error', code: error.code, message: error.message, ref });
+      } else {
+        log.error({ err: error, frame: frame.type }, 'frame failed');
+        connection.send({ type: 'error', code: 'internal', message: 'the server could not handle the frame', ref });
+      }
+    }
+  }
+
+  private async dispatch(caller: Caller, frame: ClientFrame, reply: (frame: ServerFrame) => void): Promise<void> {
+    switch (frame.type) {
+      case 'ping':
+        reply({ type: 'pong' });
+        return;
+      case 'sync':
+        return this.chat.sync(caller, frame, reply);
+      case 'send':
+        return this.chat.send(caller, frame, reply);
+      case 'history':
+        return this.chat.history(caller, frame, reply);
+      case 'read':
+        return this.chat.read(caller, frame);
+      case 'typing':
+        return this.chat.typing(caller, frame);
+    }
+  }
+
+  private sweep(): void {
+    const deadline = Date.now() - 3 * this.options.heartbeatMs;
+    for (const connection of this.hub.all()) {
+      if (connection.lastSeen < deadline) connection.terminate();
+    }
+  }
+
+  /**
+   * Stops handling new frames, lets every frame already received finish (sends stored and
+   * acked), then closes every connection with 1001 (going away) and stops accepting new ones.
+   */
+  async close(): Promise<void> {
+    this.closing = true;
+    clearInterval(this.sweepTimer);
+    await Promise.all(this.hub.all().map((connection) => connection.queue));
+    for (const connection of this.hub.all()) {
+      connection.close(CLOSE_CODES.goingAway, 'server shutting down');
+    }
+    await new Promise<void>((resolve) => this.wss.close(() => resolve()));
+  }
+}

@@ -1,0 +1,55 @@
+import type { ServerFrame } from '../../../miniprogram/core/protocol';
+import type { Fanout } from '../chat/service';
+
+/** What the hub needs of a connection: who it is and a way to hand it a serialized frame. */
+export interface Deliverable {
+  readonly id: string;
+  readonly userId: string;
+  sendText(text: string): void;
+}
+
+/** The live connections of this server, by user; fans frames out to them. */
+export class Hub<C extends Deliverable = Deliverable> implements Fanout {
+  private readonly byUser = new Map<string, Set<C>>();
+  private count = 0;
+
+  add(connection: C): void {
+    let set = this.byUser.get(connection.userId);
+    if (!set) this.byUser.set(connection.userId, (set = new Set()));
+    set.add(connection);
+    this.count++;
+  }
+
+  remove(connection: C): void {
+    const set = this.byUser.get(connection.userId);
+    if (!set || !set.delete(connection)) return;
+    this.count--;
+    if (set.size === 0) this.byUser.delete(connection.userId);
+  }
+
+  isOnline(userId: string): boolean {
+    return this.byUser.has(userId);
+  }
+
+  get size(): number {
+    return this.count;
+  }
+
+  all(): C[] {
+    return [...this.byUser.values()].flatMap((set) => [...set]);
+  }
+
+  deliver(userIds: readonly string[], frame: ServerFrame, exceptConnectionId?: string): void {
+    let text: string | undefined;
+    for (const userId of userIds) {
+      const set = this.byUser.get(userId);
+      if (!set) continue;
+      for (const connection of set) {
+        if (connection.id === exceptConnectionId) continue;
+        // Serialized once, however many connections receive it.
+        text ??= JSON.stringify(frame);
+        connection.sendText(text);
+      }
+    }
+  }
+}

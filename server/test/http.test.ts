@@ -1,0 +1,258 @@
+/**
+ * The HTTP half of the protocol over a real port and a real SQLite file: health, development
+ * login, the user directory with its online flags, the profile, and JSON errors.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import type { DirectoryEntry, HttpErrorBody, LoginResponse, PublicUser } from '../../miniprogram/core/protocol';
+import { Tokens } from '../src/auth/tokens';
+import { api, closeAll, login, startTestServer, TestSocket, waitFor } from './support/server';
+
+type Server = Awaited<ReturnType<typeof startTestServer>>;
+
+let server: Server;
+const sockets: TestSocket[] = [];
+
+beforeAll(async () => {
+  server = await startTestServer();
+});
+
+afterEach(() => closeAll(sockets));
+
+afterAll(async () => {
+  await server.stop();
+});
+
+/** A device id unique to this run, valid for the dev login's pattern. */
+function devId(label: string): string {
+  return `${label}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
+}
+
+/** Checks the `{error:{code,message}}` body every failure answers with, and returns it. */
+function expectErrorBody(body: unknown, code: string): HttpErrorBody['error'] {
+  expect(body).toEqual({ error: { code, message: expect.any(String) } });
+  const error = (body as HttpErrorBody).error;
+  expect(error.message.length).toBeGreaterThan(0);
+  // Never a stack trace.
+  expect(JSON.stringify(body)).not.toMatch(/\bat .+\(.+:\d+:\d+\)/);
+  return error;
+}
+
+async function setNickname(token: string, nickname: string): Promise<PublicUser> {
+  const answer = await api(server.url, 'PUT', '/api/profile', { token, json: { nickname } });
+  expect(answer.status).toBe(200);
+  return answer.body as PublicUser;
+}
+
+describe('GET /healthz', () => {
+  it('answers 200 while the server accepts connections', async () => {
+    const answer = await api(server.url, 'GET', '/healthz');
+    expect(answer.status).toBe(200);
+    expect(answer.body).toEqual({ status: 'ok' });
+  });
+});
+
+describe('POST /api/login (development mode)', () => {
+  it('gives the same user for the same devId every time, with a token and its expiry', async () => {
+    const id = devId('same');
+    const before = Date.now();
+    const first = await login(server.url, id);
+    const second = await login(server.url, id);
+    expect(second.user.id).toBe(first.user.id);
+    expect(first.user.id).toMatch(/^\S+$/);
+    expect(first.user.id).not.toContain(id);
+    expect(typeof first.token).toBe('string');
+    expect(first.token.split('.')).toHaveLength(3);
+    // The default lifetime is 7 days.
+    expect(first.expiresAt).toBeGreaterThan(before + 6 * 24 * 3600 * 1000);
+    expect(first.expiresAt).toBeLessThanOrEqual(Date.now() + 7 * 24 * 3600 * 1000);
+  });
+
+  it('gives a new user the default nickname 微信用户 + the last 4 characters of the devId and no avatar', async () => {
+    const id = devId('nick') + 'WXYZ';
+    const { user } = await login(server.url, id);
+    expect(user).toEqual({ id: expect.any(String), nickname: '微信用户WXYZ', avatar: '' });
+  });
+
+  it('gives a different devId a different user', async () => {
+    const a = await login(server.url, devId('a'));
+    const b = await login(server.url, devId('b'));
+    expect(a.user.id).not.toBe(b.user.id);
+  });
+
+  it('answers 400 JSON when devId is missing', async () => {
+    const answer = await api(server.url, 'POST', '/api/login', { json: { code: 'dev-code' } });
+    expect(answer.status).toBe(400);
+    expect(answer.contentType).toContain('application/json');
+    expect(expectErrorBody(answer.body, 'bad_request').message).toContain('devId');
+  });
+
+  it.each([
+    ['no code', { devId: 'abcdefgh12' }],
+    ['an empty code', { code: '', devId: 'abcdefgh12' }],
+    ['a devId that is too short', { code: 'x', devId: 'short' }],
+    ['a devId with characters outside [A-Za-z0-9_-]', { code: 'x', devId: 'has spaces in it' }],
+    ['an array body', [1, 2, 3]],
+  ])('answers 400 JSON for a body with %s', async (_label, json) => {
+    const answer = await api(server.url, 'POST', '/api/login', { json });
+    expect(answer.status).toBe(400);
+    expectErrorBody(answer.body, 'bad_request');
+  });
+
+  it('answers 400 JSON for a body that is not JSON', async () => {
+    const answer = await api(server.url, 'POST', '/api/login', {
+      raw: '{"code": "x", devId',
+      headers: { 'content-type': 'application/json' },
+    });
+    expect(answer.status).toBe(400);
+    expectErrorBody(answer.body, 'bad_request');
+  });
+});
+
+describe('GET /api/users', () => {
+  it('answers 401 JSON without a token, with a bad one and with an expired one', async () => {
+    const none = await api(server.url, 'GET', '/api/users');
+    expect(none.status).toBe(401);
+    expectErrorBody(none.body, 'unauthorized');
+
+    const bad = await api(server.url, 'GET', '/api/users', { token: 'not.a.token' });
+    expect(bad.status).toBe(401);
+    expectErrorBody(bad.body, 'unauthorized');
+
+    const { user, token } = await login(server.url, devId('tamper'));
+    const tampered = await api(server.url, 'GET', '/api/users', { token: token.slice(0, -2) + 'xx' });
+    expect(tampered.status).toBe(401);
+
+    const secret = fs.readFileSync(path.join(server.dataDir, 'token-secret'), 'utf8').trim();
+    const expired = await new Tokens(secret, -1).issue(user.id);
+    const old = await api(server.url, 'GET', '/api/users', { token: expired.token });
+    expect(old.status).toBe(401);
+    expect(expectErrorBody(old.body, 'unauthorized').message).toMatch(/expired/);
+
+    const otherSecret = await new Tokens('another-secret', 3600).issue(user.id);
+    const foreign = await api(server.url, 'GET', '/api/users', { token: otherSecret.token });
+    expect(foreign.status).toBe(401);
+
+    const wrongScheme = await api(server.url, 'GET', '/api/users', { headers: { authorization: `Basic ${token}` } });
+    expect(wrongScheme.status).toBe(401);
+
+    // The directory is header-only: `?token=` is for the socket.
+    const query = await api(server.url, 'GET', `/api/users?token=${token}`);
+    expect(query.status).toBe(401);
+  });
+
+  it('lists the other users, not the caller, with online true only while they have a socket open', async () => {
+    const tag = `dir${Math.random().toString(36).slice(2, 8)}`;
+    const me = await login(server.url, devId('me'));
+    const alice = await login(server.url, devId('alice'));
+    const bob = await login(server.url, devId('bob'));
+    await setNickname(me.token, `${tag} me`);
+    await setNickname(alice.token, `${tag} alice`);
+    await setNickname(bob.token, `${tag} bob`);
+
+    const list = async (): Promise<DirectoryEntry[]> => {
+      const answer = await api(server.url, 'GET', '/api/users', { token: me.token });
+      expect(answer.status).toBe(200);
+      return answer.body as DirectoryEntry[];
+    };
+    const entry = (entries: DirectoryEntry[], user: LoginResponse) => entries.find((e) => e.id === user.user.id);
+
+    const offline = await list();
+    expect(entry(offline, me)).toBeUndefined();
+    expect(entry(offline, alice)).toEqual({ id: alice.user.id, nickname: `${tag} alice`, avatar: '', online: false });
+    expect(entry(offline, bob)).toEqual({ id: bob.user.id, nickname: `${tag} bob`, avatar: '', online: false });
+
+    const socket = await TestSocket.open(server.wsUrl, alice.token);
+    sockets.push(socket);
+    const online = await list();
+    expect(entry(online, alice)?.online).toBe(true);
+    expect(entry(online, bob)?.online).toBe(false);
+
+    // A second connection and then closing one of them: still online until the last one goes.
+    const second = await TestSocket.open(server.wsUrl, alice.token);
+    sockets.push(second);
+    socket.close();
+    await socket.closed;
+    await waitFor(async () => (await list()).length > 0, 'the directory');
+    expect(entry(await list(), alice)?.online).toBe(true);
+
+    second.close();
+    await second.closed;
+    await waitFor(async () => entry(await list(), alice)?.online === false, 'alice to go offline');
+  });
+
+  it('filters by nickname with ?q= (case-insensitive substring)', async () => {
+    const tag = `Q${Math.random().toString(36).slice(2, 8)}`;
+    const me = await login(server.url, devId('q-me'));
+    const carol = await login(server.url, devId('carol'));
+    const dave = await login(server.url, devId('dave'));
+    await setNickname(carol.token, `${tag} Carol`);
+    await setNickname(dave.token, `${tag} Dave`);
+
+    const search = async (q: string): Promise<string[]> => {
+      const answer = await api(server.url, 'GET', `/api/users?q=${encodeURIComponent(q)}`, { token: me.token });
+      expect(answer.status).toBe(200);
+      return (answer.body as DirectoryEntry[]).map((user) => user.id);
+    };
+
+    expect(await search(`${tag} carol`)).toEqual([carol.user.id]);
+    expect((await search(tag)).sort()).toEqual([carol.user.id, dave.user.id].sort());
+    expect(await search(tag.toLowerCase() + ' dave')).toEqual([dave.user.id]);
+    expect(await search(`${tag} nobody`)).toEqual([]);
+  });
+});
+
+describe('PUT /api/profile', () => {
+  it('changes the nickname and the avatar, and others see the change', async () => {
+    const myDevice = devId('profile');
+    const me = await login(server.url, myDevice);
+    const other = await login(server.url, devId('viewer'));
+    const nickname = `Prof${Math.random().toString(36).slice(2, 8)}`;
+
+    expect(await setNickname(me.token, nickname)).toEqual({ id: me.user.id, nickname, avatar: '' });
+
+    const avatar = 'https://example.com/a.png';
+    const changed = await api(server.url, 'PUT', '/api/profile', { token: me.token, json: { avatar } });
+    expect(changed.status).toBe(200);
+    expect(changed.body).toEqual({ id: me.user.id, nickname, avatar });
+
+    const seen = await api(server.url, 'GET', `/api/users?q=${nickname}`, { token: other.token });
+    expect(seen.body).toEqual([{ id: me.user.id, nickname, avatar, online: false }]);
+
+    // Logging in again does not reset the profile to the defaults.
+    const again = await login(server.url, myDevice);
+    expect(again.user).toEqual({ id: me.user.id, nickname, avatar });
+  });
+
+  it('refuses an empty or too long nickname with 400 JSON and changes nothing', async () => {
+    const me = await login(server.url, devId('bad-profile'));
+    for (const nickname of ['', 'x'.repeat(33)]) {
+      const answer = await api(server.url, 'PUT', '/api/profile', { token: me.token, json: { nickname } });
+      expect(answer.status).toBe(400);
+      expectErrorBody(answer.body, 'bad_request');
+    }
+    const unchanged = await api(server.url, 'PUT', '/api/profile', { token: me.token, json: {} });
+    expect(unchanged.status).toBe(200);
+    expect(unchanged.body).toEqual(me.user);
+  });
+
+  it('needs a token', async () => {
+    const answer = await api(server.url, 'PUT', '/api/profile', { json: { nickname: 'x' } });
+    expect(answer.status).toBe(401);
+    expectErrorBody(answer.body, 'unauthorized');
+  });
+});
+
+describe('unknown routes', () => {
+  it.each([
+    ['GET', '/nope'],
+    ['GET', '/api/login'],
+    ['POST', '/api/users'],
+    ['DELETE', '/api/profile'],
+  ])('%s %s answers 404 JSON', async (method, route) => {
+    const answer = await api(server.url, method, route);
+    expect(answer.status).toBe(404);
+    expect(answer.contentType).toContain('application/json');
+    expectErrorBody(answer.body, 'not_found');
+  });
+});

@@ -1,0 +1,234 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import pino from 'pino';
+import WebSocket from 'ws';
+import { startServer, type ChatServer } from '../../src/app';
+import { loadConfig, type ServerConfig } from '../../src/config';
+import type { ClientFrame, LoginResponse, ServerFrame } from '../../../miniprogram/core/protocol';
+
+/** A real server on a free port over a fresh SQLite file in a temporary folder. */
+export async function startTestServer(
+  overrides: Partial<ServerConfig> = {},
+): Promise<ChatServer & { url: string; wsUrl: string; dataDir: string }> {
+  const dataDir = overrides.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'chat-test-'));
+  const config = { ...loadConfig({}), port: 0, host: '127.0.0.1', dataDir, logLevel: 'silent', ...overrides };
+  const server = await startServer(config, pino({ level: 'silent' }));
+  return Object.assign(server, {
+    url: `http://127.0.0.1:${server.port}`,
+    wsUrl: `ws://127.0.0.1:${server.port}/ws`,
+    dataDir,
+  });
+}
+
+export async function login(baseUrl: string, devId: string): Promise<LoginResponse> {
+  const response = await fetch(`${baseUrl}/api/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ code: 'dev-code', devId }),
+  });
+  if (!response.ok) throw new Error(`login failed: ${response.status} ${await response.text()}`);
+  return (await response.json()) as LoginResponse;
+}
+
+/** A raw protocol client: frames in arrival order, and waits for the next frame that matches. */
+export class TestSocket {
+  readonly frames: ServerFrame[] = [];
+  readonly texts: string[] = [];
+  private waiters: Array<{ match: (frame: ServerFrame) => boolean; resolve: (frame: ServerFrame) => void }> = [];
+  closed: Promise<{ code: number; reason: string }>;
+
+  private constructor(readonly ws: WebSocket) {
+    ws.on('message', (data, isBinary) => {
+      const text = data.toString();
+      this.texts.push(text);
+      if (isBinary || text === 'pong') return;
+      const frame = JSON.parse(text) as ServerFrame;
+      this.frames.push(frame);
+      this.waiters = this.waiters.filter((waiter) => {
+        if (!waiter.match(frame)) return true;
+        waiter.resolve(frame);
+        return false;
+      });
+    });
+    this.closed = new Promise((resolve) =>
+      ws.on('close', (code, reason) => resolve({ code, reason: reason.toString() })),
+    );
+  }
+
+  static open(wsUrl: string, token?: string, options: WebSocket.ClientOptions = {}): Promise<TestSocket> {
+    const headers = { ...options.headers, ...(token ? { authorization: `Bearer ${token}` } : {}) };
+    const ws = new WebSocket(wsUrl, { ...options, headers });
+    return new Promise((resolve, reject) => {
+      ws.once('open', () => resolve(new TestSocket(ws)));
+      ws.once('error', reject);
+    });
+  }
+
+  send(frame: ClientFrame | Record<string, unknown>): void {
+    this.ws.send(JSON.stringify(frame));
+  }
+
+  /** The next frame (already received or yet to come) of a type that also passes `where`. */
+  next<T extends ServerFrame['type']>(
+    type: T,
+    where: (frame: Extract<ServerFrame, { type: T }>) => boolean = () => true,
+    timeoutMs = 5000,
+  ): Promise<Extract<ServerFrame, { type: T }>> {
+    const match = (frame: ServerFrame) => frame.type === type && where(frame as Extract<ServerFrame, { type: T }>);
+    const seen = this.frames.find(match);
+    if (seen) {
+      this.frames.splice(this.frames.indexOf(seen), 1);
+      return Promise.resolve(seen as Extract<ServerFrame, { type: T }>);
+    }
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no "${type}" frame within ${timeoutMs} ms`)), timeoutMs);
+      this.waiters.push({
+        match,
+        resolve: (frame) => {
+          clearTimeout(timer);
+          this.frames.splice(this.frames.indexOf(frame), 1);
+          resolve(frame as Extract<ServerFrame, { type: T }>);
+        },
+      });
+    });
+  }
+
+  close(): void {
+    this.ws.close();
+  }
+}
+
+/** Resolves after `ms` milliseconds. */
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Polls `check` until it holds; fails after `timeoutMs`. */
+export async function waitFor(
+  check: () => boolean | Promise<boolean>,
+  what: string,
+  timeoutMs = 5000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(20);
+  }
+}
+
+/**
+ * A round trip on one socket: the server handles a connection's frames in order and fans out
+ * synchronously, so once the pong is back everything the earlier frames caused has arrived.
+ */
+export async function settle(...sockets: TestSocket[]): Promise<void> {
+  await Promise.all(
+    sockets.map(async (socket) => {
+      socket.send({ type: 'ping' });
+      await socket.next('pong');
+    }),
+  );
+}
+
+/** Whether `promise` settles within `ms` (it is left running either way). */
+export async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
+  try {
+    return await Promise.race([promise.then(() => true as const), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+export interface Refusal {
+  status: number;
+  body: unknown;
+}
+
+/** Tries an upgrade that the server is expected to refuse; its HTTP status and JSON body. */
+export function refusedUpgrade(wsUrl: string, headers: Record<string, string> = {}): Promise<Refusal> {
+  const ws = new WebSocket(wsUrl, { headers });
+  return new Promise((resolve, reject) => {
+    ws.on('open', () => {
+      ws.terminate();
+      reject(new Error('the upgrade was accepted'));
+    });
+    ws.on('unexpected-response', (request, response) => {
+      let text = '';
+      response.setEncoding('utf8');
+      response.on('data', (chunk: string) => (text += chunk));
+      response.on('end', () => {
+        request.destroy();
+        try {
+          resolve({ status: response.statusCode ?? 0, body: text ? JSON.parse(text) : null });
+        } catch (error) {
+          reject(error);
+        }
+      });
+    });
+    // After the request is destroyed the client may report an error; the answer is already in.
+    ws.on('error', reject);
+  });
+}
+
+export interface ApiAnswer {
+  status: number;
+  contentType: string;
+  body: unknown;
+}
+
+/** One HTTP request to the server; the body parsed as JSON when it is JSON. */
+export async function api(
+  baseUrl: string,
+  method: string,
+  route: string,
+  options: { token?: string; json?: unknown; raw?: string; headers?: Record<string, string> } = {},
+): Promise<ApiAnswer> {
+  const headers: Record<string, string> = { ...options.headers };
+  if (options.token) headers.authorization = `Bearer ${options.token}`;
+  let body: string | undefined;
+  if (options.json !== undefined) {
+    headers['content-type'] ??= 'application/json';
+    body = JSON.stringify(options.json);
+  } else if (options.raw !== undefined) {
+    body = options.raw;
+  }
+  const response = await fetch(`${baseUrl}${route}`, { method, headers, body });
+  const contentType = response.headers.get('content-type') ?? '';
+  const text = await response.text();
+  return { status: response.status, contentType, body: contentType.includes('json') && text ? JSON.parse(text) : text };
+}
+
+/** A logged-in user with one open socket. */
+export interface Person {
+  id: string;
+  token: string;
+  login: LoginResponse;
+  socket: TestSocket;
+  /** Opens one more connection of the same user. */
+  connect(): Promise<TestSocket>;
+}
+
+/**
+ * Logs a fresh device in and opens a socket for it. Every socket opened through here is also
+ * recorded in `sockets`, so an afterEach can close them all.
+ */
+export async function person(
+  server: { url: string; wsUrl: string },
+  sockets: TestSocket[],
+  devId: string = `dev-${Math.random().toString(36).slice(2, 12)}`,
+): Promise<Person> {
+  const answer = await login(server.url, devId);
+  const connect = async () => {
+    const socket = await TestSocket.open(server.wsUrl, answer.token);
+    sockets.push(socket);
+    return socket;
+  };
+  return { id: answer.user.id, token: answer.token, login: answer, socket: await connect(), connect };
+}
+
+/** Closes every socket in the list (and empties it). */
+export function closeAll(sockets: TestSocket[]): void {
+  for (const socket of sockets.splice(0)) socket.ws.terminate();
+}

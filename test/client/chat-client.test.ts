@@ -1,0 +1,156 @@
+import { createPhone, startPhone, waitFor, type Phone } from '../support/app';
+import { startServerProcess, type ServerProcess } from '../support/server-process';
+
+describe('ChatClient against the real server', () => {
+  let server: ServerProcess;
+  const phones: Phone[] = [];
+
+  async function phone(options: Parameters<typeof startPhone>[1] = {}): Promise<Phone> {
+    const started = await startPhone(server.url, options);
+    phones.push(started);
+    return started;
+  }
+
+  beforeEach(async () => {
+    server = await startServerProcess();
+  });
+
+  afterEach(async () => {
+    for (const started of phones.splice(0)) started.client.stop();
+    await server.stop();
+  });
+
+  it('logs in once per device and stays the same user across launches', async () => {
+    const first = await phone();
+    const id = first.client.stores.me.id;
+    expect(id).toMatch(/^u/);
+    first.client.stop();
+
+    // Same storage: a relaunch of the same installation.
+    const again = await phone({ storage: first.adapter.storage });
+    expect(again.client.stores.me.id).toBe(id);
+
+    // The token expired meanwhile: the device id still names the same user.
+    const storage = new Map(first.adapter.storage);
+    storage.delete('chat.session');
+    const relogged = await phone({ storage });
+    expect(relogged.client.stores.me.id).toBe(id);
+  });
+
+  it('sends a message that the peer receives once, listed with an unread count', async () => {
+    const alice = await phone();
+    const bob = await phone();
+    const bobUser = bob.client.stores.me.user!;
+    const conv = alice.client.conversationWith(bobUser);
+
+    const cid = alice.client.sendText(conv, '你好');
+    expect(cid).not.toBeNull();
+    // Shown at once, as sending.
+    expect(alice.client.stores.messages.view(conv).items).toMatchObject([{ body: '你好', status: 'sending', seq: 0 }]);
+
+    await waitFor(() => alice.client.stores.messages.view(conv).items[0]?.status === 'sent', 'the ack');
+    expect(alice.client.stores.messages.view(conv).items).toMatchObject([{ body: '你好', seq: 1, key: cid }]);
+
+    await waitFor(() => bob.client.stores.sessions.list.length === 1, 'bob to list the conversation');
+    const session = bob.client.stores.sessions.list[0];
+    expect(session).toMatchObject({ conv, unread: 1, preview: '你好', badge: '1' });
+    expect(session.peer.id).toBe(alice.client.stores.me.id);
+    expect(bob.client.stores.messages.view(conv).items.map((item) => item.body)).toEqual(['你好']);
+    expect(bob.client.stores.sessions.totalUnread).toBe(1);
+  });
+
+  it('marks a conversation read on both of its sides', async () => {
+    const alice = await phone();
+    const bob = await phone();
+    const conv = alice.client.conversationWith(bob.client.stores.me.user!);
+    alice.client.sendText(conv, 'one');
+    alice.client.sendText(conv, 'two');
+    await waitFor(() => bob.client.stores.sessions.find(conv)?.unread === 2, 'two unread at bob');
+
+    bob.client.openConversation(conv);
+    expect(bob.client.stores.sessions.find(conv)?.unread).toBe(0);
+    // Alice hears that bob read up to seq 2 (for "已读").
+    await waitFor(() => alice.client.stores.sessions.find(conv)?.peerReadSeq === 2, 'alice to see the read state');
+
+    // A fresh device of bob gets unread 0 from the server.
+    const bobAgain = await phone({ storage: new Map(bob.adapter.storage) });
+    expect(bobAgain.client.stores.sessions.find(conv)?.unread).toBe(0);
+  });
+
+  it('keeps the conversation open live: incoming messages are read at once', async () => {
+    const alice = await phone();
+    const bob = await phone();
+    const conv = alice.client.conversationWith(bob.client.stores.me.user!);
+    bob.client.openConversation(conv);
+    alice.client.sendText(conv, 'live');
+    await waitFor(() => bob.client.stores.messages.view(conv).items.length === 1, 'bob to receive');
+    expect(bob.client.stores.sessions.find(conv)?.unread).toBe(0);
+    await waitFor(() => alice.client.stores.sessions.find(conv)?.peerReadSeq === 1, 'the read state');
+  });
+
+  it('loads the newest page on open and older pages on demand, each message once', async () => {
+    const alice = await phone();
+    const bob = await phone();
+    const conv = alice.client.conversationWith(bob.client.stores.me.user!);
+    for (let i = 1; i <= 45; i++) alice.client.sendText(conv, `m${i}`);
+    await waitFor(() => alice.client.stores.messages.view(conv).items.every((item) => item.seq > 0), 'all acks');
+
+    // A new device of bob: sync brings the newest messages; history pages go further back.
+    const fresh = await phone({ storage: new Map([['chat.deviceId', bob.adapter.storage.get('chat.deviceId')!]]) });
+    expect(fresh.client.stores.me.id).toBe(bob.client.stores.me.id);
+    const view = () => fresh.client.stores.messages.view(conv);
+    expect(view().items).toHaveLength(45);
+    expect(view().items.map((item) => item.seq)).toEqual(Array.from({ length: 45 }, (_, i) => i + 1));
+
+    // Start over on history paging from an empty device that did not sync messages.
+    fresh.client.stores.messages.clear();
+    fresh.client.openConversation(conv);
+    await waitFor(() => view().loaded, 'the newest page');
+    expect(view().items.map((item) => item.seq)).toEqual(Array.from({ length: 20 }, (_, i) => i + 26));
+    expect(view().hasMore).toBe(true);
+    await fresh.client.loadOlder(conv);
+    await fresh.client.loadOlder(conv);
+    expect(view().items.map((item) => item.seq)).toEqual(Array.from({ length: 45 }, (_, i) => i + 1));
+    expect(view().hasMore).toBe(false);
+  });
+
+  it('queues sends made before the socket opens and sends them once it has synced', async () => {
+    const bob = await phone();
+    const bobUser = bob.client.stores.me.user!;
+    const seed = await phone();
+    const aliceStorage = new Map(seed.adapter.storage);
+    const aliceId = seed.client.stores.me.id;
+    seed.client.stop();
+
+    const alice = createPhone(server.url, { storage: aliceStorage });
+    phones.push(alice);
+    // Not started: nothing is connected, yet the send is shown and kept.
+    alice.client.stores.me.setUser({ id: aliceId, nickname: 'a', avatar: '' });
+    const conv = alice.client.conversationWith(bobUser);
+    alice.client.sendText(conv, 'queued');
+    expect(JSON.parse(aliceStorage.get('chat.outbox')!)).toHaveLength(1);
+
+    alice.client.start();
+    await waitFor(() => bob.client.stores.messages.view(conv).items.length === 1, 'bob to receive the queued send');
+    expect(bob.client.stores.messages.view(conv).items[0]).toMatchObject({ body: 'queued', from: aliceId });
+    await waitFor(() => JSON.parse(aliceStorage.get('chat.outbox')!).length === 0, 'the outbox to drain');
+  });
+
+  it('reconnects after the server drops the socket and catches up with what it missed', async () => {
+    const alice = await phone({ heartbeatMs: 50_000 });
+    const bob = await phone();
+    const conv = bob.client.conversationWith(alice.client.stores.me.user!);
+    bob.client.sendText(conv, 'before');
+    await waitFor(() => alice.client.stores.messages.view(conv).items.length === 1, 'the first message');
+
+    // Cut alice's socket from her side of the network, then let bob talk while she is away.
+    const task = alice.adapter.liveTasks()[0];
+    task.ws.terminate();
+    await waitFor(() => alice.client.stores.connection.state !== 'ready', 'alice to notice');
+    bob.client.sendText(conv, 'while away');
+    await waitFor(() => alice.client.stores.connection.state === 'ready', 'alice to come back', 8000);
+    await waitFor(() => alice.client.stores.messages.view(conv).items.length === 2, 'the missed message');
+    expect(alice.client.stores.messages.view(conv).items.map((item) => item.body)).toEqual(['before', 'while away']);
+    expect(alice.adapter.maxConcurrentTasks).toBe(1);
+  });
+});

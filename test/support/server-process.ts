@@ -1,0 +1,73 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+const MAIN = path.resolve(__dirname, '../../server/dist/server/src/main.js');
+
+export interface ServerProcess {
+  url: string;
+  port: number;
+  dataDir: string;
+  child: ChildProcess;
+  /** SIGTERM, and wait for the exit. */
+  stop(): Promise<void>;
+  /** SIGKILL, and wait for the exit: a crash. */
+  kill(): Promise<void>;
+}
+
+/**
+ * The real server as its own process (built by jest's global setup) on a free port over a
+ * fresh SQLite folder, or over `dataDir` to restart on the same data.
+ */
+export function startServerProcess(options: { dataDir?: string; port?: number; env?: Record<string, string> } = {}): Promise<ServerProcess> {
+  const dataDir = options.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'chat-app-test-'));
+  const child = spawn(process.execPath, [MAIN], {
+    env: {
+      ...process.env,
+      PORT: String(options.port ?? 0),
+      HOST: '127.0.0.1',
+      DATA_DIR: dataDir,
+      LOG_LEVEL: 'info',
+      ...options.env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  let stderr = '';
+  child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+
+  return new Promise((resolve, reject) => {
+    let buffered = '';
+    const timer = setTimeout(() => reject(new Error(`the server did not start:\n${stderr}`)), 15_000);
+    const early = (code: number | null) => {
+      clearTimeout(timer);
+      reject(new Error(`the server exited with ${code} before listening:\n${stderr}`));
+    };
+    child.once('exit', early);
+    child.stdout?.on('data', (chunk: Buffer) => {
+      buffered += chunk.toString();
+      const match = /"port":(\d+)[^\n]*"msg":"chat server listening"/.exec(buffered);
+      if (!match) return;
+      clearTimeout(timer);
+      child.off('exit', early);
+      child.stdout?.removeAllListeners('data');
+      child.stdout?.resume();
+      const port = Number(match[1]);
+      resolve({
+        url: `http://127.0.0.1:${port}`,
+        port,
+        dataDir,
+        child,
+        async stop() {
+          if (child.exitCode === null) child.kill('SIGTERM');
+          await exited;
+        },
+        async kill() {
+          if (child.exitCode === null) child.kill('SIGKILL');
+          await exited;
+        },
+      });
+    });
+  });
+}
