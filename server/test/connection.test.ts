@@ -10,7 +10,6 @@ import {
   refusedUpgrade,
   settle,
   settlesWithin,
-  sleep,
   startTestServer,
   TestSocket,
   waitFor,

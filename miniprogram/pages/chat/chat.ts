@@ -1,8 +1,13 @@
+import type { ChatClient } from '../../core/client';
 import type { MessageItem } from '../../stores/messages';
 import { bindFields, type Unbind } from '../../utils/bind';
 
 interface Instance {
+  /** The app's chat client, looked up once when the page attaches. */
+  chat: ChatClient;
   unbind?: Unbind;
+  /** While older messages load: the key of the message that was first, to keep it in view. */
+  anchorKey?: string;
 }
 
 interface Data {
@@ -14,10 +19,6 @@ interface Data {
   loadingOlder: boolean;
   meInitial: string;
   peerInitial: string;
-}
-
-function client() {
-  return getApp<IAppOption>().client;
 }
 
 // The message page: the newest page of a conversation at once, older pages on demand, sends
@@ -48,14 +49,24 @@ Component<
   },
   observers: {
     messages(messages: MessageItem[]) {
-      // Stay at the newest message unless the user is reading older ones.
-      if (!this.data.loadingOlder && messages.length > 0) this.setData({ anchor: `m${messages.length - 1}` });
+      if (this.anchorKey) {
+        // Older messages arrived above: keep the previously first one where it was, no jump.
+        const index = messages.findIndex((item) => item.key === this.anchorKey);
+        if (index > 0) {
+          this.anchorKey = '';
+          this.setData({ anchor: `m${index}`, loadingOlder: false });
+        }
+        return;
+      }
+      // Otherwise stay at the newest message.
+      if (messages.length > 0) this.setData({ anchor: `m${messages.length - 1}` });
     },
   },
   lifetimes: {
     attached() {
       const conv = this.data.conv;
-      const { messages, sessions, connection, me } = client().stores;
+      this.chat = getApp<IAppOption>().client;
+      const { messages, sessions, connection, me } = this.chat.stores;
       const session = sessions.find(conv);
       const peer = session ? session.peer.nickname : '';
       if (peer) void wx.setNavigationBarTitle({ title: peer });
@@ -65,11 +76,11 @@ Component<
         hasMore: () => messages.view(conv).hasMore,
         banner: () => connection.banner,
       });
-      client().openConversation(conv);
+      this.chat.openConversation(conv);
     },
     detached() {
       this.unbind?.();
-      client().closeConversation(this.data.conv);
+      this.chat.closeConversation(this.data.conv);
     },
   },
   methods: {
@@ -78,22 +89,26 @@ Component<
     },
     send() {
       if (!this.data.draft.trim()) return;
-      client().sendText(this.data.conv, this.data.draft);
+      this.chat.sendText(this.data.conv, this.data.draft);
       this.setData({ draft: '' });
     },
     resend(event) {
-      client().resend(String(event.currentTarget.dataset.cid));
+      this.chat.resend(String(event.currentTarget.dataset.cid));
     },
     loadOlder() {
       if (!this.data.hasMore || this.data.loadingOlder) return;
-      const firstKey = this.data.messages.length > 0 ? this.data.messages[0].key : '';
+      this.anchorKey = this.data.messages.length > 0 ? this.data.messages[0].key : '';
       this.setData({ loadingOlder: true });
-      void client()
+      void this.chat
         .loadOlder(this.data.conv)
         .then(() => {
-          // Keep the message that was first in view where it was, instead of jumping.
-          const index = this.data.messages.findIndex((item) => item.key === firstKey);
-          this.setData({ loadingOlder: false, anchor: index >= 0 ? `m${index}` : this.data.anchor });
+          // The store's change reaches this.data on the next tick; after it, an anchor still
+          // pending means nothing older arrived.
+          wx.nextTick(() => {
+            if (!this.anchorKey) return;
+            this.anchorKey = '';
+            this.setData({ loadingOlder: false });
+          });
         });
     },
   },

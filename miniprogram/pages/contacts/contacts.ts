@@ -1,3 +1,4 @@
+import type { ChatClient } from '../../core/client';
 import type { DirectoryEntry } from '../../core/protocol';
 
 interface Data {
@@ -7,8 +8,9 @@ interface Data {
   error: string;
 }
 
-function client() {
-  return getApp<IAppOption>().client;
+interface Instance {
+  /** The app's chat client, looked up once when the page attaches. */
+  chat: ChatClient;
 }
 
 // The directory: everyone on the server but oneself; tap to open (or start) the conversation.
@@ -21,12 +23,13 @@ Component<
     open(event: WechatMiniprogram.BaseEvent): void;
   },
   [],
-  Record<string, never>,
+  Instance,
   true
 >({
   data: { users: [], query: '', loading: false, error: '' },
   lifetimes: {
     attached() {
+      this.chat = getApp<IAppOption>().client;
       void this.refresh();
     },
   },
@@ -40,7 +43,7 @@ Component<
       const query = this.data.query;
       this.setData({ loading: true });
       try {
-        const users = await client().directory(query);
+        const users = await this.chat.directory(query);
         // A slower answer to an older query must not overwrite the newer one.
         if (query === this.data.query) this.setData({ users, error: '' });
       } catch {
@@ -56,7 +59,7 @@ Component<
     open(event) {
       const user = this.data.users[Number(event.currentTarget.dataset.index)];
       if (!user) return;
-      const conv = client().conversationWith(user);
+      const conv = this.chat.conversationWith(user);
       void wx.navigateTo({ url: `/pages/chat/chat?conv=${conv}` });
     },
   },

@@ -1,7 +1,10 @@
+import type { ChatClient } from '../../core/client';
 import type { SessionItem } from '../../stores/sessions';
 import { bindFields, type Unbind } from '../../utils/bind';
 
 interface Instance {
+  /** The app's chat client, looked up once when the page attaches. */
+  chat: ChatClient;
   unbind?: Unbind;
 }
 
@@ -21,7 +24,8 @@ Component<
   data: { sessions: [], banner: '' },
   lifetimes: {
     attached() {
-      const { sessions, connection } = getApp<IAppOption>().client.stores;
+      this.chat = getApp<IAppOption>().client;
+      const { sessions, connection } = this.chat.stores;
       this.unbind = bindFields(this, { sessions: () => sessions.list, banner: () => connection.banner });
     },
     detached() {
@@ -31,11 +35,11 @@ Component<
   methods: {
     open(event) {
       const conv = String(event.currentTarget.dataset.conv);
-      getApp<IAppOption>().client.markRead(conv);
+      this.chat.markRead(conv);
       void wx.navigateTo({ url: `/pages/chat/chat?conv=${conv}` });
     },
     retry() {
-      getApp<IAppOption>().client.retry();
+      this.chat.retry();
     },
     goContacts() {
       void wx.switchTab({ url: '/pages/contacts/contacts' });

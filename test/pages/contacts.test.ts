@@ -1,0 +1,61 @@
+import { startPhone, waitFor, type Phone } from '../support/app';
+import { renderPage, settle, texts } from '../support/pages';
+import { startServerProcess, type ServerProcess } from '../support/server-process';
+
+describe('contacts page', () => {
+  let server: ServerProcess;
+  const phones: Phone[] = [];
+
+  beforeAll(async () => {
+    server = await startServerProcess();
+  });
+  afterAll(async () => {
+    for (const phone of phones) phone.client.stop();
+    await server.stop();
+  });
+
+  it('lists the other users with online dots, searches, and opens a conversation', async () => {
+    const me = await startPhone(server.url);
+    const peer = await startPhone(server.url);
+    phones.push(me, peer);
+    const offline = await startPhone(server.url);
+    offline.client.stop();
+    const offlineId = offline.client.stores.me.id;
+    // The server hears the close a moment later.
+    for (let seen = true; seen; ) {
+      seen = (await me.client.directory()).some((user) => user.id === offlineId && user.online);
+    }
+
+    const page = renderPage('contacts', me.client);
+    await waitFor(() => page.data.users.length === 2, 'the directory');
+    await settle();
+    const peerName = peer.client.stores.me.user!.nickname;
+    expect(texts(page, '.name').sort()).toEqual([peerName, offline.client.stores.me.user!.nickname].sort());
+    expect(page.querySelectorAll('.online')).toHaveLength(1);
+
+    page.querySelector('.search-input')!.dispatchEvent('input', { detail: { value: peerName } });
+    await waitFor(() => page.data.users.length === 1, 'the search');
+    await settle();
+    expect(texts(page, '.name')).toEqual([peerName]);
+
+    const navigateTo = jest.spyOn(wx, 'navigateTo').mockImplementation(() => Promise.resolve({ errMsg: 'navigateTo:ok' }));
+    page.querySelector('.contact')!.dispatchEvent('tap');
+    await settle();
+    const conv = me.client.conversationWith(peer.client.stores.me.user!);
+    expect(navigateTo).toHaveBeenCalledWith({ url: `/pages/chat/chat?conv=${conv}` });
+    // Listed at once, before any message.
+    expect(me.client.stores.sessions.find(conv)?.peer.nickname).toBe(peerName);
+    navigateTo.mockRestore();
+  });
+
+  it('offers a retry when the server cannot be reached', async () => {
+    const own = await startServerProcess();
+    const me = await startPhone(own.url);
+    phones.push(me);
+    await own.kill();
+    const page = renderPage('contacts', me.client);
+    await waitFor(() => page.data.error !== '', 'the error');
+    await settle();
+    expect(texts(page, '.banner')).toEqual(['加载失败，点击重试']);
+  });
+});

@@ -1,0 +1,39 @@
+import path from 'node:path';
+import simulate from 'miniprogram-simulate';
+import type { ChatClient } from '../../miniprogram/core/client';
+
+const ROOT = path.resolve(__dirname, '../../miniprogram');
+
+export type PageName = 'index' | 'chat' | 'contacts';
+
+/**
+ * Renders a page of the mini-program from its sources with miniprogram-simulate (WeChat's WXML
+ * compiler) for a given chat client, as WeChat would with the app whose client it is.
+ */
+// simulate runs a page's module through `require`, which jest caches: each page is loaded
+// (its Component() registered) once per test file and rendered as often as needed.
+const loaded = new Map<PageName, string>();
+
+export function renderPage(name: PageName, client: ChatClient, query: Record<string, string> = {}) {
+  const app = { client, globalData: {} };
+  (globalThis as { getApp?: () => unknown }).getApp = () => app;
+  let id = loaded.get(name);
+  if (!id) {
+    id = simulate.load(path.join(ROOT, 'pages', name, name), `page-${name}`, { rootPath: ROOT });
+    loaded.set(name, id);
+  }
+  const page = simulate.render(id, query);
+  const parent = document.createElement('parent-wrapper');
+  page.attach(parent);
+  return page;
+}
+
+/** Lets mobx-miniprogram-bindings flush its batched setData (it waits for wx.nextTick). */
+export function settle(ms = 20): Promise<void> {
+  return simulate.sleep(ms);
+}
+
+/** Visible text of every element matching `selector`, in order. */
+export function texts(page: ReturnType<typeof renderPage>, selector: string): string[] {
+  return page.querySelectorAll(selector).map((node) => (node.dom?.textContent ?? '').trim());
+}
