@@ -1,3 +1,5 @@
+import type { ChatData } from '../miniprogram/pages/chat/chat';
+import type { ContactsData } from '../miniprogram/pages/contacts/contacts';
 import { startPhone, waitFor, type Phone } from './support/app';
 import { renderPage, settle, texts } from './support/pages';
 import { startServerProcess, type ServerProcess } from './support/server-process';
@@ -24,7 +26,9 @@ describe('two users chat end to end', () => {
   });
 
   it('delivers both ways, with unread counts that rise and fall as messages are read', async () => {
-    const navigateTo = jest.spyOn(wx, 'navigateTo').mockImplementation(() => Promise.resolve({ errMsg: 'navigateTo:ok' }));
+    const navigateTo = jest
+      .spyOn(wx, 'navigateTo')
+      .mockImplementation(() => Promise.resolve({ errMsg: 'navigateTo:ok' }));
     const aliceName = alice.client.stores.me.user!.nickname;
     const bobName = bob.client.stores.me.user!.nickname;
 
@@ -35,7 +39,7 @@ describe('two users chat end to end', () => {
     expect(bobList.querySelectorAll('.session')).toHaveLength(0);
 
     // Alice finds bob in contacts and opens the conversation.
-    const aliceContacts = renderPage('contacts', alice.client);
+    const aliceContacts = renderPage<ContactsData>('contacts', alice.client);
     await waitFor(() => aliceContacts.data.users.some((user) => user.nickname === bobName), 'bob in contacts');
     await settle();
     const bobIndex = aliceContacts.data.users.findIndex((user) => user.nickname === bobName);
@@ -45,7 +49,7 @@ describe('two users chat end to end', () => {
     const conv = url.split('conv=')[1];
 
     // Alice sends two messages from the message page.
-    const aliceChat = renderPage('chat', alice.client, { conv });
+    const aliceChat = renderPage<ChatData>('chat', alice.client, { conv });
     await settle();
     for (const text of ['你好，Bob', '周末有空吗？']) {
       aliceChat.querySelector('.input')!.dispatchEvent('input', { detail: { value: text } });
@@ -67,7 +71,7 @@ describe('two users chat end to end', () => {
     bobList.querySelector('.session')!.dispatchEvent('tap');
     await settle();
     expect(texts(bobList, '.badge')).toEqual([]);
-    const bobChat = renderPage('chat', bob.client, { conv });
+    const bobChat = renderPage<ChatData>('chat', bob.client, { conv });
     await settle();
     expect(texts(bobChat, '.row.theirs .bubble')).toEqual(['你好，Bob', '周末有空吗？']);
     await waitFor(() => alice.client.stores.sessions.find(conv)?.peerReadSeq === 2, 'alice to see the read state');
@@ -101,7 +105,8 @@ describe('two users chat end to end', () => {
     await waitFor(() => bob.client.stores.sessions.find(conv)?.peerReadSeq === 4, 'bob to see it read');
 
     // Every message exists exactly once on each side, in the same order.
-    const bodies = (phone: Phone) => phone.client.stores.messages.view(conv).items.map((item) => `${item.seq}:${item.body}`);
+    const bodies = (phone: Phone) =>
+      phone.client.stores.messages.view(conv).items.map((item) => `${item.seq}:${item.body}`);
     await waitFor(() => bodies(alice).length === 4, 'alice to hold all four');
     expect(bodies(alice)).toEqual(['1:你好，Bob', '2:周末有空吗？', '3:有空，去爬山吧', '4:早上八点出发']);
     expect(bodies(bob)).toEqual(bodies(alice));

@@ -50,7 +50,13 @@ export class Api {
             return;
           }
           const error = (response.data as Partial<HttpErrorBody> | undefined)?.error;
-          reject(new ApiError(response.statusCode, error?.code ?? 'http_error', error?.message ?? `HTTP ${response.statusCode}`));
+          reject(
+            new ApiError(
+              response.statusCode,
+              error?.code ?? 'http_error',
+              error?.message ?? `HTTP ${response.statusCode}`,
+            ),
+          );
         },
         fail: (failure) => reject(new ApiError(0, 'network', failure.errMsg)),
       });

@@ -1,7 +1,7 @@
 import { createStores, type Stores } from '../stores/index';
 import type { ConnectionState } from '../stores/connection';
 import { Api, ApiError } from './api';
-import { backoffDelay, DEFAULT_BACKOFF } from './backoff';
+import { backoffDelay, DEFAULT_BACKOFF, type BackoffOptions } from './backoff';
 import { newCid, newDeviceId } from './ids';
 import { Outbox, type OutboxEntry } from './outbox';
 import type { Platform } from './platform';
@@ -24,6 +24,8 @@ export interface ChatClientOptions {
   serverUrl: string;
   heartbeatMs?: number;
   heartbeatTimeoutMs?: number;
+  /** Reconnect (and login retry) delays; PROTOCOL.md's 0.5 s doubling to 30 s by default. */
+  backoff?: BackoffOptions;
   /** Failed connection attempts in a row before the banner offers a manual retry. */
   maxAttempts?: number;
   /** Times a message is handed to a socket before it shows as failed. */
@@ -50,6 +52,7 @@ export class ChatClient {
   private readonly outbox: Outbox;
   private readonly maxSendTries: number;
   private readonly random: () => number;
+  private readonly backoff: BackoffOptions;
   private session: LoginResponse | null = null;
   private started = false;
   private ready = false;
@@ -67,6 +70,7 @@ export class ChatClient {
     this.platform = options.platform;
     this.maxSendTries = options.maxSendTries ?? 5;
     this.random = options.random ?? Math.random;
+    this.backoff = options.backoff ?? DEFAULT_BACKOFF;
     this.api = new Api(this.platform, options.serverUrl.replace(/\/$/, ''), () => this.session?.token);
     this.outbox = new Outbox(this.platform);
     const wsUrl = options.serverUrl.replace(/^http/, 'ws').replace(/\/$/, '') + '/ws';
@@ -76,6 +80,7 @@ export class ChatClient {
       heartbeatMs: options.heartbeatMs,
       heartbeatTimeoutMs: options.heartbeatTimeoutMs,
       maxAttempts: options.maxAttempts,
+      backoff: this.backoff,
       random: this.random,
       events: {
         state: (state) => this.socketState(state),
@@ -91,7 +96,7 @@ export class ChatClient {
   start(): void {
     if (this.started) return;
     this.started = true;
-    const saved = this.platform.getStorageSync(STORAGE.session) as LoginResponse | '';
+    const saved = this.platform.getStorageSync<LoginResponse | ''>(STORAGE.session);
     if (saved && saved.token && saved.expiresAt > Date.now() + 60_000) {
       this.useSession(saved);
       this.socket.start();
@@ -212,7 +217,7 @@ export class ChatClient {
       this.stores.connection.setError(error instanceof Error ? error.message : String(error));
       if (!this.started) return;
       // The server is unreachable or refused: try again later, like the socket would.
-      const delay = backoffDelay(this.loginAttempts++, DEFAULT_BACKOFF, this.random);
+      const delay = backoffDelay(this.loginAttempts++, this.backoff, this.random);
       this.stores.connection.setState('waiting', Date.now() + delay);
       this.loginTimer = setTimeout(() => {
         this.loginTimer = null;
@@ -234,7 +239,7 @@ export class ChatClient {
   }
 
   private deviceId(): string {
-    let id = this.platform.getStorageSync(STORAGE.deviceId) as string;
+    let id = this.platform.getStorageSync<string>(STORAGE.deviceId);
     if (!id) {
       id = newDeviceId(this.random);
       this.platform.setStorageSync(STORAGE.deviceId, id);
@@ -269,7 +274,7 @@ export class ChatClient {
       const cursor = this.stores.messages.cursor(conv);
       if (cursor > 0) cursors[conv] = cursor;
     }
-    const epoch = this.platform.getStorageSync(STORAGE.epoch) as string;
+    const epoch = this.platform.getStorageSync<string>(STORAGE.epoch);
     this.socket.sendText(JSON.stringify(epoch ? { type: 'sync', epoch, cursors } : { type: 'sync', cursors }));
   }
 
@@ -305,7 +310,7 @@ export class ChatClient {
   }
 
   private synced(frame: ServerFrameOf<'synced'>): void {
-    const known = this.platform.getStorageSync(STORAGE.epoch) as string;
+    const known = this.platform.getStorageSync<string>(STORAGE.epoch);
     if (known !== frame.epoch) {
       this.platform.setStorageSync(STORAGE.epoch, frame.epoch);
       if (known) {

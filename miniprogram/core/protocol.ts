@@ -38,13 +38,7 @@ export const CLOSE_CODES = {
 } as const;
 
 export type ErrorCode =
-  | 'bad_frame'
-  | 'unknown_type'
-  | 'forbidden'
-  | 'not_found'
-  | 'rate_limited'
-  | 'unauthorized'
-  | 'internal';
+  'bad_frame' | 'unknown_type' | 'forbidden' | 'not_found' | 'rate_limited' | 'unauthorized' | 'internal';
 
 /** The one-to-one conversation id of two users: the same whichever of the two asks. */
 export function directConversationId(userA: string, userB: string): string {
@@ -134,13 +128,7 @@ export type SendFrame = FromSchema<typeof clientFrameSchemas.send>;
 export type HistoryFrame = FromSchema<typeof clientFrameSchemas.history>;
 export type ReadFrame = FromSchema<typeof clientFrameSchemas.read>;
 export type TypingFrame = FromSchema<typeof clientFrameSchemas.typing>;
-export type ClientFrame =
-  | PingFrame
-  | SyncFrame
-  | SendFrame
-  | HistoryFrame
-  | ReadFrame
-  | TypingFrame;
+export type ClientFrame = PingFrame | SyncFrame | SendFrame | HistoryFrame | ReadFrame | TypingFrame;
 
 export type MessageKind = SendFrame['kind'];
 

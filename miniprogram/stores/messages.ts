@@ -32,7 +32,12 @@ export interface PendingMessage {
 const EMPTY: ConversationView = { items: [], hasMore: false, loaded: false };
 
 function toItem(message: ChatMessage, meId: string): MessageItem {
-  return { ...message, key: message.cid || `${message.conv}#${message.seq}`, mine: message.from === meId, status: 'sent' };
+  return {
+    ...message,
+    key: message.cid || `${message.conv}#${message.seq}`,
+    mine: message.from === meId,
+    status: 'sent',
+  };
 }
 
 /** Index of the first stored item whose seq is greater than `seq` (pending items sort last). */
@@ -140,7 +145,8 @@ export class MessagesStore {
   }
 
   private merge(items: MessageItem[], message: ChatMessage, meId: string): void {
-    const pendingIndex = message.from === meId ? items.findIndex((item) => item.seq === 0 && item.key === message.cid) : -1;
+    const pendingIndex =
+      message.from === meId ? items.findIndex((item) => item.seq === 0 && item.key === message.cid) : -1;
     if (pendingIndex >= 0) items.splice(pendingIndex, 1);
     const index = insertionIndex(items, message.seq);
     if (index > 0 && items[index - 1].seq === message.seq) return;

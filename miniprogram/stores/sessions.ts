@@ -48,10 +48,7 @@ export class SessionsStore {
   /** A conversation opened before its first message (from the contacts page). */
   ensure(conv: string, peer: PublicUser): void {
     if (this.find(conv)) return;
-    this.list = [
-      ...this.list,
-      present({ conv, peer, last: null, lastSeq: 0, readSeq: 0, peerReadSeq: 0, unread: 0 }),
-    ];
+    this.list = [...this.list, present({ conv, peer, last: null, lastSeq: 0, readSeq: 0, peerReadSeq: 0, unread: 0 })];
   }
 
   /**

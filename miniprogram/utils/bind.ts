@@ -7,7 +7,10 @@ export type Unbind = () => void;
  * batches them into one setData per tick). Returns the function that ends the binding; call it
  * when the page or component detaches.
  */
-export function bindFields(target: WechatMiniprogram.Component.TrivialInstance, fields: Record<string, () => unknown>): Unbind {
+export function bindFields(
+  target: WechatMiniprogram.Component.TrivialInstance,
+  fields: Record<string, () => unknown>,
+): Unbind {
   const manager = createStoreBindings(target, { store: {}, fields, actions: {} });
   return () => manager.destroyStoreBindings();
 }

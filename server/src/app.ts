@@ -33,8 +33,14 @@ export async function startServer(config: ServerConfig, log?: Logger): Promise<C
   const gateway = new Gateway(chat, tokens, logger, { heartbeatMs: config.heartbeatMs });
   gatewayRef.current = gateway;
 
-  const app = Fastify({ loggerInstance: logger as FastifyBaseLogger, logController: new LogController({ disableRequestLogging: true }),
-    bodyLimit: 64 * 1024 });
+  const app = Fastify({
+    // Without the widening, Fastify's instance type carries pino's Logger and no longer matches
+    // the FastifyInstance that routes are registered on.
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion
+    loggerInstance: logger as FastifyBaseLogger,
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: 64 * 1024,
+  });
   app.setErrorHandler((error: FastifyError | HttpError, request, reply) => {
     if (error instanceof HttpError) {
       return reply.code(error.statusCode).send({ error: { code: error.code, message: error.message } });

@@ -2,12 +2,7 @@
  * The chat domain over real sockets: send (acks, fan-out, gap-free seq, idempotent cid,
  * authorship, refusals), history paging, read cursors, and typing.
  */
-import {
-  directConversationId,
-  LIMITS,
-  type ChatMessage,
-  type ServerFrameOf,
-} from '../../miniprogram/core/protocol';
+import { directConversationId, LIMITS, type ChatMessage, type ServerFrameOf } from '../../miniprogram/core/protocol';
 import { closeAll, person, settle, startTestServer, TestSocket, type Person } from './support/server';
 
 type Server = Awaited<ReturnType<typeof startTestServer>>;
@@ -32,12 +27,7 @@ function cid(label = 'c'): string {
 const newPerson = () => person(server, sockets);
 
 /** Sends a text and waits for its ack. */
-async function sendText(
-  socket: TestSocket,
-  to: string,
-  body: string,
-  id = cid(),
-): Promise<ServerFrameOf<'ack'>> {
+async function sendText(socket: TestSocket, to: string, body: string, id = cid()): Promise<ServerFrameOf<'ack'>> {
   socket.send({ type: 'send', cid: id, to, kind: 'text', body });
   return socket.next('ack', (ack) => ack.cid === id);
 }
@@ -203,7 +193,9 @@ describe('send', () => {
     const seqByCid = new Map(all.map((ack) => [ack.cid, ack.seq]));
     for (const message of history) {
       expect(message.seq).toBe(seqByCid.get(message.cid));
-      expect(message.from).toBe(message.cid.startsWith('conc-0') || message.cid.startsWith('conc-1') ? alice.id : bob.id);
+      expect(message.from).toBe(
+        message.cid.startsWith('conc-0') || message.cid.startsWith('conc-1') ? alice.id : bob.id,
+      );
     }
 
     // Every connection received exactly the 75 messages the other three sent, in seq order.

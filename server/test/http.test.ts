@@ -109,6 +109,25 @@ describe('POST /api/login (development mode)', () => {
   });
 });
 
+describe('other request failures answer JSON too', () => {
+  it('answers 413 JSON for a body over 64 KiB', async () => {
+    const answer = await api(server.url, 'POST', '/api/login', {
+      json: { code: 'x', devId: 'abcdefgh12', pad: 'x'.repeat(64 * 1024) },
+    });
+    expect(answer.status).toBe(413);
+    expectErrorBody(answer.body, 'bad_request');
+  });
+
+  it('answers 415 JSON for a body that is not application/json', async () => {
+    const answer = await api(server.url, 'POST', '/api/login', {
+      raw: 'code=x&devId=abcdefgh12',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    });
+    expect(answer.status).toBe(415);
+    expectErrorBody(answer.body, 'bad_request');
+  });
+});
+
 describe('GET /api/users', () => {
   it('answers 401 JSON without a token, with a bad one and with an expired one', async () => {
     const none = await api(server.url, 'GET', '/api/users');
@@ -249,6 +268,7 @@ describe('unknown routes', () => {
     ['GET', '/api/login'],
     ['POST', '/api/users'],
     ['DELETE', '/api/profile'],
+    ['POST', '/api/upload'],
   ])('%s %s answers 404 JSON', async (method, route) => {
     const answer = await api(server.url, method, route);
     expect(answer.status).toBe(404);

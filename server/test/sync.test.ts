@@ -131,7 +131,13 @@ describe('sync', () => {
     // Bob sees the same conversation from his side.
     const forBob = await sync(bob.socket, { [ab]: 5 }, result.synced.epoch);
     expect(forBob.sessions).toEqual([
-      expect.objectContaining({ conv: ab, peer: expect.objectContaining({ id: alice.id }), readSeq: 5, peerReadSeq: 2, unread: 0 }),
+      expect.objectContaining({
+        conv: ab,
+        peer: expect.objectContaining({ id: alice.id }),
+        readSeq: 5,
+        peerReadSeq: 2,
+        unread: 0,
+      }),
     ]);
     expect(forBob.messages).toEqual([]);
   });

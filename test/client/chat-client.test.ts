@@ -1,4 +1,5 @@
-import { createPhone, startPhone, waitFor, type Phone } from '../support/app';
+import type { OutboxEntry } from '../../miniprogram/core/outbox';
+import { createPhone, startPhone, stored, waitFor, type Phone } from '../support/app';
 import { startServerProcess, type ServerProcess } from '../support/server-process';
 
 describe('ChatClient against the real server', () => {
@@ -128,12 +129,12 @@ describe('ChatClient against the real server', () => {
     alice.client.stores.me.setUser({ id: aliceId, nickname: 'a', avatar: '' });
     const conv = alice.client.conversationWith(bobUser);
     alice.client.sendText(conv, 'queued');
-    expect(JSON.parse(aliceStorage.get('chat.outbox')!)).toHaveLength(1);
+    expect(stored<OutboxEntry[]>(alice, 'chat.outbox')).toHaveLength(1);
 
     alice.client.start();
     await waitFor(() => bob.client.stores.messages.view(conv).items.length === 1, 'bob to receive the queued send');
     expect(bob.client.stores.messages.view(conv).items[0]).toMatchObject({ body: 'queued', from: aliceId });
-    await waitFor(() => JSON.parse(aliceStorage.get('chat.outbox')!).length === 0, 'the outbox to drain');
+    await waitFor(() => stored<OutboxEntry[]>(alice, 'chat.outbox')?.length === 0, 'the outbox to drain');
   });
 
   it('reconnects after the server drops the socket and catches up with what it missed', async () => {

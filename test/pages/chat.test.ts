@@ -1,3 +1,4 @@
+import type { ChatData } from '../../miniprogram/pages/chat/chat';
 import { startPhone, waitFor, type Phone } from '../support/app';
 import { renderPage, settle, texts } from '../support/pages';
 import { startServerProcess, type ServerProcess } from '../support/server-process';
@@ -27,7 +28,7 @@ describe('message page', () => {
     await waitFor(() => me.client.stores.messages.view(conv).items.length === 1, 'the first message');
     me.client.stores.messages.clear();
 
-    const page = renderPage('chat', me.client, { conv });
+    const page = renderPage<ChatData>('chat', me.client, { conv });
     await waitFor(() => me.client.stores.messages.view(conv).loaded, 'the history page');
     await settle();
     expect(texts(page, '.bubble')).toEqual(['在吗？']);
@@ -49,7 +50,7 @@ describe('message page', () => {
 
   it('shows incoming messages at once and keeps the conversation read', async () => {
     const { me, peer, conv } = await pair();
-    const page = renderPage('chat', me.client, { conv });
+    const page = renderPage<ChatData>('chat', me.client, { conv });
     await settle();
     peer.client.sendText(conv, 'one');
     peer.client.sendText(conv, 'two');
@@ -67,7 +68,7 @@ describe('message page', () => {
     await waitFor(() => me.client.stores.messages.view(conv).items.length === 30, 'sync to deliver');
     me.client.stores.messages.clear();
 
-    const page = renderPage('chat', me.client, { conv });
+    const page = renderPage<ChatData>('chat', me.client, { conv });
     await waitFor(() => me.client.stores.messages.view(conv).loaded, 'the newest page');
     await settle();
     expect(page.querySelectorAll('.bubble')).toHaveLength(20);

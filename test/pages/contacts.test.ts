@@ -1,3 +1,4 @@
+import type { ContactsData } from '../../miniprogram/pages/contacts/contacts';
 import { startPhone, waitFor, type Phone } from '../support/app';
 import { renderPage, settle, texts } from '../support/pages';
 import { startServerProcess, type ServerProcess } from '../support/server-process';
@@ -22,11 +23,11 @@ describe('contacts page', () => {
     offline.client.stop();
     const offlineId = offline.client.stores.me.id;
     // The server hears the close a moment later.
-    for (let seen = true; seen; ) {
+    for (let seen = true; seen;) {
       seen = (await me.client.directory()).some((user) => user.id === offlineId && user.online);
     }
 
-    const page = renderPage('contacts', me.client);
+    const page = renderPage<ContactsData>('contacts', me.client);
     await waitFor(() => page.data.users.length === 2, 'the directory');
     await settle();
     const peerName = peer.client.stores.me.user!.nickname;
@@ -38,7 +39,9 @@ describe('contacts page', () => {
     await settle();
     expect(texts(page, '.name')).toEqual([peerName]);
 
-    const navigateTo = jest.spyOn(wx, 'navigateTo').mockImplementation(() => Promise.resolve({ errMsg: 'navigateTo:ok' }));
+    const navigateTo = jest
+      .spyOn(wx, 'navigateTo')
+      .mockImplementation(() => Promise.resolve({ errMsg: 'navigateTo:ok' }));
     page.querySelector('.contact')!.dispatchEvent('tap');
     await settle();
     const conv = me.client.conversationWith(peer.client.stores.me.user!);
@@ -53,7 +56,7 @@ describe('contacts page', () => {
     const me = await startPhone(own.url);
     phones.push(me);
     await own.kill();
-    const page = renderPage('contacts', me.client);
+    const page = renderPage<ContactsData>('contacts', me.client);
     await waitFor(() => page.data.error !== '', 'the error');
     await settle();
     expect(texts(page, '.banner')).toEqual(['加载失败，点击重试']);

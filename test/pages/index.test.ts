@@ -55,7 +55,9 @@ describe('session list page', () => {
     expect(texts(page, '.preview')[0]).toBe('again');
     expect(texts(page, '.badge')).toEqual(['3', '1']);
 
-    const navigateTo = jest.spyOn(wx, 'navigateTo').mockImplementation(() => Promise.resolve({ errMsg: 'navigateTo:ok' }));
+    const navigateTo = jest
+      .spyOn(wx, 'navigateTo')
+      .mockImplementation(() => Promise.resolve({ errMsg: 'navigateTo:ok' }));
     page.querySelectorAll('.session')[0].dispatchEvent('tap');
     await settle();
     expect(navigateTo).toHaveBeenCalledWith({ url: `/pages/chat/chat?conv=${convA}` });

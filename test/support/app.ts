@@ -32,3 +32,9 @@ export async function startPhone(serverUrl: string, options: Parameters<typeof c
   await waitFor(() => phone.client.stores.connection.state === 'ready', 'the phone to be ready');
   return phone;
 }
+
+/** A value the phone keeps in its storage, as the app reads it back. */
+export function stored<T>(phone: Phone, key: string): T | undefined {
+  const raw = phone.adapter.storage.get(key);
+  return raw === undefined ? undefined : (JSON.parse(raw) as T);
+}

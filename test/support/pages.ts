@@ -1,5 +1,5 @@
 import path from 'node:path';
-import simulate from 'miniprogram-simulate';
+import simulate, { type RootComponent } from 'miniprogram-simulate';
 import type { ChatClient } from '../../miniprogram/core/client';
 
 const ROOT = path.resolve(__dirname, '../../miniprogram');
@@ -14,7 +14,21 @@ export type PageName = 'index' | 'chat' | 'contacts';
 // (its Component() registered) once per test file and rendered as often as needed.
 const loaded = new Map<PageName, string>();
 
-export function renderPage(name: PageName, client: ChatClient, query: Record<string, string> = {}) {
+/** A rendered page whose `data` has the page's own type. */
+export type RenderedPage<TData> = Omit<
+  RootComponent<
+    WechatMiniprogram.Component.DataOption,
+    WechatMiniprogram.Component.PropertyOption,
+    WechatMiniprogram.Component.MethodOption
+  >,
+  'data'
+> & { data: TData };
+
+export function renderPage<TData = Record<string, unknown>>(
+  name: PageName,
+  client: ChatClient,
+  query: Record<string, string> = {},
+): RenderedPage<TData> {
   const app = { client, globalData: {} };
   (globalThis as { getApp?: () => unknown }).getApp = () => app;
   let id = loaded.get(name);
@@ -25,7 +39,7 @@ export function renderPage(name: PageName, client: ChatClient, query: Record<str
   const page = simulate.render(id, query);
   const parent = document.createElement('parent-wrapper');
   page.attach(parent);
-  return page;
+  return page as unknown as RenderedPage<TData>;
 }
 
 /** Lets mobx-miniprogram-bindings flush its batched setData (it waits for wx.nextTick). */
@@ -34,6 +48,6 @@ export function settle(ms = 20): Promise<void> {
 }
 
 /** Visible text of every element matching `selector`, in order. */
-export function texts(page: ReturnType<typeof renderPage>, selector: string): string[] {
+export function texts(page: RenderedPage<unknown>, selector: string): string[] {
   return page.querySelectorAll(selector).map((node) => (node.dom?.textContent ?? '').trim());
 }

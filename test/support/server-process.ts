@@ -20,7 +20,9 @@ export interface ServerProcess {
  * The real server as its own process (built by jest's global setup) on a free port over a
  * fresh SQLite folder, or over `dataDir` to restart on the same data.
  */
-export function startServerProcess(options: { dataDir?: string; port?: number; env?: Record<string, string> } = {}): Promise<ServerProcess> {
+export function startServerProcess(
+  options: { dataDir?: string; port?: number; env?: Record<string, string> } = {},
+): Promise<ServerProcess> {
   const dataDir = options.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'chat-app-test-'));
   const child = spawn(process.execPath, [MAIN], {
     env: {

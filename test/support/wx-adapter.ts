@@ -38,8 +38,15 @@ export class WxAdapter {
 
   /** The platform to hand to ChatClient. */
   platform(): Platform {
+    return this.callbacks() as unknown as Platform;
+  }
+
+  // The real wx's overloads (promise and callback forms) are more than these test doubles
+  // declare; the callback forms the client uses are implemented faithfully here.
+  private callbacks() {
+    // eslint-disable-next-line @typescript-eslint/no-this-alias -- wx's methods are called unbound.
     const adapter = this;
-    const platform = {
+    return {
       connectSocket(options: WechatMiniprogram.ConnectSocketOption): SocketTask {
         const task = new FakeSocketTask(options);
         adapter.tasks.push(task);
@@ -48,7 +55,13 @@ export class WxAdapter {
       },
       request(options: WechatMiniprogram.RequestOption) {
         request(options);
-        return { abort() {}, offChunkReceived() {}, offHeadersReceived() {}, onChunkReceived() {}, onHeadersReceived() {} };
+        return {
+          abort() {},
+          offChunkReceived() {},
+          offHeadersReceived() {},
+          onChunkReceived() {},
+          onHeadersReceived() {},
+        };
       },
       login(options: WechatMiniprogram.LoginOption) {
         setTimeout(() => {
@@ -83,9 +96,6 @@ export class WxAdapter {
         }, 0);
       },
     };
-    // The real wx's overloads (promise and callback forms) are more than these test doubles
-    // declare; the callback forms the client uses are implemented faithfully above.
-    return platform as unknown as Platform;
   }
 }
 
@@ -95,6 +105,8 @@ export class FakeSocketTask implements SocketTask {
   readonly url: string;
   readonly ws: WebSocket;
   live = true;
+  /** The close code this task's socket ended with (undefined while it lives). */
+  closeCode?: number;
   private openHandlers: Array<Callback<WechatMiniprogram.OnOpenListenerResult>> = [];
   private messageHandlers: Array<Callback<WechatMiniprogram.SocketTaskOnMessageListenerResult>> = [];
   private errorHandlers: Array<Callback<WechatMiniprogram.GeneralCallbackResult>> = [];
@@ -104,7 +116,7 @@ export class FakeSocketTask implements SocketTask {
   constructor(options: WechatMiniprogram.ConnectSocketOption) {
     this.socketId = FakeSocketTask.nextId++;
     this.url = options.url;
-    this.ws = new WebSocket(options.url, { headers: options.header as Record<string, string> | undefined });
+    this.ws = new WebSocket(options.url, { headers: options.header });
     let opened = false;
     this.ws.on('open', () => {
       opened = true;
@@ -112,7 +124,8 @@ export class FakeSocketTask implements SocketTask {
       for (const handler of this.openHandlers) handler({ header: {}, profile: {} as WechatMiniprogram.SocketProfile });
     });
     this.ws.on('message', (data, isBinary) => {
-      const payload = isBinary ? new Uint8Array(data as Buffer).buffer : data.toString();
+      const bytes = Buffer.isBuffer(data) ? data : Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data);
+      const payload = isBinary ? new Uint8Array(bytes).buffer : bytes.toString('utf8');
       for (const handler of this.messageHandlers) handler({ data: payload });
     });
     this.ws.on('error', (error) => {
@@ -121,6 +134,7 @@ export class FakeSocketTask implements SocketTask {
     });
     this.ws.on('close', (code, reason) => {
       this.live = false;
+      this.closeCode = code;
       for (const handler of this.closeHandlers) handler({ code, reason: reason.toString() });
     });
   }
@@ -169,33 +183,32 @@ function request(options: WechatMiniprogram.RequestOption): void {
       : typeof options.data === 'string'
         ? options.data
         : JSON.stringify(options.data);
-  const req = http.request(
-    url,
-    { method: options.method ?? 'GET', headers: options.header as http.OutgoingHttpHeaders },
-    (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      res.on('end', () => {
-        const text = Buffer.concat(chunks).toString('utf8');
-        let data: unknown = text;
-        try {
-          data = JSON.parse(text);
-        } catch {
-          // Not JSON: WeChat hands over the text as it is.
-        }
-        // Debug-only fields of WeChat's answer (profile, exception) have no meaning here.
-        options.success?.({
-          data: data as WechatMiniprogram.IAnyObject,
-          statusCode: res.statusCode ?? 0,
-          header: res.headers,
-          cookies: [],
-          errMsg: 'request:ok',
-        } as unknown as WechatMiniprogram.RequestSuccessCallbackResult);
-      });
-    },
-  );
+  const req = http.request(url, { method: options.method ?? 'GET', headers: options.header }, (res) => {
+    const chunks: Buffer[] = [];
+    res.on('data', (chunk: Buffer) => chunks.push(chunk));
+    res.on('end', () => {
+      const text = Buffer.concat(chunks).toString('utf8');
+      let data: unknown = text;
+      try {
+        data = JSON.parse(text);
+      } catch {
+        // Not JSON: WeChat hands over the text as it is.
+      }
+      // Debug-only fields of WeChat's answer (profile, exception) have no meaning here.
+      options.success?.({
+        data: data as WechatMiniprogram.IAnyObject,
+        statusCode: res.statusCode ?? 0,
+        header: res.headers,
+        cookies: [],
+        errMsg: 'request:ok',
+      } as unknown as WechatMiniprogram.RequestSuccessCallbackResult);
+    });
+  });
   req.on('error', (error) =>
-    options.fail?.({ errMsg: `request:fail ${error.message}`, errno: 600001 } as WechatMiniprogram.RequestFailCallbackErr),
+    options.fail?.({
+      errMsg: `request:fail ${error.message}`,
+      errno: 600001,
+    } as WechatMiniprogram.RequestFailCallbackErr),
   );
   if (body !== undefined) req.end(body);
   else req.end();

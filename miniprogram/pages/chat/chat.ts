@@ -10,7 +10,7 @@ interface Instance {
   anchorKey?: string;
 }
 
-interface Data {
+export interface ChatData {
   messages: MessageItem[];
   hasMore: boolean;
   banner: string;
@@ -24,7 +24,7 @@ interface Data {
 // The message page: the newest page of a conversation at once, older pages on demand, sends
 // shown immediately and confirmed in place. `conv` arrives from the page query.
 Component<
-  Data,
+  ChatData,
   { conv: StringConstructor },
   {
     onInput(event: WechatMiniprogram.Input): void;
@@ -99,17 +99,15 @@ Component<
       if (!this.data.hasMore || this.data.loadingOlder) return;
       this.anchorKey = this.data.messages.length > 0 ? this.data.messages[0].key : '';
       this.setData({ loadingOlder: true });
-      void this.chat
-        .loadOlder(this.data.conv)
-        .then(() => {
-          // The store's change reaches this.data on the next tick; after it, an anchor still
-          // pending means nothing older arrived.
-          wx.nextTick(() => {
-            if (!this.anchorKey) return;
-            this.anchorKey = '';
-            this.setData({ loadingOlder: false });
-          });
+      void this.chat.loadOlder(this.data.conv).then(() => {
+        // The store's change reaches this.data on the next tick; after it, an anchor still
+        // pending means nothing older arrived.
+        wx.nextTick(() => {
+          if (!this.anchorKey) return;
+          this.anchorKey = '';
+          this.setData({ loadingOlder: false });
         });
+      });
     },
   },
 });

@@ -1,7 +1,7 @@
 import type { ChatClient } from '../../core/client';
 import type { DirectoryEntry } from '../../core/protocol';
 
-interface Data {
+export interface ContactsData {
   users: DirectoryEntry[];
   query: string;
   loading: boolean;
@@ -15,7 +15,7 @@ interface Instance {
 
 // The directory: everyone on the server but oneself; tap to open (or start) the conversation.
 Component<
-  Data,
+  ContactsData,
   WechatMiniprogram.Component.PropertyOption,
   {
     refresh(): Promise<void>;

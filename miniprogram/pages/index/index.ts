@@ -9,8 +9,13 @@ interface Instance {
 }
 
 // The session list: one entry per conversation (the seeds' dedupe by fromId), newest first.
+export interface IndexData {
+  sessions: SessionItem[];
+  banner: string;
+}
+
 Component<
-  { sessions: SessionItem[]; banner: string },
+  IndexData,
   WechatMiniprogram.Component.PropertyOption,
   {
     open(event: WechatMiniprogram.BaseEvent): void;

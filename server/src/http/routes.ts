@@ -1,5 +1,11 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { DirectoryEntry, LoginRequest, LoginResponse, ProfileUpdate, PublicUser } from '../../../miniprogram/core/protocol';
+import type {
+  DirectoryEntry,
+  LoginRequest,
+  LoginResponse,
+  ProfileUpdate,
+  PublicUser,
+} from '../../../miniprogram/core/protocol';
 import { TokenError, bearerToken, type Tokens } from '../auth/tokens';
 import type { Store } from '../store/types';
 

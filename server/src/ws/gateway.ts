@@ -52,6 +52,13 @@ class Connection implements Deliverable {
   }
 }
 
+/** The text of a frame as `ws` hands it over (a Buffer, unless fragments or an ArrayBuffer). */
+function textOf(data: RawData): string {
+  if (Buffer.isBuffer(data)) return data.toString('utf8');
+  if (Array.isArray(data)) return Buffer.concat(data).toString('utf8');
+  return Buffer.from(data).toString('utf8');
+}
+
 function refuse(socket: Duplex, status: number, code: string, message: string): void {
   const body = JSON.stringify({ error: { code, message } });
   socket.end(
@@ -147,7 +154,7 @@ export class Gateway {
       connection.send({ type: 'error', code: 'bad_frame', message: 'binary frames are not part of the protocol' });
       return;
     }
-    const text = data.toString();
+    const text = textOf(data);
     // The seeds' heartbeat: a bare text `ping` gets a bare text `pong`.
     if (text === 'ping') {
       connection.sendText('pong');

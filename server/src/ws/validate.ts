@@ -2,8 +2,7 @@ import Ajv, { type ValidateFunction } from 'ajv';
 import { clientFrameSchemas, type ClientFrame, type ClientFrameType } from '../../../miniprogram/core/protocol';
 
 export type ParseResult =
-  | { ok: true; frame: ClientFrame }
-  | { ok: false; code: 'bad_frame' | 'unknown_type'; message: string; ref?: string };
+  { ok: true; frame: ClientFrame } | { ok: false; code: 'bad_frame' | 'unknown_type'; message: string; ref?: string };
 
 // removeAdditional drops fields the schema does not name (a spoofed `from`, say) instead of
 // refusing the frame, so newer clients can add optional fields without breaking older servers.

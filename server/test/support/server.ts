@@ -31,6 +31,13 @@ export async function login(baseUrl: string, devId: string): Promise<LoginRespon
   return (await response.json()) as LoginResponse;
 }
 
+/** The text of a received frame, whichever shape `ws` handed it in. */
+function rawText(data: WebSocket.RawData): string {
+  if (Array.isArray(data)) return Buffer.concat(data).toString('utf8');
+  if (Buffer.isBuffer(data)) return data.toString('utf8');
+  return Buffer.from(data).toString('utf8');
+}
+
 /** A raw protocol client: frames in arrival order, and waits for the next frame that matches. */
 export class TestSocket {
   readonly frames: ServerFrame[] = [];
@@ -40,7 +47,7 @@ export class TestSocket {
 
   private constructor(readonly ws: WebSocket) {
     ws.on('message', (data, isBinary) => {
-      const text = data.toString();
+      const text = rawText(data);
       this.texts.push(text);
       if (isBinary || text === 'pong') return;
       const frame = JSON.parse(text) as ServerFrame;
@@ -105,11 +112,7 @@ export function sleep(ms: number): Promise<void> {
 }
 
 /** Polls `check` until it holds; fails after `timeoutMs`. */
-export async function waitFor(
-  check: () => boolean | Promise<boolean>,
-  what: string,
-  timeoutMs = 5000,
-): Promise<void> {
+export async function waitFor(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 5000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await check())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
@@ -163,7 +166,7 @@ export function refusedUpgrade(wsUrl: string, headers: Record<string, string> = 
         try {
           resolve({ status: response.statusCode ?? 0, body: text ? JSON.parse(text) : null });
         } catch (error) {
-          reject(error);
+          reject(error instanceof Error ? error : new Error(String(error)));
         }
       });
     });
