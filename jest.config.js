@@ -11,6 +11,7 @@ const transformIgnorePatterns = ['/node_modules/(?!jose/)'];
 module.exports = {
   testTimeout: 30000,
   globalSetup: '<rootDir>/test/support/global-setup.ts',
+  globalTeardown: '<rootDir>/test/support/global-teardown.ts',
   projects: [
     {
       displayName: 'server',

@@ -18,9 +18,18 @@ export interface ChatServer {
   stop(): Promise<void>;
 }
 
+/** JSON lines for machines; readable lines when a person watches a terminal (`npm start`). */
+function createLogger(config: ServerConfig): Logger {
+  if (!config.prettyLogs) return pino({ level: config.logLevel });
+  return pino({
+    level: config.logLevel,
+    transport: { target: 'pino-pretty', options: { translateTime: 'HH:MM:ss', ignore: 'pid,hostname' } },
+  });
+}
+
 /** Wires storage, the chat domain, HTTP routes and the socket gateway, and listens. */
 export async function startServer(config: ServerConfig, log?: Logger): Promise<ChatServer> {
-  const logger = log ?? pino({ level: config.logLevel });
+  const logger = log ?? createLogger(config);
   const store = new SqliteStore(path.join(config.dataDir, 'chat.db'));
   const tokens = new Tokens(resolveTokenSecret(config.tokenSecret, config.dataDir), config.tokenTtlSeconds);
 

@@ -16,6 +16,8 @@ export interface ServerConfig {
   heartbeatMs: number;
   /** pino log level; "silent" in tests. */
   logLevel: string;
+  /** Human-readable logs instead of JSON lines: on for a terminal unless LOG_FORMAT=json. */
+  prettyLogs: boolean;
 }
 
 function integer(name: string, fallback: number, env: NodeJS.ProcessEnv): number {
@@ -37,5 +39,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
     tokenTtlSeconds: integer('TOKEN_TTL_SECONDS', 7 * 24 * 3600, env),
     heartbeatMs: integer('HEARTBEAT_MS', 10_000, env),
     logLevel: env.LOG_LEVEL || 'info',
+    prettyLogs: env.LOG_FORMAT === 'pretty' || (env.LOG_FORMAT !== 'json' && process.stdout.isTTY === true),
   };
 }

@@ -1,7 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
+import { tempDataDir } from './tmp';
 
 const MAIN = path.resolve(__dirname, '../../server/dist/server/src/main.js');
 
@@ -23,7 +22,7 @@ export interface ServerProcess {
 export function startServerProcess(
   options: { dataDir?: string; port?: number; env?: Record<string, string> } = {},
 ): Promise<ServerProcess> {
-  const dataDir = options.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'chat-app-test-'));
+  const dataDir = options.dataDir ?? tempDataDir();
   const child = spawn(process.execPath, [MAIN], {
     env: {
       ...process.env,

@@ -15,6 +15,9 @@ export interface GatewayOptions {
   maxBufferedBytes?: number;
 }
 
+/** How long shutdown waits for clients to answer the 1001 close before cutting them. */
+const CLOSE_GRACE_MS = 1000;
+
 /** One authenticated socket. */
 class Connection implements Deliverable {
   readonly id = crypto.randomUUID();
@@ -216,6 +219,12 @@ export class Gateway {
     for (const connection of this.hub.all()) {
       connection.close(CLOSE_CODES.goingAway, 'server shutting down');
     }
+    // A peer that never answers the close handshake (a half-open socket) would hold shutdown
+    // for ws's 30 s close timeout; after a short grace it is cut instead.
+    const cut = setTimeout(() => {
+      for (const connection of this.hub.all()) connection.terminate();
+    }, CLOSE_GRACE_MS);
     await new Promise<void>((resolve) => this.wss.close(() => resolve()));
+    clearTimeout(cut);
   }
 }

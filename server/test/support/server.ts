@@ -1,7 +1,5 @@
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import pino from 'pino';
+import { tempDataDir } from '../../../test/support/tmp';
 import WebSocket from 'ws';
 import { startServer, type ChatServer } from '../../src/app';
 import { loadConfig, type ServerConfig } from '../../src/config';
@@ -11,7 +9,7 @@ import type { ClientFrame, LoginResponse, ServerFrame } from '../../../miniprogr
 export async function startTestServer(
   overrides: Partial<ServerConfig> = {},
 ): Promise<ChatServer & { url: string; wsUrl: string; dataDir: string }> {
-  const dataDir = overrides.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'chat-test-'));
+  const dataDir = overrides.dataDir ?? tempDataDir();
   const config = { ...loadConfig({}), port: 0, host: '127.0.0.1', dataDir, logLevel: 'silent', ...overrides };
   const server = await startServer(config, pino({ level: 'silent' }));
   return Object.assign(server, {
