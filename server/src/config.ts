@@ -18,6 +18,14 @@ export interface ServerConfig {
   logLevel: string;
   /** Human-readable logs instead of JSON lines: on for a terminal unless LOG_FORMAT=json. */
   prettyLogs: boolean;
+  /** WeChat login (production mode when both are set): the mini-program's app id and secret. */
+  wechat?: { appId: string; secret: string; apiBase: string };
+  /** Largest accepted upload, in bytes. */
+  uploadMaxBytes: number;
+  /** Base URL clients reach this server at (for upload URLs); derived from each request when unset. */
+  publicUrl?: string;
+  /** Sends a connection may make per second, and the burst it may save up. */
+  sendRate: { perSecond: number; burst: number };
 }
 
 function integer(name: string, fallback: number, env: NodeJS.ProcessEnv): number {
@@ -30,6 +38,14 @@ function integer(name: string, fallback: number, env: NodeJS.ProcessEnv): number
   return value;
 }
 
+function wechatConfig(env: NodeJS.ProcessEnv): ServerConfig['wechat'] {
+  const appId = env.WX_APPID;
+  const secret = env.WX_SECRET;
+  if (!appId && !secret) return undefined;
+  if (!appId || !secret) throw new Error('WX_APPID and WX_SECRET go together: set both for WeChat login, or neither');
+  return { appId, secret, apiBase: (env.WX_API_BASE || 'https://api.weixin.qq.com').replace(/\/$/, '') };
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
   return {
     port: integer('PORT', 3000, env),
@@ -40,5 +56,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
     heartbeatMs: integer('HEARTBEAT_MS', 10_000, env),
     logLevel: env.LOG_LEVEL || 'info',
     prettyLogs: env.LOG_FORMAT === 'pretty' || (env.LOG_FORMAT !== 'json' && process.stdout.isTTY === true),
+    wechat: wechatConfig(env),
+    uploadMaxBytes: integer('UPLOAD_MAX_BYTES', 5 * 1024 * 1024, env),
+    publicUrl: env.PUBLIC_URL ? env.PUBLIC_URL.replace(/\/$/, '') : undefined,
+    sendRate: { perSecond: integer('SEND_RATE', 20, env), burst: integer('SEND_BURST', 40, env) },
   };
 }
