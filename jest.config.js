@@ -4,8 +4,18 @@
 const transform = {
   '^.+\\.(ts|js)$': ['@swc/jest', { jsc: { parser: { syntax: 'typescript' }, target: 'es2022' } }],
 };
-// jose ships only ES modules; jest's CommonJS runtime needs it compiled like our own code.
-const transformIgnorePatterns = ['/node_modules/(?!jose/)'];
+// jose and file-type (with the packages file-type imports) ship only ES modules; jest's CommonJS
+// runtime needs them compiled like our own code.
+const esmOnly = [
+  'jose',
+  'file-type',
+  'strtok3',
+  'token-types',
+  '@tokenizer/inflate',
+  'uint8array-extras',
+  '@borewit/text-codec',
+];
+const transformIgnorePatterns = [`/node_modules/(?!(${esmOnly.join('|')})/)`];
 
 /** @type {import('jest').Config} */
 module.exports = {

@@ -17,6 +17,7 @@ import {
   type ServerFrameOf,
 } from './protocol';
 import { ChatSocket, type SocketState } from './socket';
+import { TokenBucket } from './token-bucket';
 
 export interface ChatClientOptions {
   platform: Platform;
@@ -32,6 +33,12 @@ export interface ChatClientOptions {
   maxSendTries?: number;
   random?: () => number;
 }
+
+/** A send refused for the moment (rate_limited) goes again after this, plus up to as much jitter. */
+const RETRY_AFTER_REFUSAL_MS = 1000;
+
+/** The client's own pace for sends: half the server's default limit (20/s, burst 40). */
+const SEND_PACE = { perSecond: 10, burst: 20 };
 
 const STORAGE = {
   deviceId: 'chat.deviceId',
@@ -65,6 +72,10 @@ export class ChatClient {
   private loginTimer: ReturnType<typeof setTimeout> | null = null;
   private loginAttempts = 0;
   private resyncQueued = false;
+  /** Outbox entries handed to the current connection and not yet answered. */
+  private readonly inFlight = new Set<string>();
+  private readonly sendPace = new TokenBucket(SEND_PACE.perSecond, SEND_PACE.burst);
+  private pumpTimer: ReturnType<typeof setTimeout> | null = null;
 
   constructor(options: ChatClientOptions) {
     this.platform = options.platform;
@@ -110,6 +121,8 @@ export class ChatClient {
     this.started = false;
     if (this.loginTimer) clearTimeout(this.loginTimer);
     this.loginTimer = null;
+    if (this.pumpTimer) clearTimeout(this.pumpTimer);
+    this.pumpTimer = null;
     this.socket.stop();
   }
 
@@ -175,7 +188,7 @@ export class ChatClient {
     };
     this.outbox.add(entry);
     this.showPending(entry);
-    if (this.ready) this.flush([entry]);
+    this.pump();
     return entry.cid;
   }
 
@@ -186,7 +199,8 @@ export class ChatClient {
     this.outbox.remove(cid);
     this.outbox.add({ ...entry, tries: 0 });
     this.stores.messages.setStatus(entry.conv, cid, 'sending');
-    if (this.ready) this.flush([entry]);
+    this.inFlight.delete(cid);
+    this.pump();
   }
 
   /** The directory, for starting a conversation. */
@@ -265,6 +279,7 @@ export class ChatClient {
 
   private opened(): void {
     this.connectionSynced = false;
+    this.inFlight.clear();
     this.sync();
   }
 
@@ -333,7 +348,7 @@ export class ChatClient {
       this.markRead(this.activeConv);
     }
     // Everything not yet acked goes again, in order, with its cid: the server stores each once.
-    this.flush(this.outbox.all());
+    this.pump();
   }
 
   // -------------------------------------------------------------------------------------------
@@ -349,6 +364,7 @@ export class ChatClient {
   }
 
   private acked(frame: ServerFrameOf<'ack'>): void {
+    this.inFlight.delete(frame.cid);
     const entry = this.outbox.remove(frame.cid);
     if (!entry) return;
     const me = this.stores.me.id;
@@ -361,8 +377,11 @@ export class ChatClient {
     this.stores.connection.setError(`${frame.code}: ${frame.message}`);
     const entry = frame.ref ? this.outbox.all().find((candidate) => candidate.cid === frame.ref) : undefined;
     if (!entry) return;
+    this.inFlight.delete(entry.cid);
     if (frame.code === 'rate_limited' || frame.code === 'internal') {
-      // Not refused for what it is: the same cid goes again on the next connection or retry.
+      // Not refused for what it is: the same cid goes again a little later (and on every new
+      // connection), until it is acked or its tries run out.
+      this.schedulePump(RETRY_AFTER_REFUSAL_MS + Math.floor(this.random() * RETRY_AFTER_REFUSAL_MS));
       return;
     }
     // Refused for good (not a member, no such user, malformed): show it failed, keep it for a
@@ -373,18 +392,35 @@ export class ChatClient {
     this.stores.messages.setStatus(entry.conv, entry.cid, 'failed');
   }
 
-  private flush(entries: readonly OutboxEntry[]): void {
-    const sendable = entries.filter((entry) => entry.tries < this.maxSendTries);
-    for (const entry of entries) {
-      if (entry.tries >= this.maxSendTries) this.stores.messages.setStatus(entry.conv, entry.cid, 'failed');
-    }
-    const sent: string[] = [];
-    for (const entry of sendable) {
+  /**
+   * Hands outbox entries to the socket in order, each once per connection, paced below the
+   * server's rate limit so a long outbox never gets refused (and never reordered by a retry).
+   */
+  private pump(): void {
+    if (!this.ready) return;
+    for (const entry of this.outbox.all()) {
+      if (this.inFlight.has(entry.cid)) continue;
+      if (entry.tries >= this.maxSendTries) {
+        this.stores.messages.setStatus(entry.conv, entry.cid, 'failed');
+        continue;
+      }
+      if (!this.sendPace.take()) {
+        this.schedulePump(1000 / SEND_PACE.perSecond);
+        return;
+      }
       const frame: ClientFrame = { type: 'send', cid: entry.cid, to: entry.to, kind: entry.kind, body: entry.body };
-      if (!this.socket.sendText(JSON.stringify(frame))) break;
-      sent.push(entry.cid);
+      if (!this.socket.sendText(JSON.stringify(frame))) return;
+      this.inFlight.add(entry.cid);
+      this.outbox.tried([entry.cid]);
     }
-    if (sent.length > 0) this.outbox.tried(sent);
+  }
+
+  private schedulePump(delayMs: number): void {
+    if (this.pumpTimer) return;
+    this.pumpTimer = setTimeout(() => {
+      this.pumpTimer = null;
+      this.pump();
+    }, delayMs);
   }
 
   private showPending(entry: OutboxEntry): void {

@@ -202,6 +202,11 @@ export interface ProfileUpdate {
   avatar?: string;
 }
 
+/** The answer of POST /api/upload: the address to send as an image message's body. */
+export interface UploadResponse {
+  url: string;
+}
+
 export interface HttpErrorBody {
   error: { code: string; message: string };
 }

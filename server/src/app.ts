@@ -2,9 +2,12 @@ import path from 'node:path';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError } from 'fastify';
 import pino, { type Logger } from 'pino';
 import { resolveTokenSecret, Tokens } from './auth/tokens';
+import { WechatLogin } from './auth/wechat';
 import { ChatService } from './chat/service';
 import type { ServerConfig } from './config';
-import { HttpError, registerRoutes } from './http/routes';
+import { bearerAuth, HttpError, registerRoutes } from './http/routes';
+import { isUploadUrl, uploadRoutes } from './http/uploads';
+import { PrometheusMetrics } from './metrics';
 import { SqliteStore } from './store/sqlite';
 import type { Store } from './store/types';
 import { Gateway } from './ws/gateway';
@@ -36,10 +39,27 @@ export async function startServer(config: ServerConfig, log?: Logger): Promise<C
   let accepting = true;
   // Late-bound: the chat service delivers through the gateway's hub, built just after it.
   const gatewayRef: { current?: Gateway } = {};
-  const chat = new ChatService(store, {
-    deliver: (userIds, frame, except) => gatewayRef.current?.hub.deliver(userIds, frame, except),
+  const metrics = new PrometheusMetrics();
+  const chat = new ChatService(
+    store,
+    {
+      deliver: (userIds, frame, except) => {
+        const count = gatewayRef.current?.hub.deliver(userIds, frame, except) ?? 0;
+        if (frame.type === 'message') metrics.messagesDelivered(count);
+      },
+    },
+    {
+      metrics,
+      // An image message must show one of our uploads, never an arbitrary address.
+      isImageUrl: (body) => isUploadUrl(body, config.publicUrl),
+    },
+  );
+  const gateway = new Gateway(chat, tokens, logger, {
+    heartbeatMs: config.heartbeatMs,
+    sendRate: config.sendRate,
+    frameRate: config.frameRate,
+    metrics,
   });
-  const gateway = new Gateway(chat, tokens, logger, { heartbeatMs: config.heartbeatMs });
   gatewayRef.current = gateway;
 
   const app = Fastify({
@@ -51,6 +71,9 @@ export async function startServer(config: ServerConfig, log?: Logger): Promise<C
     bodyLimit: 64 * 1024,
   });
   app.setErrorHandler((error: FastifyError | HttpError, request, reply) => {
+    metrics.error(
+      error instanceof HttpError ? error.code : error.validation ? 'bad_request' : String(error.statusCode ?? 500),
+    );
     if (error instanceof HttpError) {
       return reply.code(error.statusCode).send({ error: { code: error.code, message: error.message } });
     }
@@ -68,8 +91,20 @@ export async function startServer(config: ServerConfig, log?: Logger): Promise<C
   registerRoutes(app, {
     store,
     tokens,
+    wechat: config.wechat ? new WechatLogin(config.wechat, logger) : undefined,
     isOnline: (userId) => gateway.hub.isOnline(userId),
     accepting: () => accepting,
+  });
+  // Encapsulated: the multipart parser serves the upload route only.
+  await app.register(uploadRoutes, {
+    dataDir: config.dataDir,
+    maxBytes: config.uploadMaxBytes,
+    publicUrl: config.publicUrl,
+    authenticate: bearerAuth(tokens),
+  });
+  // Operators' view; the reverse proxy keeps it off the public internet (docs/deploy.md).
+  app.get('/metrics', async (_request, reply) => {
+    return reply.type(metrics.contentType).send(await metrics.render());
   });
   gateway.attach(app.server);
 
@@ -84,7 +119,11 @@ export async function startServer(config: ServerConfig, log?: Logger): Promise<C
     async stop() {
       accepting = false;
       await gateway.close();
+      // Fastify closes idle keep-alive connections at once; one still finishing a response
+      // would otherwise hold the stop for the keep-alive timeout.
+      const cut = setTimeout(() => app.server.closeAllConnections(), 1000);
       await app.close();
+      clearTimeout(cut);
       await store.close();
     },
   };

@@ -19,13 +19,16 @@ export interface ServerConfig {
   /** Human-readable logs instead of JSON lines: on for a terminal unless LOG_FORMAT=json. */
   prettyLogs: boolean;
   /** WeChat login (production mode when both are set): the mini-program's app id and secret. */
-  wechat?: { appId: string; secret: string; apiBase: string };
+  /** `timeoutMs` bounds each code2session call (default 5000); not read from the environment. */
+  wechat?: { appId: string; secret: string; apiBase: string; timeoutMs?: number };
   /** Largest accepted upload, in bytes. */
   uploadMaxBytes: number;
   /** Base URL clients reach this server at (for upload URLs); derived from each request when unset. */
   publicUrl?: string;
   /** Sends a connection may make per second, and the burst it may save up. */
   sendRate: { perSecond: number; burst: number };
+  /** Frames of any kind a connection may send per second (a flood guard), and the burst. */
+  frameRate: { perSecond: number; burst: number };
 }
 
 function integer(name: string, fallback: number, env: NodeJS.ProcessEnv): number {
@@ -60,5 +63,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
     uploadMaxBytes: integer('UPLOAD_MAX_BYTES', 5 * 1024 * 1024, env),
     publicUrl: env.PUBLIC_URL ? env.PUBLIC_URL.replace(/\/$/, '') : undefined,
     sendRate: { perSecond: integer('SEND_RATE', 20, env), burst: integer('SEND_BURST', 40, env) },
+    frameRate: { perSecond: integer('FRAME_RATE', 100, env), burst: integer('FRAME_BURST', 200, env) },
   };
 }

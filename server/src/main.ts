@@ -15,7 +15,8 @@ async function main(): Promise<void> {
   const server = await startServer(config);
   const { log, port } = server;
   log.info({ port, dataDir: config.dataDir }, 'chat server listening');
-  log.info('login is in development mode: a device id names the user (no WeChat secret is configured)');
+  if (config.wechat) log.info(`WeChat login for app ${config.wechat.appId} (code2session at ${config.wechat.apiBase})`);
+  else log.info('login is in development mode: a device id names the user (no WeChat secret is configured)');
   const hosts = ['127.0.0.1', ...lanAddresses()];
   for (const host of hosts) log.info(`  http://${host}:${port}   ws://${host}:${port}/ws`);
   log.info('open this folder in WeChat DevTools (Import project → the repository root); it runs dist/');

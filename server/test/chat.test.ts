@@ -2,7 +2,13 @@
  * The chat domain over real sockets: send (acks, fan-out, gap-free seq, idempotent cid,
  * authorship, refusals), history paging, read cursors, and typing.
  */
-import { directConversationId, LIMITS, type ChatMessage, type ServerFrameOf } from '../../miniprogram/core/protocol';
+import {
+  directConversationId,
+  LIMITS,
+  type ChatMessage,
+  type ServerFrameOf,
+  type UploadResponse,
+} from '../../miniprogram/core/protocol';
 import { closeAll, person, settle, startTestServer, TestSocket, type Person } from './support/server';
 
 type Server = Awaited<ReturnType<typeof startTestServer>>;
@@ -219,12 +225,30 @@ describe('send', () => {
     expect(stored.from).toBe(alice.id);
   });
 
-  it('accepts an image message (kind image, body a url)', async () => {
+  it('accepts an image message whose body is one of our uploads, and refuses any other url', async () => {
     const alice = await newPerson();
     const bob = await newPerson();
-    alice.socket.send({ type: 'send', cid: 'img', to: bob.id, kind: 'image', body: 'https://example.com/p.png' });
+    const png = Buffer.from(
+      'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==',
+      'base64',
+    );
+    const form = new FormData();
+    form.append('file', new Blob([new Uint8Array(png)], { type: 'image/png' }), 'photo.png');
+    const uploaded = await fetch(`${server.url}/api/upload`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${alice.token}` },
+      body: form,
+    });
+    const { url } = (await uploaded.json()) as UploadResponse;
+
+    alice.socket.send({ type: 'send', cid: 'img', to: bob.id, kind: 'image', body: url });
     await alice.socket.next('ack', (ack) => ack.cid === 'img');
-    expect(await bob.socket.next('message')).toMatchObject({ kind: 'image', body: 'https://example.com/p.png' });
+    expect(await bob.socket.next('message')).toMatchObject({ kind: 'image', body: url });
+
+    alice.socket.send({ type: 'send', cid: 'img-2', to: bob.id, kind: 'image', body: 'https://example.com/p.png' });
+    expect(await alice.socket.next('error', (error) => error.ref === 'img-2')).toMatchObject({ code: 'bad_frame' });
+    const history = await fullHistory(alice.socket, directConversationId(alice.id, bob.id));
+    expect(history.map((message) => message.cid)).toEqual(['img']);
   });
 
   it('sends into an existing conversation named by `conv` instead of `to`', async () => {

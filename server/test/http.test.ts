@@ -268,7 +268,7 @@ describe('unknown routes', () => {
     ['GET', '/api/login'],
     ['POST', '/api/users'],
     ['DELETE', '/api/profile'],
-    ['POST', '/api/upload'],
+    ['GET', '/api/upload'],
   ])('%s %s answers 404 JSON', async (method, route) => {
     const answer = await api(server.url, method, route);
     expect(answer.status).toBe(404);

@@ -137,6 +137,21 @@ describe('ChatClient against the real server', () => {
     await waitFor(() => stored<OutboxEntry[]>(alice, 'chat.outbox')?.length === 0, 'the outbox to drain');
   });
 
+  it('drains a long outbox in order under the server’s rate limit, each message once', async () => {
+    const alice = await phone();
+    const bob = await phone();
+    const conv = alice.client.conversationWith(bob.client.stores.me.user!);
+    // More than the server's burst (40): the client paces itself instead of being refused.
+    const bodies = Array.from({ length: 50 }, (_, i) => `burst ${i}`);
+    for (const body of bodies) alice.client.sendText(conv, body);
+    await waitFor(() => bob.client.stores.messages.view(conv).items.length === 50, 'bob to hold all 50', 15_000);
+    const received = bob.client.stores.messages.view(conv).items;
+    expect(received.map((item) => item.body)).toEqual(bodies);
+    expect(received.map((item) => item.seq)).toEqual(bodies.map((_, i) => i + 1));
+    await waitFor(() => stored<OutboxEntry[]>(alice, 'chat.outbox')?.length === 0, 'the outbox to drain');
+    expect(alice.client.stores.connection.lastError).not.toContain('rate_limited');
+  });
+
   it('reconnects after the server drops the socket and catches up with what it missed', async () => {
     const alice = await phone({ heartbeatMs: 50_000 });
     const bob = await phone();

@@ -22,6 +22,18 @@ export interface Fanout {
   deliver(userIds: readonly string[], frame: ServerFrame, exceptConnectionId?: string): void;
 }
 
+/** What the domain reports for the server's metrics. */
+export interface ChatMetrics {
+  messageStored(): void;
+}
+
+export interface ChatOptions {
+  metrics?: ChatMetrics;
+  /** Whether an image message's body names an image this server holds. */
+  isImageUrl?: (body: string) => boolean;
+  clock?: () => number;
+}
+
 export type Reply = (frame: ServerFrame) => void;
 
 /** A refusal the client is told about as an `error` frame. */
@@ -36,13 +48,24 @@ export class ChatError extends Error {
 
 /** The chat domain: sends with gap-free seq and idempotent cid, history, sync, read cursors. */
 export class ChatService {
+  private readonly metrics: ChatMetrics;
+  private readonly isImageUrl: (body: string) => boolean;
+  private readonly clock: () => number;
+
   constructor(
     private readonly store: Store,
     private readonly fanout: Fanout,
-    private readonly clock: () => number = Date.now,
-  ) {}
+    options: ChatOptions = {},
+  ) {
+    this.metrics = options.metrics ?? { messageStored() {} };
+    this.isImageUrl = options.isImageUrl ?? (() => true);
+    this.clock = options.clock ?? Date.now;
+  }
 
   async send(caller: Caller, frame: SendFrame, reply: Reply): Promise<void> {
+    if (frame.kind === 'image' && !this.isImageUrl(frame.body)) {
+      throw new ChatError('bad_frame', 'send: an image message\'s "body" must be the url POST /api/upload answered');
+    }
     const { conv, members } = await this.destination(caller.userId, frame);
     const { message, duplicate } = await this.store.appendMessage({
       conv,
@@ -53,6 +76,7 @@ export class ChatService {
       body: frame.body,
       ts: this.clock(),
     });
+    if (!duplicate) this.metrics.messageStored();
     reply({ type: 'ack', cid: message.cid, conv: message.conv, seq: message.seq, ts: message.ts });
     // A resent cid was delivered when it was first stored; a client that missed it gets it by sync.
     if (!duplicate) this.fanout.deliver(members, { type: 'message', ...message }, caller.connectionId);
@@ -99,6 +123,12 @@ export class ChatService {
     const members = await this.membersFor(caller.userId, frame.conv);
     const others = members.filter((member) => member !== caller.userId);
     this.fanout.deliver(others, { type: 'typing', conv: frame.conv, user: caller.userId });
+  }
+
+  /** A user came online (first connection) or went offline (last one closed): tell their peers. */
+  async presence(userId: string, online: boolean): Promise<void> {
+    const peers = await this.store.peersOf(userId);
+    this.fanout.deliver(peers, { type: 'presence', user: userId, online });
   }
 
   /** The conversation a send goes into, and its members; refused unless the sender is one. */

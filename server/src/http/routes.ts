@@ -1,3 +1,4 @@
+import crypto from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type {
   DirectoryEntry,
@@ -7,11 +8,14 @@ import type {
   PublicUser,
 } from '../../../miniprogram/core/protocol';
 import { TokenError, bearerToken, type Tokens } from '../auth/tokens';
+import { WechatLoginError, type WechatLogin } from '../auth/wechat';
 import type { Store } from '../store/types';
 
 export interface RouteDeps {
   store: Store;
   tokens: Tokens;
+  /** Set in production mode: login codes are exchanged with WeChat. Absent: development mode. */
+  wechat?: WechatLogin;
   isOnline(userId: string): boolean;
   /** False once the server has begun shutting down. */
   accepting(): boolean;
@@ -70,17 +74,36 @@ function defaultNickname(userKey: string): string {
   return `微信用户${userKey.slice(-4)}`;
 }
 
-export function registerRoutes(app: FastifyInstance, deps: RouteDeps): void {
-  const { store, tokens } = deps;
+/** The same for a WeChat user, from a hash of the openid so that no part of the openid shows. */
+function wechatNickname(openid: string): string {
+  return defaultNickname(crypto.createHash('sha256').update(openid).digest('hex'));
+}
 
-  async function authenticate(request: FastifyRequest): Promise<void> {
+/** The openid behind a login code; WeChat's refusals become the HTTP errors they map to. */
+async function exchange(wechat: WechatLogin, code: string): Promise<string> {
+  try {
+    return (await wechat.exchange(code)).openid;
+  } catch (error) {
+    if (error instanceof WechatLoginError) throw new HttpError(error.status, error.code, error.message);
+    throw error;
+  }
+}
+
+/** The preHandler of routes that need `Authorization: Bearer <token>`: sets `request.userId`, or answers 401. */
+export function bearerAuth(tokens: Tokens): (request: FastifyRequest) => Promise<void> {
+  return async function authenticate(request: FastifyRequest): Promise<void> {
     try {
       const claims = await tokens.verify(bearerToken(request.headers.authorization));
       request.userId = claims.userId;
     } catch (error) {
       throw new HttpError(401, 'unauthorized', error instanceof TokenError ? error.message : 'bad token');
     }
-  }
+  };
+}
+
+export function registerRoutes(app: FastifyInstance, deps: RouteDeps): void {
+  const { store, tokens } = deps;
+  const authenticate = bearerAuth(tokens);
 
   app.get('/healthz', async (_request, reply: FastifyReply) => {
     if (!deps.accepting()) return reply.code(503).send({ status: 'shutting down' });
@@ -88,11 +111,18 @@ export function registerRoutes(app: FastifyInstance, deps: RouteDeps): void {
   });
 
   app.post<{ Body: LoginRequest }>('/api/login', { schema: loginSchema }, async (request): Promise<LoginResponse> => {
-    const { devId } = request.body;
-    // Development mode: the device's own stable id names the user. Production login through
-    // WeChat's code2session replaces this branch when a secret is configured.
-    if (!devId) throw new HttpError(400, 'bad_request', 'development login needs a "devId"');
-    const user = await store.userFor({ provider: 'dev', externalId: devId }, { nickname: defaultNickname(devId) });
+    const { code, devId } = request.body;
+    let user: PublicUser;
+    if (deps.wechat) {
+      // Production mode: WeChat names the user by openid, which stays in the store (never answered);
+      // a devId the app still sends is ignored.
+      const openid = await exchange(deps.wechat, code);
+      user = await store.userFor({ provider: 'wechat', externalId: openid }, { nickname: wechatNickname(openid) });
+    } else {
+      // Development mode: the device's own stable id names the user.
+      if (!devId) throw new HttpError(400, 'bad_request', 'development login needs a "devId"');
+      user = await store.userFor({ provider: 'dev', externalId: devId }, { nickname: defaultNickname(devId) });
+    }
     const { token, expiresAt } = await tokens.issue(user.id);
     return { token, user, expiresAt };
   });

@@ -138,6 +138,11 @@ export class SqliteStore implements Store {
       after: db.prepare<[string, number, number], MessageRow>(
         'SELECT * FROM messages WHERE conv = ? AND seq > ? ORDER BY seq ASC LIMIT ?',
       ),
+      peers: db.prepare<[string], { user_id: string }>(
+        `SELECT DISTINCT peer.user_id FROM members me
+         JOIN members peer ON peer.conv = me.conv AND peer.user_id <> me.user_id
+         WHERE me.user_id = ?`,
+      ),
       members: db.prepare<[string], { user_id: string }>('SELECT user_id FROM members WHERE conv = ? ORDER BY user_id'),
       advanceRead: db.prepare<{ seq: number; conv: string; user: string }, { read_seq: number }>(
         `UPDATE members SET read_seq = t.target
@@ -277,6 +282,10 @@ export class SqliteStore implements Store {
       peerReadSeq: row.peer_read_seq,
       unread: row.unread,
     }));
+  }
+
+  async peersOf(userId: string): Promise<string[]> {
+    return this.statements.peers.all(userId).map((row) => row.user_id);
   }
 
   async membersOf(conv: string): Promise<string[]> {

@@ -3,17 +3,44 @@ import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
-import { CLOSE_CODES, LIMITS, type ClientFrame, type ServerFrame } from '../../../miniprogram/core/protocol';
+import {
+  CLOSE_CODES,
+  LIMITS,
+  type ClientFrame,
+  type ErrorCode,
+  type ServerFrame,
+} from '../../../miniprogram/core/protocol';
 import { TokenError, bearerToken, type Tokens } from '../auth/tokens';
 import { ChatError, type Caller, type ChatService } from '../chat/service';
 import { Hub, type Deliverable } from './hub';
+import { TokenBucket } from '../../../miniprogram/core/token-bucket';
 import { parseClientFrame } from './validate';
 
 export interface GatewayOptions {
   heartbeatMs: number;
   /** Unsent bytes a connection may hold before it is closed with 1013. */
   maxBufferedBytes?: number;
+  /** `send` frames per second per connection, and the burst it may save up. */
+  sendRate?: { perSecond: number; burst: number };
+  /** Frames of any kind per second per connection (a flood guard well above normal use). */
+  frameRate?: { perSecond: number; burst: number };
+  metrics?: GatewayMetrics;
 }
+
+/** What the transport reports for the server's metrics. */
+export interface GatewayMetrics {
+  connectionOpened(): void;
+  connectionClosed(): void;
+  syncDuration(seconds: number): void;
+  error(code: string): void;
+}
+
+const NO_METRICS: GatewayMetrics = {
+  connectionOpened() {},
+  connectionClosed() {},
+  syncDuration() {},
+  error() {},
+};
 
 /** How long shutdown waits for clients to answer the 1001 close before cutting them. */
 const CLOSE_GRACE_MS = 1000;
@@ -24,11 +51,15 @@ class Connection implements Deliverable {
   lastSeen = Date.now();
   /** Frames of one connection are handled in order: a send must not overtake the sync before it. */
   queue: Promise<void> = Promise.resolve();
+  /** When the connection was last told it is flooding (told at most once a second). */
+  floodWarnedAt = 0;
 
   constructor(
     readonly userId: string,
     private readonly socket: WebSocket,
     private readonly maxBufferedBytes: number,
+    readonly sends: TokenBucket,
+    readonly frames: TokenBucket,
   ) {}
 
   sendText(text: string): void {
@@ -82,6 +113,7 @@ export class Gateway {
   private readonly wss: WebSocketServer;
   private readonly sweepTimer: NodeJS.Timeout;
   private readonly maxBufferedBytes: number;
+  private readonly metrics: GatewayMetrics;
   /** Set once close() has begun: frames that arrive after it are not handled. */
   private closing = false;
 
@@ -92,6 +124,7 @@ export class Gateway {
     private readonly options: GatewayOptions,
   ) {
     this.maxBufferedBytes = options.maxBufferedBytes ?? 1024 * 1024;
+    this.metrics = options.metrics ?? NO_METRICS;
     this.wss = new WebSocketServer({
       noServer: true,
       maxPayload: LIMITS.maxFrameBytes,
@@ -129,9 +162,18 @@ export class Gateway {
   }
 
   private open(ws: WebSocket, userId: string, expiresAt: number): void {
-    const connection = new Connection(userId, ws, this.maxBufferedBytes);
-    this.hub.add(connection);
+    const sendRate = this.options.sendRate ?? { perSecond: 20, burst: 40 };
+    const frameRate = this.options.frameRate ?? { perSecond: 100, burst: 200 };
+    const connection = new Connection(
+      userId,
+      ws,
+      this.maxBufferedBytes,
+      new TokenBucket(sendRate.perSecond, sendRate.burst),
+      new TokenBucket(frameRate.perSecond, frameRate.burst),
+    );
     const log = this.log.child({ conn: connection.id, user: userId });
+    this.metrics.connectionOpened();
+    if (this.hub.add(connection)) this.announce(userId, true, log);
     log.debug('connected');
 
     const expiry = setTimeout(
@@ -142,19 +184,29 @@ export class Gateway {
       // Shutting down: not handled, so not acked; the client resends it with the same cid.
       if (this.closing) return;
       connection.lastSeen = Date.now();
+      // A flood is dropped before it can queue up work; the client hears so once a second.
+      if (!connection.frames.take()) {
+        const now = Date.now();
+        if (now - connection.floodWarnedAt >= 1000) {
+          connection.floodWarnedAt = now;
+          this.answerError(connection, 'rate_limited', 'too many frames: slow down; frames were dropped');
+        }
+        return;
+      }
       connection.queue = connection.queue.then(() => this.receive(connection, data, isBinary, log));
     });
     ws.on('error', (error) => log.debug({ err: error }, 'socket error'));
     ws.on('close', (code) => {
       clearTimeout(expiry);
-      this.hub.remove(connection);
+      this.metrics.connectionClosed();
+      if (this.hub.remove(connection)) this.announce(userId, false, log);
       log.debug({ code }, 'closed');
     });
   }
 
   private async receive(connection: Connection, data: RawData, isBinary: boolean, log: Logger): Promise<void> {
     if (isBinary) {
-      connection.send({ type: 'error', code: 'bad_frame', message: 'binary frames are not part of the protocol' });
+      this.answerError(connection, 'bad_frame', 'binary frames are not part of the protocol');
       return;
     }
     const text = textOf(data);
@@ -165,20 +217,25 @@ export class Gateway {
     }
     const parsed = parseClientFrame(text);
     if (!parsed.ok) {
-      connection.send({ type: 'error', code: parsed.code, message: parsed.message, ref: parsed.ref });
+      this.answerError(connection, parsed.code, parsed.message, parsed.ref);
       return;
     }
     const frame = parsed.frame;
+    if (frame.type === 'send' && !connection.sends.take()) {
+      // Not stored: the client keeps it and resends it later with the same cid.
+      this.answerError(connection, 'rate_limited', 'too many messages: wait and resend with the same cid', frame.cid);
+      return;
+    }
     const caller: Caller = { userId: connection.userId, connectionId: connection.id };
     try {
       await this.dispatch(caller, frame, (reply) => connection.send(reply));
     } catch (error) {
       const ref = frame.type === 'send' ? frame.cid : undefined;
       if (error instanceof ChatError) {
-        connection.send({ type: 'error', code: error.code, message: error.message, ref });
+        this.answerError(connection, error.code, error.message, ref);
       } else {
         log.error({ err: error, frame: frame.type }, 'frame failed');
-        connection.send({ type: 'error', code: 'internal', message: 'the server could not handle the frame', ref });
+        this.answerError(connection, 'internal', 'the server could not handle the frame', ref);
       }
     }
   }
@@ -188,8 +245,12 @@ export class Gateway {
       case 'ping':
         reply({ type: 'pong' });
         return;
-      case 'sync':
-        return this.chat.sync(caller, frame, reply);
+      case 'sync': {
+        const started = performance.now();
+        await this.chat.sync(caller, frame, reply);
+        this.metrics.syncDuration((performance.now() - started) / 1000);
+        return;
+      }
       case 'send':
         return this.chat.send(caller, frame, reply);
       case 'history':
@@ -199,6 +260,16 @@ export class Gateway {
       case 'typing':
         return this.chat.typing(caller, frame);
     }
+  }
+
+  private answerError(connection: Connection, code: ErrorCode, message: string, ref?: string): void {
+    this.metrics.error(code);
+    connection.send(ref === undefined ? { type: 'error', code, message } : { type: 'error', code, message, ref });
+  }
+
+  /** Presence is a courtesy: a failure to announce it is logged, never fatal to the connection. */
+  private announce(userId: string, online: boolean, log: Logger): void {
+    this.chat.presence(userId, online).catch((error: unknown) => log.warn({ err: error }, 'presence failed'));
   }
 
   private sweep(): void {

@@ -13,18 +13,24 @@ export class Hub<C extends Deliverable = Deliverable> implements Fanout {
   private readonly byUser = new Map<string, Set<C>>();
   private count = 0;
 
-  add(connection: C): void {
+  /** Adds a connection; true when it is its user's first (the user just came online). */
+  add(connection: C): boolean {
     let set = this.byUser.get(connection.userId);
+    const first = !set;
     if (!set) this.byUser.set(connection.userId, (set = new Set()));
     set.add(connection);
     this.count++;
+    return first;
   }
 
-  remove(connection: C): void {
+  /** Removes a connection; true when it was its user's last (the user just went offline). */
+  remove(connection: C): boolean {
     const set = this.byUser.get(connection.userId);
-    if (!set || !set.delete(connection)) return;
+    if (!set || !set.delete(connection)) return false;
     this.count--;
-    if (set.size === 0) this.byUser.delete(connection.userId);
+    if (set.size > 0) return false;
+    this.byUser.delete(connection.userId);
+    return true;
   }
 
   isOnline(userId: string): boolean {
@@ -39,8 +45,10 @@ export class Hub<C extends Deliverable = Deliverable> implements Fanout {
     return [...this.byUser.values()].flatMap((set) => [...set]);
   }
 
-  deliver(userIds: readonly string[], frame: ServerFrame, exceptConnectionId?: string): void {
+  /** Hands the frame to every connection of the users but one; returns how many got it. */
+  deliver(userIds: readonly string[], frame: ServerFrame, exceptConnectionId?: string): number {
     let text: string | undefined;
+    let count = 0;
     for (const userId of userIds) {
       const set = this.byUser.get(userId);
       if (!set) continue;
@@ -49,7 +57,9 @@ export class Hub<C extends Deliverable = Deliverable> implements Fanout {
         // Serialized once, however many connections receive it.
         text ??= JSON.stringify(frame);
         connection.sendText(text);
+        count++;
       }
     }
+    return count;
   }
 }

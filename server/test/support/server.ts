@@ -5,12 +5,24 @@ import { startServer, type ChatServer } from '../../src/app';
 import { loadConfig, type ServerConfig } from '../../src/config';
 import type { ClientFrame, LoginResponse, ServerFrame } from '../../../miniprogram/core/protocol';
 
+const UNLIMITED = { perSecond: 1e9, burst: 1e9 };
+
 /** A real server on a free port over a fresh SQLite file in a temporary folder. */
 export async function startTestServer(
   overrides: Partial<ServerConfig> = {},
 ): Promise<ChatServer & { url: string; wsUrl: string; dataDir: string }> {
   const dataDir = overrides.dataDir ?? tempDataDir();
-  const config = { ...loadConfig({}), port: 0, host: '127.0.0.1', dataDir, logLevel: 'silent', ...overrides };
+  const config: ServerConfig = {
+    ...loadConfig({}),
+    port: 0,
+    host: '127.0.0.1',
+    dataDir,
+    logLevel: 'silent',
+    // Rate limits are off unless a test is about them: most tests send faster than a person.
+    sendRate: UNLIMITED,
+    frameRate: UNLIMITED,
+    ...overrides,
+  };
   const server = await startServer(config, pino({ level: 'silent' }));
   return Object.assign(server, {
     url: `http://127.0.0.1:${server.port}`,

@@ -1,0 +1,83 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/** What the server counts; the domain and transport report through this, not prom-client. */
+export interface Metrics {
+  connectionOpened(): void;
+  connectionClosed(): void;
+  messageStored(): void;
+  /** Frames of type `message` handed to connections. */
+  messagesDelivered(count: number): void;
+  /** How long one `sync` took to answer, in seconds. */
+  syncDuration(seconds: number): void;
+  /** An `error` frame or HTTP error answered, by its code. */
+  error(code: string): void;
+}
+
+/** The Prometheus registry of one server instance (its own, so several can share a process). */
+export class PrometheusMetrics implements Metrics {
+  readonly registry = new Registry();
+  private readonly connections = new Gauge({
+    name: 'chat_connections_open',
+    help: 'WebSocket connections open now',
+    registers: [this.registry],
+  });
+  private readonly stored = new Counter({
+    name: 'chat_messages_stored_total',
+    help: 'Messages stored (a resent cid counts once)',
+    registers: [this.registry],
+  });
+  private readonly delivered = new Counter({
+    name: 'chat_messages_delivered_total',
+    help: 'Message frames handed to connections',
+    registers: [this.registry],
+  });
+  private readonly syncs = new Histogram({
+    name: 'chat_sync_duration_seconds',
+    help: 'Time to answer a sync, from the frame to synced',
+    buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [this.registry],
+  });
+  private readonly errors = new Counter({
+    name: 'chat_errors_total',
+    help: 'Errors answered to clients, by code',
+    labelNames: ['code'],
+    registers: [this.registry],
+  });
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry });
+  }
+
+  connectionOpened(): void {
+    this.connections.inc();
+  }
+
+  connectionClosed(): void {
+    this.connections.dec();
+  }
+
+  messageStored(): void {
+    this.stored.inc();
+  }
+
+  messagesDelivered(count: number): void {
+    if (count > 0) this.delivered.inc(count);
+  }
+
+  syncDuration(seconds: number): void {
+    this.syncs.observe(seconds);
+  }
+
+  error(code: string): void {
+    this.errors.inc({ code });
+  }
+
+  /** The text exposition format, for GET /metrics. */
+  render(): Promise<string> {
+    return this.registry.metrics();
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+}

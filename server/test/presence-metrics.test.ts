@@ -1,0 +1,89 @@
+/** Presence frames to the people one shares a conversation with, and the /metrics endpoint. */
+import { closeAll, person, sleep, startTestServer, TestSocket } from './support/server';
+
+type Server = Awaited<ReturnType<typeof startTestServer>>;
+let server: Server;
+const sockets: TestSocket[] = [];
+
+beforeEach(async () => {
+  server = await startTestServer();
+});
+afterEach(async () => {
+  closeAll(sockets);
+  await server.stop();
+});
+
+describe('presence', () => {
+  it('tells peers when a user comes online and when their last connection closes', async () => {
+    const alice = await person(server, sockets);
+    const bob = await person(server, sockets);
+    const stranger = await person(server, sockets);
+    alice.socket.send({ type: 'send', cid: 'p1', to: bob.id, kind: 'text', body: 'hi' });
+    await alice.socket.next('ack');
+
+    // Bob opens a second device: no news, he was online already.
+    const bobPhone = await bob.connect();
+    await sleep(100);
+    expect(alice.socket.frames.filter((frame) => frame.type === 'presence')).toHaveLength(0);
+
+    bob.socket.close();
+    await sleep(100);
+    expect(alice.socket.frames.filter((frame) => frame.type === 'presence')).toHaveLength(0);
+    bobPhone.close();
+    expect(await alice.socket.next('presence')).toEqual({ type: 'presence', user: bob.id, online: false });
+
+    await bob.connect();
+    expect(await alice.socket.next('presence')).toEqual({ type: 'presence', user: bob.id, online: true });
+    // Someone who shares no conversation with bob hears nothing of him.
+    expect(stranger.socket.frames.filter((frame) => frame.type === 'presence')).toHaveLength(0);
+  });
+});
+
+describe('GET /metrics', () => {
+  async function metrics(): Promise<string> {
+    const response = await fetch(`${server.url}/metrics`);
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toMatch(/^text\/plain/);
+    return response.text();
+  }
+
+  function value(text: string, name: string): number {
+    const line = text
+      .split('\n')
+      .find((candidate) => candidate.startsWith(name + ' ') || candidate.startsWith(name + '{'));
+    if (!line) throw new Error(`no metric ${name}`);
+    return Number(line.slice(line.lastIndexOf(' ') + 1));
+  }
+
+  it('counts connections, stored and delivered messages, syncs and errors by code', async () => {
+    const alice = await person(server, sockets);
+    const bob = await person(server, sockets);
+    await bob.connect();
+    let text = await metrics();
+    expect(value(text, 'chat_connections_open')).toBe(3);
+
+    alice.socket.send({ type: 'send', cid: 'm1', to: bob.id, kind: 'text', body: 'one' });
+    await alice.socket.next('ack');
+    alice.socket.send({ type: 'send', cid: 'm1', to: bob.id, kind: 'text', body: 'one again' });
+    await alice.socket.next('ack');
+    alice.socket.send({ type: 'sync', cursors: {} });
+    await alice.socket.next('synced');
+    alice.socket.send({ type: 'nonsense' });
+    alice.socket.send({ type: 'send', cid: 'x', to: bob.id, kind: 'video', body: 'x' });
+    await alice.socket.next('error');
+    await alice.socket.next('error');
+
+    text = await metrics();
+    // A resent cid is stored once; bob's two devices each got the message once.
+    expect(value(text, 'chat_messages_stored_total')).toBe(1);
+    expect(value(text, 'chat_messages_delivered_total')).toBe(2);
+    expect(value(text, 'chat_sync_duration_seconds_count')).toBe(1);
+    expect(text).toContain('chat_errors_total{code="unknown_type"} 1');
+    expect(text).toContain('chat_errors_total{code="bad_frame"} 1');
+    expect(text).toContain('process_resident_memory_bytes');
+
+    closeAll(sockets);
+    await sleep(100);
+    expect(value(await metrics(), 'chat_connections_open')).toBe(0);
+  });
+});
