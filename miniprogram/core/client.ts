@@ -2,13 +2,16 @@ import { createStores, type Stores } from '../stores/index';
 import type { ConnectionState } from '../stores/connection';
 import { Api, ApiError } from './api';
 import { backoffDelay, DEFAULT_BACKOFF, type BackoffOptions } from './backoff';
+import { CACHE_LIMITS, LocalCache, type CacheSnapshot } from './cache';
 import { newCid, newDeviceId } from './ids';
 import { Outbox, type OutboxEntry } from './outbox';
 import type { Platform } from './platform';
 import {
   directConversationId,
   directConversationMembers,
+  LIMITS,
   type ChatMessage,
+  type HistoryFrame,
   type ClientFrame,
   type DirectoryEntry,
   type LoginResponse,
@@ -57,6 +60,7 @@ export class ChatClient {
   private readonly api: Api;
   private readonly socket: ChatSocket;
   private readonly outbox: Outbox;
+  private readonly cache: LocalCache;
   private readonly maxSendTries: number;
   private readonly random: () => number;
   private readonly backoff: BackoffOptions;
@@ -100,7 +104,58 @@ export class ChatClient {
         authExpired: () => this.reauthenticate(),
       },
     });
+    this.cache = new LocalCache(this.platform);
+    this.restore();
+  }
+
+  /**
+   * The first screen from storage, before any network: the last user, their session list and
+   * the newest messages of recent conversations, then the sends still waiting in the outbox.
+   */
+  private restore(): void {
+    const saved = this.platform.getStorageSync<LoginResponse | ''>(STORAGE.session);
+    if (saved && saved.user) this.useSession(saved);
+    const me = this.stores.me.id;
+    const snapshot = me ? this.cache.load(me) : null;
+    if (snapshot && snapshot.epoch === this.platform.getStorageSync<string>(STORAGE.epoch)) {
+      this.stores.sessions.replaceAll(snapshot.sessions);
+      for (const session of snapshot.sessions) this.people.set(session.peer.id, session.peer);
+      for (const [conv, messages] of Object.entries(snapshot.messages)) {
+        if (messages.length === 0) continue;
+        this.stores.messages.addHistory(conv, messages, messages[0].seq > 1, me, true);
+      }
+    }
     for (const entry of this.outbox.all()) this.showPending(entry);
+  }
+
+  /** What the local cache keeps: see cache.ts. */
+  private snapshot(): CacheSnapshot | null {
+    const epoch = this.platform.getStorageSync<string>(STORAGE.epoch);
+    const userId = this.stores.me.id;
+    if (!epoch || !userId) return null;
+    const sessions = this.stores.sessions.list
+      .slice(0, CACHE_LIMITS.conversations)
+      .map(({ conv, peer, last, lastSeq, readSeq, peerReadSeq, unread }) => ({
+        conv,
+        peer,
+        last,
+        lastSeq,
+        readSeq,
+        peerReadSeq,
+        unread,
+      }));
+    const messages: Record<string, ChatMessage[]> = {};
+    for (const session of sessions) {
+      const stored = this.stores.messages.view(session.conv).items.filter((item) => item.seq > 0);
+      messages[session.conv] = stored
+        .slice(-CACHE_LIMITS.messagesPerConversation)
+        .map(({ conv, seq, cid, from, kind, body, ts }) => ({ conv, seq, cid, from, kind, body, ts }));
+    }
+    return { epoch, userId, sessions, messages };
+  }
+
+  private persistSoon(): void {
+    this.cache.saveSoon(() => this.snapshot());
   }
 
   /** Logs in if needed, then connects. Safe to call more than once. */
@@ -123,6 +178,7 @@ export class ChatClient {
     this.loginTimer = null;
     if (this.pumpTimer) clearTimeout(this.pumpTimer);
     this.pumpTimer = null;
+    this.cache.saveNow(() => this.snapshot());
     this.socket.stop();
   }
 
@@ -169,6 +225,7 @@ export class ChatClient {
     if (seq <= 0) return;
     this.stores.sessions.markRead(conv, seq);
     this.transmit({ type: 'read', conv, seq });
+    this.persistSoon();
   }
 
   /** Shows the message at once and sends it as soon as a connection has synced. */
@@ -300,6 +357,11 @@ export class ChatClient {
     } catch {
       return;
     }
+    this.apply(frame);
+    if (frame.type !== 'pong' && frame.type !== 'typing' && frame.type !== 'presence') this.persistSoon();
+  }
+
+  private apply(frame: ServerFrame): void {
     switch (frame.type) {
       case 'sessions':
         for (const session of frame.sessions) this.people.set(session.peer.id, session.peer);
@@ -331,6 +393,7 @@ export class ChatClient {
       if (known) {
         // The server's store was replaced: nothing held locally can be trusted. Start over.
         this.stores.messages.clear();
+        this.cache.clear();
         this.sync();
         return;
       }
@@ -356,7 +419,13 @@ export class ChatClient {
 
   private incoming(message: ChatMessage): void {
     const me = this.stores.me.id;
+    const cursor = this.stores.messages.cursor(message.conv);
     this.stores.messages.addStored([message], me);
+    // A live message beyond the next seq means frames were missed (sync replays come in order):
+    // fetch the hole now rather than at the next connection.
+    if (this.connectionSynced && cursor > 0 && message.seq > cursor + 1) {
+      void this.requestHistory(message.conv, message.seq, Math.min(LIMITS.historyMax, message.seq - cursor - 1));
+    }
     const active = message.conv === this.activeConv;
     const known = this.stores.sessions.applyMessage(message, me, active, this.peerOf(message.conv));
     if (!known) this.queueResync();
@@ -436,7 +505,7 @@ export class ChatClient {
     if (entry.tries >= this.maxSendTries) this.stores.messages.setStatus(entry.conv, entry.cid, 'failed');
   }
 
-  private requestHistory(conv: string, before?: number): Promise<void> {
+  private requestHistory(conv: string, before?: number, limit?: number): Promise<void> {
     return new Promise((resolve) => {
       const waiters = this.historyWaiters.get(conv);
       if (waiters) {
@@ -444,7 +513,9 @@ export class ChatClient {
         return;
       }
       this.historyWaiters.set(conv, [resolve]);
-      const frame: ClientFrame = before === undefined ? { type: 'history', conv } : { type: 'history', conv, before };
+      const frame: HistoryFrame = { type: 'history', conv };
+      if (before !== undefined) frame.before = before;
+      if (limit !== undefined) frame.limit = limit;
       // Not connected: the request is made again after the next sync (see `synced`).
       if (!this.transmit(frame)) {
         this.historyWaiters.delete(conv);

@@ -152,6 +152,35 @@ describe('ChatClient against the real server', () => {
     expect(alice.client.stores.connection.lastError).not.toContain('rate_limited');
   });
 
+  it('shows the cached session list and latest messages at launch, before any connection', async () => {
+    const alice = await phone();
+    const bob = await phone();
+    const conv = bob.client.conversationWith(alice.client.stores.me.user!);
+    for (let i = 1; i <= 25; i++) bob.client.sendText(conv, `note ${i}`);
+    await waitFor(() => alice.client.stores.messages.view(conv).items.length === 25, 'alice to receive 25');
+    alice.client.stop();
+
+    // Relaunch against a server that is not there: the first screen comes from storage.
+    const offline = createPhone('http://127.0.0.1:9', { storage: alice.adapter.storage });
+    phones.push(offline);
+    expect(offline.client.stores.me.id).toBe(alice.client.stores.me.id);
+    expect(offline.client.stores.sessions.list.map((item) => [item.conv, item.unread])).toEqual([[conv, 25]]);
+    const cached = offline.client.stores.messages.view(conv);
+    expect(cached.items.map((item) => item.body)).toEqual(Array.from({ length: 20 }, (_, i) => `note ${i + 6}`));
+    expect(cached.hasMore).toBe(true);
+    expect(offline.adapter.tasks).toHaveLength(0);
+
+    // Online again, it syncs only what came after the cached messages, and pages back for more.
+    bob.client.sendText(conv, 'while you were away');
+    const back = await phone({ storage: alice.adapter.storage });
+    await waitFor(() => back.client.stores.messages.view(conv).items.length === 21, 'the new message');
+    expect(back.client.stores.messages.view(conv).items.at(-1)?.body).toBe('while you were away');
+    await back.client.loadOlder(conv);
+    expect(back.client.stores.messages.view(conv).items.map((item) => item.seq)).toEqual(
+      Array.from({ length: 26 }, (_, i) => i + 1),
+    );
+  });
+
   it('reconnects after the server drops the socket and catches up with what it missed', async () => {
     const alice = await phone({ heartbeatMs: 50_000 });
     const bob = await phone();
