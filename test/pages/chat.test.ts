@@ -61,6 +61,29 @@ describe('message page', () => {
     page.detach();
   });
 
+  it('opens a long conversation on its newest page and reveals what it holds page by page', async () => {
+    const { me, peer, conv } = await pair();
+    for (let i = 1; i <= 45; i++) peer.client.sendText(conv, `n${i}`);
+    await waitFor(() => me.client.stores.messages.view(conv).items.length === 45, 'sync to deliver', 15_000);
+
+    const page = renderPage<ChatData>('chat', me.client, { conv });
+    await settle();
+    expect(texts(page, '.bubble')).toEqual(Array.from({ length: 20 }, (_, i) => `n${i + 26}`));
+    expect(page.data.hasMore).toBe(true);
+
+    page.querySelector('.messages')!.dispatchEvent('scrolltoupper');
+    await waitFor(() => page.data.messages.length === 40, 'the second page');
+    await settle();
+    expect(texts(page, '.bubble')[0]).toBe('n6');
+    expect(page.data.anchor).toBe('m20');
+    page.querySelector('.messages')!.dispatchEvent('scrolltoupper');
+    await waitFor(() => page.data.messages.length === 45, 'the rest');
+    await settle();
+    expect(page.data.hasMore).toBe(false);
+    expect(page.data.loadingOlder).toBe(false);
+    page.detach();
+  });
+
   it('loads older pages when scrolled to the top, keeping the first message in view', async () => {
     const { me, peer, conv } = await pair();
     for (let i = 1; i <= 30; i++) peer.client.sendText(conv, `m${i}`);

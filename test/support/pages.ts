@@ -42,7 +42,7 @@ export function renderPage<TData = Record<string, unknown>>(
   return page as unknown as RenderedPage<TData>;
 }
 
-/** Lets mobx-miniprogram-bindings flush its batched setData (it waits for wx.nextTick). */
+/** Lets the store bindings flush their batched setData (they wait for wx.nextTick). */
 export function settle(ms = 20): Promise<void> {
   return simulate.sleep(ms);
 }

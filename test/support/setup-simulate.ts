@@ -1,3 +1,3 @@
 // miniprogram-simulate defines the global Component and Behavior constructors and a stub `wx`
-// (mobx-miniprogram-bindings calls Behavior() as soon as it is imported).
+// that the pages need when they are loaded.
 import 'miniprogram-simulate';

@@ -1,6 +1,6 @@
 import type { ChatClient } from '../../core/client';
 import type { SessionItem } from '../../stores/sessions';
-import { bindFields, type Unbind } from '../../utils/bind';
+import { bindData, type Unbind } from '../../utils/bind';
 
 interface Instance {
   /** The app's chat client, looked up once when the page attaches. */
@@ -31,7 +31,7 @@ Component<
     attached() {
       this.chat = getApp<IAppOption>().client;
       const { sessions, connection } = this.chat.stores;
-      this.unbind = bindFields(this, { sessions: () => sessions.list, banner: () => connection.banner });
+      this.unbind = bindData(this, { sessions: () => sessions.list, banner: () => connection.banner });
     },
     detached() {
       this.unbind?.();

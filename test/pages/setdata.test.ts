@@ -1,0 +1,147 @@
+import { ChatClient } from '../../miniprogram/core/client';
+import type { ChatMessage, SessionEntry } from '../../miniprogram/core/protocol';
+import type { ChatData } from '../../miniprogram/pages/chat/chat';
+import type { IndexData } from '../../miniprogram/pages/index/index';
+import { listPatch } from '../../miniprogram/utils/bind';
+import { WxAdapter } from '../support/wx-adapter';
+import { renderPage, settle, type RenderedPage } from '../support/pages';
+
+const ME = 'uMe000000001';
+const PEER = 'uPeer0000001';
+const CONV = `dm:${ME}:${PEER}`;
+
+function message(seq: number, from = PEER, conv = CONV): ChatMessage {
+  return { conv, seq, cid: `c${seq}`, from, kind: 'text', body: `message number ${seq}`, ts: 1_700_000_000_000 + seq };
+}
+
+/** A client that never connects: its stores are filled directly, as frames would fill them. */
+function offlineClient(): ChatClient {
+  const client = new ChatClient({ platform: new WxAdapter().platform(), serverUrl: 'http://127.0.0.1:9' });
+  client.stores.me.setUser({ id: ME, nickname: '我', avatar: '' });
+  return client;
+}
+
+/** Every setData payload the page makes from now on, as JSON byte counts and key lists. */
+function spySetData(page: RenderedPage<unknown>) {
+  const calls: Array<Record<string, unknown>> = [];
+  const instance = page.instance as unknown as { setData(data: Record<string, unknown>): void };
+  const original = instance.setData.bind(instance);
+  instance.setData = (data) => {
+    calls.push(data);
+    original(data);
+  };
+  return calls;
+}
+
+const bytes = (payload: Record<string, unknown>) => Buffer.byteLength(JSON.stringify(payload));
+
+describe('setData cost', () => {
+  async function incomingMessageCost(listLength: number) {
+    const client = offlineClient();
+    client.stores.messages.addHistory(
+      CONV,
+      Array.from({ length: listLength }, (_, i) => message(i + 1)),
+      false,
+      ME,
+      true,
+    );
+    const page = renderPage<ChatData>('chat', client, { conv: CONV });
+    await settle();
+    // The page renders the newest page of the conversation, however long it is.
+    expect(page.data.messages).toHaveLength(Math.min(listLength, 20));
+    const calls = spySetData(page);
+    client.stores.messages.addStored([message(listLength + 1)], ME);
+    await settle();
+    page.detach();
+    const payload = calls.find((call) => Object.keys(call).some((key) => key.startsWith('messages')));
+    if (!payload) throw new Error('no setData for the new message');
+    const whole = bytes({ messages: client.stores.messages.view(CONV).items });
+    return { payload, size: bytes(payload), whole };
+  }
+
+  it('an incoming message costs the same in a 10-message and a 5,000-message conversation', async () => {
+    const small = await incomingMessageCost(10);
+    const large = await incomingMessageCost(5000);
+    expect(Object.keys(small.payload)).toEqual(['messages[10]']);
+    expect(Object.keys(large.payload)).toEqual(['messages[20]']);
+    // Only the digits of the index and of the seq, ts and cid differ.
+    expect(Math.abs(large.size - small.size)).toBeLessThanOrEqual(10);
+    expect(large.size).toBeLessThan(400);
+    expect(large.whole).toBeGreaterThan(500 * large.size);
+  });
+
+  it('a new message in one of 1,000 sessions sends only the entries that moved or changed', async () => {
+    const client = offlineClient();
+    const sessions: SessionEntry[] = Array.from({ length: 1000 }, (_, i) => {
+      const peer = `uPeer${String(i).padStart(7, '0')}`;
+      const conv = `dm:${ME}:${peer}`;
+      const last = message(1, peer, conv);
+      last.ts = 1_700_000_000_000 - i * 1000;
+      return {
+        conv,
+        peer: { id: peer, nickname: `用户${i}`, avatar: '' },
+        last,
+        lastSeq: 1,
+        readSeq: 0,
+        peerReadSeq: 0,
+        unread: 1,
+      };
+    });
+    client.stores.sessions.replaceAll(sessions);
+    const page = renderPage<IndexData>('index', client);
+    await settle();
+    expect(page.data.sessions).toHaveLength(1000);
+    const calls = spySetData(page);
+
+    // The top conversation gets a message: its entry changes in place.
+    const top = sessions[0];
+    client.stores.sessions.applyMessage({ ...message(2, top.peer.id, top.conv), ts: 1_800_000_000_000 }, ME, false);
+    await settle();
+    expect(calls).toHaveLength(1);
+    expect(Object.keys(calls[0])).toEqual(['sessions[0]']);
+    expect(calls[0]['sessions[0]']).toMatchObject({ unread: 2, badge: '2', lastSeq: 2 });
+    expect(bytes(calls[0])).toBeLessThan(600);
+
+    // The third moves to the top: three entries change, not a thousand.
+    const third = sessions[2];
+    client.stores.sessions.applyMessage({ ...message(2, third.peer.id, third.conv), ts: 1_800_000_000_001 }, ME, false);
+    await settle();
+    expect(calls).toHaveLength(2);
+    const touched = new Set(Object.keys(calls[1]).map((key) => /^sessions\[(\d+)\]/.exec(key)?.[1]));
+    expect([...touched].sort()).toEqual(['0', '1', '2']);
+    expect(bytes(calls[1])).toBeLessThan(1500);
+    expect(page.data.sessions.slice(0, 3).map((item) => item.conv)).toEqual([third.conv, top.conv, sessions[1].conv]);
+    expect(page.data.sessions).toHaveLength(1000);
+
+    // Reading it changes its read fields only.
+    client.stores.sessions.markRead(third.conv, 2);
+    await settle();
+    expect(Object.keys(calls[2]).sort()).toEqual(['sessions[0].badge', 'sessions[0].readSeq', 'sessions[0].unread']);
+    expect(page.data.sessions[0].unread).toBe(0);
+    page.detach();
+  });
+});
+
+describe('listPatch', () => {
+  const a = { id: 'a', n: 1, x: 'same', y: 'same' };
+  const b = { id: 'b', n: 1, x: 'same', y: 'same' };
+  const c = { id: 'c', n: 1, x: 'same', y: 'same' };
+
+  it('sends appended items by index and changed fields by path', () => {
+    expect(listPatch('list', [a, b], [a, b, c])).toEqual({ 'list[2]': c });
+    const b2 = { ...b, n: 2 };
+    expect(listPatch('list', [a, b, c], [a, b2, c])).toEqual({ 'list[1].n': 2 });
+  });
+
+  it('sends the whole list when it shrinks or most of it changed', () => {
+    expect(listPatch('list', [a, b, c], [a, b])).toEqual({ list: [a, b] });
+    expect(listPatch('list', [a, b, c], [c, a, b])).toEqual({ list: [c, a, b] });
+  });
+
+  it('sends a whole item when most of its fields changed or one was removed', () => {
+    const changed = { id: 'b', n: 5, x: 'new', y: 'new' };
+    expect(listPatch('list', [a, b, c, a], [a, changed, c, a])).toEqual({ 'list[1]': changed });
+    const fewer = { id: 'b', n: 1, x: 'same' };
+    expect(listPatch('list', [a, b, c, a], [a, fewer, c, a])).toEqual({ 'list[1]': fewer });
+  });
+});
