@@ -1,5 +1,13 @@
 import type { Platform } from './platform';
-import type { DirectoryEntry, HttpErrorBody, LoginRequest, LoginResponse, ProfileUpdate, PublicUser } from './protocol';
+import type {
+  DirectoryEntry,
+  HttpErrorBody,
+  LoginRequest,
+  LoginResponse,
+  ProfileUpdate,
+  PublicUser,
+  UploadResponse,
+} from './protocol';
 
 /** An HTTP call that failed: `status` 0 when the server could not be reached at all. */
 export class ApiError extends Error {
@@ -32,6 +40,40 @@ export class Api {
 
   updateProfile(update: ProfileUpdate): Promise<PublicUser> {
     return this.call<PublicUser>('PUT', '/api/profile', update);
+  }
+
+  /** Uploads an image file (wx.uploadFile, field `file`); `progress` gets 0–100. */
+  upload(filePath: string, progress?: (percent: number) => void): Promise<UploadResponse> {
+    return new Promise<UploadResponse>((resolve, reject) => {
+      const task = this.platform.uploadFile({
+        url: `${this.baseUrl}/api/upload`,
+        filePath,
+        name: 'file',
+        header: { authorization: `Bearer ${this.token() ?? ''}` },
+        success: (response) => {
+          let body: unknown = response.data;
+          try {
+            body = JSON.parse(response.data);
+          } catch {
+            // Not JSON: reported below with the status.
+          }
+          if (response.statusCode >= 200 && response.statusCode < 300 && (body as UploadResponse)?.url) {
+            resolve(body as UploadResponse);
+            return;
+          }
+          const error = (body as Partial<HttpErrorBody> | undefined)?.error;
+          reject(
+            new ApiError(
+              response.statusCode,
+              error?.code ?? 'http_error',
+              error?.message ?? `HTTP ${response.statusCode}`,
+            ),
+          );
+        },
+        fail: (failure) => reject(new ApiError(0, 'network', failure.errMsg)),
+      });
+      if (progress && task) task.onProgressUpdate((update) => progress(update.progress));
+    });
   }
 
   private call<T>(method: Method, path: string, body?: object, authorized = true): Promise<T> {

@@ -1,4 +1,5 @@
 import { createStores, type Stores } from '../stores/index';
+import type { SessionPrefs } from '../stores/sessions';
 import type { ConnectionState } from '../stores/connection';
 import { Api, ApiError } from './api';
 import { backoffDelay, DEFAULT_BACKOFF, type BackoffOptions } from './backoff';
@@ -15,6 +16,7 @@ import {
   type ClientFrame,
   type DirectoryEntry,
   type LoginResponse,
+  type ProfileUpdate,
   type PublicUser,
   type ServerFrame,
   type ServerFrameOf,
@@ -43,10 +45,16 @@ const RETRY_AFTER_REFUSAL_MS = 1000;
 /** The client's own pace for sends: half the server's default limit (20/s, burst 40). */
 const SEND_PACE = { perSecond: 10, burst: 20 };
 
+/** A `typing` hint goes out at most this often while the user types, and shows this long. */
+const TYPING_SEND_INTERVAL_MS = 3000;
+const TYPING_SHOW_MS = 5000;
+
 const STORAGE = {
   deviceId: 'chat.deviceId',
   session: 'chat.session',
   epoch: 'chat.epoch',
+  /** The user's pins and deletions on this device (SessionPrefs), with the user they belong to. */
+  prefs: 'chat.prefs',
 } as const;
 
 /**
@@ -76,6 +84,11 @@ export class ChatClient {
   private loginTimer: ReturnType<typeof setTimeout> | null = null;
   private loginAttempts = 0;
   private resyncQueued = false;
+  private refreshWaiters: Array<() => void> = [];
+  private readonly typingSentAt = new Map<string, number>();
+  private readonly typingTimers = new Map<string, ReturnType<typeof setTimeout>>();
+  /** Image sends whose upload is under way. */
+  private readonly uploading = new Set<string>();
   /** Outbox entries handed to the current connection and not yet answered. */
   private readonly inFlight = new Set<string>();
   private readonly sendPace = new TokenBucket(SEND_PACE.perSecond, SEND_PACE.burst);
@@ -116,6 +129,7 @@ export class ChatClient {
     const saved = this.platform.getStorageSync<LoginResponse | ''>(STORAGE.session);
     if (saved && saved.user) this.useSession(saved);
     const me = this.stores.me.id;
+    this.restorePrefs();
     const snapshot = me ? this.cache.load(me) : null;
     if (snapshot && snapshot.epoch === this.platform.getStorageSync<string>(STORAGE.epoch)) {
       this.stores.sessions.replaceAll(snapshot.sessions);
@@ -126,6 +140,17 @@ export class ChatClient {
       }
     }
     for (const entry of this.outbox.all()) this.showPending(entry);
+  }
+
+  private restorePrefs(): void {
+    const saved = this.platform.getStorageSync<(SessionPrefs & { userId: string }) | ''>(STORAGE.prefs);
+    if (saved && saved.userId === this.stores.me.id) {
+      this.stores.sessions.setPrefs({ pins: saved.pins ?? {}, hidden: saved.hidden ?? {} });
+    }
+  }
+
+  private savePrefs(): void {
+    this.platform.setStorageSync(STORAGE.prefs, { userId: this.stores.me.id, ...this.stores.sessions.prefs });
   }
 
   /** What the local cache keeps: see cache.ts. */
@@ -178,6 +203,8 @@ export class ChatClient {
     this.loginTimer = null;
     if (this.pumpTimer) clearTimeout(this.pumpTimer);
     this.pumpTimer = null;
+    for (const timer of this.typingTimers.values()) clearTimeout(timer);
+    this.typingTimers.clear();
     this.cache.saveNow(() => this.snapshot());
     this.socket.stop();
   }
@@ -257,7 +284,100 @@ export class ChatClient {
     this.outbox.add({ ...entry, tries: 0 });
     this.stores.messages.setStatus(entry.conv, cid, 'sending');
     this.inFlight.delete(cid);
+    if (entry.kind === 'image' && !entry.body) this.upload(entry);
     this.pump();
+  }
+
+  /**
+   * Sends an image from the phone: shown at once with its upload progress, uploaded, then sent
+   * as an image message through the outbox like any other.
+   */
+  sendImage(conv: string, localPath: string): string | null {
+    const members = directConversationMembers(conv);
+    const me = this.stores.me.id;
+    if (!localPath || !members || !me) return null;
+    const entry: OutboxEntry = {
+      cid: newCid(this.random),
+      conv,
+      to: members[0] === me ? members[1] : members[0],
+      kind: 'image',
+      body: '',
+      localPath,
+      createdAt: Date.now(),
+      tries: 0,
+    };
+    this.outbox.add(entry);
+    this.showPending(entry);
+    this.upload(entry);
+    return entry.cid;
+  }
+
+  /** Pins a conversation to the top of the list (on this device), or unpins it. */
+  pin(conv: string, pinned: boolean): void {
+    this.stores.sessions.pin(conv, pinned);
+    this.savePrefs();
+    this.persistSoon();
+  }
+
+  /** Deletes a conversation from the list until a new message arrives in it. */
+  removeConversation(conv: string): void {
+    this.stores.sessions.hide(conv);
+    this.savePrefs();
+    this.persistSoon();
+  }
+
+  /**
+   * Pull-down refresh: syncs again and resolves when the server has answered, or at once
+   * (after asking for a reconnect) when no connection is up.
+   */
+  refresh(): Promise<void> {
+    if (!this.ready) {
+      this.retry();
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => {
+      this.refreshWaiters.push(resolve);
+      this.sync();
+    });
+  }
+
+  /** The user is typing in a conversation: tells the peer, at most every few seconds. */
+  typing(conv: string): void {
+    const now = Date.now();
+    if (now - (this.typingSentAt.get(conv) ?? 0) < TYPING_SEND_INTERVAL_MS) return;
+    if (this.transmit({ type: 'typing', conv })) this.typingSentAt.set(conv, now);
+  }
+
+  /** Saves the nickname and/or a new avatar (a file on the phone, uploaded first). */
+  async updateProfile(update: { nickname?: string; avatarPath?: string }): Promise<PublicUser> {
+    const profile: ProfileUpdate = {};
+    if (update.nickname !== undefined) profile.nickname = update.nickname.trim();
+    if (update.avatarPath) profile.avatar = (await this.api.upload(update.avatarPath)).url;
+    const user = await this.api.updateProfile(profile);
+    if (this.session) {
+      this.session = { ...this.session, user };
+      this.platform.setStorageSync(STORAGE.session, this.session);
+    }
+    this.people.set(user.id, user);
+    this.stores.me.setUser(user);
+    return user;
+  }
+
+  /**
+   * Logs out on this device: closes the connection and forgets the token, the cache, unsent
+   * messages and this user's list arrangement. `start()` logs in again.
+   */
+  logout(): void {
+    this.stop();
+    for (const key of [STORAGE.session, STORAGE.epoch, STORAGE.prefs]) this.platform.removeStorageSync(key);
+    this.cache.clear();
+    this.outbox.clear();
+    this.session = null;
+    this.stores.me.setUser(null);
+    this.stores.sessions.clear();
+    this.stores.sessions.setPrefs({ pins: {}, hidden: {} });
+    this.stores.messages.clear();
+    this.stores.connection.setState('idle');
   }
 
   /** The directory, for starting a conversation. */
@@ -381,9 +501,27 @@ export class ChatClient {
         return;
       case 'error':
         return this.refused(frame);
+      case 'presence':
+        this.stores.people.setOnline(frame.user, frame.online);
+        return;
+      case 'typing':
+        return this.peerTyping(frame.conv);
       default:
         return;
     }
+  }
+
+  private peerTyping(conv: string): void {
+    this.stores.people.setTyping(conv, Date.now() + TYPING_SHOW_MS);
+    const previous = this.typingTimers.get(conv);
+    if (previous) clearTimeout(previous);
+    this.typingTimers.set(
+      conv,
+      setTimeout(() => {
+        this.typingTimers.delete(conv);
+        this.stores.people.stopTyping(conv);
+      }, TYPING_SHOW_MS),
+    );
   }
 
   private synced(frame: ServerFrameOf<'synced'>): void {
@@ -402,6 +540,7 @@ export class ChatClient {
     // older pages come from `history` when scrolled to.
     for (const conv of frame.truncated) this.stores.messages.addHistory(conv, [], true, this.stores.me.id, true);
     this.ready = true;
+    for (const resolve of this.refreshWaiters.splice(0)) resolve();
     if (this.connectionSynced) return;
     this.connectionSynced = true;
     this.socket.markHealthy();
@@ -411,6 +550,10 @@ export class ChatClient {
       this.markRead(this.activeConv);
     }
     // Everything not yet acked goes again, in order, with its cid: the server stores each once.
+    // Images whose upload was cut short (or never started before a relaunch) upload again.
+    for (const entry of this.outbox.all()) {
+      if (entry.kind === 'image' && !entry.body && entry.tries < this.maxSendTries) this.upload(entry);
+    }
     this.pump();
   }
 
@@ -419,6 +562,7 @@ export class ChatClient {
 
   private incoming(message: ChatMessage): void {
     const me = this.stores.me.id;
+    if (message.from !== me) this.stores.people.stopTyping(message.conv);
     const cursor = this.stores.messages.cursor(message.conv);
     this.stores.messages.addStored([message], me);
     // A live message beyond the next seq means frames were missed (sync replays come in order):
@@ -437,7 +581,7 @@ export class ChatClient {
     const entry = this.outbox.remove(frame.cid);
     if (!entry) return;
     const me = this.stores.me.id;
-    this.stores.messages.confirm(frame.conv, frame.cid, frame.seq, frame.ts, me);
+    this.stores.messages.confirm(frame.conv, frame.cid, frame.seq, frame.ts, me, entry.body);
     const message: ChatMessage = { ...frame, from: me, kind: entry.kind, body: entry.body };
     this.stores.sessions.applyMessage(message, me, true, this.peerOf(frame.conv));
   }
@@ -469,6 +613,8 @@ export class ChatClient {
     if (!this.ready) return;
     for (const entry of this.outbox.all()) {
       if (this.inFlight.has(entry.cid)) continue;
+      // An image goes out once its upload has given it a url.
+      if (entry.kind === 'image' && !entry.body) continue;
       if (entry.tries >= this.maxSendTries) {
         this.stores.messages.setStatus(entry.conv, entry.cid, 'failed');
         continue;
@@ -492,6 +638,27 @@ export class ChatClient {
     }, delayMs);
   }
 
+  private upload(entry: OutboxEntry): void {
+    if (!entry.localPath || this.uploading.has(entry.cid)) return;
+    const localPath = entry.localPath;
+    this.uploading.add(entry.cid);
+    this.api
+      .upload(localPath, (percent) => this.stores.messages.setProgress(entry.conv, entry.cid, percent))
+      .then(({ url }) => {
+        this.outbox.update(entry.cid, { body: url });
+        this.stores.messages.setProgress(entry.conv, entry.cid, undefined);
+        this.pump();
+      })
+      .catch((error: unknown) => {
+        // Kept in the outbox as failed: a tap on the bubble uploads it again.
+        this.stores.connection.setError(error instanceof Error ? error.message : String(error));
+        this.outbox.update(entry.cid, { tries: this.maxSendTries });
+        this.stores.messages.setProgress(entry.conv, entry.cid, undefined);
+        this.stores.messages.setStatus(entry.conv, entry.cid, 'failed');
+      })
+      .finally(() => this.uploading.delete(entry.cid));
+  }
+
   private showPending(entry: OutboxEntry): void {
     const from = directConversationMembers(entry.conv)?.find((member) => member !== entry.to) ?? '';
     this.stores.messages.addPending({
@@ -499,7 +666,8 @@ export class ChatClient {
       cid: entry.cid,
       from,
       kind: entry.kind,
-      body: entry.body,
+      // An image not yet uploaded shows from the phone's own file.
+      body: entry.body || entry.localPath || '',
       ts: entry.createdAt,
     });
     if (entry.tries >= this.maxSendTries) this.stores.messages.setStatus(entry.conv, entry.cid, 'failed');

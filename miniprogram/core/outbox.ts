@@ -7,7 +7,10 @@ export interface OutboxEntry {
   /** The peer of a one-to-one conversation: sends go `to` them, which also creates it. */
   to: string;
   kind: MessageKind;
+  /** The text, or the uploaded image's url ('' while an image still waits for its upload). */
   body: string;
+  /** An image's file on the phone, until it is uploaded. */
+  localPath?: string;
   createdAt: number;
   /** Times it has been handed to a socket. */
   tries: number;
@@ -40,6 +43,11 @@ export class Outbox {
   tried(cids: readonly string[]): void {
     const set = new Set(cids);
     this.entries = this.entries.map((entry) => (set.has(entry.cid) ? { ...entry, tries: entry.tries + 1 } : entry));
+    this.save();
+  }
+
+  update(cid: string, patch: Partial<Pick<OutboxEntry, 'body' | 'localPath' | 'tries'>>): void {
+    this.entries = this.entries.map((entry) => (entry.cid === cid ? { ...entry, ...patch } : entry));
     this.save();
   }
 

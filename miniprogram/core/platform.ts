@@ -14,4 +14,5 @@ export type Platform = Pick<
   | 'onNetworkStatusChange'
   | 'offNetworkStatusChange'
   | 'getNetworkType'
+  | 'uploadFile'
 >;

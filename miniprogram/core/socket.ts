@@ -128,6 +128,9 @@ export class ChatSocket {
       },
     });
     this.task = task;
+    // A connect the network swallowed (TCP up, the upgrade never answered) would otherwise wait
+    // for WeChat's own timeout (60 s by default); it gets the dead-socket bound instead.
+    this.deadTimer = setTimeout(() => this.lost(0, 'connect timeout'), this.heartbeatMs + this.heartbeatTimeoutMs);
     const current = () => generation === this.generation;
     task.onOpen(() => {
       if (!current()) return;

@@ -1,6 +1,7 @@
 import { ConnectionStore } from './connection';
 import { MeStore } from './me';
 import { MessagesStore } from './messages';
+import { PeopleStore } from './people';
 import { SessionsStore } from './sessions';
 
 /** The stores of one app instance; pages read them through the app's chat client. */
@@ -9,6 +10,7 @@ export interface Stores {
   connection: ConnectionStore;
   sessions: SessionsStore;
   messages: MessagesStore;
+  people: PeopleStore;
 }
 
 export function createStores(): Stores {
@@ -17,5 +19,6 @@ export function createStores(): Stores {
     connection: new ConnectionStore(),
     sessions: new SessionsStore(),
     messages: new MessagesStore(),
+    people: new PeopleStore(),
   };
 }

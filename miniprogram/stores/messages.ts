@@ -9,6 +9,8 @@ export interface MessageItem extends ChatMessage {
   key: string;
   mine: boolean;
   status: SendStatus;
+  /** An image send's upload progress, 0–100 (absent once uploaded). */
+  progress?: number;
 }
 
 export interface ConversationView {
@@ -121,13 +123,13 @@ export class MessagesStore {
   }
 
   /** The ack of a send: the pending bubble becomes the stored message, in place. */
-  confirm(conv: string, cid: string, seq: number, ts: number, meId: string): void {
+  confirm(conv: string, cid: string, seq: number, ts: number, meId: string, body?: string): void {
     const view = this.view(conv);
     const pending = view.items.find((item) => item.key === cid && item.seq === 0);
     const base = pending ?? null;
     if (!base) return;
     const items = view.items.slice();
-    this.merge(items, { conv, seq, cid, from: base.from, kind: base.kind, body: base.body, ts }, meId);
+    this.merge(items, { conv, seq, cid, from: base.from, kind: base.kind, body: body ?? base.body, ts }, meId);
     this.views.set(conv, { ...view, items });
   }
 
@@ -137,6 +139,16 @@ export class MessagesStore {
     if (index < 0) return;
     const items = view.items.slice();
     items[index] = { ...items[index], status };
+    this.views.set(conv, { ...view, items });
+  }
+
+  /** An image upload's progress for a pending send. */
+  setProgress(conv: string, cid: string, progress: number | undefined): void {
+    const view = this.view(conv);
+    const index = view.items.findIndex((item) => item.key === cid && item.seq === 0);
+    if (index < 0 || view.items[index].progress === progress) return;
+    const items = view.items.slice();
+    items[index] = { ...items[index], progress };
     this.views.set(conv, { ...view, items });
   }
 

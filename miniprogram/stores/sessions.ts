@@ -7,18 +7,22 @@ export interface SessionItem extends SessionEntry {
   preview: string;
   time: string;
   badge: string;
+  /** Pinned to the top of the list by this user (on this device). */
+  pinned: boolean;
 }
 
-function present(entry: SessionEntry): SessionItem {
-  return {
-    ...entry,
-    preview: previewOf(entry.last),
-    time: formatSessionTime(entry.last ? entry.last.ts : 0),
-    badge: badgeText(entry.unread),
-  };
+/**
+ * The user's own arrangement of the list, kept on the device (not on the server): pinned
+ * conversations (when pinned), and deleted ones (hidden until a message newer than `seq`).
+ */
+export interface SessionPrefs {
+  pins: Record<string, number>;
+  hidden: Record<string, number>;
 }
 
-function newestFirst(a: SessionItem, b: SessionItem): number {
+/** Pinned first, then by the time of the last message, newest first. */
+function listOrder(a: SessionItem, b: SessionItem): number {
+  if (a.pinned !== b.pinned) return a.pinned ? -1 : 1;
   return (b.last ? b.last.ts : 0) - (a.last ? a.last.ts : 0);
 }
 
@@ -28,9 +32,57 @@ function newestFirst(a: SessionItem, b: SessionItem): number {
  */
 export class SessionsStore {
   list: SessionItem[] = [];
+  prefs: SessionPrefs = { pins: {}, hidden: {} };
 
   constructor() {
-    makeAutoObservable(this, { list: observable.ref });
+    makeAutoObservable(this, { list: observable.ref, prefs: observable.ref });
+  }
+
+  private present(entry: SessionEntry): SessionItem {
+    return {
+      ...entry,
+      preview: previewOf(entry.last),
+      time: formatSessionTime(entry.last ? entry.last.ts : 0),
+      badge: badgeText(entry.unread),
+      pinned: entry.conv in this.prefs.pins,
+    };
+  }
+
+  /** Hidden by the user, and nothing newer has arrived since. */
+  private isHidden(entry: SessionEntry): boolean {
+    const hiddenAt = this.prefs.hidden[entry.conv];
+    return hiddenAt !== undefined && entry.lastSeq <= hiddenAt;
+  }
+
+  /** Restores the user's pins and deletions (from storage). */
+  setPrefs(prefs: SessionPrefs): void {
+    this.prefs = prefs;
+    this.list = this.list
+      .filter((item) => !this.isHidden(item))
+      .map((item) => this.present(item))
+      .sort(listOrder);
+  }
+
+  /** Pins a conversation to the top, or unpins it. */
+  pin(conv: string, pinned: boolean): void {
+    const pins = { ...this.prefs.pins };
+    if (pinned) pins[conv] = Date.now();
+    else delete pins[conv];
+    this.prefs = { ...this.prefs, pins };
+    const index = this.list.findIndex((item) => item.conv === conv);
+    if (index < 0) return;
+    const next = this.list.slice();
+    next[index] = { ...next[index], pinned };
+    this.list = next.sort(listOrder);
+  }
+
+  /** Removes a conversation from the list until a newer message arrives (WeChat's 删除). */
+  hide(conv: string): void {
+    const item = this.find(conv);
+    const pins = { ...this.prefs.pins };
+    delete pins[conv];
+    this.prefs = { pins, hidden: { ...this.prefs.hidden, [conv]: item ? item.lastSeq : 0 } };
+    this.list = this.list.filter((other) => other.conv !== conv);
   }
 
   get totalUnread(): number {
@@ -42,13 +94,19 @@ export class SessionsStore {
   }
 
   replaceAll(entries: SessionEntry[]): void {
-    this.list = entries.map(present).sort(newestFirst);
+    this.list = entries
+      .filter((entry) => !this.isHidden(entry))
+      .map((entry) => this.present(entry))
+      .sort(listOrder);
   }
 
   /** A conversation opened before its first message (from the contacts page). */
   ensure(conv: string, peer: PublicUser): void {
     if (this.find(conv)) return;
-    this.list = [...this.list, present({ conv, peer, last: null, lastSeq: 0, readSeq: 0, peerReadSeq: 0, unread: 0 })];
+    this.list = [
+      ...this.list,
+      this.present({ conv, peer, last: null, lastSeq: 0, readSeq: 0, peerReadSeq: 0, unread: 0 }),
+    ].sort(listOrder);
   }
 
   /**
@@ -56,6 +114,9 @@ export class SessionsStore {
    * no peer was given: the caller must fetch the session list.
    */
   applyMessage(message: ChatMessage, meId: string, active: boolean, peer?: PublicUser): boolean {
+    const hiddenAt = this.prefs.hidden[message.conv];
+    // Old news of a deleted conversation (a sync replay) does not bring it back.
+    if (hiddenAt !== undefined && message.seq <= hiddenAt) return true;
     const existing = this.find(message.conv);
     if (!existing && !peer) return false;
     const base: SessionEntry = existing ?? {
@@ -71,8 +132,14 @@ export class SessionsStore {
     const mine = message.from === meId;
     const readSeq = mine || active ? Math.max(base.readSeq, message.seq) : base.readSeq;
     const unread = mine || active ? 0 : base.unread + (message.seq > base.readSeq ? 1 : 0);
-    const item = present({ ...base, last: message, lastSeq: message.seq, readSeq, unread });
-    this.list = [item, ...this.list.filter((other) => other.conv !== message.conv)].sort(newestFirst);
+    if (hiddenAt !== undefined) {
+      // Something new in a deleted conversation brings it back.
+      const hidden = { ...this.prefs.hidden };
+      delete hidden[message.conv];
+      this.prefs = { ...this.prefs, hidden };
+    }
+    const item = this.present({ ...base, last: message, lastSeq: message.seq, readSeq, unread });
+    this.list = [item, ...this.list.filter((other) => other.conv !== message.conv)].sort(listOrder);
     return true;
   }
 
@@ -97,7 +164,7 @@ export class SessionsStore {
     const index = this.list.findIndex((item) => item.conv === conv);
     if (index < 0) return;
     const next = this.list.slice();
-    next[index] = present(change(this.list[index]));
+    next[index] = this.present(change(this.list[index]));
     this.list = next;
   }
 }
