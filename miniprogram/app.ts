@@ -1,5 +1,6 @@
 import { ChatClient } from './core/client';
 import { SERVER_URL } from './config';
+import { watchTabBadge } from './utils/tab-badge';
 
 // The one socket service of the app (the design card's rule): created here, shared by every
 // page through getApp().client. Pages never open or close a socket.
@@ -7,6 +8,7 @@ App<IAppOption>({
   client: new ChatClient({ platform: wx, serverUrl: SERVER_URL }),
   globalData: {},
   onLaunch() {
+    watchTabBadge(this.client.stores.sessions, wx);
     this.client.start();
   },
   onShow() {

@@ -84,6 +84,7 @@ export class ChatClient {
   private loginTimer: ReturnType<typeof setTimeout> | null = null;
   private loginAttempts = 0;
   private resyncQueued = false;
+  private checkingSession = false;
   private refreshWaiters: Array<() => void> = [];
   private readonly typingSentAt = new Map<string, number>();
   private readonly typingTimers = new Map<string, ReturnType<typeof setTimeout>>();
@@ -115,6 +116,10 @@ export class ChatClient {
         open: () => this.opened(),
         text: (text) => this.received(text),
         authExpired: () => this.reauthenticate(),
+        // Told before the state changes: still `connecting` means this connection never opened.
+        close: () => {
+          if (this.socket.current === 'connecting') this.checkSession();
+        },
       },
     });
     this.cache = new LocalCache(this.platform);
@@ -423,6 +428,29 @@ export class ChatClient {
     void this.login();
   }
 
+  /**
+   * A connection that never opened may have been refused for its token (expired while the app
+   * stayed alive, or the server's secret or store replaced); wx does not say why, so the HTTP
+   * side is asked. 401 (a bad token) or 404 (its user is gone) means logging in again; any other
+   * failure is the network, which the socket's backoff already handles.
+   */
+  private checkSession(): void {
+    const token = this.session?.token;
+    if (this.checkingSession || !token || !this.started) return;
+    this.checkingSession = true;
+    // An empty profile update changes nothing and answers for the user the token names.
+    this.api.updateProfile({}).then(
+      () => {
+        this.checkingSession = false;
+      },
+      (error: unknown) => {
+        this.checkingSession = false;
+        const refused = error instanceof ApiError && (error.status === 401 || error.status === 404);
+        if (refused && this.started && this.session?.token === token) this.reauthenticate();
+      },
+    );
+  }
+
   private useSession(session: LoginResponse): void {
     this.session = session;
     this.people.set(session.user.id, session.user);
@@ -583,7 +611,8 @@ export class ChatClient {
     const me = this.stores.me.id;
     this.stores.messages.confirm(frame.conv, frame.cid, frame.seq, frame.ts, me, entry.body);
     const message: ChatMessage = { ...frame, from: me, kind: entry.kind, body: entry.body };
-    this.stores.sessions.applyMessage(message, me, true, this.peerOf(frame.conv));
+    // A send restored from the outbox may go to a conversation the list has not heard of yet.
+    if (!this.stores.sessions.applyMessage(message, me, true, this.peerOf(frame.conv))) this.queueResync();
   }
 
   private refused(frame: ServerFrameOf<'error'>): void {

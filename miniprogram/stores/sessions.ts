@@ -156,6 +156,18 @@ export class SessionsStore {
     this.update(conv, (item) => ({ ...item, peerReadSeq: Math.max(item.peerReadSeq, seq) }));
   }
 
+  /** Re-reads relative times (刚刚 → HH:mm → 昨天) when the list is shown again. */
+  retime(now: number = Date.now()): void {
+    let changed = false;
+    const next = this.list.map((item) => {
+      const time = formatSessionTime(item.last ? item.last.ts : 0, now);
+      if (time === item.time) return item;
+      changed = true;
+      return { ...item, time };
+    });
+    if (changed) this.list = next;
+  }
+
   clear(): void {
     this.list = [];
   }

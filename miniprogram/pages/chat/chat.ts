@@ -3,6 +3,8 @@ import type { ChatClient } from '../../core/client';
 import { LIMITS } from '../../core/protocol';
 import type { MessageItem } from '../../stores/messages';
 import { bindData, type Unbind } from '../../utils/bind';
+import { EMOJI } from '../../utils/emoji';
+import { createTimeline, type TimelineItem } from '../../utils/timeline';
 
 interface Instance {
   /** The app's chat client, looked up once when the page attaches. */
@@ -15,10 +17,15 @@ interface Instance {
    * long conversation opens as fast as a short one and an arriving message is an append.
    */
   shownFrom: IObservableValue<number>;
+  /** The reader is at the newest message (not scrolled up): new messages keep the view there. */
+  atBottom: boolean;
+  /** How many messages the page showed at its last update, to count arrivals. */
+  shownLength: number;
+  peerName: string;
 }
 
 export interface ChatData {
-  messages: MessageItem[];
+  messages: TimelineItem[];
   hasMore: boolean;
   banner: string;
   draft: string;
@@ -26,6 +33,14 @@ export interface ChatData {
   loadingOlder: boolean;
   meInitial: string;
   peerInitial: string;
+  meAvatar: string;
+  peerAvatar: string;
+  /** The peer is typing (shown in the title, as WeChat does). */
+  typing: boolean;
+  /** Messages that arrived while the reader was scrolled up. */
+  newCount: number;
+  showEmoji: boolean;
+  emoji: readonly string[];
 }
 
 /** Messages shown per page, when opening and per step back in time. */
@@ -64,6 +79,15 @@ Component<
     send(): void;
     resend(event: WechatMiniprogram.BaseEvent): void;
     loadOlder(): void;
+    onScroll(event: WechatMiniprogram.ScrollViewScroll): void;
+    onReachBottom(): void;
+    jumpToNewest(): void;
+    toggleEmoji(): void;
+    insertEmoji(event: WechatMiniprogram.BaseEvent): void;
+    chooseImage(): Promise<void>;
+    previewImage(event: WechatMiniprogram.BaseEvent): void;
+    copy(event: WechatMiniprogram.BaseEvent): void;
+    showTitle(): void;
   },
   [],
   Instance,
@@ -79,10 +103,18 @@ Component<
     loadingOlder: false,
     meInitial: '',
     peerInitial: '',
+    meAvatar: '',
+    peerAvatar: '',
+    typing: false,
+    newCount: 0,
+    showEmoji: false,
+    emoji: EMOJI,
   },
   observers: {
     // `.**`: path updates (messages[12]) change the list too, not only whole-array sets.
-    'messages.**'(messages: MessageItem[]) {
+    'messages.**'(messages: TimelineItem[]) {
+      const added = messages.length - this.shownLength;
+      this.shownLength = messages.length;
       if (this.anchorKey) {
         // Older messages arrived above: keep the previously first one where it was, no jump.
         const index = messages.findIndex((item) => item.key === this.anchorKey);
@@ -92,25 +124,49 @@ Component<
         }
         return;
       }
-      // Otherwise stay at the newest message.
-      if (messages.length > 0) this.setData({ anchor: `m${messages.length - 1}` });
+      const last = messages[messages.length - 1];
+      if (!last) return;
+      if (this.atBottom || last.mine) {
+        // At the newest message (or just sent one): stay there.
+        this.atBottom = true;
+        this.setData({ anchor: `m${messages.length - 1}`, newCount: 0 });
+      } else if (added > 0) {
+        // Reading older messages: don't pull the view away; say that new ones came.
+        this.setData({ newCount: this.data.newCount + added });
+      }
+    },
+    typing() {
+      this.showTitle();
     },
   },
   lifetimes: {
     attached() {
       const conv = this.data.conv;
       this.chat = getApp<IAppOption>().client;
-      const { messages, sessions, connection, me } = this.chat.stores;
+      this.atBottom = true;
+      this.shownLength = 0;
+      const { messages, sessions, connection, me, people } = this.chat.stores;
       const session = sessions.find(conv);
-      const peer = session ? session.peer.nickname : '';
-      if (peer) void wx.setNavigationBarTitle({ title: peer });
-      this.setData({ meInitial: (me.user?.nickname ?? '我').slice(0, 1), peerInitial: peer.slice(0, 1) });
+      this.peerName = session ? session.peer.nickname : '';
+      this.showTitle();
+      this.setData({
+        meInitial: (me.user?.nickname ?? '我').slice(0, 1),
+        meAvatar: me.user?.avatar ?? '',
+        peerInitial: this.peerName.slice(0, 1),
+        peerAvatar: session ? session.peer.avatar : '',
+      });
       const items = () => messages.view(conv).items;
+      const timeline = createTimeline();
       this.shownFrom = observable.box(windowStart(items(), storedCount(items()), PAGE));
       this.unbind = bindData(this, {
-        messages: () => items().slice(firstShownIndex(items(), this.shownFrom.get())),
+        messages: () =>
+          timeline(
+            items().slice(firstShownIndex(items(), this.shownFrom.get())),
+            sessions.find(conv)?.peerReadSeq ?? 0,
+          ),
         hasMore: () => messages.view(conv).hasMore || firstShownIndex(items(), this.shownFrom.get()) > 0,
         banner: () => connection.banner,
+        typing: () => people.isTyping(conv),
       });
       this.chat.openConversation(conv);
     },
@@ -120,8 +176,13 @@ Component<
     },
   },
   methods: {
+    showTitle() {
+      const title = this.data.typing ? '对方正在输入…' : this.peerName;
+      if (title) void wx.setNavigationBarTitle({ title });
+    },
     onInput(event) {
       this.setData({ draft: event.detail.value });
+      if (event.detail.value) this.chat.typing(this.data.conv);
     },
     send() {
       if (!this.data.draft.trim()) return;
@@ -155,6 +216,45 @@ Component<
           this.setData({ loadingOlder: false });
         });
       });
+    },
+    onScroll(event) {
+      // deltaY > 0: the content moved down, the reader scrolled towards older messages.
+      if (event.detail.deltaY > 0) this.atBottom = false;
+    },
+    onReachBottom() {
+      this.atBottom = true;
+      if (this.data.newCount > 0) this.setData({ newCount: 0 });
+    },
+    jumpToNewest() {
+      this.atBottom = true;
+      this.setData({ anchor: `m${this.data.messages.length - 1}`, newCount: 0 });
+    },
+    toggleEmoji() {
+      this.setData({ showEmoji: !this.data.showEmoji });
+    },
+    insertEmoji(event) {
+      this.setData({ draft: this.data.draft + String(event.currentTarget.dataset.emoji) });
+    },
+    async chooseImage() {
+      try {
+        const chosen = await wx.chooseMedia({ count: 1, mediaType: ['image'], sizeType: ['compressed'] });
+        const file = chosen.tempFiles[0];
+        if (!file) return;
+        // Smaller uploads, faster sends; the original stays on the phone.
+        const compressed = await wx.compressImage({ src: file.tempFilePath, quality: 80 });
+        this.chat.sendImage(this.data.conv, compressed.tempFilePath);
+      } catch {
+        // The user closed the picker: nothing to send.
+      }
+    },
+    previewImage(event) {
+      const current = String(event.currentTarget.dataset.url);
+      const urls = this.data.messages.filter((item) => item.kind === 'image').map((item) => item.body);
+      void wx.previewImage({ current, urls });
+    },
+    copy(event) {
+      const text = String(event.currentTarget.dataset.text);
+      void wx.setClipboardData({ data: text });
     },
   },
 });

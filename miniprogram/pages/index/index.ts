@@ -8,33 +8,47 @@ interface Instance {
   unbind?: Unbind;
 }
 
-// The session list: one entry per conversation (the seeds' dedupe by fromId), newest first.
 export interface IndexData {
   sessions: SessionItem[];
   banner: string;
+  /** The try limit was reached: the banner is a retry button. */
+  canRetry: boolean;
 }
 
+// The session list: one entry per conversation (the seeds' dedupe by fromId), pinned first,
+// then newest first; long-press to pin or delete; pull down to refresh.
 Component<
   IndexData,
   WechatMiniprogram.Component.PropertyOption,
   {
     open(event: WechatMiniprogram.BaseEvent): void;
+    manage(event: WechatMiniprogram.BaseEvent): Promise<void>;
     retry(): void;
     goContacts(): void;
+    onPullDownRefresh(): Promise<void>;
   },
   [],
   Instance,
   true
 >({
-  data: { sessions: [], banner: '' },
+  data: { sessions: [], banner: '', canRetry: false },
   lifetimes: {
     attached() {
       this.chat = getApp<IAppOption>().client;
       const { sessions, connection } = this.chat.stores;
-      this.unbind = bindData(this, { sessions: () => sessions.list, banner: () => connection.banner });
+      this.unbind = bindData(this, {
+        sessions: () => sessions.list,
+        banner: () => connection.banner,
+        canRetry: () => connection.state === 'failed',
+      });
     },
     detached() {
       this.unbind?.();
+    },
+  },
+  pageLifetimes: {
+    show() {
+      this.chat.stores.sessions.retime();
     },
   },
   methods: {
@@ -43,11 +57,29 @@ Component<
       this.chat.markRead(conv);
       void wx.navigateTo({ url: `/pages/chat/chat?conv=${conv}` });
     },
+    async manage(event) {
+      const conv = String(event.currentTarget.dataset.conv);
+      const session = this.chat.stores.sessions.find(conv);
+      if (!session) return;
+      try {
+        const { tapIndex } = await wx.showActionSheet({
+          itemList: [session.pinned ? '取消置顶' : '置顶该聊天', '删除该聊天'],
+        });
+        if (tapIndex === 0) this.chat.pin(conv, !session.pinned);
+        else if (tapIndex === 1) this.chat.removeConversation(conv);
+      } catch {
+        // Cancelled.
+      }
+    },
     retry() {
-      this.chat.retry();
+      if (this.data.canRetry) this.chat.retry();
     },
     goContacts() {
       void wx.switchTab({ url: '/pages/contacts/contacts' });
+    },
+    async onPullDownRefresh() {
+      await this.chat.refresh();
+      void wx.stopPullDownRefresh();
     },
   },
 });

@@ -1,0 +1,149 @@
+import { ChatClient } from '../../miniprogram/core/client';
+import type { ChatMessage, SessionEntry } from '../../miniprogram/core/protocol';
+import type { IndexData } from '../../miniprogram/pages/index/index';
+import { watchTabBadge, type TabBarApi } from '../../miniprogram/utils/tab-badge';
+import { startPhone, waitFor, type Phone } from '../support/app';
+import { renderPage, settle, texts } from '../support/pages';
+import { startServerProcess, type ServerProcess } from '../support/server-process';
+import { WxAdapter } from '../support/wx-adapter';
+
+const ME = 'uMe000000001';
+
+function entry(peerIndex: number, unread: number, ts: number, kind: 'text' | 'image' = 'text'): SessionEntry {
+  const peer = `uPeer${String(peerIndex).padStart(7, '0')}`;
+  const conv = `dm:${ME}:${peer}`;
+  const last: ChatMessage = {
+    conv,
+    seq: unread + 1,
+    cid: `c${peerIndex}`,
+    from: peer,
+    kind,
+    body: kind === 'image' ? 'https://x/uploads/a.png' : `你好 ${peerIndex}`,
+    ts,
+  };
+  return {
+    conv,
+    peer: { id: peer, nickname: `好友${peerIndex}`, avatar: '' },
+    last,
+    lastSeq: unread + 1,
+    readSeq: 1,
+    peerReadSeq: 0,
+    unread,
+  };
+}
+
+function offlineClient(): ChatClient {
+  const client = new ChatClient({ platform: new WxAdapter().platform(), serverUrl: 'http://127.0.0.1:9' });
+  client.stores.me.setUser({ id: ME, nickname: '我', avatar: '' });
+  return client;
+}
+
+describe('session list: presentation', () => {
+  it('shows previews ([图片] for images), relative times and 99+ badges', async () => {
+    const client = offlineClient();
+    const now = Date.now();
+    client.stores.sessions.replaceAll([entry(1, 120, now - 10_000), entry(2, 3, now - 3 * 86_400_000, 'image')]);
+    const page = renderPage<IndexData>('index', client);
+    await settle();
+    expect(texts(page, '.badge')).toEqual(['99+', '3']);
+    expect(texts(page, '.preview')).toEqual(['你好 1', '[图片]']);
+    expect(texts(page, '.time')[0]).toBe('刚刚');
+    expect(texts(page, '.time')[1]).toMatch(/^\d{2}-\d{2}$|^\d{4}-\d{2}-\d{2}$/);
+    page.detach();
+  });
+
+  it('pins and deletes with a long press, pinned entries on top', async () => {
+    const client = offlineClient();
+    const now = Date.now();
+    const sessions = [entry(1, 1, now - 1000), entry(2, 1, now - 2000), entry(3, 1, now - 3000)];
+    client.stores.sessions.replaceAll(sessions);
+    const page = renderPage<IndexData>('index', client);
+    await settle();
+
+    const sheet = jest.spyOn(wx, 'showActionSheet');
+    sheet.mockImplementationOnce(() => Promise.resolve({ tapIndex: 0, errMsg: 'showActionSheet:ok' }));
+    page.querySelectorAll('.session')[2].dispatchEvent('longpress');
+    await settle();
+    expect(sheet).toHaveBeenLastCalledWith({ itemList: ['置顶该聊天', '删除该聊天'] });
+    expect(texts(page, '.name')).toEqual(['好友3', '好友1', '好友2']);
+    expect(page.querySelectorAll('.session.pinned')).toHaveLength(1);
+
+    // A newer message elsewhere does not move anything above the pinned entry.
+    client.stores.sessions.applyMessage({ ...sessions[1].last!, seq: 5, ts: now }, ME, false);
+    await settle();
+    expect(texts(page, '.name')).toEqual(['好友3', '好友2', '好友1']);
+
+    sheet.mockImplementationOnce(() => Promise.resolve({ tapIndex: 1, errMsg: 'showActionSheet:ok' }));
+    page.querySelectorAll('.session')[1].dispatchEvent('longpress');
+    await settle();
+    expect(texts(page, '.name')).toEqual(['好友3', '好友1']);
+
+    sheet.mockImplementationOnce(() => Promise.resolve({ tapIndex: 0, errMsg: 'showActionSheet:ok' }));
+    page.querySelectorAll('.session')[0].dispatchEvent('longpress');
+    await settle();
+    expect(sheet).toHaveBeenLastCalledWith({ itemList: ['取消置顶', '删除该聊天'] });
+    expect(page.querySelectorAll('.session.pinned')).toHaveLength(0);
+    sheet.mockRestore();
+    page.detach();
+  });
+
+  it('keeps the tab badge equal to the total unread count', () => {
+    const client = offlineClient();
+    const calls: string[] = [];
+    const api: TabBarApi = {
+      setTabBarBadge: ((options: { text: string }) =>
+        void calls.push(`set ${options.text}`)) as TabBarApi['setTabBarBadge'],
+      removeTabBarBadge: (() => void calls.push('remove')) as TabBarApi['removeTabBarBadge'],
+    };
+    const stop = watchTabBadge(client.stores.sessions, api);
+    client.stores.sessions.replaceAll([entry(1, 2, 1000), entry(2, 3, 2000)]);
+    client.stores.sessions.replaceAll([entry(1, 2, 1000), entry(2, 150, 2000)]);
+    client.stores.sessions.markRead(entry(1, 2, 1000).conv, 10);
+    client.stores.sessions.markRead(entry(2, 150, 2000).conv, 1000);
+    stop();
+    expect(calls).toEqual(['remove', 'set 5', 'set 99+', 'set 99+', 'remove']);
+  });
+
+  it('offers a retry in the banner only once the try limit is reached', async () => {
+    const client = offlineClient();
+    const retry = jest.spyOn(client, 'retry').mockImplementation(() => undefined);
+    const page = renderPage<IndexData>('index', client);
+    client.stores.connection.setState('waiting');
+    await settle();
+    expect(texts(page, '.banner')).toEqual(['连接中…']);
+    page.querySelector('.banner')!.dispatchEvent('tap');
+    await settle();
+    expect(retry).not.toHaveBeenCalled();
+    client.stores.connection.setState('failed');
+    await settle();
+    expect(texts(page, '.banner')).toEqual(['连接失败，点击重试']);
+    page.querySelector('.banner')!.dispatchEvent('tap');
+    await settle();
+    expect(retry).toHaveBeenCalledTimes(1);
+    page.detach();
+  });
+});
+
+describe('session list: against the server', () => {
+  let server: ServerProcess;
+  const phones: Phone[] = [];
+  beforeAll(async () => {
+    server = await startServerProcess();
+  });
+  afterAll(async () => {
+    for (const phone of phones) phone.client.stop();
+    await server.stop();
+  });
+
+  it('refreshes on pull-down and stops the spinner when the server has answered', async () => {
+    const me = await startPhone(server.url);
+    phones.push(me);
+    const page = renderPage<IndexData>('index', me.client);
+    const stop = jest.spyOn(wx, 'stopPullDownRefresh');
+    const instance = page.instance as unknown as { onPullDownRefresh(): Promise<void> };
+    await instance.onPullDownRefresh();
+    await waitFor(() => stop.mock.calls.length === 1, 'the spinner to stop');
+    stop.mockRestore();
+    page.detach();
+  });
+});
