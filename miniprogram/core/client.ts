@@ -445,7 +445,9 @@ export class ChatClient {
       },
       (error: unknown) => {
         this.checkingSession = false;
-        const refused = error instanceof ApiError && (error.status === 401 || error.status === 404);
+        // 404 only as our server says it (not_found), not as any proxy in between might.
+        const refused =
+          error instanceof ApiError && (error.status === 401 || (error.status === 404 && error.code === 'not_found'));
         if (refused && this.started && this.session?.token === token) this.reauthenticate();
       },
     );
@@ -560,6 +562,8 @@ export class ChatClient {
         // The server's store was replaced: nothing held locally can be trusted. Start over.
         this.stores.messages.clear();
         this.cache.clear();
+        // Unsent messages are the user's, not the old store's: they stay, and go to the new one.
+        for (const entry of this.outbox.all()) this.showPending(entry);
         this.sync();
         return;
       }
@@ -593,6 +597,7 @@ export class ChatClient {
     if (message.from !== me) this.stores.people.stopTyping(message.conv);
     const cursor = this.stores.messages.cursor(message.conv);
     this.stores.messages.addStored([message], me);
+    this.delivered([message]);
     // A live message beyond the next seq means frames were missed (sync replays come in order):
     // fetch the hole now rather than at the next connection.
     if (this.connectionSynced && cursor > 0 && message.seq > cursor + 1) {
@@ -602,6 +607,18 @@ export class ChatClient {
     const known = this.stores.sessions.applyMessage(message, me, active, this.peerOf(message.conv));
     if (!known) this.queueResync();
     if (active && message.from !== me && this.ready) this.markRead(message.conv);
+  }
+
+  /**
+   * One's own messages as the server holds them (a sync replay, a history page): an outbox entry
+   * with the same cid has arrived even if its ack was lost, and must not wait there for ever
+   * (after its last try it would never be sent, so never acked).
+   */
+  private delivered(messages: readonly ChatMessage[]): void {
+    const me = this.stores.me.id;
+    for (const message of messages) {
+      if (message.from === me && message.cid && this.outbox.remove(message.cid)) this.inFlight.delete(message.cid);
+    }
   }
 
   private acked(frame: ServerFrameOf<'ack'>): void {
@@ -725,6 +742,7 @@ export class ChatClient {
     const view = this.stores.messages.view(frame.conv);
     const older = view.loaded && frame.messages.length > 0 && frame.messages[0].seq < (view.items[0]?.seq || Infinity);
     this.stores.messages.addHistory(frame.conv, frame.messages, frame.hasMore, this.stores.me.id, older);
+    this.delivered(frame.messages);
     const newest = frame.messages[frame.messages.length - 1];
     if (newest) this.stores.sessions.applyMessage(newest, this.stores.me.id, frame.conv === this.activeConv);
     const waiters = this.historyWaiters.get(frame.conv) ?? [];
