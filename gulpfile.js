@@ -1,16 +1,29 @@
 // Builds the mini-program from miniprogram/ into dist/, the folder that WeChat DevTools and miniprogram-ci
 // open (project.config.json: miniprogramRoot "dist/").
-//   npm run build   clean → (TypeScript ∥ assets) → pack npm
-//   npm run watch   build once, then redo only the part whose input changed
+//   npm run build        server address → clean → (TypeScript ∥ assets) → pack npm → package size
+//   npm run build:prod   the same for release (`gulp build --production`)
+//   npm run watch        build once, then redo only the part whose input changed
+//
+// Flags:
+//   --production   the production server address (SERVER_URL: wss:// or https://, from the environment or .env;
+//                  the build fails without one) and no comments in the JavaScript. Without it: development,
+//                  this machine's LAN address (scripts/wechat/server-url.js says how it is chosen).
+//   --dest <dir>   build into <dir> instead of dist/ (preview, upload and the tests use a temporary folder, so
+//                  they never replace the dist/ that WeChat DevTools runs)
 const fs = require('node:fs');
 const path = require('node:path');
 const { src, dest, series, parallel, watch } = require('gulp');
 const ts = require('typescript');
+const { resolveServerUrl } = require('./scripts/wechat/server-url');
+const { checkPackageSize } = require('./scripts/wechat/package-size');
 
 const SRC = 'miniprogram';
-const DIST = 'dist';
 const TSCONFIG = 'tsconfig.json';
 const NPM_PACKAGE_JSON = `${SRC}/package.json`;
+const PRODUCTION = process.argv.includes('--production');
+const DIST = destination(process.argv);
+/** The module whose `export const SERVER_URL = '…'` the build replaces with the address for this build. */
+const CONFIG_TS = path.resolve(SRC, 'config.ts');
 
 // Everything in miniprogram/ that is neither TypeScript nor the npm side (that one is packed below).
 const ASSETS = [
@@ -21,6 +34,45 @@ const ASSETS = [
   `!${SRC}/node_modules/**`,
   `!${SRC}/miniprogram_npm/**`,
 ];
+
+/**
+ * `--dest <dir>` or `--dest=<dir>`, else dist/; never a folder that holds the sources (clean empties it).
+ * @param {string[]} argv
+ */
+function destination(argv) {
+  const i = argv.findIndex((a) => a === '--dest' || a.startsWith('--dest='));
+  if (i < 0) return 'dist';
+  const dir = argv[i].startsWith('--dest=') ? argv[i].slice('--dest='.length) : argv[i + 1];
+  const resolved = path.resolve(dir || '');
+  if (!dir || resolved === path.resolve(SRC) || path.resolve(SRC).startsWith(resolved + path.sep)) {
+    throw new Error(`--dest must name an output folder outside ${SRC}/ (got "${dir || ''}")`);
+  }
+  return resolved;
+}
+
+/** An error gulp-cli prints as its message alone: our messages are one sentence, a stack adds only noise. */
+function plainError(message) {
+  const err = new Error(message);
+  err.showStack = false;
+  err.toString = () => err.message;
+  return err;
+}
+
+// --- Server address -----------------------------------------------------------------------------
+// Resolved first, so a production build without a usable SERVER_URL stops before anything is deleted.
+let serverUrl;
+
+function serverAddress(done) {
+  try {
+    const resolved = resolveServerUrl({ production: PRODUCTION });
+    serverUrl = resolved.url;
+    console.log(`server address: ${serverUrl} (${PRODUCTION ? 'production' : 'development'}: ${resolved.why})`);
+    done();
+  } catch (err) {
+    done(plainError(err.message));
+  }
+}
+serverAddress.displayName = 'server-address';
 
 function clean() {
   return fs.promises.rm(DIST, { recursive: true, force: true });
@@ -38,6 +90,8 @@ function compileTs(done) {
     onUnRecoverableConfigFileDiagnostic: (d) => diagnostics.push(d),
   });
   if (config) {
+    config.options.outDir = path.resolve(DIST);
+    if (PRODUCTION) config.options.removeComments = true;
     // The incremental host versions files by hash, which the builder needs to tell what changed.
     const host = ts.createIncrementalCompilerHost(config.options);
     builder = ts.createEmitAndSemanticDiagnosticsBuilderProgram(
@@ -53,10 +107,18 @@ function compileTs(done) {
       ...builder.getSyntacticDiagnostics(),
       ...builder.getGlobalDiagnostics(),
       ...builder.getSemanticDiagnostics(),
-      ...builder.emit().diagnostics,
+      ...builder.emit(undefined, undefined, undefined, undefined, { before: [injectServerUrl] }).diagnostics,
     );
   }
-  if (diagnostics.length === 0) return done();
+  if (diagnostics.length === 0) {
+    const emitted = fs.readFileSync(path.join(DIST, 'config.js'), 'utf8');
+    if (!emitted.includes(`'${serverUrl}'`)) {
+      return done(
+        plainError(`${SRC}/config.ts must keep \`export const SERVER_URL = '…';\` (a string): the build replaces it`),
+      );
+    }
+    return done();
+  }
   // Like tsc: colours and code excerpts on a terminal, one plain line per error in a log.
   const format = process.stdout.isTTY ? ts.formatDiagnosticsWithColorAndContext : ts.formatDiagnostics;
   const formatHost = {
@@ -64,13 +126,31 @@ function compileTs(done) {
     getCurrentDirectory: ts.sys.getCurrentDirectory,
     getNewLine: () => '\n',
   };
-  const err = new Error(`TypeScript found ${diagnostics.length} error(s):\n${format(diagnostics, formatHost)}`);
   // gulp-cli prints toString() instead of the stack when showStack is set: the compiler's text, no noise.
-  err.showStack = false;
-  err.toString = () => err.message;
-  done(err);
+  done(plainError(`TypeScript found ${diagnostics.length} error(s):\n${format(diagnostics, formatHost)}`));
 }
 compileTs.displayName = 'typescript';
+
+// A TypeScript transformer: in miniprogram/config.ts, `SERVER_URL = '<anything>'` becomes this build's address.
+function injectServerUrl(context) {
+  return (sourceFile) => {
+    if (path.resolve(sourceFile.fileName) !== CONFIG_TS) return sourceFile;
+    const visit = (node) => {
+      if (
+        ts.isVariableDeclaration(node) &&
+        ts.isIdentifier(node.name) &&
+        node.name.text === 'SERVER_URL' &&
+        node.initializer &&
+        ts.isStringLiteralLike(node.initializer)
+      ) {
+        const url = context.factory.createStringLiteral(serverUrl, true);
+        return context.factory.updateVariableDeclaration(node, node.name, node.exclamationToken, node.type, url);
+      }
+      return ts.visitEachChild(node, visit, context);
+    };
+    return ts.visitNode(sourceFile, visit);
+  };
+}
 
 // --- Assets -------------------------------------------------------------------------------------
 // encoding: false keeps images byte for byte (gulp 5 otherwise decodes every file as UTF-8).
@@ -96,7 +176,22 @@ async function packNpm() {
 }
 packNpm.displayName = 'npm';
 
-const build = series(clean, parallel(compileTs, copyAssets), packNpm);
+// --- Package size -------------------------------------------------------------------------------
+// WeChat's budget (2 MB main package, images optimised): reported on every build, a failure above it.
+function packageSize(done) {
+  const projectConfig = JSON.parse(fs.readFileSync('project.config.json', 'utf8'));
+  const ignore = (projectConfig.packOptions && projectConfig.packOptions.ignore) || [];
+  try {
+    const shown = path.relative('.', DIST);
+    console.log(checkPackageSize(DIST, { ignore, shown: shown.startsWith('..') ? DIST : shown || '.' }));
+    done();
+  } catch (err) {
+    done(plainError(err.message));
+  }
+}
+packageSize.displayName = 'package-size';
+
+const build = series(serverAddress, clean, parallel(compileTs, copyAssets), packNpm, packageSize);
 
 // --- Watch --------------------------------------------------------------------------------------
 function watchAll() {

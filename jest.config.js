@@ -1,6 +1,7 @@
-// Two projects: the server in plain Node, the app (client core, stores, pages) in jsdom with
-// miniprogram-simulate. The app project resolves `ws` to its Node build (not the browser stub),
-// so the app's tests talk to the real server over real sockets.
+// Three projects: the server in plain Node, the app (client core, stores, pages) in jsdom with
+// miniprogram-simulate, and ship (the build, preview and upload scripts, run as processes) in plain Node.
+// The app project resolves `ws` to its Node build (not the browser stub), so the app's tests talk to the
+// real server over real sockets.
 const transform = {
   '^.+\\.(ts|js)$': ['@swc/jest', { jsc: { parser: { syntax: 'typescript' }, target: 'es2022' } }],
 };
@@ -37,8 +38,17 @@ module.exports = {
       testEnvironmentOptions: { customExportConditions: ['node', 'node-addons'] },
       roots: ['<rootDir>/test'],
       testMatch: ['**/*.test.ts'],
+      testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/ship/'],
       setupFiles: ['<rootDir>/test/support/setup-simulate.ts'],
       moduleFileExtensions: ['ts', 'js', 'json'],
+      transform,
+      transformIgnorePatterns,
+    },
+    {
+      displayName: 'ship',
+      testEnvironment: 'node',
+      roots: ['<rootDir>/test/ship'],
+      testMatch: ['**/*.test.ts'],
       transform,
       transformIgnorePatterns,
     },

@@ -4,6 +4,12 @@
 // usingComponents, broken WXML, JS or JSON.
 //
 //   node scripts/compile-check.js [projectPath=dist] [--verbose]
+//   node scripts/compile-check.js --production [--verbose]
+//
+// --production checks the release build instead: it builds it (`gulp build --production`) into a temporary
+// folder and compiles that, so dist/ stays the development build. The production server address does not
+// matter to the compiler: a stand-in (SERVER_URL=https://compile-check.invalid) is used, so the check needs
+// no configuration and runs in `npm test`.
 //
 // Two passes:
 //   1. miniprogram-ci's getCompiledResult(): the compile an upload does (app.json/page/component checks,
@@ -19,9 +25,36 @@ const { spawnSync } = require('node:child_process');
 const ROOT = path.resolve(__dirname, '..');
 const args = process.argv.slice(2);
 const verbose = args.includes('--verbose');
-const projectPath = path.resolve(ROOT, args.find((a) => !a.startsWith('--')) || 'dist');
+const production = args.includes('--production');
+const projectPath = production
+  ? buildProduction()
+  : path.resolve(ROOT, args.find((a) => !a.startsWith('--')) || 'dist');
 const rel = path.relative(process.cwd(), projectPath);
 const shown = rel.startsWith('..') ? projectPath : rel || '.';
+const place = production ? 'the production build' : `${shown}/`;
+
+// The production build, in a temporary folder removed on exit; its log is shown only if it fails.
+function buildProduction() {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'compile-check-production-'));
+  process.on('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
+  const dist = path.join(dir, 'dist');
+  const run = spawnSync(
+    process.execPath,
+    [path.join(path.dirname(require.resolve('gulp')), 'bin', 'gulp.js'), 'build', '--production', '--dest', dist],
+    {
+      cwd: ROOT,
+      env: { ...process.env, SERVER_URL: 'https://compile-check.invalid' },
+      stdio: verbose ? 'inherit' : 'pipe',
+      encoding: 'utf8',
+    },
+  );
+  if (run.status !== 0) {
+    console.error(`${run.stdout || ''}${run.stderr || ''}`.trim());
+    console.error('compile-check: FAILED: the production build failed (its log is above)');
+    process.exit(1);
+  }
+  return dist;
+}
 
 function readJson(file) {
   try {
@@ -44,7 +77,7 @@ function mute(on) {
 
 function fail(summary, details) {
   mute(false);
-  console.error(`compile-check: FAILED in ${shown}/: ${summary}`);
+  console.error(`compile-check: FAILED in ${place}: ${summary}`);
   if (details && details.includes('\n')) console.error(details); // one-line messages are the summary already
   process.exit(1);
 }
@@ -127,7 +160,7 @@ function listFiles(dir, base = dir) {
   mute(false);
   const wcc = compileWxml();
   console.log(
-    `compile-check: OK, ${shown}/ compiled by WeChat's compiler (appid ${appid}): ${compiled} files; wcc: ${wcc}`,
+    `compile-check: OK, ${place} compiled by WeChat's compiler (appid ${appid}): ${compiled} files; wcc: ${wcc}`,
   );
   // miniprogram-ci leaves handles open (worker processes, timers): the process would not end by itself.
   process.exit(0);

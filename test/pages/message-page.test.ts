@@ -144,12 +144,14 @@ describe('message page', () => {
         tempFiles: [{ tempFilePath: picked, size: PNG.length, fileType: 'image' }],
         type: 'image',
         errMsg: 'chooseMedia:ok',
-      }));
+      }),
+    );
     const compress = jest.spyOn(wx, 'compressImage').mockImplementation(() =>
       Promise.resolve({
         tempFilePath: compressed,
         errMsg: 'compressImage:ok',
-      }));
+      }),
+    );
     const page = renderPage<ChatData>('chat', me.client, { conv });
     await settle();
     page.querySelector('.image-button')!.dispatchEvent('tap');
@@ -183,8 +185,7 @@ describe('message page', () => {
 
     const clipboard = jest
       .spyOn(wx, 'setClipboardData')
-      .mockImplementation(() =>
-        Promise.resolve({ errMsg: 'setClipboardData:ok' }));
+      .mockImplementation(() => Promise.resolve({ errMsg: 'setClipboardData:ok' }));
     page.querySelector('.bubble')!.dispatchEvent('longpress');
     await settle();
     expect(clipboard).toHaveBeenCalledWith({ data: '复制我' });

@@ -73,14 +73,12 @@ describe('profile page', () => {
     const page = renderPage<ProfileData>('profile', me.client);
     await settle();
     const modal = jest.spyOn(wx, 'showModal');
-    modal.mockImplementationOnce(() =>
-      Promise.resolve({ confirm: false, cancel: true, errMsg: 'showModal:ok' }));
+    modal.mockImplementationOnce(() => Promise.resolve({ confirm: false, cancel: true, errMsg: 'showModal:ok' }));
     page.querySelector('.logout')!.dispatchEvent('tap');
     await settle();
     expect(me.client.stores.me.user).not.toBeNull();
 
-    modal.mockImplementationOnce(() =>
-      Promise.resolve({ confirm: true, cancel: false, errMsg: 'showModal:ok' }));
+    modal.mockImplementationOnce(() => Promise.resolve({ confirm: true, cancel: false, errMsg: 'showModal:ok' }));
     page.querySelector('.logout')!.dispatchEvent('tap');
     await waitFor(() => page.data.user === null, 'the logout');
     await settle();

@@ -1,0 +1,211 @@
+import type { ChatClient } from '../../miniprogram/core/client';
+import {
+  directConversationId,
+  type ChatMessage,
+  type DirectoryEntry,
+  type PublicUser,
+  type SessionEntry,
+} from '../../miniprogram/core/protocol';
+
+/**
+ * The states `npm run screenshots` renders, one PNG each (docs/screenshots/<name>.png), in this order.
+ * To add one: append an entry whose `fill` puts the stores (and anything the page asks the client for)
+ * into the state, as the client's frames would. Each state gets a fresh client that never connects,
+ * with `ME` logged in; the clock reads `NOW`.
+ */
+export interface ScreenshotState {
+  /** The PNG's file name, without `.png`. */
+  name: string;
+  /** The page under miniprogram/pages/. */
+  page: string;
+  /** One line for the README and the run's log. */
+  caption: string;
+  /** The page's query (its properties), e.g. `{ conv }` for the message page. */
+  query?: Record<string, string>;
+  /** Fills the client's stores. */
+  fill(client: ChatClient): void;
+  /** After the first render: taps, typing… (`page` is miniprogram-simulate's rendered page). */
+  interact?(page: SimulatedPage): Promise<void> | void;
+}
+
+/** What `interact` may use of a page rendered by miniprogram-simulate. */
+export interface SimulatedPage {
+  querySelector(selector: string): { dispatchEvent(name: string, options?: { detail?: unknown }): void } | undefined;
+}
+
+/** The screenshots' clock: a Wednesday evening, local time (the run sets TZ=Asia/Shanghai). */
+export const NOW = new Date(2025, 5, 18, 21, 30, 0).getTime();
+const DAY = 86_400_000;
+/** Local time `days` ago at hh:mm. */
+function at(days: number, hh: number, mm: number): number {
+  const date = new Date(NOW - days * DAY);
+  date.setHours(hh, mm, 0, 0);
+  return date.getTime();
+}
+
+// Images: URLs as the server answers uploads (<base>/uploads/<name>); the screenshot run serves every
+// image request from test/screenshots/fixtures/ by the file's base name (photo-lotus.jpg → photo-lotus.svg).
+const SERVER = 'http://127.0.0.1:9';
+const upload = (name: string) => `${SERVER}/uploads/${name}.jpg`;
+
+export const ME: PublicUser = { id: 'u7Hk2Lm9Qa01', nickname: '李想', avatar: upload('avatar-me') };
+
+const people = {
+  xiaoyu: { id: 'u3Fq8Ws1Za02', nickname: '林晓雨', avatar: upload('avatar-flower') },
+  ziang: { id: 'u5Rt6Yx2Cb03', nickname: '陈子昂', avatar: '' },
+  yiming: { id: 'u8Nb4Vm7Dc04', nickname: '周一鸣', avatar: upload('avatar-cat') },
+  min: { id: 'u2Kd9Pl3Ed05', nickname: '赵敏', avatar: '' },
+  dad: { id: 'u6Jh1Gf5Fe06', nickname: '老爸', avatar: upload('avatar-mountain') },
+  na: { id: 'u9Lz7Xc4Gf07', nickname: '李娜', avatar: '' },
+  hao: { id: 'u4Mw3Qe8Hg08', nickname: '孙浩', avatar: '' },
+  jing: { id: 'u1Pv5Bn6Jh09', nickname: '吴静', avatar: '' },
+} satisfies Record<string, PublicUser>;
+type Person = keyof typeof people;
+
+const convWith = (peer: PublicUser) => directConversationId(ME.id, peer.id);
+
+let cidSeed = 0;
+function message(
+  peer: PublicUser,
+  seq: number,
+  from: PublicUser,
+  ts: number,
+  body: string,
+  kind: ChatMessage['kind'] = 'text',
+): ChatMessage {
+  cidSeed += 1;
+  return { conv: convWith(peer), seq, cid: `shot${cidSeed}`, from: from.id, kind, body, ts };
+}
+
+/** A session whose last message is `last`, with `unread` unread messages. */
+function session(person: Person, last: ChatMessage, unread: number): SessionEntry {
+  return {
+    conv: last.conv,
+    peer: people[person],
+    last,
+    lastSeq: last.seq,
+    readSeq: last.seq - unread,
+    peerReadSeq: last.from === ME.id ? last.seq : 0,
+    unread,
+  };
+}
+
+const LAST_FROM_XIAOYU = '周六下午三点，断桥见 🌸';
+
+function sessionList(): SessionEntry[] {
+  const { xiaoyu, ziang, yiming, min, dad, na, hao, jing } = people;
+  return [
+    session('xiaoyu', message(xiaoyu, 42, xiaoyu, NOW - 20_000, LAST_FROM_XIAOYU), 2),
+    session('ziang', message(ziang, 17, ziang, at(0, 21, 5), upload('photo-lotus'), 'image'), 1),
+    session('yiming', message(yiming, 388, yiming, at(0, 20, 47), '哈哈哈哈哈哈哈笑死我了，你快看群里'), 136),
+    session('min', message(min, 56, ME, at(0, 18, 42), '好的，收到，明天上午十点会议室见'), 0),
+    session('dad', message(dad, 230, dad, at(1, 19, 20), '周末回家吃饭吗？你妈做了红烧肉'), 0),
+    session('na', message(na, 12, na, at(6, 22, 15), '谢谢你推荐的那本书，真的很好看！'), 0),
+    session('hao', message(hao, 9, ME, at(19, 17, 3), '下次一起打球 🏀'), 0),
+    session(
+      'jing',
+      message(jing, 31, jing, new Date(2024, 11, 28, 10, 0).getTime(), '文件我已经发到你邮箱了，查收一下'),
+      0,
+    ),
+  ];
+}
+
+/** The conversation with 林晓雨: yesterday evening, then tonight (gaps for time separators). */
+function conversation(): { conv: string; messages: ChatMessage[]; lastReadByPeer: number } {
+  const { xiaoyu } = people;
+  const messages = [
+    message(xiaoyu, 36, xiaoyu, at(1, 20, 14), '这周末有空吗？想去西湖边走走'),
+    message(xiaoyu, 37, ME, at(1, 20, 31), '有空呀！周六还是周日？'),
+    message(xiaoyu, 38, xiaoyu, at(1, 20, 32), '周六吧，周日好像要下雨 ☔'),
+    message(xiaoyu, 39, xiaoyu, at(0, 21, 2), upload('photo-lotus'), 'image'),
+    message(xiaoyu, 40, xiaoyu, at(0, 21, 2), '曲院风荷的荷花都开了'),
+    message(xiaoyu, 41, ME, at(0, 21, 10), '好美！几点见面？'),
+    message(xiaoyu, 42, xiaoyu, NOW - 20_000, LAST_FROM_XIAOYU),
+  ];
+  return { conv: convWith(xiaoyu), messages, lastReadByPeer: 41 };
+}
+
+/** The usual session list: 老爸 pinned on top, the rest newest first; the tab shows the unread total. */
+function fillSessions(client: ChatClient): void {
+  client.stores.sessions.replaceAll(sessionList());
+  client.stores.sessions.pin(convWith(people.dad), true);
+}
+
+export const STATES: ScreenshotState[] = [
+  {
+    name: 'sessions',
+    page: 'index',
+    caption: 'Session list: a pinned chat, unread badges up to 99+, `[图片]`, relative times, the tab total',
+    fill(client) {
+      fillSessions(client);
+      client.stores.connection.setState('ready');
+    },
+  },
+  {
+    name: 'sessions-banner',
+    page: 'index',
+    caption: 'Session list after the reconnect limit: the banner offers a retry',
+    fill(client) {
+      fillSessions(client);
+      client.stores.connection.setState('failed');
+    },
+  },
+  {
+    name: 'sessions-empty',
+    page: 'index',
+    caption: 'First launch: no conversations yet, a way to the contacts',
+    fill(client) {
+      client.stores.sessions.replaceAll([]);
+      client.stores.connection.setState('ready');
+    },
+  },
+  {
+    name: 'chat',
+    page: 'chat',
+    caption: 'Message page: both sides, time separators, an image, 已读, a failed send, a draft',
+    query: { conv: convWith(people.xiaoyu) },
+    fill(client) {
+      const { conv, messages, lastReadByPeer } = conversation();
+      const last = messages[messages.length - 1];
+      client.stores.sessions.replaceAll([{ ...session('xiaoyu', last, 0), peerReadSeq: lastReadByPeer }]);
+      client.stores.messages.addHistory(conv, messages, true, ME.id, false);
+      client.stores.messages.addPending({
+        conv,
+        cid: 'shot-failed',
+        from: ME.id,
+        kind: 'text',
+        body: '好的，不见不散！我带上相机 📷',
+        ts: NOW - 5_000,
+      });
+      client.stores.messages.setStatus(conv, 'shot-failed', 'failed');
+      client.stores.connection.setState('ready');
+    },
+    interact(page) {
+      page.querySelector('.input')?.dispatchEvent('input', { detail: { value: '记得带伞' } });
+    },
+  },
+  {
+    name: 'contacts',
+    page: 'contacts',
+    caption: 'Contacts: the directory with online dots',
+    fill(client) {
+      fillSessions(client);
+      const online = new Set<Person>(['xiaoyu', 'ziang', 'min']);
+      const order: Person[] = ['ziang', 'na', 'xiaoyu', 'dad', 'hao', 'jing', 'min', 'yiming'];
+      const users: DirectoryEntry[] = order.map((key) => ({ ...people[key], online: online.has(key) }));
+      for (const user of users) client.stores.people.setOnline(user.id, user.online);
+      // The page asks the client for the directory (HTTP in the app): answer from here.
+      client.directory = (query = '') => Promise.resolve(users.filter((user) => user.nickname.includes(query)));
+      client.stores.connection.setState('ready');
+    },
+  },
+  {
+    name: 'profile',
+    page: 'profile',
+    caption: 'Profile: avatar (chooseAvatar) and nickname, logout',
+    fill(client) {
+      fillSessions(client);
+      client.stores.connection.setState('ready');
+    },
+  },
+];
