@@ -51,6 +51,19 @@ describe('contacts page', () => {
     navigateTo.mockRestore();
   });
 
+  it('says so when nobody else is there yet', async () => {
+    const own = await startServerProcess();
+    const me = await startPhone(own.url);
+    phones.push(me);
+    const page = renderPage<ContactsData>('contacts', me.client);
+    await waitFor(() => !page.data.loading, 'the directory');
+    await settle();
+    expect(texts(page, '.empty')).toEqual(['暂无联系人']);
+    page.detach();
+    me.client.stop();
+    await own.stop();
+  });
+
   it('offers a retry when the server cannot be reached', async () => {
     const own = await startServerProcess();
     const me = await startPhone(own.url);

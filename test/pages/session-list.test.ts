@@ -104,6 +104,26 @@ describe('session list: presentation', () => {
     expect(calls).toEqual(['remove', 'set 5', 'set 99+', 'set 99+', 'remove']);
   });
 
+  it('shows the banner for every connection state, and none when ready', async () => {
+    const client = offlineClient();
+    const page = renderPage<IndexData>('index', client);
+    const expected = {
+      idle: [],
+      connecting: ['连接中…'],
+      waiting: ['连接中…'],
+      syncing: ['收取中…'],
+      offline: ['网络不可用'],
+      failed: ['连接失败，点击重试'],
+      ready: [],
+    } as const;
+    for (const [state, banner] of Object.entries(expected)) {
+      client.stores.connection.setState(state as keyof typeof expected);
+      await settle();
+      expect([state, texts(page, '.banner')]).toEqual([state, banner]);
+    }
+    page.detach();
+  });
+
   it('offers a retry in the banner only once the try limit is reached', async () => {
     const client = offlineClient();
     const retry = jest.spyOn(client, 'retry').mockImplementation(() => undefined);
