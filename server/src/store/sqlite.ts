@@ -74,6 +74,12 @@ interface SessionRow {
   m_ts: number | null;
 }
 
+interface PendingAppend {
+  message: NewMessage;
+  resolve: (result: AppendResult) => void;
+  reject: (error: unknown) => void;
+}
+
 function toMessage(row: MessageRow): ChatMessage {
   return {
     conv: row.conv,
@@ -95,6 +101,9 @@ export class SqliteStore implements Store {
   private readonly db: Database.Database;
   private readonly statements;
   private readonly appendTx: (message: NewMessage) => AppendResult;
+  private readonly appendBatchTx: (batch: PendingAppend[]) => void;
+  /** Appends waiting for this event-loop turn's transaction (group commit). */
+  private pending: PendingAppend[] = [];
 
   constructor(file: string) {
     if (file !== ':memory:') fs.mkdirSync(path.dirname(file), { recursive: true });
@@ -168,7 +177,7 @@ export class SqliteStore implements Store {
     };
 
     const s = this.statements;
-    this.appendTx = db.transaction((message: NewMessage): AppendResult => {
+    const appendOne = (message: NewMessage): AppendResult => {
       const existing = s.byCid.get(message.from, message.cid);
       if (existing) return { message: toMessage(existing), duplicate: true };
       s.insertConversation.run(message.conv, message.ts);
@@ -191,7 +200,14 @@ export class SqliteStore implements Store {
         },
         duplicate: false,
       };
-    });
+    };
+    this.appendTx = db.transaction(appendOne);
+    const appendAll = db.transaction((batch: PendingAppend[]) => batch.map((entry) => appendOne(entry.message)));
+    // The results are handed out only after the whole transaction has committed.
+    this.appendBatchTx = (batch: PendingAppend[]) => {
+      const results = appendAll(batch);
+      batch.forEach((entry, i) => entry.resolve(results[i]));
+    };
   }
 
   private migrate(): void {
@@ -247,8 +263,33 @@ export class SqliteStore implements Store {
     return this.statements.search.all(excludeId, query, limit);
   }
 
-  async appendMessage(message: NewMessage): Promise<AppendResult> {
-    return this.appendTx(message);
+  /**
+   * Every append that arrives in one event-loop turn is stored in one transaction, committed
+   * before any of them resolves (so before any ack): one WAL commit for many messages instead of
+   * one each. Seq order is the order of arrival, as before.
+   */
+  appendMessage(message: NewMessage): Promise<AppendResult> {
+    return new Promise((resolve, reject) => {
+      this.pending.push({ message, resolve, reject });
+      if (this.pending.length === 1) setImmediate(() => this.commitPending());
+    });
+  }
+
+  private commitPending(): void {
+    const batch = this.pending;
+    this.pending = [];
+    try {
+      this.appendBatchTx(batch);
+    } catch {
+      // One bad append must not sink the others: store each on its own, each with its own answer.
+      for (const entry of batch) {
+        try {
+          entry.resolve(this.appendTx(entry.message));
+        } catch (error) {
+          entry.reject(error);
+        }
+      }
+    }
   }
 
   async history(conv: string, before: number | undefined, limit: number): Promise<HistoryPage> {
@@ -298,6 +339,7 @@ export class SqliteStore implements Store {
   }
 
   async close(): Promise<void> {
+    if (this.pending.length > 0) this.commitPending();
     this.db.close();
   }
 }
