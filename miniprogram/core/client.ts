@@ -36,11 +36,16 @@ export interface ChatClientOptions {
   maxAttempts?: number;
   /** Times a message is handed to a socket before it shows as failed. */
   maxSendTries?: number;
+  /** A send not acked within this long on an open connection goes again (same cid). */
+  ackTimeoutMs?: number;
   random?: () => number;
 }
 
 /** A send refused for the moment (rate_limited) goes again after this, plus up to as much jitter. */
 const RETRY_AFTER_REFUSAL_MS = 1000;
+
+/** A send not acked within this long on an open connection is sent again (same cid). */
+const ACK_TIMEOUT_MS = 10_000;
 
 /** The client's own pace for sends: half the server's default limit (20/s, burst 40). */
 const SEND_PACE = { perSecond: 10, burst: 20 };
@@ -72,6 +77,7 @@ export class ChatClient {
   private readonly maxSendTries: number;
   private readonly random: () => number;
   private readonly backoff: BackoffOptions;
+  private readonly ackTimeoutMs: number;
   private session: LoginResponse | null = null;
   private started = false;
   private ready = false;
@@ -92,6 +98,8 @@ export class ChatClient {
   private readonly uploading = new Set<string>();
   /** Outbox entries handed to the current connection and not yet answered. */
   private readonly inFlight = new Set<string>();
+  /** Counts connections, so a timer of an earlier one knows it is stale. */
+  private connectionCount = 0;
   private readonly sendPace = new TokenBucket(SEND_PACE.perSecond, SEND_PACE.burst);
   private pumpTimer: ReturnType<typeof setTimeout> | null = null;
 
@@ -100,6 +108,7 @@ export class ChatClient {
     this.maxSendTries = options.maxSendTries ?? 5;
     this.random = options.random ?? Math.random;
     this.backoff = options.backoff ?? DEFAULT_BACKOFF;
+    this.ackTimeoutMs = options.ackTimeoutMs ?? ACK_TIMEOUT_MS;
     this.api = new Api(this.platform, options.serverUrl.replace(/\/$/, ''), () => this.session?.token);
     this.outbox = new Outbox(this.platform);
     const wsUrl = options.serverUrl.replace(/^http/, 'ws').replace(/\/$/, '') + '/ws';
@@ -487,6 +496,7 @@ export class ChatClient {
   private opened(): void {
     this.connectionSynced = false;
     this.inFlight.clear();
+    this.connectionCount++;
     this.sync();
   }
 
@@ -672,8 +682,22 @@ export class ChatClient {
       const frame: ClientFrame = { type: 'send', cid: entry.cid, to: entry.to, kind: entry.kind, body: entry.body };
       if (!this.socket.sendText(JSON.stringify(frame))) return;
       this.inFlight.add(entry.cid);
+      this.awaitAck(entry.cid);
       this.outbox.tried([entry.cid]);
     }
+  }
+
+  /**
+   * A send unanswered for long on a connection that stays open (its frame lost on the way) goes
+   * again with the same cid: the server stores a cid once, so a resend is harmless.
+   */
+  private awaitAck(cid: string): void {
+    const connection = this.connectionCount;
+    setTimeout(() => {
+      if (connection !== this.connectionCount || !this.inFlight.has(cid)) return;
+      this.inFlight.delete(cid);
+      this.pump();
+    }, this.ackTimeoutMs);
   }
 
   private schedulePump(delayMs: number): void {

@@ -213,6 +213,25 @@ describe('delivery and liveness under faults', () => {
     expect(bob.adapter.maxConcurrentTasks).toBe(1);
   });
 
+  it('sends lost on a connection that stays open go again after the ack timeout, once each', async () => {
+    const srv = await server();
+    const proxy = await proxyTo(srv);
+    // A heartbeat too slow to notice anything: only the ack timeout can recover these sends.
+    const alice = await startPhone(proxy.url, { heartbeatMs: 60_000, heartbeatTimeoutMs: 60_000, ackTimeoutMs: 500 });
+    const bob = await startPhone(srv.url);
+    const conv = conversation(alice, bob);
+    const before = connects(alice).length;
+
+    proxy.blackhole('drop');
+    const bodies = ['lost 1', 'lost 2', 'lost 3'];
+    for (const body of bodies) alice.client.sendText(conv, body);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    proxy.restore();
+
+    await expectExactDelivery([alice, bob], conv, [bodies]);
+    expect(connects(alice).length).toBe(before);
+  });
+
   it('a black hole (half-open socket): detected within the heartbeat bound, recovered, nothing lost or doubled', async () => {
     const srv = await server();
     const proxy = await proxyTo(srv);
