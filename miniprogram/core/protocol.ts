@@ -35,6 +35,8 @@ export const CLOSE_CODES = {
   tooBig: 1009,
   tryAgainLater: 1013,
   tokenExpired: 4001,
+  /** The server may have missed deliveries (its fan-out bus was away): reconnect and `sync`. */
+  resync: 4002,
 } as const;
 
 export type ErrorCode =

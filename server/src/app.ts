@@ -1,14 +1,16 @@
-import path from 'node:path';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError } from 'fastify';
 import pino, { type Logger } from 'pino';
-import { resolveTokenSecret, Tokens } from './auth/tokens';
+import { resolveTokenSecret, VerifiedTokens } from './auth/tokens';
 import { WechatLogin } from './auth/wechat';
+import { LocalBus } from './bus/local';
+import { RedisBus } from './bus/redis';
+import type { Bus } from './bus/types';
 import { ChatService } from './chat/service';
 import type { ServerConfig } from './config';
 import { bearerAuth, HttpError, registerRoutes } from './http/routes';
 import { isUploadUrl, uploadRoutes } from './http/uploads';
 import { PrometheusMetrics } from './metrics';
-import { SqliteStore } from './store/sqlite';
+import { openStore } from './store';
 import type { Store } from './store/types';
 import { Gateway } from './ws/gateway';
 
@@ -33,34 +35,60 @@ function createLogger(config: ServerConfig): Logger {
 /** Wires storage, the chat domain, HTTP routes and the socket gateway, and listens. */
 export async function startServer(config: ServerConfig, log?: Logger): Promise<ChatServer> {
   const logger = log ?? createLogger(config);
-  const store = new SqliteStore(path.join(config.dataDir, 'chat.db'));
-  const tokens = new Tokens(resolveTokenSecret(config.tokenSecret, config.dataDir), config.tokenTtlSeconds);
+  const store = await openStore(config);
+  // Several instances: deliveries and presence go through Redis. One: straight to the hub.
+  const bus: Bus = config.redisUrl
+    ? new RedisBus({
+        url: config.redisUrl,
+        prefix: config.redisPrefix,
+        instanceTtlMs: config.redisInstanceTtlMs,
+        log: logger,
+      })
+    : new LocalBus();
+  if (config.redisUrl && !config.tokenSecret) {
+    logger.warn('REDIS_URL is set but TOKEN_SECRET is not: every instance must sign tokens with the same secret');
+  }
+  const tokens = new VerifiedTokens(
+    resolveTokenSecret(config.tokenSecret, config.dataDir),
+    config.tokenTtlSeconds,
+    async (userId) => (await store.getUser(userId)) !== null,
+  );
 
   let accepting = true;
-  // Late-bound: the chat service delivers through the gateway's hub, built just after it.
-  const gatewayRef: { current?: Gateway } = {};
   const metrics = new PrometheusMetrics();
-  const chat = new ChatService(
-    store,
-    {
-      deliver: (userIds, frame, except) => {
-        const count = gatewayRef.current?.hub.deliver(userIds, frame, except) ?? 0;
-        if (frame.type === 'message') metrics.messagesDelivered(count);
-      },
-    },
-    {
-      metrics,
-      // An image message must show one of our uploads, never an arbitrary address.
-      isImageUrl: (body) => isUploadUrl(body, config.publicUrl),
-    },
-  );
+  // The chat service delivers through the bus, which hands frames to the gateway's hub (below).
+  const chat = new ChatService(store, bus, {
+    metrics,
+    // An image message must show one of our uploads, never an arbitrary address.
+    isImageUrl: (body) => isUploadUrl(body, config.publicUrl),
+    presence: bus,
+  });
   const gateway = new Gateway(chat, tokens, logger, {
     heartbeatMs: config.heartbeatMs,
     sendRate: config.sendRate,
     frameRate: config.frameRate,
     metrics,
   });
-  gatewayRef.current = gateway;
+  await bus.start({
+    deliver: (userIds, frame, except) => {
+      const count = gateway.hub.deliver(userIds, frame, except);
+      if (frame.type === 'message') metrics.messagesDelivered(count);
+    },
+    deliverText: (userIds, type, text, except) => {
+      const count = gateway.hub.deliverText(userIds, text, except);
+      if (type === 'message') metrics.messagesDelivered(count);
+    },
+    users: () => gateway.hub.users(),
+    isOnline: (userId) => gateway.hub.isOnline(userId),
+    resync: (userIds) => gateway.resync(userIds),
+    presenceChanged: async (userIds, online) => {
+      await Promise.all(userIds.map((userId) => chat.presenceChanged(userId, online)));
+    },
+  });
+  logger.info(
+    { store: config.databaseUrl ? 'postgresql' : 'sqlite', bus: config.redisUrl ? 'redis' : 'in-process' },
+    'storage and fan-out',
+  );
 
   const app = Fastify({
     // Without the widening, Fastify's instance type carries pino's Logger and no longer matches
@@ -92,7 +120,7 @@ export async function startServer(config: ServerConfig, log?: Logger): Promise<C
     store,
     tokens,
     wechat: config.wechat ? new WechatLogin(config.wechat, logger) : undefined,
-    isOnline: (userId) => gateway.hub.isOnline(userId),
+    isOnline: (userId) => bus.isOnline(userId),
     accepting: () => accepting,
   });
   // Encapsulated: the multipart parser serves the upload route only.
@@ -124,6 +152,7 @@ export async function startServer(config: ServerConfig, log?: Logger): Promise<C
       const cut = setTimeout(() => app.server.closeAllConnections(), 1000);
       await app.close();
       clearTimeout(cut);
+      await bus.close();
       await store.close();
     },
   };

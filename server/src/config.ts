@@ -29,6 +29,18 @@ export interface ServerConfig {
   sendRate: { perSecond: number; burst: number };
   /** Frames of any kind a connection may send per second (a flood guard), and the burst. */
   frameRate: { perSecond: number; burst: number };
+  /** PostgreSQL instead of SQLite when set (`postgres://user@host:5432/db`); several instances share it. */
+  databaseUrl?: string;
+  /** PostgreSQL schema (search_path) for the tables, created when missing; unset = the URL's default. */
+  databaseSchema?: string;
+  /** Most PostgreSQL connections one instance holds. */
+  databasePoolSize: number;
+  /** Redis pub/sub fan-out between instances when set (`redis://host:6379`); in-process when unset. */
+  redisUrl?: string;
+  /** Prefix of every Redis key and channel, so several deployments can share one Redis. */
+  redisPrefix: string;
+  /** How long an instance that stops renewing its Redis entry counts as alive (a crash is noticed after it). */
+  redisInstanceTtlMs: number;
 }
 
 function integer(name: string, fallback: number, env: NodeJS.ProcessEnv): number {
@@ -64,5 +76,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
     publicUrl: env.PUBLIC_URL ? env.PUBLIC_URL.replace(/\/$/, '') : undefined,
     sendRate: { perSecond: integer('SEND_RATE', 20, env), burst: integer('SEND_BURST', 40, env) },
     frameRate: { perSecond: integer('FRAME_RATE', 100, env), burst: integer('FRAME_BURST', 200, env) },
+    databaseUrl: env.DATABASE_URL || undefined,
+    databaseSchema: env.DATABASE_SCHEMA || undefined,
+    databasePoolSize: integer('DATABASE_POOL_SIZE', 10, env),
+    redisUrl: env.REDIS_URL || undefined,
+    redisPrefix: env.REDIS_PREFIX ?? 'chat:',
+    redisInstanceTtlMs: integer('REDIS_INSTANCE_TTL_MS', 15_000, env),
   };
 }

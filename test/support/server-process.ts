@@ -26,6 +26,9 @@ export function startServerProcess(
   const child = spawn(process.execPath, [MAIN], {
     env: {
       ...process.env,
+      // SQLite unless a test asks for the run's PostgreSQL and Redis (server/test/cluster.test.ts).
+      DATABASE_URL: '',
+      REDIS_URL: '',
       PORT: String(options.port ?? 0),
       HOST: '127.0.0.1',
       DATA_DIR: dataDir,

@@ -57,6 +57,29 @@ export class Tokens {
   }
 }
 
+/**
+ * Tokens that must also name a user this server has: a token signed with the same secret for a
+ * store that was since replaced (a new data folder) is refused like a forged one, so the client
+ * logs in again instead of sending into the void.
+ */
+export class VerifiedTokens extends Tokens {
+  constructor(
+    secret: string,
+    ttlSeconds: number,
+    private readonly userExists: (userId: string) => Promise<boolean>,
+  ) {
+    super(secret, ttlSeconds);
+  }
+
+  override async verify(token: string | undefined): Promise<TokenClaims> {
+    const claims = await super.verify(token);
+    if (!(await this.userExists(claims.userId))) {
+      throw new TokenError('invalid', 'the token names no user of this server: log in again');
+    }
+    return claims;
+  }
+}
+
 /** The configured secret, or one generated once and kept in the data folder (mode 0600). */
 export function resolveTokenSecret(configured: string | undefined, dataDir: string): string {
   if (configured) return configured;

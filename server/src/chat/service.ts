@@ -22,6 +22,15 @@ export interface Fanout {
   deliver(userIds: readonly string[], frame: ServerFrame, exceptConnectionId?: string): void;
 }
 
+/**
+ * Whether a user's first or last connection on this server is also their first or last on any
+ * server (several instances share the users). A single server answers true to both.
+ */
+export interface PresenceRegistry {
+  connected(userId: string): Promise<boolean>;
+  disconnected(userId: string): Promise<boolean>;
+}
+
 /** What the domain reports for the server's metrics. */
 export interface ChatMetrics {
   messageStored(): void;
@@ -32,6 +41,8 @@ export interface ChatOptions {
   /** Whether an image message's body names an image this server holds. */
   isImageUrl?: (body: string) => boolean;
   clock?: () => number;
+  /** Presence across server instances; absent, this server's connections are all there are. */
+  presence?: PresenceRegistry;
 }
 
 export type Reply = (frame: ServerFrame) => void;
@@ -51,6 +62,7 @@ export class ChatService {
   private readonly metrics: ChatMetrics;
   private readonly isImageUrl: (body: string) => boolean;
   private readonly clock: () => number;
+  private readonly registry?: PresenceRegistry;
 
   constructor(
     private readonly store: Store,
@@ -60,6 +72,7 @@ export class ChatService {
     this.metrics = options.metrics ?? { messageStored() {} };
     this.isImageUrl = options.isImageUrl ?? (() => true);
     this.clock = options.clock ?? Date.now;
+    this.registry = options.presence;
   }
 
   async send(caller: Caller, frame: SendFrame, reply: Reply): Promise<void> {
@@ -125,8 +138,20 @@ export class ChatService {
     this.fanout.deliver(others, { type: 'typing', conv: frame.conv, user: caller.userId });
   }
 
-  /** A user came online (first connection) or went offline (last one closed): tell their peers. */
+  /**
+   * A user's first connection on this server opened, or their last one closed: when that is also
+   * their first/last on every server, tell their peers.
+   */
   async presence(userId: string, online: boolean): Promise<void> {
+    if (this.registry) {
+      const changed = online ? await this.registry.connected(userId) : await this.registry.disconnected(userId);
+      if (!changed) return;
+    }
+    await this.presenceChanged(userId, online);
+  }
+
+  /** Tells the user's peers that they came online or went offline. */
+  async presenceChanged(userId: string, online: boolean): Promise<void> {
     const peers = await this.store.peersOf(userId);
     this.fanout.deliver(peers, { type: 'presence', user: userId, online });
   }

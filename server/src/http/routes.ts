@@ -16,7 +16,8 @@ export interface RouteDeps {
   tokens: Tokens;
   /** Set in production mode: login codes are exchanged with WeChat. Absent: development mode. */
   wechat?: WechatLogin;
-  isOnline(userId: string): boolean;
+  /** Whether the user has an open socket on any server instance. */
+  isOnline(userId: string): boolean | Promise<boolean>;
   /** False once the server has begun shutting down. */
   accepting(): boolean;
 }
@@ -142,7 +143,7 @@ export function registerRoutes(app: FastifyInstance, deps: RouteDeps): void {
     { schema: usersSchema, preHandler: authenticate },
     async (request): Promise<DirectoryEntry[]> => {
       const users = await store.searchUsers(request.query.q ?? '', request.userId, 100);
-      return users.map((user) => ({ ...user, online: deps.isOnline(user.id) }));
+      return Promise.all(users.map(async (user) => ({ ...user, online: await deps.isOnline(user.id) })));
     },
   );
 }

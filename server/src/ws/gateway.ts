@@ -116,6 +116,8 @@ export class Gateway {
   private readonly metrics: GatewayMetrics;
   /** Set once close() has begun: frames that arrive after it are not handled. */
   private closing = false;
+  /** Presence announcements under way; close() waits for them (they may go to other instances). */
+  private readonly announcing = new Set<Promise<void>>();
 
   constructor(
     private readonly chat: ChatService,
@@ -269,7 +271,24 @@ export class Gateway {
 
   /** Presence is a courtesy: a failure to announce it is logged, never fatal to the connection. */
   private announce(userId: string, online: boolean, log: Logger): void {
-    this.chat.presence(userId, online).catch((error: unknown) => log.warn({ err: error }, 'presence failed'));
+    const done = this.chat
+      .presence(userId, online)
+      .catch((error: unknown) => log.warn({ err: error }, 'presence failed'))
+      .finally(() => this.announcing.delete(done));
+    this.announcing.add(done);
+  }
+
+  /**
+   * Deliveries may have been missed (the fan-out between instances was away): closes the
+   * connections of these users (all when absent) with 4002 once the frames they sent are
+   * handled; the clients reconnect and `sync`, and storage fills the gap.
+   */
+  resync(userIds?: readonly string[]): void {
+    const only = userIds ? new Set(userIds) : undefined;
+    for (const connection of this.hub.all()) {
+      if (only && !only.has(connection.userId)) continue;
+      void connection.queue.then(() => connection.close(CLOSE_CODES.resync, 'sync again'));
+    }
   }
 
   private sweep(): void {
@@ -297,5 +316,13 @@ export class Gateway {
     }, CLOSE_GRACE_MS);
     await new Promise<void>((resolve) => this.wss.close(() => resolve()));
     clearTimeout(cut);
+    // The last connections' "offline" announcements, before the bus and storage go (bounded: a
+    // bus or database that does not answer must not hold the stop).
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      Promise.all([...this.announcing]),
+      new Promise((resolve) => (timer = setTimeout(resolve, CLOSE_GRACE_MS * 2))),
+    ]);
+    clearTimeout(timer);
   }
 }

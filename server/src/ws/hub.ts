@@ -45,6 +45,11 @@ export class Hub<C extends Deliverable = Deliverable> implements Fanout {
     return [...this.byUser.values()].flatMap((set) => [...set]);
   }
 
+  /** Users with at least one connection here. */
+  users(): string[] {
+    return [...this.byUser.keys()];
+  }
+
   /** Hands the frame to every connection of the users but one; returns how many got it. */
   deliver(userIds: readonly string[], frame: ServerFrame, exceptConnectionId?: string): number {
     let text: string | undefined;
@@ -56,6 +61,21 @@ export class Hub<C extends Deliverable = Deliverable> implements Fanout {
         if (connection.id === exceptConnectionId) continue;
         // Serialized once, however many connections receive it.
         text ??= JSON.stringify(frame);
+        connection.sendText(text);
+        count++;
+      }
+    }
+    return count;
+  }
+
+  /** The same for a frame already serialized (one that came from another server instance). */
+  deliverText(userIds: readonly string[], text: string, exceptConnectionId?: string): number {
+    let count = 0;
+    for (const userId of userIds) {
+      const set = this.byUser.get(userId);
+      if (!set) continue;
+      for (const connection of set) {
+        if (connection.id === exceptConnectionId) continue;
         connection.sendText(text);
         count++;
       }

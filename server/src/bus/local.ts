@@ -1,0 +1,32 @@
+import type { ServerFrame } from '../../../miniprogram/core/protocol';
+import type { Bus, LocalEndpoint } from './types';
+
+/** The default for a single instance: deliveries go straight to this instance's connections. */
+export class LocalBus implements Bus {
+  private local?: LocalEndpoint;
+
+  async start(local: LocalEndpoint): Promise<void> {
+    this.local = local;
+  }
+
+  deliver(userIds: readonly string[], frame: ServerFrame, exceptConnectionId?: string): void {
+    this.local?.deliver(userIds, frame, exceptConnectionId);
+  }
+
+  // With one instance, its first and last connections of a user are the only ones.
+  async connected(): Promise<boolean> {
+    return true;
+  }
+
+  async disconnected(): Promise<boolean> {
+    return true;
+  }
+
+  async isOnline(userId: string): Promise<boolean> {
+    return this.local?.isOnline(userId) ?? false;
+  }
+
+  async close(): Promise<void> {
+    this.local = undefined;
+  }
+}

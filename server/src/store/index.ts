@@ -1,0 +1,17 @@
+import path from 'node:path';
+import type { ServerConfig } from '../config';
+import { PostgresStore } from './postgres';
+import { SqliteStore } from './sqlite';
+import type { Store } from './types';
+
+/** PostgreSQL when `DATABASE_URL` is set (several instances share it), else the SQLite file in the data folder. */
+export async function openStore(config: ServerConfig): Promise<Store> {
+  if (config.databaseUrl) {
+    return PostgresStore.open({
+      url: config.databaseUrl,
+      schema: config.databaseSchema,
+      poolSize: config.databasePoolSize,
+    });
+  }
+  return new SqliteStore(path.join(config.dataDir, 'chat.db'));
+}

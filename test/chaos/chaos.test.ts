@@ -1,0 +1,333 @@
+import type { LoginResponse, ServerFrame } from '../../miniprogram/core/protocol';
+import type { OutboxEntry } from '../../miniprogram/core/outbox';
+import { ChatClient } from '../../miniprogram/core/client';
+import WebSocket from 'ws';
+import { stored, waitFor, type Phone } from '../support/app';
+import { FaultProxy } from '../support/fault-proxy';
+import { startServerProcess, type ServerProcess } from '../support/server-process';
+import { WxAdapter } from '../support/wx-adapter';
+
+/**
+ * Chaos: N simulated phones (the real ChatClient and stores, each with its own storage, each
+ * through its own fault proxy) chat at random while a seeded harness cuts, black-holes and delays
+ * their connections, SIGKILLs the server and restarts it on the same data and port, and kills
+ * and relaunches phones from their storage. At the end everything heals and every phone must hold
+ * exactly the server's history of each of its conversations: in seq order, none twice, nothing
+ * pending, outboxes empty, every message sent stored once (lost = 0, duplicated = 0).
+ *
+ * `CHAOS_SEED`, `CHAOS_SECONDS` (default 20; `npm run chaos` runs 300), `CHAOS_CLIENTS` (default 4).
+ */
+
+const SEED = Number(process.env.CHAOS_SEED ?? 20_240_901);
+const SECONDS = Number(process.env.CHAOS_SECONDS ?? 20);
+const CLIENTS = Number(process.env.CHAOS_CLIENTS ?? 4);
+const TOKEN_SECRET = 'chaos-secret-0123456789abcdef';
+
+function prng(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+type HistoryFrame = Extract<ServerFrame, { type: 'history' }>;
+
+/** A raw protocol socket that asks for history pages one at a time: the source of truth. */
+async function rawSocket(
+  url: string,
+  token: string,
+): Promise<{ history(frame: object): Promise<HistoryFrame>; close(): void }> {
+  const ws = new WebSocket(url, { headers: { authorization: `Bearer ${token}` } });
+  await new Promise<void>((resolve, reject) => {
+    ws.once('open', () => resolve());
+    ws.once('error', reject);
+  });
+  let waiting: ((frame: HistoryFrame) => void) | null = null;
+  ws.on('message', (data: WebSocket.RawData) => {
+    const frame = JSON.parse((data as Buffer).toString('utf8')) as ServerFrame;
+    if (frame.type === 'history' && waiting) waiting(frame);
+  });
+  return {
+    history(frame) {
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error('no history page within 10 s')), 10_000);
+        waiting = (answer) => {
+          clearTimeout(timer);
+          waiting = null;
+          resolve(answer);
+        };
+        ws.send(JSON.stringify(frame));
+      });
+    },
+    close: () => ws.close(),
+  };
+}
+
+interface Slot {
+  index: number;
+  proxy: FaultProxy;
+  phone: Phone | null;
+  storage: Map<string, string>;
+  convs: string[];
+}
+
+describe(`chaos (CHAOS_SEED=${SEED} CHAOS_SECONDS=${SECONDS} CHAOS_CLIENTS=${CLIENTS})`, () => {
+  let server: ServerProcess | null = null;
+  const slots: Slot[] = [];
+
+  afterAll(async () => {
+    for (const slot of slots) slot.phone?.client.stop();
+    for (const slot of slots) await slot.proxy.close();
+    await server?.kill();
+  });
+
+  it(
+    'nothing lost, nothing twice, nothing pending',
+    async () => {
+      console.log(`chaos: CHAOS_SEED=${SEED} CHAOS_SECONDS=${SECONDS} CHAOS_CLIENTS=${CLIENTS}`);
+      const random = prng(SEED);
+      const int = (n: number) => Math.floor(random() * n);
+      const figures = {
+        sent: 0,
+        acked: 0,
+        delivered: 0,
+        reconnects: 0,
+        serverKills: 0,
+        clientRestarts: 0,
+        cuts: 0,
+        blackholes: 0,
+        delays: 0,
+        lost: 0,
+        duplicated: 0,
+      };
+
+      server = await startServerProcess({ env: { TOKEN_SECRET, LOG_LEVEL: 'info' } });
+      const port = server.port;
+      const dataDir = server.dataDir;
+
+      const launch = (slot: Slot) => {
+        const adapter = new WxAdapter(slot.storage);
+        const client = new ChatClient({
+          serverUrl: slot.proxy.url,
+          platform: adapter.platform(),
+          backoff: { baseMs: 50, capMs: 500 },
+          heartbeatMs: 500,
+          heartbeatTimeoutMs: 1000,
+          maxSendTries: 1_000_000,
+          maxAttempts: 1_000_000,
+          random,
+        });
+        slot.storage = adapter.storage;
+        slot.phone = { adapter, client };
+        client.start();
+      };
+
+      for (let i = 0; i < CLIENTS; i++) {
+        const proxy = await FaultProxy.start(port);
+        const slot: Slot = { index: i, proxy, phone: null, storage: new Map(), convs: [] };
+        slots.push(slot);
+        launch(slot);
+      }
+      await waitFor(
+        () => slots.every((slot) => slot.phone?.client.stores.connection.state === 'ready'),
+        'all phones ready',
+        10_000,
+      );
+
+      // Conversations: a ring of pairs plus chords, so each phone is in two or three.
+      const users = slots.map((slot) => slot.phone!.client.stores.me.user!);
+      const pairs: Array<[number, number]> = [];
+      for (let i = 0; i < CLIENTS; i++) pairs.push([i, (i + 1) % CLIENTS]);
+      for (let i = 0; i + 2 < CLIENTS; i += 2) pairs.push([i, i + 2]);
+      const convs = pairs.map(([a, b]) => {
+        const conv = slots[a].phone!.client.conversationWith(users[b]);
+        slots[a].convs.push(conv);
+        slots[b].convs.push(conv);
+        return conv;
+      });
+      const sentBodies = new Map<string, string[]>(convs.map((conv) => [conv, []]));
+
+      const until = Date.now() + SECONDS * 1000;
+      let serverDown = false;
+
+      const chat = (async () => {
+        let n = 0;
+        while (Date.now() < until) {
+          const slot = slots[int(CLIENTS)];
+          if (slot.phone) {
+            const conv = slot.convs[int(slot.convs.length)];
+            const body = `c${slot.index}-${n++}`;
+            if (slot.phone.client.sendText(conv, body)) {
+              sentBodies.get(conv)!.push(body);
+              figures.sent++;
+            }
+          }
+          await sleep(20 + int(120));
+        }
+      })();
+
+      const chaos = (async () => {
+        while (Date.now() < until) {
+          await sleep(300 + int(1200));
+          const slot = slots[int(CLIENTS)];
+          const roll = random();
+          if (roll < 0.3) {
+            figures.cuts++;
+            slot.proxy.cut();
+          } else if (roll < 0.5) {
+            figures.blackholes++;
+            // 'pause' holds the bytes (a partition TCP outlives); 'drop' loses them, and then the
+            // connection breaks, as TCP would: a stream never survives with bytes missing from it.
+            const mode = random() < 0.5 ? 'pause' : 'drop';
+            slot.proxy.blackhole(mode);
+            const ms = 300 + int(2000);
+            void sleep(ms).then(() => {
+              if (mode === 'drop') slot.proxy.cut();
+              slot.proxy.restore();
+            });
+          } else if (roll < 0.65) {
+            figures.delays++;
+            slot.proxy.delay(20 + int(300));
+            const ms = 500 + int(2000);
+            void sleep(ms).then(() => slot.proxy.restore());
+          } else if (roll < 0.8) {
+            if (serverDown || !server) continue;
+            figures.serverKills++;
+            serverDown = true;
+            await server.kill();
+            await sleep(100 + int(1000));
+            server = await startServerProcess({ dataDir, port, env: { TOKEN_SECRET, LOG_LEVEL: 'info' } });
+            serverDown = false;
+          } else if (slot.phone) {
+            // A kill: whatever the storage holds right now survives; nothing else does.
+            figures.clientRestarts++;
+            const survivor = new Map(slot.storage);
+            const { client } = slot.phone;
+            slot.phone = null;
+            client.stop();
+            await sleep(100 + int(800));
+            slot.storage = survivor;
+            launch(slot);
+          }
+        }
+      })();
+
+      await Promise.all([chat, chaos]);
+
+      // Heal everything and wait for quiescence.
+      for (const slot of slots) slot.proxy.restore();
+      const outbox = (slot: Slot) => stored<OutboxEntry[]>(slot.phone!, 'chat.outbox') ?? [];
+      await waitFor(
+        () =>
+          slots.every(
+            (slot) =>
+              slot.phone!.client.stores.connection.state === 'ready' &&
+              outbox(slot).length === 0 &&
+              slot.convs.every((conv) =>
+                slot.phone!.client.stores.messages.view(conv).items.every((item) => item.seq > 0),
+              ),
+          ),
+        'every phone ready with an empty outbox',
+        30_000,
+      ).catch((error: Error) => {
+        const state = slots.map((slot) => ({
+          phone: slot.index,
+          connection: slot.phone!.client.stores.connection.state,
+          outbox: outbox(slot).map((entry) => `${entry.body}@${entry.tries}`),
+          pending: slot.convs.map((conv) =>
+            slot
+              .phone!.client.stores.messages.view(conv)
+              .items.filter((item) => item.seq === 0)
+              .map((item) => `${item.body}:${item.status}`),
+          ),
+          liveSockets: slot.proxy.sockets().length,
+        }));
+        throw new Error(`${error.message}: ${JSON.stringify(state)}`);
+      });
+
+      // The server's history is the truth: read it over a raw socket, as a member.
+      const truth = new Map<string, Array<{ seq: number; body: string }>>();
+      for (const [index, conv] of convs.entries()) {
+        const member = slots[pairs[index][0]];
+        const login = stored<LoginResponse>(member.phone!, 'chat.session');
+        if (!login) throw new Error(`phone ${member.index} has no session`);
+        const socket = await rawSocket(`ws://127.0.0.1:${port}/ws`, login.token);
+        const messages: Array<{ seq: number; body: string }> = [];
+        let before: number | undefined;
+        for (let page = 0; page < 10_000; page++) {
+          const answer = await socket.history(
+            before ? { type: 'history', conv, before, limit: 100 } : { type: 'history', conv, limit: 100 },
+          );
+          messages.unshift(...answer.messages.map(({ seq, body }) => ({ seq, body })));
+          if (!answer.hasMore || answer.messages.length === 0) break;
+          before = answer.messages[0].seq;
+        }
+        socket.close();
+        truth.set(conv, messages);
+      }
+
+      const problems: string[] = [];
+      for (const conv of convs) {
+        const history = truth.get(conv)!;
+        figures.acked += history.length;
+        history.forEach((message, i) => {
+          if (message.seq !== i + 1) problems.push(`${conv}: server seq ${message.seq} at ${i + 1}`);
+        });
+        const counted = new Map<string, number>();
+        for (const message of history) counted.set(message.body, (counted.get(message.body) ?? 0) + 1);
+        for (const body of sentBodies.get(conv)!) {
+          const times = counted.get(body) ?? 0;
+          if (times === 0) figures.lost++;
+          if (times > 1) figures.duplicated += times - 1;
+        }
+        if (history.length !== sentBodies.get(conv)!.length)
+          problems.push(`${conv}: ${history.length} stored, ${sentBodies.get(conv)!.length} sent`);
+      }
+
+      // Every phone holds exactly that, after scrolling up to the first message.
+      for (const slot of slots) {
+        const { client } = slot.phone!;
+        for (const conv of slot.convs) {
+          for (let page = 0; page < 1000 && client.stores.messages.view(conv).hasMore; page++)
+            await client.loadOlder(conv);
+          const items = client.stores.messages.view(conv).items;
+          figures.delivered += items.length;
+          const held = items.map(({ seq, body }) => ({ seq, body }));
+          const expected = truth.get(conv)!;
+          if (JSON.stringify(held) !== JSON.stringify(expected)) {
+            const seqs = items.map((item) => item.seq);
+            const twice = seqs.length - new Set(seqs).size;
+            const missing = expected.filter((message) => !seqs.includes(message.seq)).map((message) => message.seq);
+            figures.duplicated += twice;
+            problems.push(
+              `phone ${slot.index} ${conv}: holds ${items.length}, server ${expected.length}; twice ${twice}; missing seqs ${missing.slice(0, 20).join(',')}`,
+            );
+          }
+          if (items.some((item) => item.status !== 'sent'))
+            problems.push(`phone ${slot.index} ${conv}: an item not sent`);
+        }
+        if (outbox(slot).length) problems.push(`phone ${slot.index}: outbox not empty`);
+      }
+      figures.reconnects =
+        slots.reduce(
+          (sum, slot) => sum + slot.proxy.accepted.filter((c) => c.firstLine.startsWith('GET /ws')).length,
+          0,
+        ) - CLIENTS;
+
+      console.log(`chaos figures (seed ${SEED}, ${SECONDS} s, ${CLIENTS} clients): ${JSON.stringify(figures)}`);
+      expect(problems).toEqual([]);
+      expect(figures.lost).toBe(0);
+      expect(figures.duplicated).toBe(0);
+      expect(figures.sent).toBeGreaterThan(0);
+    },
+    SECONDS * 1000 + 120_000,
+  );
+});
