@@ -248,11 +248,11 @@ async function main(): Promise<void> {
     await sessionList(100, 'random', binding, 20);
   }
   for (const size of CONVERSATION_SIZES) {
-    const wanted = quick ? 20 : size >= 10000 ? 60 : 150;
+    const wanted = quick ? 20 : size >= 10000 ? 40 : 100;
     for (const binding of bindings) results.push(await conversation(size, binding, wanted));
   }
   for (const position of ['top', '10th', 'random'] as const) {
-    for (const binding of bindings) results.push(await sessionList(SESSIONS, position, binding, quick ? 20 : 150));
+    for (const binding of bindings) results.push(await sessionList(SESSIONS, position, binding, quick ? 20 : 100));
   }
   process.stdout.write(JSON.stringify(results));
 }

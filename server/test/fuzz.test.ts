@@ -11,6 +11,7 @@
 import { startServerProcess, type ServerProcess } from '../../test/support/server-process';
 import type { LoginResponse } from '../../miniprogram/core/protocol';
 import { settle, sleep, TestSocket } from './support/server';
+import { seeded as prng } from '../../test/support/fixtures';
 
 const SEED = Number(process.env.FUZZ_SEED ?? Math.floor(Math.random() * 2 ** 31));
 const FRAMES = Number(process.env.FUZZ_FRAMES ?? 10000);
@@ -30,18 +31,6 @@ const SERVER_TYPES = new Set([
   'error',
 ]);
 const ERROR_CODES = new Set(['bad_frame', 'unknown_type', 'forbidden', 'not_found']);
-
-/** mulberry32: small, fast and reproducible. */
-function prng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** One thing to put on the wire; `closes` = the documented close code it must cause. */
 interface Shot {

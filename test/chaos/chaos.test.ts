@@ -6,6 +6,7 @@ import { stored, waitFor, type Phone } from '../support/app';
 import { FaultProxy } from '../support/fault-proxy';
 import { startServerProcess, type ServerProcess } from '../support/server-process';
 import { WxAdapter } from '../support/wx-adapter';
+import { seeded as prng } from '../support/fixtures';
 
 /**
  * Chaos: N simulated phones (the real ChatClient and stores, each with its own storage, each
@@ -22,17 +23,6 @@ const SEED = Number(process.env.CHAOS_SEED ?? 20_240_901);
 const SECONDS = Number(process.env.CHAOS_SECONDS ?? 20);
 const CLIENTS = Number(process.env.CHAOS_CLIENTS ?? 4);
 const TOKEN_SECRET = 'chaos-secret-0123456789abcdef';
-
-function prng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));

@@ -6,6 +6,7 @@ import { stored, waitFor, type Phone } from '../support/app';
 import { FaultProxy } from '../support/fault-proxy';
 import { startServerProcess, type ServerProcess } from '../support/server-process';
 import { WxAdapter } from '../support/wx-adapter';
+import { seeded } from '../support/fixtures';
 
 /**
  * The client core and its stores against the real server process, through a TCP proxy that
@@ -28,18 +29,6 @@ interface SocketEvent {
 
 interface TestPhone extends Phone {
   events: SocketEvent[];
-}
-
-/** A seeded random source (mulberry32), so a backoff sequence can be replayed. */
-function seeded(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 function sleep(ms: number): Promise<void> {

@@ -4,11 +4,7 @@ import path from 'node:path';
 import { startPhone, waitFor, type Phone } from '../support/app';
 import { startServerProcess, type ServerProcess } from '../support/server-process';
 import { tempDataDir } from '../support/tmp';
-
-const PNG = Buffer.from(
-  'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==',
-  'base64',
-);
+import { PNG } from '../support/fixtures';
 
 describe('chat client features against the real server', () => {
   let server: ServerProcess;

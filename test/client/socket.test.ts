@@ -3,18 +3,7 @@ import { backoffDelay, DEFAULT_BACKOFF } from '../../miniprogram/core/backoff';
 import type { LoginResponse } from '../../miniprogram/core/protocol';
 import { createPhone, startPhone, stored, waitFor, type Phone } from '../support/app';
 import { startServerProcess, type ServerProcess } from '../support/server-process';
-
-/** A seeded random source (mulberry32), so a backoff sequence can be replayed. */
-function seeded(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seeded } from '../support/fixtures';
 
 /** A port on which nothing listens (for a moment at least). */
 async function freePort(): Promise<number> {

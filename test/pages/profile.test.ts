@@ -5,11 +5,7 @@ import { startPhone, waitFor, type Phone } from '../support/app';
 import { renderPage, settle, texts } from '../support/pages';
 import { startServerProcess, type ServerProcess } from '../support/server-process';
 import { tempDataDir } from '../support/tmp';
-
-const PNG = Buffer.from(
-  'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==',
-  'base64',
-);
+import { PNG } from '../support/fixtures';
 
 describe('profile page', () => {
   let server: ServerProcess;
