@@ -1,8 +1,9 @@
 import crypto from 'node:crypto';
 import pg from 'pg';
-import type { ChatMessage, MessageKind, PublicUser, SessionEntry } from '../../../miniprogram/core/protocol';
+import type { ChatMessage, PublicUser, SessionEntry } from '../../../miniprogram/core/protocol';
 import { newUserId } from './sqlite';
 import type { AppendResult, HistoryPage, Identity, NewMessage, Store } from './types';
+import { toMessage, toSession, type MessageRow, type SessionRow } from './rows';
 
 /**
  * Each entry migrates the schema from version index to index + 1 (recorded in
@@ -59,33 +60,6 @@ export interface PostgresOptions {
   poolSize?: number;
 }
 
-interface MessageRow {
-  conv: string;
-  seq: number;
-  cid: string;
-  sender: string;
-  kind: string;
-  body: string;
-  ts: number;
-}
-
-interface SessionRow {
-  conv: string;
-  last_seq: number;
-  read_seq: number;
-  peer_id: string;
-  peer_read_seq: number;
-  nickname: string;
-  avatar: string;
-  unread: number;
-  m_seq: number | null;
-  m_cid: string | null;
-  m_sender: string | null;
-  m_kind: string | null;
-  m_body: string | null;
-  m_ts: number | null;
-}
-
 const INT8_OID = 20;
 /** `bigint` and `count(*)` as numbers: seqs and millisecond times stay far below 2^53. */
 const types: pg.CustomTypesConfig = {
@@ -98,18 +72,6 @@ const types: pg.CustomTypesConfig = {
 const SCHEMA_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
 /** Postgres error codes after which the whole transaction may simply be tried again. */
 const RETRYABLE = new Set(['40001', '40P01']);
-
-function toMessage(row: MessageRow): ChatMessage {
-  return {
-    conv: row.conv,
-    seq: row.seq,
-    cid: row.cid,
-    from: row.sender,
-    kind: row.kind as MessageKind,
-    body: row.body,
-    ts: row.ts,
-  };
-}
 
 function pgCode(error: unknown): string | undefined {
   return typeof error === 'object' && error !== null && 'code' in error && typeof error.code === 'string'
@@ -366,26 +328,7 @@ export class PostgresStore implements Store {
        ORDER BY c.updated_at DESC, c.id COLLATE "C"`,
       [userId],
     );
-    return rows.map((row) => ({
-      conv: row.conv,
-      peer: { id: row.peer_id, nickname: row.nickname, avatar: row.avatar },
-      last:
-        row.m_seq === null
-          ? null
-          : toMessage({
-              conv: row.conv,
-              seq: row.m_seq,
-              cid: row.m_cid ?? '',
-              sender: row.m_sender ?? '',
-              kind: row.m_kind ?? 'text',
-              body: row.m_body ?? '',
-              ts: row.m_ts ?? 0,
-            }),
-      lastSeq: row.last_seq,
-      readSeq: row.read_seq,
-      peerReadSeq: row.peer_read_seq,
-      unread: row.unread,
-    }));
+    return rows.map(toSession);
   }
 
   async peersOf(userId: string): Promise<string[]> {

@@ -2,8 +2,9 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import type { ChatMessage, MessageKind, PublicUser, SessionEntry } from '../../../miniprogram/core/protocol';
+import type { ChatMessage, PublicUser, SessionEntry } from '../../../miniprogram/core/protocol';
 import type { AppendResult, HistoryPage, Identity, NewMessage, Store } from './types';
+import { toMessage, toSession, type MessageRow, type SessionRow } from './rows';
 
 /** Each entry migrates the schema from version index to index + 1; never edit a shipped one. */
 const MIGRATIONS: readonly string[] = [
@@ -47,49 +48,10 @@ const MIGRATIONS: readonly string[] = [
   `,
 ];
 
-interface MessageRow {
-  conv: string;
-  seq: number;
-  cid: string;
-  sender: string;
-  kind: string;
-  body: string;
-  ts: number;
-}
-
-interface SessionRow {
-  conv: string;
-  last_seq: number;
-  read_seq: number;
-  peer_id: string;
-  peer_read_seq: number;
-  nickname: string;
-  avatar: string;
-  unread: number;
-  m_seq: number | null;
-  m_cid: string | null;
-  m_sender: string | null;
-  m_kind: string | null;
-  m_body: string | null;
-  m_ts: number | null;
-}
-
 interface PendingAppend {
   message: NewMessage;
   resolve: (result: AppendResult) => void;
   reject: (error: unknown) => void;
-}
-
-function toMessage(row: MessageRow): ChatMessage {
-  return {
-    conv: row.conv,
-    seq: row.seq,
-    cid: row.cid,
-    from: row.sender,
-    kind: row.kind as MessageKind,
-    body: row.body,
-    ts: row.ts,
-  };
 }
 
 export function newUserId(): string {
@@ -303,26 +265,7 @@ export class SqliteStore implements Store {
   }
 
   async sessionsOf(userId: string): Promise<SessionEntry[]> {
-    return this.statements.sessions.all(userId).map((row) => ({
-      conv: row.conv,
-      peer: { id: row.peer_id, nickname: row.nickname, avatar: row.avatar },
-      last:
-        row.m_seq === null
-          ? null
-          : toMessage({
-              conv: row.conv,
-              seq: row.m_seq,
-              cid: row.m_cid ?? '',
-              sender: row.m_sender ?? '',
-              kind: row.m_kind ?? 'text',
-              body: row.m_body ?? '',
-              ts: row.m_ts ?? 0,
-            }),
-      lastSeq: row.last_seq,
-      readSeq: row.read_seq,
-      peerReadSeq: row.peer_read_seq,
-      unread: row.unread,
-    }));
+    return this.statements.sessions.all(userId).map(toSession);
   }
 
   async peersOf(userId: string): Promise<string[]> {

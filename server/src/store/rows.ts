@@ -1,0 +1,65 @@
+import type { ChatMessage, MessageKind, SessionEntry } from '../../../miniprogram/core/protocol';
+
+/** A `messages` row, as both stores select it. */
+export interface MessageRow {
+  conv: string;
+  seq: number;
+  cid: string;
+  sender: string;
+  kind: string;
+  body: string;
+  ts: number;
+}
+
+/** One row of the sessions query (the conversation, the peer, the last message as `m_*`). */
+export interface SessionRow {
+  conv: string;
+  last_seq: number;
+  read_seq: number;
+  peer_id: string;
+  peer_read_seq: number;
+  nickname: string;
+  avatar: string;
+  unread: number;
+  m_seq: number | null;
+  m_cid: string | null;
+  m_sender: string | null;
+  m_kind: string | null;
+  m_body: string | null;
+  m_ts: number | null;
+}
+
+export function toMessage(row: MessageRow): ChatMessage {
+  return {
+    conv: row.conv,
+    seq: row.seq,
+    cid: row.cid,
+    from: row.sender,
+    kind: row.kind as MessageKind,
+    body: row.body,
+    ts: row.ts,
+  };
+}
+
+export function toSession(row: SessionRow): SessionEntry {
+  return {
+    conv: row.conv,
+    peer: { id: row.peer_id, nickname: row.nickname, avatar: row.avatar },
+    last:
+      row.m_seq === null
+        ? null
+        : toMessage({
+            conv: row.conv,
+            seq: row.m_seq,
+            cid: row.m_cid ?? '',
+            sender: row.m_sender ?? '',
+            kind: row.m_kind ?? 'text',
+            body: row.m_body ?? '',
+            ts: row.m_ts ?? 0,
+          }),
+    lastSeq: row.last_seq,
+    readSeq: row.read_seq,
+    peerReadSeq: row.peer_read_seq,
+    unread: row.unread,
+  };
+}
