@@ -20,10 +20,10 @@ export interface ServerProcess {
  * fresh SQLite folder, or over `dataDir` to restart on the same data.
  */
 export function startServerProcess(
-  options: { dataDir?: string; port?: number; env?: Record<string, string> } = {},
+  options: { dataDir?: string; port?: number; env?: Record<string, string>; nodeArgs?: string[] } = {},
 ): Promise<ServerProcess> {
   const dataDir = options.dataDir ?? tempDataDir();
-  const child = spawn(process.execPath, [MAIN], {
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), MAIN], {
     env: {
       ...process.env,
       // SQLite unless a test asks for the run's PostgreSQL and Redis (server/test/cluster.test.ts).
