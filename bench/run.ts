@@ -40,6 +40,12 @@ import type { StorageResult } from './server/storage';
 
 const QUICK = process.env.BENCH_QUICK === '1';
 const RUNS = Number(process.env.BENCH_RUNS ?? (QUICK ? 1 : 3));
+/**
+ * `BENCH_ONLY=throughput`: only the servers' throughput and latency, printed, no docs written —
+ * for comparing two builds of our server quickly. `BENCH_ONLY=profile`: only the CPU profile of
+ * ours, printed. `BENCH_SERVERS=ours,bare`: only those servers.
+ */
+const THROUGHPUT_ONLY = process.env.BENCH_ONLY === 'throughput';
 
 export const CONFIG = {
   runs: RUNS,
@@ -61,7 +67,9 @@ export const CONFIG = {
   bodyChars: 100,
 };
 
-const KINDS: ServerKind[] = ['ours', 'bare', 'sio'];
+const KINDS: ServerKind[] = (['ours', 'bare', 'sio'] as const).filter(
+  (kind) => !process.env.BENCH_SERVERS || process.env.BENCH_SERVERS.split(',').includes(kind),
+);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const log = (line: string) =>
   console.log(`[bench ${((performance.now() - started) / 1000).toFixed(0).padStart(3)}s] ${line}`);
@@ -211,7 +219,10 @@ async function throughputAndLatency(kind: ServerKind, run: number, results: Benc
         });
         log(
           `${kind} ${connections} conns: ${Math.round(result.rate)} msg/s (server ${usage.serverCores.toFixed(2)} cores, ` +
-            `load generator ${usage.loadgenCores.toFixed(2)}, others ${usage.otherCores.toFixed(2)})` +
+            `load generator ${usage.loadgenCores.toFixed(2)}, others ${usage.otherCores.toFixed(2)}; per message: ` +
+            `${((usage.serverCores * usage.wallSeconds * 1e6) / result.delivered).toFixed(1)} µs CPU, ` +
+            `${(usage.serverIo.syscw / result.delivered).toFixed(1)} writes, ` +
+            `${Math.round(usage.serverIo.write_bytes / result.delivered)} B to storage)` +
             (result.errors ? ` — ${result.errors} errors: ${result.firstError}` : ''),
         );
       }
@@ -340,6 +351,9 @@ async function main(): Promise<void> {
   if (!fs.existsSync(path.join(ROOT, 'server/dist/server/src/main.js'))) {
     throw new Error('our server is not built: run `npm run build:server` first (`npm run bench` does)');
   }
+  if (KINDS.length < 3 && !THROUGHPUT_ONLY) {
+    throw new Error('a report needs all three servers: unset BENCH_SERVERS, or set BENCH_ONLY=throughput');
+  }
   fs.mkdirSync(OUT, { recursive: true });
   fs.rmSync(path.join(OUT, 'data'), { recursive: true, force: true });
   const fileLimit = openFileLimit();
@@ -363,7 +377,20 @@ async function main(): Promise<void> {
     `machine: ${results.machine.cores} cores, ${results.machine.memoryGiB} GiB, Node ${results.machine.node}; open-file limit ${fileLimit}`,
   );
 
-  for (let run = 1; run <= RUNS; run++) {
+  if (process.env.BENCH_ONLY === 'profile') {
+    await profileOurs(results);
+    const { profile } = results;
+    for (const [title, shares] of [
+      ['components', profile?.components],
+      ['send path (inclusive)', profile?.sendPath],
+      ['top self', profile?.selfTop],
+    ] as const) {
+      log(title);
+      for (const share of shares ?? []) log(`  ${(share.share * 100).toFixed(1).padStart(5)} %  ${share.name}`);
+    }
+    return;
+  }
+  for (let run = 1; run <= RUNS && !THROUGHPUT_ONLY; run++) {
     results.client.push(await runScript<CaseResult[]>('bench/client/setdata.ts'));
     log(`client run ${run} done`);
   }
@@ -371,8 +398,14 @@ async function main(): Promise<void> {
     // A different order each run: no server always goes first (or last) in a round.
     const order = KINDS.map((_, i) => KINDS[(i + run - 1) % KINDS.length]);
     for (const kind of order) await throughputAndLatency(kind, run, results);
+    if (THROUGHPUT_ONLY) continue;
     for (const kind of order) await memory(kind, run, idleConnections, results);
   }
+  if (THROUGHPUT_ONLY) {
+    log(`done in ${((performance.now() - started) / 1000).toFixed(0)} s (throughput only: no docs written)`);
+    return;
+  }
+
   for (let run = 1; run <= RUNS; run++) {
     results.storage.push(await runScript<StorageResult>('bench/server/storage.ts'));
     const [today] = results.storage[results.storage.length - 1].cases;

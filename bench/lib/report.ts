@@ -368,7 +368,7 @@ export async function writeReport(results: BenchResults): Promise<string[]> {
     `- **Closed-loop throughput**: every user keeps ${config.window} messages outstanding to its peer and sends the next as soon as one is delivered; delivered messages are counted over a ${num(config.durationMs / 1000, 1)} s window after a ${num(config.warmupMs / 1000, 1)} s warm-up, at ${conns.map((c) => num(c)).join(' and ')} connections (for ours, every ack is counted too and matches the deliveries: see \`acks\` in the JSON). Then the load stops and what is in flight drains before the next step.`,
     `- **Open-loop latency**: ${num(config.latencyRate)} messages/s in total, spread evenly over ${num(config.latencyConnections)} connections on a fixed schedule (a rate the bare relay holds easily${allDelivered ? ' — all three deliver all of it' : ''}). Latency is from the time a message was due to its arrival at the peer, so a late sender counts against it (no coordinated omission); ${num(config.latencyDurationMs / 1000, 1)} s window after ${num(config.latencyWarmupMs / 1000, 1)} s warm-up.`,
     `- **Memory per idle connection**: a fresh server; the server's RSS (\`/proc/<pid>/status\`) and its JavaScript heap after our users logged in, then again after ${num(idleConns)} idle connections opened, each reading after a full garbage collection; the difference over ${num(idleConns)}.`,
-    `- **Our store alone**: the server's compiled \`SqliteStore\` driven through its \`appendMessage\` (no sockets), sends arriving one at a time or many in one event-loop turn, with SQLite's automatic checkpoint as the server runs it and without.`,
+    `- **Our store alone**: the server's compiled \`SqliteStore\` driven through its \`appendMessage\` (no sockets), sends arriving one at a time or many in one event-loop turn, with the WAL checkpoints as the server runs them (a worker thread) and as it ran them before (SQLite's automatic checkpoint, inside commits).`,
     `- **CPU**: CPU seconds of the server and of the load generator (\`/proc/<pid>/stat\`, all threads) over each measurement window; "CPU per delivered message" is the server's CPU time over the messages delivered in the window.`,
     `- **Runs**: ${config.runs} round${config.runs === 1 ? '' : 's'}; each round measures ours, the bare relay and Socket.IO back to back (rotating which goes first), then the memory figure for each. Then one more run of ours under \`node --cpu-prof\` for the profile below.`,
     '',
@@ -419,7 +419,7 @@ export async function writeReport(results: BenchResults): Promise<string[]> {
     ).median;
   p(
     '',
-    `${allDelivered ? 'Every server delivers what is offered' : 'Not every server kept up (see the last column)'}; ours at a p99 ${num(latRatio('bare', 'p99').median, 1)} × the bare relay's. Our tail matches what the store alone shows (below): one send's transaction has a p99 of ${num(tail(1, true, 'transactionP99Ms'), 2)} ms and a max of ${num(tail(1, true, 'transactionMaxMs'), 1)} ms with SQLite's automatic WAL checkpoint, which runs inside a \`COMMIT\` on the event loop and holds up every connection meanwhile; without it, ${num(tail(1, false, 'transactionP99Ms'), 2)} ms and ${num(tail(1, false, 'transactionMaxMs'), 1)} ms.`,
+    `${allDelivered ? 'Every server delivers what is offered' : 'Not every server kept up (see the last column)'}; ours at a p99 ${num(latRatio('bare', 'p99').median, 1)} × the bare relay's. In the store alone (below) one send's transaction has a p99 of ${num(tail(1, false, 'transactionP99Ms'), 2)} ms and a max of ${num(tail(1, false, 'transactionMaxMs'), 1)} ms with the checkpoints in a worker thread, as the server runs them; with SQLite's automatic checkpoint inside \`COMMIT\` on the event loop, as before, ${num(tail(1, true, 'transactionP99Ms'), 2)} ms and ${num(tail(1, true, 'transactionMaxMs'), 1)} ms. The rest of our tail is the store's finishing checkpoint after each pass of the worker (it lets the WAL start over) and the group commit itself: a turn's sends wait for one another's \`COMMIT\`.`,
     '### Memory per idle connection',
     '',
     `| server | RSS growth, KiB per connection | JS heap + external growth, KiB per connection | RSS before → after (MiB, median run) | time to open ${num(idleConns)} connections (s) |`,
@@ -450,7 +450,6 @@ export async function writeReport(results: BenchResults): Promise<string[]> {
   const prof = results.profile;
   if (prof) {
     const sqlite = shareOf(prof.components, /^SQLite/);
-    const getUser = prof.named.getUser;
     const sockets = shareOf(prof.components, /^socket writes/);
     const parse = shareOf(prof.components, /^frame parsing/);
     const wsRead = shareOf(prof.components, /^ws: reading/);
@@ -489,50 +488,42 @@ export async function writeReport(results: BenchResults): Promise<string[]> {
     };
     const storageRows = (results.storage[0]?.cases ?? []).map((c) => storageCase(c.batch, c.autoCheckpoint));
     const storageMessages = results.storage[0]?.cases[0]?.messages ?? 0;
-    const store1 = storageCase(1, true);
-    const store1off = storageCase(1, false);
-    const store100 = storageCase(100, true);
-    const store100off = storageCase(100, false);
-    // Does the store already commit a turn's sends together? Then 100 in a turn cost clearly less each.
-    const groupCommit = store100off.us.median < 0.75 * store1off.us.median;
-    const getUserMicros = range(results.storage.map((r) => r.getUserMicros)).median;
+    // "inline": SQLite's automatic checkpoint inside commits (the server before); "worker": the
+    // store's checkpoint worker (the server now).
+    const inline1 = storageCase(1, true);
+    const worker1 = storageCase(1, false);
+    const inline100 = storageCase(100, true);
+    const worker100 = storageCase(100, false);
+    // Does the store commit a turn's sends together? Then 100 in a turn cost clearly less each.
+    const groupCommit = worker100.us.median < 0.75 * worker1.us.median;
     const bare1 = throughput('bare', conns[0]).median;
     const ours1 = throughput('ours', conns[0]).median;
     const budget = 1e6 / (TARGET * bare1);
     const oursWall = 1e6 / ours1;
-    // In the server, storage is SQLite's share of the profile; the store-alone runs say by how much
-    // the changes would shrink it (a ratio, so their own absolute level does not matter). Under
-    // load the server's sends arrive many to a turn: with group commit in place, its base is the
-    // 100-a-turn case; without, one transaction each.
-    const storageBase = groupCommit ? store100 : store1;
-    const storageFactor = store100off.us.median / storageBase.us.median;
+    // The server's main thread per message, and what would be left of it with storage elsewhere.
     const storageInServer = oursWall * sqlite;
-    const storageAfter = storageInServer * storageFactor;
-    const afterStorage = oursWall - storageInServer + storageAfter;
-    const afterSockets = afterStorage - (oursWall * sockets) / 2;
+    const withoutStorage = oursWall - storageInServer;
     const statements = prof.named.statements;
     const costs = [
       {
-        title: groupCommit
-          ? 'SQLite `BEGIN`/`COMMIT`, with the WAL checkpoints inside it'
-          : 'A SQLite commit per message',
+        title: groupCommit ? 'SQLite `BEGIN`/`COMMIT` of each turn' : 'A SQLite commit per message',
         share: prof.named.beginCommit,
-        text: `The native \`BEGIN\` and \`COMMIT\` better-sqlite3's transaction wrapper runs${groupCommit ? ' around each event-loop turn’s sends' : ' around every single send'}: a commit appends every page the transaction dirtied (the messages B-tree leaves, its \`UNIQUE (sender, cid)\` index, conversation and member rows) to the WAL, frame header and page as separate writes, and every 1,000 WAL pages SQLite's automatic checkpoint copies them into the database file — inside that \`COMMIT\`, on the event loop. CPU in the kernel's write path and time blocked in it both land here.`,
+        text: `The native \`BEGIN\` and \`COMMIT\` better-sqlite3's transaction wrapper runs${groupCommit ? ' around each event-loop turn’s sends' : ' around every single send'}: a commit appends every page the transaction dirtied to the WAL, frame header and page as separate writes — the last pages of \`messages\` (rows in arrival order), a leaf of each of its two indexes, \`(conv, seq)\` and \`(sender, cid)\`, per conversation or sender in the turn, and the conversation and member rows. The copying back into the database file is done by a worker thread; this thread only finishes each of its passes (a short checkpoint, so that the WAL can start over). CPU in the kernel's write path and time blocked in it both land here.`,
       },
       {
         title: 'The SQL statements of each send',
         share: statements,
-        text: 'Seven per send, run natively from our store: the `SELECT` by (sender, cid) for idempotency, `INSERT OR IGNORE` of the conversation and of both members (work only on a conversation’s first message, run on every one), the seq `UPDATE … RETURNING`, the message `INSERT` (two B-trees), the sender’s read-cursor `UPDATE`.',
+        text: 'Four per send, run natively from our store: the `SELECT` by (sender, cid) for idempotency, the seq `UPDATE … RETURNING`, the message `INSERT` (a row and two index entries), the sender’s read-cursor `UPDATE`; the conversation and member `INSERT`s run only until the conversation is known to exist (an in-memory set).',
       },
       {
-        title: 'Socket writes: two `writev` syscalls per message',
+        title: 'Socket writes',
         share: sockets,
-        text: 'An ack frame to the sender and a message frame to the recipient, each written at once (the relays write one frame per message). On loopback the kernel’s TCP work for both ends is paid inside the writer’s syscall.',
+        text: 'An ack frame to the sender and a message frame to the recipient. Each connection is corked for the rest of the tick at its first frame, so the frames a turn gives it (acks of its sends, messages to it) leave in one `writev`. On loopback the kernel’s TCP work for both ends is paid inside the writer’s syscall.',
       },
       {
-        title: 'A `getUser` query per send',
+        title: 'Looking users up',
         share: prof.named.getUser,
-        text: '`send` with `to` checks that the peer exists with a `SELECT` outside the transaction, every time, though users are never deleted.',
+        text: '`send` with `to` and the upgrade check that a user exists; users are never deleted, so a yes is remembered (`chat/known-users.ts`) and the store is asked once per user.',
       },
       {
         title: 'Frame handling in JavaScript',
@@ -601,26 +592,25 @@ export async function writeReport(results: BenchResults): Promise<string[]> {
       '',
       `The server's own compiled \`SqliteStore\` (\`bench/server/storage.ts\`), driven through its \`appendMessage\` with no sockets: ${num(storageMessages)} messages among 1,000 users in 500 conversations after a warm-up, the sends arriving one at a time (each awaited) or ${num(100)} in one event-loop turn, as under load; the store does with them what it does in the server${groupCommit ? ' (it commits each turn’s sends in one transaction)' : ''}. Median (min–max) over ${results.storage.length} run${results.storage.length === 1 ? '' : 's'}:`,
       '',
-      '| sends in one turn | WAL auto-checkpoint (every 1,000 pages) | µs per message | messages/s | one turn stored: p50 / p99 / max (ms) |',
+      '| sends in one turn | WAL checkpoints | µs per message | messages/s | one turn stored: p50 / p99 / max (ms) |',
       '| --- | --- | --- | --- | --- |',
       ...storageRows.map(
         (row) =>
-          `| ${num(row.batch)} | ${row.autoCheckpoint ? 'on (as the server runs)' : 'off (checkpoint elsewhere)'} | ${span(row.us, 1)} | ${num(row.rate.median)} | ${num(row.p50.median, 3)} / ${num(row.p99.median, 2)} / ${num(row.max.median, 1)} |`,
+          `| ${num(row.batch)} | ${row.autoCheckpoint ? 'inside commits (SQLite automatic, the server before)' : 'worker thread (as the server runs)'} | ${span(row.us, 1)} | ${num(row.rate.median)} | ${num(row.p50.median, 3)} / ${num(row.p99.median, 2)} / ${num(row.max.median, 1)} |`,
       ),
       '',
-      '### What would close the gap',
+      '### What was done, and what is left',
       '',
-      'Changes to `server/src` (none made by the benchmark: it only measures):',
+      'Done in `server/src` since the first report (0.10 × the bare relay at 1,000 connections):',
       '',
-      `1. **Checkpoints off the hot path**: \`PRAGMA wal_autocheckpoint = 0\`, and \`PRAGMA wal_checkpoint(PASSIVE)\` from a timer (or a second connection in a worker thread), so that no send waits for a checkpoint inside its \`COMMIT\`. In the store alone: ${num(store1.us.median, 0)} → ${num(store1off.us.median, 0)} µs per message one at a time, ${num(store100.us.median, 0)} → ${num(store100off.us.median, 0)} µs with 100 in a turn. It is also the latency tail: storing one send has a p99 of ${num(store1.p99.median, 2)} ms and a max of ${num(store1.max.median, 1)} ms with the automatic checkpoint, ${num(store1off.p99.median, 2)} ms and ${num(store1off.max.median, 1)} ms without — and every connection waits while a checkpoint runs.`,
-      groupCommit
-        ? `2. **Group commit — in place**: the store already stores every send of an event-loop turn in one transaction and resolves them (so acks go out) only after its \`COMMIT\`. In the store alone, without checkpoints, 100 sends in a turn cost ${num(store100off.us.median, 0)} µs each against ${num(store1off.us.median, 0)} µs one at a time. What it cannot amortise is the statements (below) and, while checkpoints stay inside \`COMMIT\`, the checkpoints.`
-        : `2. **Group commit**: collect the sends that arrive in one event-loop turn (a queue flushed by \`setImmediate\`), store them all in one SQLite transaction, and only after its \`COMMIT\` send their acks and deliveries; durability is unchanged. In the store alone, without checkpoints: ${num(store1off.us.median, 0)} µs per message one at a time, ${num(store100off.us.median, 0)} µs with 100 in a turn — the store does not do this yet, so this is what concurrent sends cost it today.`,
-      `3. **Write each connection's frames of a turn together**: cork each socket (\`socket.cork()\` … \`uncork()\` around a turn's acks and deliveries, or build one buffer of frames), so a connection that gets several frames in a turn — here every user is both a sender getting acks and a recipient getting messages — costs one syscall, not one per frame. This is the lever on the ${pct(sockets)} in socket writes, where ours makes two \`writev\` per message and the relays one.`,
-      `4. **Fewer statements per send** (${pct(statements)} today): remember the conversations whose rows exist (an in-memory set) and skip the three \`INSERT OR IGNORE\`s for them; fold the sender's read-cursor update into the seq \`UPDATE\`, or do it once per conversation per turn; keep the idempotency \`SELECT\` (it is what makes a resend harmless). The statements are already prepared once.`,
-      `5. **Cache user existence** (${pct(getUser)} today, ${num(getUserMicros, 1)} µs a call in the store alone): users are never deleted, so a \`Set\` of known ids (filled by login and by the first lookup) removes the \`getUser\` query from every send but the first to each peer. And serialise each frame once: the hub already stringifies a delivered frame once for all its recipients; build each ack and message text once as well.`,
+      `1. **Group commit**: the sends of one event-loop turn are stored in one transaction, and acked only after its \`COMMIT\`. In the store alone, 100 sends in a turn cost ${num(worker100.us.median, 0)} µs each against ${num(worker1.us.median, 0)} µs one at a time.`,
+      `2. **Checkpoints in a worker thread** (\`store/checkpointer.ts\`): a second connection copies the WAL into the database file while this thread keeps committing; this thread only finishes each pass. In the store alone: ${num(inline1.us.median, 0)} → ${num(worker1.us.median, 0)} µs per message one at a time, ${num(inline100.us.median, 0)} → ${num(worker100.us.median, 0)} µs with 100 in a turn (inside commits → worker).`,
+      `3. **Messages in arrival order**: \`messages\` is a rowid table (schema version 2) with \`(conv, seq)\` and \`(sender, cid)\` as indexes, so a commit appends rows to its last pages instead of rewriting a page of every conversation it touched. With the other changes the server writes ${num(oursWrites.storage / 1024, 1)} KiB to storage per message (the first report measured 16.5 KiB).`,
+      '4. **Fewer statements**: a conversation and its members are inserted until they are known to exist, not on every message; the sender’s read cursor is a plain `UPDATE`.',
+      '5. **Known users**: the existence of a user is looked up once, not on every send and upgrade.',
+      '6. **One write per connection per turn**: each connection is corked until the end of the tick.',
       '',
-      `**Can ${TARGET} × be reached?** ${TARGET} × the bare relay's ${num(bare1)} msg/s at ${num(conns[0])} connections is ${num(TARGET * bare1)} msg/s: ${num(budget, 1)} µs of our server's single thread per message. Today it spends ${num(oursWall, 1)} µs (1 / ${num(ours1)} msg/s), of which SQLite takes about ${num(storageInServer, 0)} µs (its ${pct(sqlite)} of the profile). Taking checkpoints off the hot path${groupCommit ? '' : ' and adding group commit'} cuts the store-alone cost to ${num(storageFactor, 2)} × (${num(storageBase.us.median, 0)} → ${num(store100off.us.median, 0)} µs, 100 sends a turn); applied to the server, storage would take about ${num(storageAfter, 0)} µs per message — ${storageAfter >= budget ? 'by itself more than the whole budget' : `${pct(storageAfter / budget)} of the budget`}. Estimated from these measurements: ours at about ${num(afterStorage, 1)} µs per message (${num(1e6 / afterStorage)} msg/s, ${num(1e6 / afterStorage / bare1, 2)} × the bare relay); with socket writes halved by change 3, about ${num(afterSockets, 1)} µs (${num(1e6 / afterSockets / bare1, 2)} ×). ${1e6 / afterSockets / bare1 >= TARGET ? 'That would meet the target; the benchmark will tell once the changes are in.' : `That is still short of ${TARGET} ×: with a durable, indexed SQLite insert per message on the event-loop thread, this 2-core machine (one core taken by the load generator) does not get there. What could: the storage in a worker thread with its own SQLite connection (acks after its commit), so that storing and socket work overlap — which needs a core to spare, so the benchmark would need its load generator elsewhere to show it — or fewer, cheaper statements (fewer indexes on \`messages\`). The changes above are worth making anyway: about ×${num(oursWall / afterSockets, 1)} the throughput, and no checkpoint stalls in the latency tail.`}`,
+      `**Can ${TARGET} × be reached?** ${TARGET} × the bare relay's ${num(bare1)} msg/s at ${num(conns[0])} connections is ${num(TARGET * bare1)} msg/s: ${num(budget, 1)} µs of our server's main thread per message. It spends ${num(oursWall, 1)} µs (1 / ${num(ours1)} msg/s), of which SQLite takes about ${num(storageInServer, 0)} µs (its ${pct(sqlite)} of the profile). ${withoutStorage <= budget ? `Without storage on this thread it would need ${num(withoutStorage, 1)} µs: within the budget, so storage in a worker thread of its own (acks after its commit) could reach the target, given a core to spare.` : `Even with all storage moved off this thread (a worker with its own connection, acks after its commit, and a core to spare for it) the rest — sockets, parsing, our code — takes ${num(withoutStorage, 1)} µs: at most ${num(1e6 / withoutStorage)} msg/s, ${num(1e6 / withoutStorage / bare1, 2)} × the bare relay. A durable chat server writes every message to disk and answers it twice (ack and delivery); a relay forwards it once and keeps nothing. Left to try: the storage worker (it needs a machine where the load generator does not take the second core to show), fewer index entries per message (the idempotency index could cover only recent cids), and one seq \`UPDATE\` per conversation per turn.`}`,
       '',
     );
   } else {

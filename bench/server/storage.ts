@@ -4,22 +4,24 @@
  * statements and the transaction policy are exactly the server's. Sends arrive either one at a
  * time (each awaited before the next) or B at once in one event-loop turn, as they do under load;
  * the store does with them whatever it does (today: one transaction per turn, see sqlite.ts).
- * With SQLite's automatic WAL checkpoint on (as the server runs it) and off (a checkpoint done
- * elsewhere, off the hot path).
+ * With the WAL checkpoints as the server runs them (a worker thread, `checkpointer.ts`) and as it
+ * ran them before (SQLite's automatic checkpoint inside commits, `checkpointIntervalMs: 0`).
  *
  * Run by bench/run.ts in its own process; prints its result as JSON on stdout.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import type { Database } from 'better-sqlite3';
 import type { NewMessage } from '../../server/src/store/types';
 import { OUT, OUR_MAIN } from '../lib/proc';
 
 export interface StorageCase {
   /** Sends arriving together in one event-loop turn. */
   batch: number;
-  /** SQLite's automatic WAL checkpoint (every 1,000 pages) left on, as the server has it. */
+  /**
+   * True: SQLite's automatic WAL checkpoint (every 1,000 pages) inside commits, as the server ran
+   * it before; false: the store's checkpoint worker, as the server runs it now.
+   */
   autoCheckpoint: boolean;
   messages: number;
   microsPerMessage: number;
@@ -51,11 +53,10 @@ async function measure(batch: number, autoCheckpoint: boolean, messages: number)
   const dir = path.join(OUT, 'data', `storage-${process.pid}-${batch}-${autoCheckpoint}`);
   fs.rmSync(dir, { recursive: true, force: true });
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { SqliteStore } = require(STORE) as { SqliteStore: new (file: string) => SqliteStoreLike };
-  const store = new SqliteStore(path.join(dir, 'chat.db'));
-  // The store's connection: private in TypeScript, there at run time.
-  const db = (store as unknown as { db: Database }).db;
-  if (!autoCheckpoint) db.pragma('wal_autocheckpoint = 0');
+  const { SqliteStore } = require(STORE) as {
+    SqliteStore: new (file: string, options?: { checkpointIntervalMs?: number }) => SqliteStoreLike;
+  };
+  const store = new SqliteStore(path.join(dir, 'chat.db'), autoCheckpoint ? { checkpointIntervalMs: 0 } : {});
   const ids: string[] = [];
   for (let i = 0; i < USERS; i++) {
     ids.push((await store.userFor({ provider: 'dev', externalId: `storage-${i}` }, { nickname: `u${i}` })).id);
@@ -136,6 +137,7 @@ async function main(): Promise<void> {
     [10, true],
     [100, true],
     [1, false],
+    [10, false],
     [100, false],
   ] as Array<[number, boolean]>) {
     cases.push(await measure(batch, autoCheckpoint, messages));

@@ -1,6 +1,7 @@
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError } from 'fastify';
 import pino, { type Logger } from 'pino';
 import { resolveTokenSecret, VerifiedTokens } from './auth/tokens';
+import { KnownUsers } from './chat/known-users';
 import { WechatLogin } from './auth/wechat';
 import { LocalBus } from './bus/local';
 import { RedisBus } from './bus/redis';
@@ -35,7 +36,7 @@ function createLogger(config: ServerConfig): Logger {
 /** Wires storage, the chat domain, HTTP routes and the socket gateway, and listens. */
 export async function startServer(config: ServerConfig, log?: Logger): Promise<ChatServer> {
   const logger = log ?? createLogger(config);
-  const store = await openStore(config);
+  const store = await openStore(config, logger);
   // Several instances: deliveries and presence go through Redis. One: straight to the hub.
   const bus: Bus = config.redisUrl
     ? new RedisBus({
@@ -48,10 +49,11 @@ export async function startServer(config: ServerConfig, log?: Logger): Promise<C
   if (config.redisUrl && !config.tokenSecret) {
     logger.warn('REDIS_URL is set but TOKEN_SECRET is not: every instance must sign tokens with the same secret');
   }
+  const users = new KnownUsers(store);
   const tokens = new VerifiedTokens(
     resolveTokenSecret(config.tokenSecret, config.dataDir),
     config.tokenTtlSeconds,
-    async (userId) => (await store.getUser(userId)) !== null,
+    (userId) => users.exists(userId),
   );
 
   let accepting = true;
@@ -62,6 +64,7 @@ export async function startServer(config: ServerConfig, log?: Logger): Promise<C
     // An image message must show one of our uploads, never an arbitrary address.
     isImageUrl: (body) => isUploadUrl(body, config.publicUrl),
     presence: bus,
+    users,
   });
   const gateway = new Gateway(chat, tokens, logger, {
     heartbeatMs: config.heartbeatMs,

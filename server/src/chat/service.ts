@@ -10,6 +10,7 @@ import {
   type TypingFrame,
 } from '../../../miniprogram/core/protocol';
 import type { Store } from '../store/types';
+import { KnownUsers } from './known-users';
 
 /** Who is asking: the authenticated user, and which of their connections asked. */
 export interface Caller {
@@ -43,6 +44,8 @@ export interface ChatOptions {
   clock?: () => number;
   /** Presence across server instances; absent, this server's connections are all there are. */
   presence?: PresenceRegistry;
+  /** Which users exist (shared with the token check); absent, one of its own over the store. */
+  users?: KnownUsers;
 }
 
 export type Reply = (frame: ServerFrame) => void;
@@ -63,6 +66,7 @@ export class ChatService {
   private readonly isImageUrl: (body: string) => boolean;
   private readonly clock: () => number;
   private readonly registry?: PresenceRegistry;
+  private readonly users: KnownUsers;
 
   constructor(
     private readonly store: Store,
@@ -73,6 +77,7 @@ export class ChatService {
     this.isImageUrl = options.isImageUrl ?? (() => true);
     this.clock = options.clock ?? Date.now;
     this.registry = options.presence;
+    this.users = options.users ?? new KnownUsers(store);
   }
 
   async send(caller: Caller, frame: SendFrame, reply: Reply): Promise<void> {
@@ -163,7 +168,7 @@ export class ChatService {
     }
     if (frame.to !== undefined) {
       if (frame.to === userId) throw new ChatError('bad_frame', 'a message needs another user in "to"');
-      if (!(await this.store.getUser(frame.to))) throw new ChatError('not_found', `no user ${frame.to}`);
+      if (!(await this.users.exists(frame.to))) throw new ChatError('not_found', `no user ${frame.to}`);
       const conv = directConversationId(userId, frame.to);
       return { conv, members: [userId, frame.to].sort() };
     }
@@ -181,7 +186,7 @@ export class ChatService {
       const pair = directConversationMembers(conv);
       if (pair && pair.includes(userId)) {
         const peer = pair[0] === userId ? pair[1] : pair[0];
-        if (!(await this.store.getUser(peer))) throw new ChatError('not_found', `no user ${peer}`);
+        if (!(await this.users.exists(peer))) throw new ChatError('not_found', `no user ${peer}`);
         members = [...pair];
       }
     }

@@ -53,10 +53,14 @@ class Connection implements Deliverable {
   queue: Promise<void> = Promise.resolve();
   /** When the connection was last told it is flooding (told at most once a second). */
   floodWarnedAt = 0;
+  /** Whether `tcp` is corked until the end of this tick. */
+  private corked = false;
 
   constructor(
     readonly userId: string,
     private readonly socket: WebSocket,
+    /** The TCP socket under `socket`: frames of one tick go out in one write. */
+    private readonly tcp: Duplex,
     private readonly maxBufferedBytes: number,
     readonly sends: TokenBucket,
     readonly frames: TokenBucket,
@@ -69,6 +73,16 @@ class Connection implements Deliverable {
     if (this.socket.bufferedAmount > this.maxBufferedBytes) {
       this.close(CLOSE_CODES.tryAgainLater, 'not reading');
       return;
+    }
+    // A group commit acks and delivers many sends in one tick, often several to one connection
+    // (acks of its sends, messages to it): corked, they cost one syscall instead of one each.
+    if (!this.corked) {
+      this.corked = true;
+      this.tcp.cork();
+      process.nextTick(() => {
+        this.corked = false;
+        this.tcp.uncork();
+      });
     }
     this.socket.send(text);
   }
@@ -160,15 +174,16 @@ export class Gateway {
       refuse(socket, 401, 'unauthorized', message);
       return;
     }
-    this.wss.handleUpgrade(request, socket, head, (ws) => this.open(ws, userId, expiresAt));
+    this.wss.handleUpgrade(request, socket, head, (ws) => this.open(ws, socket, userId, expiresAt));
   }
 
-  private open(ws: WebSocket, userId: string, expiresAt: number): void {
+  private open(ws: WebSocket, tcp: Duplex, userId: string, expiresAt: number): void {
     const sendRate = this.options.sendRate ?? { perSecond: 20, burst: 40 };
     const frameRate = this.options.frameRate ?? { perSecond: 100, burst: 200 };
     const connection = new Connection(
       userId,
       ws,
+      tcp,
       this.maxBufferedBytes,
       new TokenBucket(sendRate.perSecond, sendRate.burst),
       new TokenBucket(frameRate.perSecond, frameRate.burst),

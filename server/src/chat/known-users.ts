@@ -1,0 +1,23 @@
+import { BoundedSet } from '../bounded-set';
+import type { Store } from '../store/types';
+
+/** Users remembered as existing; beyond this many the oldest are looked up again when asked. */
+const REMEMBERED = 100_000;
+
+/**
+ * Whether a user exists, asked on every upgrade and every `send` with `to`. Users are never
+ * deleted, so a yes is remembered and the store is asked only once per user (per instance); a no
+ * is never remembered (the user may log in on another instance a moment later).
+ */
+export class KnownUsers {
+  private readonly known = new BoundedSet<string>(REMEMBERED);
+
+  constructor(private readonly store: Pick<Store, 'getUser'>) {}
+
+  async exists(userId: string): Promise<boolean> {
+    if (this.known.has(userId)) return true;
+    if (!(await this.store.getUser(userId))) return false;
+    this.known.add(userId);
+    return true;
+  }
+}
