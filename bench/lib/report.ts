@@ -601,7 +601,7 @@ export async function writeReport(results: BenchResults): Promise<string[]> {
       '',
       '### What was done, and what is left',
       '',
-      'Done in `server/src` since the first report (0.10 × the bare relay at 1,000 connections):',
+      'Done in `server/src` since the first report. Measured back to back on this machine with `BENCH_ONLY=throughput BENCH_SERVERS=ours`, the build before these changes delivered 6,900–7,200 msg/s at 1,000 connections (117–123 µs of CPU and 13–14 KiB written to storage per message) where this one delivered 15,700–16,200 (58–64 µs, 6–7 KiB):',
       '',
       `1. **Group commit**: the sends of one event-loop turn are stored in one transaction, and acked only after its \`COMMIT\`. In the store alone, 100 sends in a turn cost ${num(worker100.us.median, 0)} µs each against ${num(worker1.us.median, 0)} µs one at a time.`,
       `2. **Checkpoints in a worker thread** (\`store/checkpointer.ts\`): a second connection copies the WAL into the database file while this thread keeps committing; this thread only finishes each pass. In the store alone: ${num(inline1.us.median, 0)} → ${num(worker1.us.median, 0)} µs per message one at a time, ${num(inline100.us.median, 0)} → ${num(worker100.us.median, 0)} µs with 100 in a turn (inside commits → worker).`,

@@ -343,10 +343,14 @@ describe(`load (LOAD_CONNECTIONS=${CONNECTIONS} LOAD_USERS=${USERS} LOAD_WAVES=$
       for (const conv of seqsByConv.keys()) if (conv.split(':').includes(me)) pairSocket.set(conv, socket);
     }
     await pool([...pairSocket], 50, async ([conv, socket]) => {
-      const page = await socket.ask<'history'>({ type: 'history', conv, limit: 1 }, `history:${conv}`);
-      const newest = page.messages.at(-1)?.seq ?? 0;
-      if (newest !== seqsByConv.get(conv)!.length)
-        problems.push(`${conv}: the server's newest seq is ${newest}, ${seqsByConv.get(conv)!.length} were acked`);
+      try {
+        const page = await socket.ask<'history'>({ type: 'history', conv, limit: 1 }, `history:${conv}`, 10_000);
+        const newest = page.messages.at(-1)?.seq ?? 0;
+        if (newest !== seqsByConv.get(conv)!.length)
+          problems.push(`${conv}: the server's newest seq is ${newest}, ${seqsByConv.get(conv)!.length} were acked`);
+      } catch (error) {
+        problems.push((error as Error).message);
+      }
     });
 
     // Only the chatting users are still connected; nothing answered with an error.
@@ -355,6 +359,7 @@ describe(`load (LOAD_CONNECTIONS=${CONNECTIONS} LOAD_USERS=${USERS} LOAD_WAVES=$
       'only the chatting users connected',
       10_000,
     ).catch((error: Error) => problems.push(error.message));
+    for (const line of server.warnings) problems.push(`server log: ${line}`);
     const served = await metrics(server);
     const errorsAnswered = [...served].filter(([name, value]) => name.startsWith('chat_errors_total') && value > 0);
     if (errorsAnswered.length) problems.push(`the server answered errors: ${JSON.stringify(errorsAnswered)}`);
@@ -381,6 +386,7 @@ describe(`load (LOAD_CONNECTIONS=${CONNECTIONS} LOAD_USERS=${USERS} LOAD_WAVES=$
     };
     console.log(`load figures (seed ${SEED}): ${JSON.stringify(figures)}`);
 
+    if (problems.length) console.log(`load problems:\n${problems.slice(0, 50).join('\n')}`);
     expect(problems.slice(0, 20)).toEqual([]);
     expect(silentClosedBy.every((code) => code === 1006)).toBe(true);
     expect(acks).toBe(sentByTalkers.size + visitorAcks.size);

@@ -9,6 +9,8 @@ export interface ServerProcess {
   port: number;
   dataDir: string;
   child: ChildProcess;
+  /** The server's log lines at warn level or above (JSON, as pino writes them), as they come. */
+  warnings: string[];
   /** SIGTERM, and wait for the exit. */
   stop(): Promise<void>;
   /** SIGKILL, and wait for the exit: a crash. */
@@ -56,13 +58,20 @@ export function startServerProcess(
       clearTimeout(timer);
       child.off('exit', early);
       child.stdout?.removeAllListeners('data');
-      child.stdout?.resume();
+      const warnings: string[] = [];
+      let partial = '';
+      child.stdout?.on('data', (chunk: Buffer) => {
+        const lines = (partial + chunk.toString()).split('\n');
+        partial = lines.pop() ?? '';
+        for (const line of lines) if (/"level":(40|50|60)/.test(line)) warnings.push(line);
+      });
       const port = Number(match[1]);
       resolve({
         url: `http://127.0.0.1:${port}`,
         port,
         dataDir,
         child,
+        warnings,
         async stop() {
           if (child.exitCode === null) child.kill('SIGTERM');
           await exited;
