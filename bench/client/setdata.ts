@@ -19,7 +19,7 @@
 import './globals';
 import type { ChatMessage, SessionEntry } from '../../miniprogram/core/protocol';
 import { MessagesStore } from '../../miniprogram/stores/messages';
-import { SessionsStore } from '../../miniprogram/stores/sessions';
+import { SESSION_PAGE, SessionsStore } from '../../miniprogram/stores/sessions';
 import { bindData } from '../../miniprogram/utils/bind';
 // The mini-program's own copy, so it shares the stores' mobx-miniprogram instance.
 import { createStoreBindings } from '../../miniprogram/node_modules/mobx-miniprogram-bindings';
@@ -192,7 +192,8 @@ async function conversation(size: number, binding: Binding, wanted: number): Pro
   };
   reset();
   const listPage = new FakePage();
-  const unbindList = bind(binding, listPage, 'sessions', () => stores.sessions.list);
+  // The list page renders the top of the list (SESSION_PAGE entries, more as it is scrolled).
+  const unbindList = bind(binding, listPage, 'sessions', () => stores.sessions.list.slice(0, SESSION_PAGE));
   const page = new FakePage();
   const unbind = bind(binding, page, 'messages', () => stores.messages.view(CONV).items);
   await settle();
@@ -218,7 +219,7 @@ async function sessionList(
   const stores: Stores = { messages: new MessagesStore(), sessions: new SessionsStore() };
   stores.sessions.replaceAll(Array.from({ length: size }, (_, i) => sessionEntry(i)));
   const page = new FakePage();
-  const unbind = bind(binding, page, 'sessions', () => stores.sessions.list);
+  const unbind = bind(binding, page, 'sessions', () => stores.sessions.list.slice(0, SESSION_PAGE));
   await settle();
   let seed = 12345;
   const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31) as number;

@@ -5,6 +5,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { SESSION_PAGE } from '../../miniprogram/stores/sessions';
 import type { CaseResult } from '../client/setdata';
 import type { ClosedResult, OpenResult, ServerKind } from '../server/loadgen';
 import type { StorageCase, StorageResult } from '../server/storage';
@@ -666,7 +667,7 @@ export async function writeReport(results: BenchResults): Promise<string[]> {
   }
   p(
     '',
-    "Moving an entry from position k to the top changes the entries 0…k, so ours sends k + 1 entries — and, past half the list (`WHOLE_ARRAY_SHARE` in `bind.ts`), the whole array, as the baseline always does. For a message to a random conversation of 1,000 that is the whole list about half of the time: ours is flat for messages to conversations near the top of the list, and for one deep in the list no better than the baseline (**a miss against the client target's spirit**, outside the conversation sizes it names). Bounding it would take a windowed session list (render the top page, extend on scroll, as the chat page does), since setData paths are by index and a move to the top shifts every index above the entry.",
+    `The list page renders the top ${num(SESSION_PAGE)} sessions (\`SESSION_PAGE\`, a page more each time it is scrolled to the bottom), and both bindings here bind that window, as the page does. Moving an entry from position k to the top changes the rendered entries 0…min(k, ${num(SESSION_PAGE - 1)}), so ours sends those — past half of them, the whole window (\`WHOLE_ARRAY_SHARE\` in \`bind.ts\`); an entry from below the window comes in at the top and shifts the whole window down. The worst case is therefore one window, whatever the length of the list; the baseline sends the whole window on every change, even when one field of the top entry changed.`,
     '',
   );
 

@@ -20,6 +20,13 @@ export interface SessionPrefs {
   hidden: Record<string, number>;
 }
 
+/**
+ * Sessions the list page renders at first, and adds each time it is scrolled to the bottom. A
+ * message moves its conversation to the top, which shifts every entry above its old place, and
+ * setData paths are by index: with the list windowed, a move rewrites at most the window.
+ */
+export const SESSION_PAGE = 30;
+
 /** Pinned first, then by the time of the last message, newest first. */
 function listOrder(a: SessionItem, b: SessionItem): number {
   if (a.pinned !== b.pinned) return a.pinned ? -1 : 1;

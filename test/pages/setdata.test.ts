@@ -4,7 +4,8 @@ import type { ChatData } from '../../miniprogram/pages/chat/chat';
 import type { IndexData } from '../../miniprogram/pages/index/index';
 import { listPatch } from '../../miniprogram/utils/bind';
 import { WxAdapter } from '../support/wx-adapter';
-import { renderPage, settle, type RenderedPage } from '../support/pages';
+import { renderPage, settle, texts, type RenderedPage } from '../support/pages';
+import { SESSION_PAGE } from '../../miniprogram/stores/sessions';
 
 const ME = 'uMe000000001';
 const PEER = 'uPeer0000001';
@@ -90,7 +91,9 @@ describe('setData cost', () => {
     client.stores.sessions.replaceAll(sessions);
     const page = renderPage<IndexData>('index', client);
     await settle();
-    expect(page.data.sessions).toHaveLength(1000);
+    // Windowed: the top of the list is rendered, a page more per scroll to the bottom.
+    expect(page.data.sessions).toHaveLength(SESSION_PAGE);
+    expect(page.data.more).toBe(true);
     const calls = spySetData(page);
 
     // The top conversation gets a message: its entry changes in place.
@@ -111,13 +114,70 @@ describe('setData cost', () => {
     expect([...touched].sort()).toEqual(['0', '1', '2']);
     expect(bytes(calls[1])).toBeLessThan(1500);
     expect(page.data.sessions.slice(0, 3).map((item) => item.conv)).toEqual([third.conv, top.conv, sessions[1].conv]);
-    expect(page.data.sessions).toHaveLength(1000);
+    expect(page.data.sessions).toHaveLength(SESSION_PAGE);
 
     // Reading it changes its read fields only.
     client.stores.sessions.markRead(third.conv, 2);
     await settle();
     expect(Object.keys(calls[2]).sort()).toEqual(['sessions[0].badge', 'sessions[0].readSeq', 'sessions[0].unread']);
     expect(page.data.sessions[0].unread).toBe(0);
+
+    // One deep in the list (the 900th) moves to the top: at most the rendered window changes,
+    // not the 900 entries above its old place.
+    const deep = sessions[899];
+    client.stores.sessions.applyMessage({ ...message(2, deep.peer.id, deep.conv), ts: 1_800_000_000_002 }, ME, false);
+    await settle();
+    expect(calls).toHaveLength(4);
+    expect(page.data.sessions[0].conv).toBe(deep.conv);
+    expect(page.data.sessions).toHaveLength(SESSION_PAGE);
+    expect(bytes(calls[3])).toBeLessThan(SESSION_PAGE * 400);
+    page.detach();
+  });
+
+  it('the session list grows a page at a time as it is scrolled to the bottom, to the last entry', async () => {
+    const client = offlineClient();
+    const total = 2 * SESSION_PAGE + 5;
+    client.stores.sessions.replaceAll(
+      Array.from({ length: total }, (_, i) => {
+        const peer = `uPeer${String(i).padStart(7, '0')}`;
+        const conv = `dm:${ME}:${peer}`;
+        return {
+          conv,
+          peer: { id: peer, nickname: `用户${i}`, avatar: '' },
+          last: { ...message(1, peer, conv), ts: 1_700_000_000_000 - i * 1000 },
+          lastSeq: 1,
+          readSeq: 1,
+          peerReadSeq: 0,
+          unread: 0,
+        };
+      }),
+    );
+    const page = renderPage<IndexData>('index', client);
+    await settle();
+    const rendered = () => page.querySelectorAll('.session').length;
+    expect(rendered()).toBe(SESSION_PAGE);
+    expect(page.querySelector('.more')).toBeTruthy();
+    const calls = spySetData(page);
+    const scrollToBottom = (page.instance as unknown as { onReachBottom(): void }).onReachBottom.bind(page.instance);
+
+    scrollToBottom();
+    await settle();
+    expect(rendered()).toBe(2 * SESSION_PAGE);
+    // Only the new entries go over, appended by index.
+    expect(Object.keys(calls[0]).filter((key) => key.startsWith('sessions['))).toHaveLength(SESSION_PAGE);
+    expect(Object.keys(calls[0])).toContain(`sessions[${SESSION_PAGE}]`);
+
+    scrollToBottom();
+    await settle();
+    expect(rendered()).toBe(total);
+    expect(page.data.more).toBe(false);
+    expect(page.querySelector('.more')).toBeFalsy();
+    expect(texts(page, '.name').at(-1)).toBe(`用户${total - 1}`);
+
+    // At the end nothing more happens.
+    scrollToBottom();
+    await settle();
+    expect(calls).toHaveLength(2);
     page.detach();
   });
 });

@@ -1,15 +1,21 @@
+import { observable, runInAction, type IObservableValue } from 'mobx-miniprogram';
 import type { ChatClient } from '../../core/client';
-import type { SessionItem } from '../../stores/sessions';
+import { SESSION_PAGE, type SessionItem } from '../../stores/sessions';
 import { bindData, type Unbind } from '../../utils/bind';
 
 interface Instance {
   /** The app's chat client, looked up once when the page attaches. */
   chat: ChatClient;
+  /** How many sessions are rendered: a page more each time the list is scrolled to its end. */
+  shown: IObservableValue<number>;
   unbind?: Unbind;
 }
 
 export interface IndexData {
+  /** The top of the list, `SESSION_PAGE` more per scroll to the bottom. */
   sessions: SessionItem[];
+  /** Sessions below the rendered ones. */
+  more: boolean;
   banner: string;
   /** The try limit was reached: the banner is a retry button. */
   canRetry: boolean;
@@ -26,18 +32,21 @@ Component<
     retry(): void;
     goContacts(): void;
     onPullDownRefresh(): Promise<void>;
+    onReachBottom(): void;
   },
   [],
   Instance,
   true
 >({
-  data: { sessions: [], banner: '', canRetry: false },
+  data: { sessions: [], more: false, banner: '', canRetry: false },
   lifetimes: {
     attached() {
       this.chat = getApp<IAppOption>().client;
+      this.shown = observable.box(SESSION_PAGE);
       const { sessions, connection } = this.chat.stores;
       this.unbind = bindData(this, {
-        sessions: () => sessions.list,
+        sessions: () => sessions.list.slice(0, this.shown.get()),
+        more: () => sessions.list.length > this.shown.get(),
         banner: () => connection.banner,
         canRetry: () => connection.state === 'failed',
       });
@@ -80,6 +89,10 @@ Component<
     async onPullDownRefresh() {
       await this.chat.refresh();
       void wx.stopPullDownRefresh();
+    },
+    onReachBottom() {
+      if (!this.data.more) return;
+      runInAction(() => this.shown.set(this.shown.get() + SESSION_PAGE));
     },
   },
 });
