@@ -182,6 +182,26 @@ describe('heartbeat (heartbeatMs 200)', () => {
   });
 });
 
+describe('heartbeat after the server was held up', () => {
+  it('does not drop a client whose ping arrived while the event loop was blocked', async () => {
+    const server = await ownServer({ heartbeatMs: 100 });
+    const { token } = await login(server.url, 'patient-client');
+    const socket = await open(server.wsUrl, token);
+    await settle(socket);
+    // The ping reaches the server's socket at once; the server (this process) reads it only after
+    // a block of 5 heartbeat intervals, when its sweep is also due.
+    socket.ws.send('ping');
+    const blockedUntil = Date.now() + 500;
+    while (Date.now() < blockedUntil) {
+      // Busy: the event loop is held up.
+    }
+    await waitFor(() => socket.texts.includes('pong'), 'the pong');
+    expect(socket.ws.readyState).toBe(socket.ws.OPEN);
+    await settle(socket);
+    expect(socket.ws.readyState).toBe(socket.ws.OPEN);
+  });
+});
+
 describe('graceful stop', () => {
   it('closes every open socket with 1001 and stops answering', async () => {
     const server = await startTestServer();

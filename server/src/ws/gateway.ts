@@ -308,9 +308,14 @@ export class Gateway {
 
   private sweep(): void {
     const deadline = Date.now() - 3 * this.options.heartbeatMs;
-    for (const connection of this.hub.all()) {
-      if (connection.lastSeen < deadline) connection.terminate();
-    }
+    const silent = this.hub.all().filter((connection) => connection.lastSeen < deadline);
+    if (silent.length === 0) return;
+    // Decided after this turn's reads: when the event loop was held up (a long GC, a slow disk),
+    // a client's ping may be waiting in the socket right now, and a live client must not be cut
+    // for the server's own delay.
+    setImmediate(() => {
+      for (const connection of silent) if (connection.lastSeen < deadline) connection.terminate();
+    });
   }
 
   /**
