@@ -210,11 +210,15 @@ describe(`load (LOAD_CONNECTIONS=${CONNECTIONS} LOAD_USERS=${USERS} LOAD_WAVES=$
     const loggedInMs = Date.now() - started;
 
     // The chatting users: connected for the whole run, in pairs (0-1, 2-3, …).
-    await pool(talkers, OPENING_AT_ONCE, async (user) => {
-      const socket = await LoadSocket.open(wsUrl, user.name, user.login.token);
-      await socket.ask({ type: 'sync', cursors: {} }, 'synced');
-      chatters[talkers.indexOf(user)] = socket;
-    });
+    await pool(
+      talkers.map((user, index) => ({ user, index })),
+      OPENING_AT_ONCE,
+      async ({ user, index }) => {
+        const socket = await LoadSocket.open(wsUrl, user.name, user.login.token);
+        await socket.ask({ type: 'sync', cursors: {} }, 'synced');
+        chatters[index] = socket;
+      },
+    );
 
     // One wave of the visitors; `count` of them (all, or a warm-up's few).
     const cursors = visitors.map((): Record<string, number> => ({}));
@@ -222,8 +226,9 @@ describe(`load (LOAD_CONNECTIONS=${CONNECTIONS} LOAD_USERS=${USERS} LOAD_WAVES=$
     const wave = async (label: string, count: number) => {
       const sockets: LoadSocket[] = [];
       const opened = Date.now();
-      await pool(visitors.slice(0, count), OPENING_AT_ONCE, async (user) => {
-        const index = visitors.indexOf(user);
+      const indexes = Array.from({ length: count }, (_, index) => index);
+      await pool(indexes, OPENING_AT_ONCE, async (index) => {
+        const user = visitors[index];
         const socket = await LoadSocket.open(wsUrl, `${user.name}@${label}`, user.login.token);
         sockets.push(socket);
         await socket.ask({ type: 'sync', cursors: cursors[index] }, 'synced');
@@ -295,8 +300,11 @@ describe(`load (LOAD_CONNECTIONS=${CONNECTIONS} LOAD_USERS=${USERS} LOAD_WAVES=$
 
     // Each conversation's seqs, from the acks of whoever sent into it.
     const seqsByConv = new Map<string, number[]>();
-    const addAck = ({ conv, seq }: { conv: string; seq: number }) =>
-      seqsByConv.set(conv, [...(seqsByConv.get(conv) ?? []), seq]);
+    const addAck = ({ conv, seq }: { conv: string; seq: number }) => {
+      const seqs = seqsByConv.get(conv) ?? [];
+      seqs.push(seq);
+      seqsByConv.set(conv, seqs);
+    };
     for (const socket of chatters) socket.acked.forEach(addAck);
     visitorAcks.forEach(addAck);
     const acks = [...seqsByConv.values()].reduce((sum, seqs) => sum + seqs.length, 0);
@@ -305,29 +313,45 @@ describe(`load (LOAD_CONNECTIONS=${CONNECTIONS} LOAD_USERS=${USERS} LOAD_WAVES=$
       if (!sorted.every((seq, i) => seq === i + 1)) problems.push(`${conv}: acked seqs are not 1..${seqs.length}`);
     }
 
-    // Every chatting user got every message of its conversations it did not send, once.
+    // Every chatting user got every message of its conversations it did not send, once. Indexed
+    // first: these checks must not hold up this process's event loop for long, or the chatting
+    // users' heartbeats stop and the server rightly drops them.
+    const convsOf = new Map<LoadSocket, string[]>(chatters.map((socket) => [socket, []]));
+    const chatterById = new Map(chatters.map((socket, i) => [talkers[i].login.user.id, socket]));
+    const pairSocket = new Map<string, LoadSocket>();
+    for (const conv of seqsByConv.keys()) {
+      for (const member of conv.split(':').slice(1)) {
+        const socket = chatterById.get(member);
+        if (!socket) continue;
+        convsOf.get(socket)!.push(conv);
+        pairSocket.set(conv, socket);
+      }
+    }
+    const ownSeqs = (socket: LoadSocket) => {
+      const byConv = new Map<string, Set<number>>();
+      for (const { conv, seq } of socket.acked.values()) byConv.set(conv, (byConv.get(conv) ?? new Set()).add(seq));
+      return byConv;
+    };
+    const own = new Map(chatters.map((socket) => [socket, ownSeqs(socket)]));
     await waitFor(
       () =>
         chatters.every((socket) =>
-          [...seqsByConv].every(([conv, seqs]) => {
-            if (!conv.split(':').includes(talkerId(socket))) return true;
-            const own = [...socket.acked.values()].filter((ack) => ack.conv === conv).length;
-            return (socket.delivered.get(conv)?.length ?? 0) >= seqs.length - own;
+          convsOf.get(socket)!.every((conv) => {
+            const expected = seqsByConv.get(conv)!.length - (own.get(socket)!.get(conv)?.size ?? 0);
+            return (socket.delivered.get(conv)?.length ?? 0) >= expected;
           }),
         ),
       'every message delivered',
       30_000,
     ).catch((error: Error) => problems.push(error.message));
-    function talkerId(socket: LoadSocket): string {
-      return talkers[chatters.indexOf(socket)].login.user.id;
-    }
     let delivered = 0;
     for (const socket of chatters) {
-      const me = talkerId(socket);
-      for (const [conv, seqs] of seqsByConv) {
-        if (!conv.split(':').includes(me)) continue;
-        const own = new Set([...socket.acked.values()].filter((ack) => ack.conv === conv).map((ack) => ack.seq));
-        const expected = seqs.filter((seq) => !own.has(seq)).sort((a, b) => a - b);
+      for (const conv of convsOf.get(socket)!) {
+        const mine = own.get(socket)!.get(conv) ?? new Set<number>();
+        const expected = seqsByConv
+          .get(conv)!
+          .filter((seq) => !mine.has(seq))
+          .sort((a, b) => a - b);
         const got = socket.delivered.get(conv) ?? [];
         delivered += got.length;
         if (JSON.stringify([...got].sort((a, b) => a - b)) !== JSON.stringify(expected))
@@ -337,11 +361,6 @@ describe(`load (LOAD_CONNECTIONS=${CONNECTIONS} LOAD_USERS=${USERS} LOAD_WAVES=$
     }
 
     // The server stores nothing more than what was acked: each conversation's newest seq is n.
-    const pairSocket = new Map<string, LoadSocket>();
-    for (const socket of chatters) {
-      const me = talkerId(socket);
-      for (const conv of seqsByConv.keys()) if (conv.split(':').includes(me)) pairSocket.set(conv, socket);
-    }
     await pool([...pairSocket], 50, async ([conv, socket]) => {
       try {
         const page = await socket.ask<'history'>({ type: 'history', conv, limit: 1 }, `history:${conv}`, 10_000);
