@@ -5,7 +5,7 @@
 import { execFileSync, fork, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import WebSocket from 'ws';
+import { INSPECT_ARG, Inspector, inspectorUrl as parseInspectorUrl } from '../../test/support/inspector';
 import type { Command, Reply, ServerKind } from '../server/loadgen';
 
 export const ROOT = path.resolve(__dirname, '../..');
@@ -75,7 +75,7 @@ export function startServer(
 ): Promise<ServerProcess> {
   let child: ChildProcess;
   // The inspector (loopback, any free port) lets the memory figure force a full GC before reading RSS.
-  const inspect = options.inspect ? ['--inspect=127.0.0.1:0'] : [];
+  const inspect = options.inspect ? [INSPECT_ARG] : [];
   if (kind === 'ours') {
     const dataDir = path.join(OUT, 'data', `${process.pid}-${++dataDirs}`);
     fs.rmSync(dataDir, { recursive: true, force: true });
@@ -97,7 +97,7 @@ export function startServer(
   let inspectorUrl: string | undefined;
   child.stderr?.on('data', (chunk: Buffer) => {
     stderr = (stderr + chunk.toString()).slice(-4000);
-    inspectorUrl ??= /Debugger listening on (ws:\/\/\S+)/.exec(stderr)?.[1];
+    inspectorUrl ??= parseInspectorUrl(stderr);
   });
   return new Promise((resolve, reject) => {
     let stdout = '';
@@ -222,33 +222,12 @@ export function machineBusySeconds(): number {
   return (user + nice + system + irq + softirq + steal) / CLOCK_TICKS;
 }
 
-/** Over the inspector protocol: HeapProfiler.collectGarbage, then process.memoryUsage(). */
-function collectGarbage(url: string): Promise<NodeJS.MemoryUsage> {
-  return new Promise((resolve, reject) => {
-    const socket = new WebSocket(url, { perMessageDeflate: false });
-    const timer = setTimeout(() => {
-      socket.terminate();
-      reject(new Error('the inspector did not answer'));
-    }, 30_000);
-    socket.on('error', reject);
-    socket.on('open', () => {
-      socket.send(JSON.stringify({ id: 1, method: 'HeapProfiler.collectGarbage' }));
-    });
-    socket.on('message', (data: Buffer) => {
-      const message = JSON.parse(data.toString()) as { id?: number; result?: { result?: { value?: string } } };
-      if (message.id === 1) {
-        socket.send(
-          JSON.stringify({
-            id: 2,
-            method: 'Runtime.evaluate',
-            params: { expression: 'JSON.stringify(process.memoryUsage())', returnByValue: true },
-          }),
-        );
-      } else if (message.id === 2) {
-        clearTimeout(timer);
-        socket.close();
-        resolve(JSON.parse(message.result?.result?.value ?? '{}') as NodeJS.MemoryUsage);
-      }
-    });
-  });
+/** Over the inspector protocol: a full garbage collection, then process.memoryUsage(). */
+async function collectGarbage(url: string): Promise<NodeJS.MemoryUsage> {
+  const inspector = await Inspector.connect(url);
+  try {
+    return await inspector.memoryAfterGc();
+  } finally {
+    inspector.close();
+  }
 }

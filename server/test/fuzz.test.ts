@@ -10,7 +10,7 @@
  */
 import { startServerProcess, type ServerProcess } from '../../test/support/server-process';
 import type { LoginResponse } from '../../miniprogram/core/protocol';
-import { settle, sleep, TestSocket } from './support/server';
+import { readMetrics, settle, sleep, TestSocket } from './support/server';
 import { seeded as prng } from '../../test/support/fixtures';
 
 const SEED = Number(process.env.FUZZ_SEED ?? Math.floor(Math.random() * 2 ** 31));
@@ -204,10 +204,9 @@ async function login(url: string, devId: string): Promise<LoginResponse> {
 }
 
 async function rss(url: string): Promise<number> {
-  const text = await (await fetch(`${url}/metrics`)).text();
-  const match = /^process_resident_memory_bytes (\d+(?:\.\d+)?(?:e\+\d+)?)$/m.exec(text);
-  if (!match) throw new Error('no process_resident_memory_bytes in /metrics');
-  return Number(match[1]);
+  const bytes = (await readMetrics(url)).get('process_resident_memory_bytes');
+  if (bytes === undefined) throw new Error('no process_resident_memory_bytes in /metrics');
+  return bytes;
 }
 
 describe(`fuzzing the server's edge (FUZZ_SEED=${SEED})`, () => {

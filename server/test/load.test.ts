@@ -21,9 +21,9 @@
 import WebSocket from 'ws';
 import type { ClientFrame, LoginResponse, ServerFrame } from '../../miniprogram/core/protocol';
 import { seeded as prng } from '../../test/support/fixtures';
-import { Inspector, freePort, inspectArgs } from '../../test/support/inspector';
+import { INSPECT_ARG, Inspector } from '../../test/support/inspector';
 import { startServerProcess, type ServerProcess } from '../../test/support/server-process';
-import { login, sleep, waitFor } from './support/server';
+import { login, readMetrics, sleep, waitFor } from './support/server';
 
 const CONNECTIONS = Number(process.env.LOAD_CONNECTIONS ?? 1000);
 const USERS = 2 * Math.ceil(Number(process.env.LOAD_USERS ?? 100) / 2);
@@ -158,30 +158,16 @@ interface User {
   login: LoginResponse;
 }
 
-/** Reads the server's /metrics as name{labels} → value. */
-async function metrics(server: ServerProcess): Promise<Map<string, number>> {
-  const text = await (await fetch(`${server.url}/metrics`)).text();
-  const values = new Map<string, number>();
-  for (const line of text.split('\n')) {
-    if (!line || line.startsWith('#')) continue;
-    const space = line.lastIndexOf(' ');
-    values.set(line.slice(0, space), Number(line.slice(space + 1)));
-  }
-  return values;
-}
-
 describe(`load (LOAD_CONNECTIONS=${CONNECTIONS} LOAD_USERS=${USERS} LOAD_WAVES=${WAVES} LOAD_SEED=${SEED})`, () => {
   let server: ServerProcess;
   let inspector: Inspector;
   const chatters: LoadSocket[] = [];
 
   beforeAll(async () => {
-    const inspectPort = await freePort();
-    server = await startServerProcess({
-      env: { HEARTBEAT_MS: String(HEARTBEAT_MS) },
-      nodeArgs: inspectArgs(inspectPort),
-    });
-    inspector = await Inspector.attach(inspectPort);
+    server = await startServerProcess({ env: { HEARTBEAT_MS: String(HEARTBEAT_MS) }, nodeArgs: [INSPECT_ARG] });
+    const url = server.inspectorUrl();
+    if (!url) throw new Error('the server printed no inspector address');
+    inspector = await Inspector.connect(url);
   });
 
   afterAll(async () => {
@@ -244,7 +230,7 @@ describe(`load (LOAD_CONNECTIONS=${CONNECTIONS} LOAD_USERS=${USERS} LOAD_WAVES=$
         await socket.ask({ type: 'ping' }, 'pong');
       });
       const openMs = Date.now() - opened;
-      const peakHeap = await inspector.heapUsedAfterGc();
+      const peakHeap = (await inspector.memoryAfterGc()).heapUsed;
       // Leave: a close frame, a dropped TCP connection, or silence with TCP left open.
       const silent: LoadSocket[] = [];
       for (const socket of sockets) {
@@ -262,7 +248,7 @@ describe(`load (LOAD_CONNECTIONS=${CONNECTIONS} LOAD_USERS=${USERS} LOAD_WAVES=$
     // Warm-up (code paths compiled, caches filled), then the baseline.
     const warmUp = await wave('warm-up', Math.min(100, CONNECTIONS));
     await Promise.all(warmUp.silent.map((socket) => socket.closed));
-    const baseHeap = await inspector.heapUsedAfterGc();
+    const baseHeap = (await inspector.memoryAfterGc()).heapUsed;
 
     // The chatting users talk while the waves come and go.
     let chatting = true;
@@ -374,17 +360,17 @@ describe(`load (LOAD_CONNECTIONS=${CONNECTIONS} LOAD_USERS=${USERS} LOAD_WAVES=$
 
     // Only the chatting users are still connected; nothing answered with an error.
     await waitFor(
-      async () => (await metrics(server)).get('chat_connections_open') === USERS,
+      async () => (await readMetrics(server.url)).get('chat_connections_open') === USERS,
       'only the chatting users connected',
       10_000,
     ).catch((error: Error) => problems.push(error.message));
     for (const line of server.warnings) problems.push(`server log: ${line}`);
-    const served = await metrics(server);
+    const served = await readMetrics(server.url);
     const errorsAnswered = [...served].filter(([name, value]) => name.startsWith('chat_errors_total') && value > 0);
     if (errorsAnswered.length) problems.push(`the server answered errors: ${JSON.stringify(errorsAnswered)}`);
     expect(server.child.exitCode).toBeNull();
 
-    const afterHeap = await inspector.heapUsedAfterGc();
+    const afterHeap = (await inspector.memoryAfterGc()).heapUsed;
     const figures = {
       seconds: Math.round((Date.now() - started) / 1000),
       loggedInMs,

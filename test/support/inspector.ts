@@ -1,11 +1,11 @@
-import net from 'node:net';
 import WebSocket from 'ws';
 
 /**
  * The V8 inspector of a child Node process, for measuring its memory exactly: a full garbage
- * collection first, then the heap that is still in use. Without the forced collection a quiet
- * process keeps its garbage for a long time and "memory back to baseline" could not be told apart
- * from a leak. The child must run with `--inspect=127.0.0.1:<port>` (see `inspectArgs`).
+ * collection first, then the memory still in use. Without the forced collection a quiet process
+ * keeps its garbage for a long time and "memory back to baseline" could not be told apart from a
+ * leak. The child runs with `--inspect=127.0.0.1:0` and prints its address on stderr
+ * (`inspectorUrl`); the benchmark's memory figure uses the same.
  */
 export class Inspector {
   private nextId = 1;
@@ -26,43 +26,42 @@ export class Inspector {
     });
   }
 
-  /** Attaches to the inspector listening on `port` (retrying while the child starts). */
-  static async attach(port: number): Promise<Inspector> {
-    const deadline = Date.now() + 10_000;
-    for (;;) {
-      try {
-        const targets = (await (await fetch(`http://127.0.0.1:${port}/json/list`)).json()) as Array<{
-          webSocketDebuggerUrl: string;
-        }>;
-        const ws = new WebSocket(targets[0].webSocketDebuggerUrl);
-        await new Promise<void>((resolve, reject) => {
-          ws.once('open', () => resolve());
-          ws.once('error', reject);
-        });
-        return new Inspector(ws);
-      } catch (error) {
-        if (Date.now() > deadline) throw error;
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      }
-    }
+  /** Attaches to the inspector at `url` (`ws://127.0.0.1:<port>/<id>`). */
+  static async connect(url: string): Promise<Inspector> {
+    const ws = new WebSocket(url, { perMessageDeflate: false });
+    await new Promise<void>((resolve, reject) => {
+      ws.once('open', () => resolve());
+      ws.once('error', reject);
+    });
+    return new Inspector(ws);
   }
 
   private call(method: string, params: object = {}): Promise<unknown> {
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
+      const timer = setTimeout(() => reject(new Error(`the inspector did not answer ${method}`)), 30_000);
+      this.pending.set(id, {
+        resolve: (result) => {
+          clearTimeout(timer);
+          resolve(result);
+        },
+        reject: (error) => {
+          clearTimeout(timer);
+          reject(error);
+        },
+      });
       this.ws.send(JSON.stringify({ id, method, params }));
     });
   }
 
-  /** Bytes of JavaScript heap in use after a full garbage collection. */
-  async heapUsedAfterGc(): Promise<number> {
+  /** `process.memoryUsage()` of the child after a full garbage collection. */
+  async memoryAfterGc(): Promise<NodeJS.MemoryUsage> {
     await this.call('HeapProfiler.collectGarbage');
     const answer = (await this.call('Runtime.evaluate', {
-      expression: 'process.memoryUsage().heapUsed',
+      expression: 'JSON.stringify(process.memoryUsage())',
       returnByValue: true,
-    })) as { result: { value: number } };
-    return answer.result.value;
+    })) as { result: { value: string } };
+    return JSON.parse(answer.result.value) as NodeJS.MemoryUsage;
   }
 
   close(): void {
@@ -70,19 +69,10 @@ export class Inspector {
   }
 }
 
-/** A free TCP port on 127.0.0.1 (free when asked; the child takes it right after). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = net.createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as net.AddressInfo;
-      probe.close(() => resolve(port));
-    });
-  });
-}
+/** Node flag that opens the inspector on a free loopback port (its address goes to stderr). */
+export const INSPECT_ARG = '--inspect=127.0.0.1:0';
 
-/** Node flags that open the inspector on `port`, for `startServerProcess({ nodeArgs })`. */
-export function inspectArgs(port: number): string[] {
-  return [`--inspect=127.0.0.1:${port}`];
+/** The inspector address a child printed on stderr, if it has. */
+export function inspectorUrl(stderr: string): string | undefined {
+  return /Debugger listening on (ws:\/\/\S+)/.exec(stderr)?.[1];
 }

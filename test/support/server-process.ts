@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
+import { inspectorUrl } from './inspector';
 import { tempDataDir } from './tmp';
 
 const MAIN = path.resolve(__dirname, '../../server/dist/server/src/main.js');
@@ -11,6 +12,8 @@ export interface ServerProcess {
   child: ChildProcess;
   /** The server's log lines at warn level or above (JSON, as pino writes them), as they come. */
   warnings: string[];
+  /** Its inspector's address, when started with `INSPECT_ARG` (test/support/inspector.ts). */
+  inspectorUrl(): string | undefined;
   /** SIGTERM, and wait for the exit. */
   stop(): Promise<void>;
   /** SIGKILL, and wait for the exit: a crash. */
@@ -72,6 +75,7 @@ export function startServerProcess(
         dataDir,
         child,
         warnings,
+        inspectorUrl: () => inspectorUrl(stderr),
         async stop() {
           if (child.exitCode === null) child.kill('SIGTERM');
           await exited;

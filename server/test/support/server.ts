@@ -41,6 +41,18 @@ export async function login(baseUrl: string, devId: string): Promise<LoginRespon
   return (await response.json()) as LoginResponse;
 }
 
+/** The server's /metrics, as `name{labels}` → value. */
+export async function readMetrics(baseUrl: string): Promise<Map<string, number>> {
+  const text = await (await fetch(`${baseUrl}/metrics`)).text();
+  const values = new Map<string, number>();
+  for (const line of text.split('\n')) {
+    if (!line || line.startsWith('#')) continue;
+    const space = line.lastIndexOf(' ');
+    values.set(line.slice(0, space), Number(line.slice(space + 1)));
+  }
+  return values;
+}
+
 /** The text of a received frame, whichever shape `ws` handed it in. */
 function rawText(data: WebSocket.RawData): string {
   if (Array.isArray(data)) return Buffer.concat(data).toString('utf8');
