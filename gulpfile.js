@@ -18,6 +18,8 @@ const { resolveServerUrl } = require('./scripts/wechat/server-url');
 const { checkPackageSize } = require('./scripts/wechat/package-size');
 
 const SRC = 'miniprogram';
+/** The wire contract, shared with the server: compiled into <dist>/contract/ beside the app's own code. */
+const CONTRACT = 'contract';
 const TSCONFIG = 'tsconfig.json';
 const NPM_PACKAGE_JSON = `${SRC}/package.json`;
 const PRODUCTION = process.argv.includes('--production');
@@ -81,7 +83,24 @@ function clean() {
 // --- TypeScript ---------------------------------------------------------------------------------
 // The compiler API rather than a spawned tsc: the same checks and output as `tsc -p tsconfig.json`, and in
 // watch mode the previous builder program is reused, so only changed files are re-checked and re-emitted.
+// tsconfig.json's rootDir is the repository (the app imports ../contract/); the emit puts miniprogram/x.js at
+// <dist>/x.js and contract/x.js at <dist>/contract/x.js, and the app's imports of the contract are rewritten
+// to match, so dist/ holds everything the app runs.
 let builder;
+
+/** Where a file the compiler emitted under <dist>/ belongs: <dist>/miniprogram/x.js moves up to <dist>/x.js. */
+function outputFile(emitted) {
+  const appDir = path.join(path.resolve(DIST), SRC);
+  return emitted.startsWith(appDir + path.sep)
+    ? path.join(path.resolve(DIST), path.relative(appDir, emitted))
+    : emitted;
+}
+
+function writeOutput(fileName, text) {
+  const file = outputFile(fileName);
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  fs.writeFileSync(file, text);
+}
 
 function compileTs(done) {
   const diagnostics = [];
@@ -107,7 +126,8 @@ function compileTs(done) {
       ...builder.getSyntacticDiagnostics(),
       ...builder.getGlobalDiagnostics(),
       ...builder.getSemanticDiagnostics(),
-      ...builder.emit(undefined, undefined, undefined, undefined, { before: [injectServerUrl] }).diagnostics,
+      ...builder.emit(undefined, writeOutput, undefined, undefined, { before: [injectServerUrl, contractImports] })
+        .diagnostics,
     );
   }
   if (diagnostics.length === 0) {
@@ -149,6 +169,50 @@ function injectServerUrl(context) {
       return ts.visitEachChild(node, visit, context);
     };
     return ts.visitNode(sourceFile, visit);
+  };
+}
+
+// A TypeScript transformer: in the app's files, `../../contract/x` (right in the source tree) becomes the path
+// from the file's place in <dist>/ to <dist>/contract/x.
+function contractImports(context) {
+  const root = path.resolve(__dirname);
+  const appDir = path.join(root, SRC);
+  const contractDir = path.join(root, CONTRACT);
+  return (sourceFile) => {
+    const from = path.dirname(path.resolve(sourceFile.fileName));
+    if (!from.startsWith(appDir + path.sep) && from !== appDir) return sourceFile;
+    const rewrite = (specifier) => {
+      const target = path.resolve(from, specifier.text);
+      if (!specifier.text.startsWith('.') || !target.startsWith(contractDir + path.sep)) return specifier;
+      const builtFrom = path.join(root, path.relative(appDir, from));
+      let relative = path.relative(builtFrom, path.join(root, CONTRACT, path.relative(contractDir, target)));
+      if (!relative.startsWith('.')) relative = `./${relative}`;
+      return context.factory.createStringLiteral(relative.split(path.sep).join('/'), true);
+    };
+    const visit = (node) => {
+      const f = context.factory;
+      if (ts.isImportDeclaration(node) && ts.isStringLiteral(node.moduleSpecifier)) {
+        return f.updateImportDeclaration(
+          node,
+          node.modifiers,
+          node.importClause,
+          rewrite(node.moduleSpecifier),
+          node.attributes,
+        );
+      }
+      if (ts.isExportDeclaration(node) && node.moduleSpecifier && ts.isStringLiteral(node.moduleSpecifier)) {
+        return f.updateExportDeclaration(
+          node,
+          node.modifiers,
+          node.isTypeOnly,
+          node.exportClause,
+          rewrite(node.moduleSpecifier),
+          node.attributes,
+        );
+      }
+      return node;
+    };
+    return ts.visitEachChild(sourceFile, visit, context);
   };
 }
 
@@ -196,16 +260,15 @@ const build = series(serverAddress, clean, parallel(compileTs, copyAssets), pack
 // --- Watch --------------------------------------------------------------------------------------
 function watchAll() {
   // A type error must not end the watch: print it and wait for the next save.
-  watch([`${SRC}/**/*.ts`, `!${SRC}/node_modules/**`, 'typings/**/*.d.ts', TSCONFIG], function typescript(done) {
+  const sources = [`${SRC}/**/*.ts`, `${CONTRACT}/**/*.ts`, `!${SRC}/node_modules/**`];
+  watch([...sources, 'typings/**/*.d.ts', TSCONFIG], function typescript(done) {
     compileTs((err) => {
       if (err) console.error(err.message);
       done();
     });
   });
   // A deleted .ts file would otherwise leave its stale .js in dist/.
-  watch([`${SRC}/**/*.ts`, `!${SRC}/node_modules/**`]).on('unlink', (file) =>
-    fs.rmSync(toDist(file).replace(/\.ts$/, '.js'), { force: true }),
-  );
+  watch(sources).on('unlink', (file) => fs.rmSync(toDist(file).replace(/\.ts$/, '.js'), { force: true }));
   // One changed asset → copy that one file, not the whole tree.
   watch(ASSETS)
     .on('add', copyOne)
@@ -216,7 +279,8 @@ function watchAll() {
 watchAll.displayName = 'watch';
 
 function toDist(file) {
-  return path.join(DIST, path.relative(SRC, file));
+  const inContract = !path.relative(CONTRACT, file).startsWith('..');
+  return inContract ? path.join(DIST, file) : path.join(DIST, path.relative(SRC, file));
 }
 
 function copyOne(file) {

@@ -17,7 +17,7 @@
  * Run by bench/run.ts in its own process; prints its result as JSON on stdout.
  */
 import './globals';
-import type { ChatMessage, SessionEntry } from '../../miniprogram/core/protocol';
+import type { ChatMessage, SessionEntry } from '../../contract/frames';
 import { MessagesStore } from '../../miniprogram/stores/messages';
 import { SESSION_PAGE, SessionsStore } from '../../miniprogram/stores/sessions';
 import { bindData } from '../../miniprogram/utils/bind';

@@ -1,13 +1,6 @@
 import type { Platform } from './platform';
-import type {
-  DirectoryEntry,
-  HttpErrorBody,
-  LoginRequest,
-  LoginResponse,
-  ProfileUpdate,
-  PublicUser,
-  UploadResponse,
-} from './protocol';
+import type { DirectoryEntry, PublicUser } from '../../contract/frames';
+import type { HttpErrorBody, LoginRequest, LoginResponse, ProfileUpdate, UploadResponse } from '../../contract/http';
 
 /** An HTTP call that failed: `status` 0 when the server could not be reached at all. */
 export class ApiError extends Error {

@@ -1,5 +1,5 @@
 import type { Platform } from './platform';
-import type { ChatMessage, SessionEntry } from './protocol';
+import type { ChatMessage, SessionEntry } from '../../contract/frames';
 
 /** What is kept between launches so the first screen needs no network. */
 export interface CacheSnapshot {

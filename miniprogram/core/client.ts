@@ -7,22 +7,20 @@ import { CACHE_LIMITS, LocalCache, type CacheSnapshot } from './cache';
 import { newCid, newDeviceId } from './ids';
 import { Outbox, type OutboxEntry } from './outbox';
 import type { Platform } from './platform';
-import {
-  directConversationId,
-  directConversationMembers,
-  LIMITS,
-  type ChatMessage,
-  type HistoryFrame,
-  type ClientFrame,
-  type DirectoryEntry,
-  type LoginResponse,
-  type ProfileUpdate,
-  type PublicUser,
-  type ServerFrame,
-  type ServerFrameOf,
-} from './protocol';
+import { directConversationId, directConversationMembers } from '../../contract/conversations';
+import { LIMITS } from '../../contract/limits';
+import type {
+  ChatMessage,
+  HistoryFrame,
+  ClientFrame,
+  DirectoryEntry,
+  PublicUser,
+  ServerFrame,
+  ServerFrameOf,
+} from '../../contract/frames';
+import type { LoginResponse, ProfileUpdate } from '../../contract/http';
 import { ChatSocket, type SocketState } from './socket';
-import { TokenBucket } from './token-bucket';
+import { TokenBucket } from '../../contract/token-bucket';
 
 export interface ChatClientOptions {
   platform: Platform;

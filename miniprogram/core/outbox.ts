@@ -1,5 +1,5 @@
 import type { Platform } from './platform';
-import type { MessageKind } from './protocol';
+import type { MessageKind } from '../../contract/frames';
 
 export interface OutboxEntry {
   cid: string;

@@ -1,6 +1,6 @@
 import { backoffDelay, DEFAULT_BACKOFF, type BackoffOptions } from './backoff';
 import type { Platform } from './platform';
-import { CLOSE_CODES } from './protocol';
+import { CLOSE_CODES } from '../../contract/limits';
 
 /**
  * idle: not started or stopped · connecting: a SocketTask is opening · open: frames flow ·

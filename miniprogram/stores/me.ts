@@ -1,5 +1,5 @@
 import { makeAutoObservable, observable } from 'mobx-miniprogram';
-import type { PublicUser } from '../core/protocol';
+import type { PublicUser } from '../../contract/frames';
 
 /** Who is logged in on this device. */
 export class MeStore {

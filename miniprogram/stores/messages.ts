@@ -1,5 +1,5 @@
 import { makeAutoObservable, observable } from 'mobx-miniprogram';
-import type { ChatMessage, MessageKind } from '../core/protocol';
+import type { ChatMessage, MessageKind } from '../../contract/frames';
 
 export type SendStatus = 'sending' | 'sent' | 'failed';
 

@@ -1,5 +1,5 @@
 import { makeAutoObservable, observable } from 'mobx-miniprogram';
-import type { ChatMessage, PublicUser, SessionEntry } from '../core/protocol';
+import type { ChatMessage, PublicUser, SessionEntry } from '../../contract/frames';
 import { badgeText, formatSessionTime, previewOf } from '../utils/format';
 
 /** A session as the list shows it: the server's entry plus its display strings. */

@@ -1,4 +1,4 @@
-import type { ChatMessage } from '../core/protocol';
+import type { ChatMessage } from '../../contract/frames';
 
 function pad(value: number): string {
   return value < 10 ? `0${value}` : String(value);

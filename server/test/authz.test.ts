@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { Tokens } from '../src/auth/tokens';
-import type { ServerFrame } from '../../miniprogram/core/protocol';
+import type { ServerFrame } from '../../contract/frames';
 import {
   api,
   closeAll,

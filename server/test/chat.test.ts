@@ -2,13 +2,10 @@
  * The chat domain over real sockets: send (acks, fan-out, gap-free seq, idempotent cid,
  * authorship, refusals), history paging, read cursors, and typing.
  */
-import {
-  directConversationId,
-  LIMITS,
-  type ChatMessage,
-  type ServerFrameOf,
-  type UploadResponse,
-} from '../../miniprogram/core/protocol';
+import { directConversationId } from '../../contract/conversations';
+import { LIMITS } from '../../contract/limits';
+import type { ChatMessage, ServerFrameOf } from '../../contract/frames';
+import type { UploadResponse } from '../../contract/http';
 import { closeAll, person, settle, startTestServer, TestSocket, type Person } from './support/server';
 
 type Server = Awaited<ReturnType<typeof startTestServer>>;

@@ -8,13 +8,9 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
 import { Redis } from 'ioredis';
-import {
-  CLOSE_CODES,
-  LIMITS,
-  directConversationId,
-  type ChatMessage,
-  type ServerFrame,
-} from '../../miniprogram/core/protocol';
+import { CLOSE_CODES, LIMITS } from '../../contract/limits';
+import { directConversationId } from '../../contract/conversations';
+import type { ChatMessage, ServerFrame } from '../../contract/frames';
 import { startServerProcess, type ServerProcess } from '../../test/support/server-process';
 import { tempDataDir } from '../../test/support/tmp';
 import { api, closeAll, person, sleep, TestSocket, waitFor, type Person } from './support/server';

@@ -2,7 +2,7 @@
  * The socket's life: authentication at the upgrade, the token running out while connected,
  * heartbeats (both kinds of ping, and dropping silent clients), and a graceful stop.
  */
-import { CLOSE_CODES } from '../../miniprogram/core/protocol';
+import { CLOSE_CODES } from '../../contract/limits';
 import { Tokens } from '../src/auth/tokens';
 import {
   closeAll,

@@ -4,7 +4,8 @@
  * 1013 while its messages wait in storage; and the server keeps serving everyone else.
  */
 import net from 'node:net';
-import { CLOSE_CODES, directConversationId, LIMITS, type ErrorCode } from '../../miniprogram/core/protocol';
+import { CLOSE_CODES, LIMITS, type ErrorCode } from '../../contract/limits';
+import { directConversationId } from '../../contract/conversations';
 import { closeAll, person, settle, startTestServer, TestSocket, type Person } from './support/server';
 
 type Server = Awaited<ReturnType<typeof startTestServer>>;

@@ -9,7 +9,7 @@
  * `FUZZ_SEED` replays a run; `FUZZ_FRAMES` changes its size (default 10000).
  */
 import { startServerProcess, type ServerProcess } from '../../test/support/server-process';
-import type { LoginResponse } from '../../miniprogram/core/protocol';
+import type { LoginResponse } from '../../contract/http';
 import { readMetrics, settle, sleep, TestSocket } from './support/server';
 import { seeded as prng } from '../../test/support/fixtures';
 

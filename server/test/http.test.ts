@@ -4,7 +4,8 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import type { DirectoryEntry, HttpErrorBody, LoginResponse, PublicUser } from '../../miniprogram/core/protocol';
+import type { DirectoryEntry, PublicUser } from '../../contract/frames';
+import type { HttpErrorBody, LoginResponse } from '../../contract/http';
 import { Tokens } from '../src/auth/tokens';
 import { api, closeAll, login, startTestServer, TestSocket, waitFor } from './support/server';
 

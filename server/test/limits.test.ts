@@ -2,8 +2,9 @@
  * Per-connection rate limits over real sockets: sends beyond the bucket are refused with
  * rate_limited and not stored; floods of any frame are dropped; other users are unaffected.
  */
-import { LIMITS, directConversationId } from '../../miniprogram/core/protocol';
-import { TokenBucket } from '../../miniprogram/core/token-bucket';
+import { LIMITS } from '../../contract/limits';
+import { directConversationId } from '../../contract/conversations';
+import { TokenBucket } from '../../contract/token-bucket';
 import { closeAll, person, sleep, startTestServer, TestSocket } from './support/server';
 
 const sockets: TestSocket[] = [];

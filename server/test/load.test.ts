@@ -19,7 +19,8 @@
  * `npm run load` runs the full one (5,000 and 500). `LOAD_SEED` replays the seeded choices.
  */
 import WebSocket from 'ws';
-import type { ClientFrame, LoginResponse, ServerFrame } from '../../miniprogram/core/protocol';
+import type { ClientFrame, ServerFrame } from '../../contract/frames';
+import type { LoginResponse } from '../../contract/http';
 import { seeded as prng } from '../../test/support/fixtures';
 import { INSPECT_ARG, Inspector } from '../../test/support/inspector';
 import { startServerProcess, type ServerProcess } from '../../test/support/server-process';

@@ -7,12 +7,9 @@ import http from 'node:http';
 import net from 'node:net';
 import { Writable } from 'node:stream';
 import pino from 'pino';
-import {
-  directConversationId,
-  type DirectoryEntry,
-  type HttpErrorBody,
-  type LoginResponse,
-} from '../../miniprogram/core/protocol';
+import { directConversationId } from '../../contract/conversations';
+import type { DirectoryEntry } from '../../contract/frames';
+import type { HttpErrorBody, LoginResponse } from '../../contract/http';
 import { WechatLogin, WechatLoginError } from '../src/auth/wechat';
 import { loadConfig } from '../src/config';
 import { api, closeAll, settle, startTestServer, TestSocket, type ApiAnswer } from './support/server';

@@ -2,7 +2,9 @@
  * The server as its own process, as it runs in production: an acked message survives kill -9,
  * and SIGTERM finishes in-flight sends, closes sockets with 1001 and exits 0.
  */
-import { CLOSE_CODES, LIMITS, directConversationId, type ChatMessage } from '../../miniprogram/core/protocol';
+import { CLOSE_CODES, LIMITS } from '../../contract/limits';
+import { directConversationId } from '../../contract/conversations';
+import type { ChatMessage } from '../../contract/frames';
 import { startServerProcess } from '../../test/support/server-process';
 import { closeAll, person, TestSocket } from './support/server';
 

@@ -3,7 +3,7 @@
  * schema check, and the buses' local behaviour (the Redis one while Redis is unreachable).
  */
 import pino from 'pino';
-import type { ServerFrame } from '../../miniprogram/core/protocol';
+import type { ServerFrame } from '../../contract/frames';
 import { LocalBus } from '../src/bus/local';
 import { RedisBus } from '../src/bus/redis';
 import type { LocalEndpoint } from '../src/bus/types';

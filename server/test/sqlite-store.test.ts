@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { directConversationId } from '../../miniprogram/core/protocol';
+import { directConversationId } from '../../contract/conversations';
 import { WalCheckpointer } from '../src/store/checkpointer';
 import { MIGRATIONS, SqliteStore } from '../src/store/sqlite';
 import type { NewMessage } from '../src/store/types';

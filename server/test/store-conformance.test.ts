@@ -3,7 +3,8 @@
  * and PostgreSQL (when DATABASE_URL is set; each run in a schema of its own, dropped after).
  */
 import path from 'node:path';
-import { directConversationId, type PublicUser } from '../../miniprogram/core/protocol';
+import { directConversationId } from '../../contract/conversations';
+import type { PublicUser } from '../../contract/frames';
 import { PostgresStore } from '../src/store/postgres';
 import { SqliteStore } from '../src/store/sqlite';
 import type { NewMessage, Store } from '../src/store/types';

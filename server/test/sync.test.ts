@@ -2,13 +2,9 @@
  * `sync`: the sessions list, the replay of what a client missed after its cursors (bounded to
  * the newest 50 per conversation), `synced` with the epoch, and the epoch across restarts.
  */
-import {
-  directConversationId,
-  LIMITS,
-  type ServerFrame,
-  type ServerFrameOf,
-  type SyncFrame,
-} from '../../miniprogram/core/protocol';
+import { directConversationId } from '../../contract/conversations';
+import { LIMITS } from '../../contract/limits';
+import type { ServerFrame, ServerFrameOf, SyncFrame } from '../../contract/frames';
 import { closeAll, login, person, settle, sleep, startTestServer, TestSocket, type Person } from './support/server';
 
 type Server = Awaited<ReturnType<typeof startTestServer>>;

@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
-import type { HttpErrorBody } from '../../miniprogram/core/protocol';
+import type { HttpErrorBody } from '../../contract/http';
 import { isUploadUrl, sniffImage, UPLOAD_NAME } from '../src/http/uploads';
 import { api, login, startTestServer, waitFor } from './support/server';
 

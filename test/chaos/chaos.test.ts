@@ -1,4 +1,5 @@
-import type { LoginResponse, ServerFrame } from '../../miniprogram/core/protocol';
+import type { LoginResponse } from '../../contract/http';
+import type { ServerFrame } from '../../contract/frames';
 import type { OutboxEntry } from '../../miniprogram/core/outbox';
 import { ChatClient } from '../../miniprogram/core/client';
 import WebSocket from 'ws';

@@ -1,6 +1,6 @@
 import net from 'node:net';
 import { backoffDelay, DEFAULT_BACKOFF } from '../../miniprogram/core/backoff';
-import type { LoginResponse } from '../../miniprogram/core/protocol';
+import type { LoginResponse } from '../../contract/http';
 import { createPhone, startPhone, stored, waitFor, type Phone } from '../support/app';
 import { startServerProcess, type ServerProcess } from '../support/server-process';
 import { seeded } from '../support/fixtures';

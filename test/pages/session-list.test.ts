@@ -1,5 +1,5 @@
 import { ChatClient } from '../../miniprogram/core/client';
-import type { ChatMessage, SessionEntry } from '../../miniprogram/core/protocol';
+import type { ChatMessage, SessionEntry } from '../../contract/frames';
 import type { IndexData } from '../../miniprogram/pages/index/index';
 import { watchTabBadge, type TabBarApi } from '../../miniprogram/utils/tab-badge';
 import { startPhone, waitFor, type Phone } from '../support/app';

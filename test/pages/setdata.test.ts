@@ -1,5 +1,5 @@
 import { ChatClient } from '../../miniprogram/core/client';
-import type { ChatMessage, SessionEntry } from '../../miniprogram/core/protocol';
+import type { ChatMessage, SessionEntry } from '../../contract/frames';
 import type { ChatData } from '../../miniprogram/pages/chat/chat';
 import type { IndexData } from '../../miniprogram/pages/index/index';
 import { listPatch } from '../../miniprogram/utils/bind';

@@ -1,11 +1,6 @@
 import type { ChatClient } from '../../miniprogram/core/client';
-import {
-  directConversationId,
-  type ChatMessage,
-  type DirectoryEntry,
-  type PublicUser,
-  type SessionEntry,
-} from '../../miniprogram/core/protocol';
+import { directConversationId } from '../../contract/conversations';
+import type { ChatMessage, DirectoryEntry, PublicUser, SessionEntry } from '../../contract/frames';
 
 /**
  * The states `npm run screenshots` renders, one PNG each (docs/screenshots/<name>.png), in this order.

@@ -1,6 +1,6 @@
 import { observable, runInAction, type IObservableValue } from 'mobx-miniprogram';
 import type { ChatClient } from '../../core/client';
-import { LIMITS } from '../../core/protocol';
+import { LIMITS } from '../../../contract/limits';
 import type { MessageItem } from '../../stores/messages';
 import { bindData, type Unbind } from '../../utils/bind';
 import { EMOJI } from '../../utils/emoji';

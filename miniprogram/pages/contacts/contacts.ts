@@ -1,5 +1,5 @@
 import type { ChatClient } from '../../core/client';
-import type { DirectoryEntry } from '../../core/protocol';
+import type { DirectoryEntry } from '../../../contract/frames';
 
 export interface ContactsData {
   users: DirectoryEntry[];

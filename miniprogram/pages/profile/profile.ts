@@ -1,5 +1,5 @@
 import type { ChatClient } from '../../core/client';
-import type { PublicUser } from '../../core/protocol';
+import type { PublicUser } from '../../../contract/frames';
 import { bindData, type Unbind } from '../../utils/bind';
 
 interface Instance {

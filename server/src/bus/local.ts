@@ -1,4 +1,4 @@
-import type { ServerFrame } from '../../../miniprogram/core/protocol';
+import type { ServerFrame } from '../../../contract/frames';
 import type { Bus, LocalEndpoint } from './types';
 
 /** The default for a single instance: deliveries go straight to this instance's connections. */

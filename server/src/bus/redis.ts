@@ -1,7 +1,7 @@
 import crypto from 'node:crypto';
 import { Redis, type RedisOptions } from 'ioredis';
 import type { Logger } from 'pino';
-import type { ServerFrame } from '../../../miniprogram/core/protocol';
+import type { ServerFrame } from '../../../contract/frames';
 import type { Bus, LocalEndpoint } from './types';
 
 export interface RedisBusOptions {

@@ -1,4 +1,4 @@
-import type { ServerFrame } from '../../../miniprogram/core/protocol';
+import type { ServerFrame } from '../../../contract/frames';
 import type { Fanout, PresenceRegistry } from '../chat/service';
 
 /** What the bus needs of this instance: its own connections (the gateway's hub). */

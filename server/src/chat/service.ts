@@ -1,14 +1,6 @@
-import {
-  LIMITS,
-  directConversationId,
-  directConversationMembers,
-  type HistoryFrame,
-  type ReadFrame,
-  type SendFrame,
-  type ServerFrame,
-  type SyncFrame,
-  type TypingFrame,
-} from '../../../miniprogram/core/protocol';
+import { LIMITS } from '../../../contract/limits';
+import { directConversationId, directConversationMembers } from '../../../contract/conversations';
+import type { HistoryFrame, ReadFrame, SendFrame, ServerFrame, SyncFrame, TypingFrame } from '../../../contract/frames';
 import type { Store } from '../store/types';
 import { KnownUsers } from './known-users';
 

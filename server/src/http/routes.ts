@@ -1,12 +1,7 @@
 import crypto from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type {
-  DirectoryEntry,
-  LoginRequest,
-  LoginResponse,
-  ProfileUpdate,
-  PublicUser,
-} from '../../../miniprogram/core/protocol';
+import type { DirectoryEntry, PublicUser } from '../../../contract/frames';
+import type { LoginRequest, LoginResponse, ProfileUpdate } from '../../../contract/http';
 import { TokenError, bearerToken, type Tokens } from '../auth/tokens';
 import { WechatLoginError, type WechatLogin } from '../auth/wechat';
 import type { Store } from '../store/types';

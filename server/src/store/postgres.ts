@@ -1,6 +1,6 @@
 import crypto from 'node:crypto';
 import pg from 'pg';
-import type { ChatMessage, PublicUser, SessionEntry } from '../../../miniprogram/core/protocol';
+import type { ChatMessage, PublicUser, SessionEntry } from '../../../contract/frames';
 import { newUserId } from './sqlite';
 import type { AppendResult, HistoryPage, Identity, NewMessage, Store } from './types';
 import { toMessage, toSession, type MessageRow, type SessionRow } from './rows';

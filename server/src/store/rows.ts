@@ -1,4 +1,4 @@
-import type { ChatMessage, MessageKind, SessionEntry } from '../../../miniprogram/core/protocol';
+import type { ChatMessage, MessageKind, SessionEntry } from '../../../contract/frames';
 
 /** A `messages` row, as both stores select it. */
 export interface MessageRow {

@@ -2,7 +2,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import type { ChatMessage, PublicUser, SessionEntry } from '../../../miniprogram/core/protocol';
+import type { ChatMessage, PublicUser, SessionEntry } from '../../../contract/frames';
 import type { AppendResult, HistoryPage, Identity, NewMessage, Store } from './types';
 import { toMessage, toSession, type MessageRow, type SessionRow } from './rows';
 import { WalCheckpointer } from './checkpointer';

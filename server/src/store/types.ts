@@ -1,4 +1,4 @@
-import type { ChatMessage, MessageKind, PublicUser, SessionEntry } from '../../../miniprogram/core/protocol';
+import type { ChatMessage, MessageKind, PublicUser, SessionEntry } from '../../../contract/frames';
 
 /** How a person proved who they are: a development device id, or a WeChat openid. */
 export interface Identity {

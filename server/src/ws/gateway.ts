@@ -3,17 +3,12 @@ import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
-import {
-  CLOSE_CODES,
-  LIMITS,
-  type ClientFrame,
-  type ErrorCode,
-  type ServerFrame,
-} from '../../../miniprogram/core/protocol';
+import { CLOSE_CODES, LIMITS, type ErrorCode } from '../../../contract/limits';
+import type { ClientFrame, ServerFrame } from '../../../contract/frames';
 import { TokenError, bearerToken, type Tokens } from '../auth/tokens';
 import { ChatError, type Caller, type ChatService } from '../chat/service';
 import { Hub, type Deliverable } from './hub';
-import { TokenBucket } from '../../../miniprogram/core/token-bucket';
+import { TokenBucket } from '../../../contract/token-bucket';
 import { parseClientFrame } from './validate';
 
 export interface GatewayOptions {

@@ -1,4 +1,4 @@
-import type { ServerFrame } from '../../../miniprogram/core/protocol';
+import type { ServerFrame } from '../../../contract/frames';
 import type { Fanout } from '../chat/service';
 
 /** What the hub needs of a connection: who it is and a way to hand it a serialized frame. */

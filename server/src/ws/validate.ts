@@ -1,5 +1,5 @@
 import Ajv, { type ValidateFunction } from 'ajv';
-import { clientFrameSchemas, type ClientFrame, type ClientFrameType } from '../../../miniprogram/core/protocol';
+import { clientFrameSchemas, type ClientFrame, type ClientFrameType } from '../../../contract/frames';
 
 export type ParseResult =
   { ok: true; frame: ClientFrame } | { ok: false; code: 'bad_frame' | 'unknown_type'; message: string; ref?: string };

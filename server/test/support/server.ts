@@ -3,7 +3,8 @@ import { tempDataDir } from '../../../test/support/tmp';
 import WebSocket from 'ws';
 import { startServer, type ChatServer } from '../../src/app';
 import { loadConfig, type ServerConfig } from '../../src/config';
-import type { ClientFrame, LoginResponse, ServerFrame } from '../../../miniprogram/core/protocol';
+import type { ClientFrame, ServerFrame } from '../../../contract/frames';
+import type { LoginResponse } from '../../../contract/http';
 
 const UNLIMITED = { perSecond: 1e9, burst: 1e9 };
 

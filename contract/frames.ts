@@ -1,60 +1,14 @@
 /**
- * Chat protocol v1: the single source of truth for the wire contract between the mini-program
- * and the server. The server compiles this very file; docs/protocol.md describes it in prose.
+ * The WebSocket frames, both ways: the single source of truth for their shapes. The server
+ * compiles this file with tsc, the mini-program's build with gulp; docs/protocol.md describes it.
  *
  * Client → server frames are declared as JSON Schemas, from which both the TypeScript types
- * (via json-schema-to-ts, types only: nothing of it ships in the mini-program) and the
- * server's validator (Ajv, compiled once) are derived. Server → client frames are produced by
- * our own code, so plain interfaces suffice for them.
+ * (via json-schema-to-ts, types only: nothing of it ships in the mini-program) and the server's
+ * validator (Ajv, compiled once) are derived. Server → client frames are produced by the server's
+ * own code, so plain interfaces suffice for them.
  */
 import type { FromSchema } from 'json-schema-to-ts';
-
-export const PROTOCOL_VERSION = 1;
-
-/** Limits both sides agree on. */
-export const LIMITS = {
-  /** Largest WebSocket frame the server accepts; a larger one is closed with 1009. */
-  maxFrameBytes: 64 * 1024,
-  /** Longest text message body, in UTF-16 code units (JavaScript string length). */
-  maxTextLength: 4000,
-  /** Longest client message id. */
-  maxCidLength: 64,
-  /** Longest conversation id or user id a client may name. */
-  maxIdLength: 128,
-  /** Messages `sync` replays per conversation before listing it as truncated. */
-  syncPerConversation: 50,
-  /** `history` page size when `limit` is absent, and its upper bound. */
-  historyDefault: 20,
-  historyMax: 100,
-} as const;
-
-/** WebSocket close codes with a meaning in this protocol. */
-export const CLOSE_CODES = {
-  normal: 1000,
-  goingAway: 1001,
-  tooBig: 1009,
-  tryAgainLater: 1013,
-  tokenExpired: 4001,
-  /** The server may have missed deliveries (its fan-out bus was away): reconnect and `sync`. */
-  resync: 4002,
-} as const;
-
-export type ErrorCode =
-  'bad_frame' | 'unknown_type' | 'forbidden' | 'not_found' | 'rate_limited' | 'unauthorized' | 'internal';
-
-/** The one-to-one conversation id of two users: the same whichever of the two asks. */
-export function directConversationId(userA: string, userB: string): string {
-  return userA < userB ? `dm:${userA}:${userB}` : `dm:${userB}:${userA}`;
-}
-
-/** The two members of a one-to-one conversation id, or null when it is not one. */
-export function directConversationMembers(conv: string): [string, string] | null {
-  const parts = conv.split(':');
-  if (parts.length !== 3 || parts[0] !== 'dm' || !parts[1] || !parts[2] || parts[1] === parts[2]) {
-    return null;
-  }
-  return [parts[1], parts[2]];
-}
+import { LIMITS, type ErrorCode } from './limits';
 
 // ---------------------------------------------------------------------------------------------
 // Client → server
@@ -178,37 +132,8 @@ export type ServerFrame =
   | { type: 'states'; conv: string; user: string; readSeq: number }
   | { type: 'typing'; conv: string; user: string }
   | { type: 'presence'; user: string; online: boolean }
+  /** A user's nickname or avatar changed: to their peers and their own other connections. */
+  | { type: 'profile'; user: PublicUser }
   | { type: 'error'; code: ErrorCode; message: string; ref?: string };
 
 export type ServerFrameOf<T extends ServerFrame['type']> = Extract<ServerFrame, { type: T }>;
-
-// ---------------------------------------------------------------------------------------------
-// HTTP
-
-export interface LoginRequest {
-  /** The code from wx.login. */
-  code: string;
-  /** Development mode only: a stable id the app generated once and keeps in storage. */
-  devId?: string;
-}
-
-export interface LoginResponse {
-  token: string;
-  user: PublicUser;
-  /** When the token expires, in ms since the epoch. */
-  expiresAt: number;
-}
-
-export interface ProfileUpdate {
-  nickname?: string;
-  avatar?: string;
-}
-
-/** The answer of POST /api/upload: the address to send as an image message's body. */
-export interface UploadResponse {
-  url: string;
-}
-
-export interface HttpErrorBody {
-  error: { code: string; message: string };
-}

@@ -1,6 +1,6 @@
 /**
  * A token bucket: `perSecond` tokens flow in continuously up to `burst`; each action takes one.
- * The server keeps one per connection and kind of frame; the client paces its sends with one.
+ * The server keeps one per connection and kind of frame; the app paces its sends with one.
  * The clock is injectable for tests.
  */
 export class TokenBucket {

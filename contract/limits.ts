@@ -1,0 +1,37 @@
+/**
+ * Numbers both sides of the wire agree on: the protocol version, size limits, close codes and
+ * error codes. docs/protocol.md describes each; the server enforces them, the app stays within them.
+ */
+export const PROTOCOL_VERSION = 1;
+
+/** Limits both sides agree on. */
+export const LIMITS = {
+  /** Largest WebSocket frame the server accepts; a larger one is closed with 1009. */
+  maxFrameBytes: 64 * 1024,
+  /** Longest text message body, in UTF-16 code units (JavaScript string length). */
+  maxTextLength: 4000,
+  /** Longest client message id. */
+  maxCidLength: 64,
+  /** Longest conversation id or user id a client may name. */
+  maxIdLength: 128,
+  /** Messages `sync` replays per conversation before listing it as truncated. */
+  syncPerConversation: 50,
+  /** `history` page size when `limit` is absent, and its upper bound. */
+  historyDefault: 20,
+  historyMax: 100,
+} as const;
+
+/** WebSocket close codes with a meaning in this protocol. */
+export const CLOSE_CODES = {
+  normal: 1000,
+  goingAway: 1001,
+  tooBig: 1009,
+  tryAgainLater: 1013,
+  tokenExpired: 4001,
+  /** The server may have missed deliveries (its fan-out bus was away): reconnect and `sync`. */
+  resync: 4002,
+} as const;
+
+/** The `code` of an `error` frame. */
+export type ErrorCode =
+  'bad_frame' | 'unknown_type' | 'forbidden' | 'not_found' | 'rate_limited' | 'unauthorized' | 'internal';
