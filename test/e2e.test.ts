@@ -1,28 +1,21 @@
 import type { ChatData } from '../miniprogram/pages/chat/chat';
 import type { ContactsData } from '../miniprogram/pages/contacts/contacts';
-import { startPhone, waitFor, type Phone } from './support/app';
+import { waitFor, type Phone } from './support/app';
+import { useServer } from './support/fixture';
 import { renderPage, settle, texts } from './support/pages';
-import { startServerProcess, type ServerProcess } from './support/server-process';
 
 /**
  * Two phones, each with its own wx, storage, chat client and stores, chat both ways through one
  * real server process, driving and reading the real pages.
  */
 describe('two users chat end to end', () => {
-  let server: ServerProcess;
+  const fixture = useServer();
   let alice: Phone;
   let bob: Phone;
 
   beforeAll(async () => {
-    server = await startServerProcess();
-    alice = await startPhone(server.url);
-    bob = await startPhone(server.url);
-  });
-
-  afterAll(async () => {
-    alice.client.stop();
-    bob.client.stop();
-    await server.stop();
+    alice = await fixture.phone();
+    bob = await fixture.phone();
   });
 
   it('delivers both ways, with unread counts that rise and fall as messages are read', async () => {

@@ -15,6 +15,16 @@ export class ApiError extends Error {
 
 type Method = 'GET' | 'POST' | 'PUT';
 
+function succeeded(status: number): boolean {
+  return status >= 200 && status < 300;
+}
+
+/** The error of an answer that is not a success: the server's `{error:{code,message}}` when it sent one. */
+function failure(status: number, body: unknown): ApiError {
+  const error = (body as Partial<HttpErrorBody> | undefined)?.error;
+  return new ApiError(status, error?.code ?? 'http_error', error?.message ?? `HTTP ${status}`);
+}
+
 /** The server's HTTP routes over wx.request. */
 export class Api {
   constructor(
@@ -29,6 +39,11 @@ export class Api {
 
   users(query = ''): Promise<DirectoryEntry[]> {
     return this.call<DirectoryEntry[]>('GET', `/api/users?q=${encodeURIComponent(query)}`);
+  }
+
+  /** Who the token names: answers 401 for a token the server no longer takes. */
+  me(): Promise<PublicUser> {
+    return this.call<PublicUser>('GET', '/api/me');
   }
 
   updateProfile(update: ProfileUpdate): Promise<PublicUser> {
@@ -50,18 +65,8 @@ export class Api {
           } catch {
             // Not JSON: reported below with the status.
           }
-          if (response.statusCode >= 200 && response.statusCode < 300 && (body as UploadResponse)?.url) {
-            resolve(body as UploadResponse);
-            return;
-          }
-          const error = (body as Partial<HttpErrorBody> | undefined)?.error;
-          reject(
-            new ApiError(
-              response.statusCode,
-              error?.code ?? 'http_error',
-              error?.message ?? `HTTP ${response.statusCode}`,
-            ),
-          );
+          if (succeeded(response.statusCode) && (body as UploadResponse)?.url) resolve(body as UploadResponse);
+          else reject(failure(response.statusCode, body));
         },
         fail: (failure) => reject(new ApiError(0, 'network', failure.errMsg)),
       });
@@ -80,18 +85,8 @@ export class Api {
         header,
         data: body,
         success: (response) => {
-          if (response.statusCode >= 200 && response.statusCode < 300) {
-            resolve(response.data as T);
-            return;
-          }
-          const error = (response.data as Partial<HttpErrorBody> | undefined)?.error;
-          reject(
-            new ApiError(
-              response.statusCode,
-              error?.code ?? 'http_error',
-              error?.message ?? `HTTP ${response.statusCode}`,
-            ),
-          );
+          if (succeeded(response.statusCode)) resolve(response.data as T);
+          else reject(failure(response.statusCode, response.data));
         },
         fail: (failure) => reject(new ApiError(0, 'network', failure.errMsg)),
       });

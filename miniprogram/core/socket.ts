@@ -14,15 +14,31 @@ export interface SocketEvents {
   open(): void;
   /** One text frame from the server (already past the heartbeat). */
   text(text: string): void;
-  /** The server closed with 4001: log in again, then call `reconnectNow()`. */
+  /**
+   * The server closed with 4001: the token is spent. Told before the reconnect, which asks
+   * `endpoint()` again at once: forget the token there so that it logs in.
+   */
   authExpired(): void;
-  close(code: number, reason: string): void;
+  /** A socket closed before it ever opened: it may have been refused for its token. */
+  refused(): void;
+  /** The connection is gone (or never came), and why. */
+  lost(code: number, reason: string): void;
+}
+
+/** Where the next connection goes. */
+export interface Endpoint {
+  url: string;
+  header: Record<string, string>;
 }
 
 export interface SocketOptions {
   platform: Platform;
-  /** The address and headers of the next connection (the token may have changed). */
-  endpoint(): { url: string; header: Record<string, string> };
+  /**
+   * The address and headers of the next connection, asked before every attempt (the token may have
+   * changed, or a login may be needed first). A rejection counts as a failed attempt: the next one
+   * comes after the backoff, so logging in and connecting share one retry loop.
+   */
+  endpoint(): Promise<Endpoint>;
   events: Partial<SocketEvents>;
   heartbeatMs?: number;
   /** No frame within this long after a ping → the socket is dead. */
@@ -118,8 +134,19 @@ export class ChatSocket {
     // WeChat allows only a few sockets at once: the old task goes before a new one opens.
     this.dropTask(CLOSE_CODES.normal, 'replaced');
     const generation = ++this.generation;
-    const { url, header } = this.options.endpoint();
     this.setState('connecting');
+    this.options.endpoint().then(
+      (endpoint) => {
+        if (generation === this.generation && this.state === 'connecting') this.open(endpoint, generation);
+      },
+      (error: unknown) => {
+        const reason = error instanceof Error ? error.message : String(error);
+        if (generation === this.generation && this.state === 'connecting') this.lost(0, reason);
+      },
+    );
+  }
+
+  private open({ url, header }: Endpoint, generation: number): void {
     const task = this.options.platform.connectSocket({
       url,
       header,
@@ -153,14 +180,18 @@ export class ChatSocket {
     });
   }
 
-  /** The current connection is gone, however that was noticed. */
+  /** The current connection is gone (or never came), however that was noticed. */
   private lost(code: number, reason: string): void {
+    const hadTask = this.task !== null;
     this.dropTask(CLOSE_CODES.normal, reason);
-    this.options.events.close?.(code, reason);
+    // An endpoint still being prepared for this attempt is void too.
+    this.generation++;
     if (this.state === 'idle') return;
+    if (hadTask && this.state === 'connecting') this.options.events.refused?.();
+    this.options.events.lost?.(code, reason);
     if (code === CLOSE_CODES.tokenExpired) {
-      this.setState('waiting');
       this.options.events.authExpired?.();
+      this.scheduleReconnect(0);
       return;
     }
     // 1001: the server is going away on purpose; another one is ready for us at once.

@@ -1,13 +1,16 @@
 import { makeAutoObservable } from 'mobx-miniprogram';
 
 /**
- * What the connection banner shows. `syncing`: the socket is open and catching up;
- * `ready`: caught up, sends go out at once.
+ * The client's lifecycle, as the connection banner shows it (core/lifecycle.ts is its only writer):
+ * idle (not started, or stopped) · connecting (logging in, or a socket opening) · syncing (open,
+ * catching up) · ready (caught up: sends go out at once) · waiting (a retry is scheduled) ·
+ * offline (the network is down) · failed (the try limit was reached; the banner offers a retry).
  */
 export type ConnectionState = 'idle' | 'connecting' | 'syncing' | 'ready' | 'waiting' | 'offline' | 'failed';
 
 export class ConnectionStore {
   state: ConnectionState = 'idle';
+  /** Why the last connection attempt failed (a login refused, a socket closed), for diagnosis. */
   lastError = '';
   /** When the next reconnect attempt fires, in ms since the epoch (0 when none is scheduled). */
   retryAt = 0;
@@ -43,3 +46,5 @@ export class ConnectionStore {
     this.lastError = message;
   }
 }
+
+export type ConnectionView = Pick<ConnectionStore, 'state' | 'lastError' | 'retryAt' | 'banner'>;

@@ -17,3 +17,5 @@ export class MeStore {
     this.user = user;
   }
 }
+
+export type MeView = Pick<MeStore, 'user' | 'id'>;

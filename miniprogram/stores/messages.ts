@@ -165,3 +165,5 @@ export class MessagesStore {
     items.splice(index, 0, toItem(message, meId));
   }
 }
+
+export type MessagesView = Pick<MessagesStore, 'view' | 'conversations' | 'cursor'>;

@@ -163,6 +163,12 @@ export class SessionsStore {
     this.update(conv, (item) => ({ ...item, peerReadSeq: Math.max(item.peerReadSeq, seq) }));
   }
 
+  /** A user's new nickname or avatar, in every conversation with them. */
+  updatePeer(user: PublicUser): void {
+    if (!this.list.some((item) => item.peer.id === user.id)) return;
+    this.list = this.list.map((item) => (item.peer.id === user.id ? { ...item, peer: user } : item));
+  }
+
   /** Re-reads relative times (刚刚 → HH:mm → 昨天) when the list is shown again. */
   retime(now: number = Date.now()): void {
     let changed = false;
@@ -187,3 +193,5 @@ export class SessionsStore {
     this.list = next;
   }
 }
+
+export type SessionsView = Pick<SessionsStore, 'list' | 'totalUnread' | 'find'>;

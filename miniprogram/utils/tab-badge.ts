@@ -1,12 +1,12 @@
 import { reaction } from 'mobx-miniprogram';
-import type { SessionsStore } from '../stores/sessions';
+import type { SessionsView } from '../stores/sessions';
 import { badgeText } from './format';
 
 /** The part of `wx` the tab badge needs. */
 export type TabBarApi = Pick<WechatMiniprogram.Wx, 'setTabBarBadge' | 'removeTabBarBadge'>;
 
 /** The session list's tab (index 0) shows the total unread count, 99+ above 99. */
-export function watchTabBadge(sessions: SessionsStore, api: TabBarApi): () => void {
+export function watchTabBadge(sessions: SessionsView, api: TabBarApi): () => void {
   return reaction(
     () => sessions.totalUnread,
     (total) => {

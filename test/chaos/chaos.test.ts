@@ -1,12 +1,10 @@
 import type { LoginResponse } from '../../contract/http';
 import type { ServerFrame } from '../../contract/frames';
 import type { OutboxEntry } from '../../miniprogram/core/outbox';
-import { ChatClient } from '../../miniprogram/core/client';
 import WebSocket from 'ws';
-import { stored, waitFor, type Phone } from '../support/app';
+import { createPhone, sleep, stored, waitFor, type Phone } from '../support/app';
 import { FaultProxy } from '../support/fault-proxy';
 import { startServerProcess, type ServerProcess } from '../support/server-process';
-import { WxAdapter } from '../support/wx-adapter';
 import { seeded as prng } from '../support/fixtures';
 
 /**
@@ -24,10 +22,6 @@ const SEED = Number(process.env.CHAOS_SEED ?? 20_240_901);
 const SECONDS = Number(process.env.CHAOS_SECONDS ?? 20);
 const CLIENTS = Number(process.env.CHAOS_CLIENTS ?? 4);
 const TOKEN_SECRET = 'chaos-secret-0123456789abcdef';
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
 
 type HistoryFrame = Extract<ServerFrame, { type: 'history' }>;
 
@@ -105,10 +99,8 @@ describe(`chaos (CHAOS_SEED=${SEED} CHAOS_SECONDS=${SECONDS} CHAOS_CLIENTS=${CLI
       const dataDir = server.dataDir;
 
       const launch = (slot: Slot) => {
-        const adapter = new WxAdapter(slot.storage);
-        const client = new ChatClient({
-          serverUrl: slot.proxy.url,
-          platform: adapter.platform(),
+        slot.phone = createPhone(slot.proxy.url, {
+          storage: slot.storage,
           backoff: { baseMs: 50, capMs: 500 },
           heartbeatMs: 500,
           heartbeatTimeoutMs: 1000,
@@ -116,9 +108,7 @@ describe(`chaos (CHAOS_SEED=${SEED} CHAOS_SECONDS=${SECONDS} CHAOS_CLIENTS=${CLI
           maxAttempts: 1_000_000,
           random,
         });
-        slot.storage = adapter.storage;
-        slot.phone = { adapter, client };
-        client.start();
+        slot.phone.client.start();
       };
 
       for (let i = 0; i < CLIENTS; i++) {

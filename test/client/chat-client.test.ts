@@ -1,25 +1,10 @@
 import type { OutboxEntry } from '../../miniprogram/core/outbox';
-import { createPhone, startPhone, stored, waitFor, type Phone } from '../support/app';
-import { startServerProcess, type ServerProcess } from '../support/server-process';
+import { stored, waitFor } from '../support/app';
+import { useServer } from '../support/fixture';
 
 describe('ChatClient against the real server', () => {
-  let server: ServerProcess;
-  const phones: Phone[] = [];
-
-  async function phone(options: Parameters<typeof startPhone>[1] = {}): Promise<Phone> {
-    const started = await startPhone(server.url, options);
-    phones.push(started);
-    return started;
-  }
-
-  beforeEach(async () => {
-    server = await startServerProcess();
-  });
-
-  afterEach(async () => {
-    for (const started of phones.splice(0)) started.client.stop();
-    await server.stop();
-  });
+  const fixture = useServer({ each: true });
+  const phone = fixture.phone;
 
   it('logs in once per device and stays the same user across launches', async () => {
     const first = await phone();
@@ -104,7 +89,7 @@ describe('ChatClient against the real server', () => {
     expect(view().items.map((item) => item.seq)).toEqual(Array.from({ length: 45 }, (_, i) => i + 1));
 
     // Start over on history paging from an empty device that did not sync messages.
-    fresh.client.stores.messages.clear();
+    fresh.stores.messages.clear();
     fresh.client.openConversation(conv);
     await waitFor(() => view().loaded, 'the newest page');
     expect(view().items.map((item) => item.seq)).toEqual(Array.from({ length: 20 }, (_, i) => i + 26));
@@ -123,10 +108,9 @@ describe('ChatClient against the real server', () => {
     const aliceId = seed.client.stores.me.id;
     seed.client.stop();
 
-    const alice = createPhone(server.url, { storage: aliceStorage });
-    phones.push(alice);
+    const alice = fixture.unstarted(fixture.url, { storage: aliceStorage });
     // Not started: nothing is connected, yet the send is shown and kept.
-    alice.client.stores.me.setUser({ id: aliceId, nickname: 'a', avatar: '' });
+    alice.stores.me.setUser({ id: aliceId, nickname: 'a', avatar: '' });
     const conv = alice.client.conversationWith(bobUser);
     alice.client.sendText(conv, 'queued');
     expect(stored<OutboxEntry[]>(alice, 'chat.outbox')).toHaveLength(1);
@@ -149,7 +133,7 @@ describe('ChatClient against the real server', () => {
     expect(received.map((item) => item.body)).toEqual(bodies);
     expect(received.map((item) => item.seq)).toEqual(bodies.map((_, i) => i + 1));
     await waitFor(() => stored<OutboxEntry[]>(alice, 'chat.outbox')?.length === 0, 'the outbox to drain');
-    expect(alice.client.stores.connection.lastError).not.toContain('rate_limited');
+    expect(alice.client.stores.errors.lastError).not.toContain('rate_limited');
   });
 
   it('shows the cached session list and latest messages at launch, before any connection', async () => {
@@ -161,8 +145,7 @@ describe('ChatClient against the real server', () => {
     alice.client.stop();
 
     // Relaunch against a server that is not there: the first screen comes from storage.
-    const offline = createPhone('http://127.0.0.1:9', { storage: alice.adapter.storage });
-    phones.push(offline);
+    const offline = fixture.unstarted('http://127.0.0.1:9', { storage: alice.adapter.storage });
     expect(offline.client.stores.me.id).toBe(alice.client.stores.me.id);
     expect(offline.client.stores.sessions.list.map((item) => [item.conv, item.unread])).toEqual([[conv, 25]]);
     const cached = offline.client.stores.messages.view(conv);

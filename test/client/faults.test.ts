@@ -1,11 +1,9 @@
-import { ChatClient, type ChatClientOptions } from '../../miniprogram/core/client';
 import type { OutboxEntry } from '../../miniprogram/core/outbox';
 import type { Platform } from '../../miniprogram/core/platform';
 import type { CacheSnapshot } from '../../miniprogram/core/cache';
-import { stored, waitFor, type Phone } from '../support/app';
+import { createPhone, sleep, started, stored, waitFor, type Phone, type PhoneOptions } from '../support/app';
 import { FaultProxy } from '../support/fault-proxy';
 import { startServerProcess, type ServerProcess } from '../support/server-process';
-import { WxAdapter } from '../support/wx-adapter';
 import { seeded } from '../support/fixtures';
 
 /**
@@ -29,10 +27,6 @@ interface SocketEvent {
 
 interface TestPhone extends Phone {
   events: SocketEvent[];
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 function range(from: number, to: number): number[] {
@@ -86,15 +80,9 @@ describe('delivery and liveness under faults', () => {
   }
 
   /** A phone whose sockets are watched: every connect, open and close, with its time. */
-  function makePhone(
-    url: string,
-    options: Partial<Omit<ChatClientOptions, 'platform' | 'serverUrl'>> & { storage?: Map<string, string> } = {},
-  ): TestPhone {
-    const { storage, ...clientOptions } = options;
-    const adapter = new WxAdapter(storage);
-    const platform = adapter.platform();
+  function makePhone(url: string, options: PhoneOptions = {}): TestPhone {
     const events: SocketEvent[] = [];
-    const watched: Platform = {
+    const watch = (platform: Platform): Platform => ({
       ...platform,
       connectSocket(option) {
         events.push({ at: Date.now(), type: 'connect' });
@@ -103,18 +91,14 @@ describe('delivery and liveness under faults', () => {
         task.onClose((result) => events.push({ at: Date.now(), type: 'close', code: result.code }));
         return task;
       },
-    };
-    const client = new ChatClient({ backoff: QUICK_BACKOFF, ...clientOptions, serverUrl: url, platform: watched });
-    const phone = { adapter, client, events };
+    });
+    const phone = { ...createPhone(url, { backoff: QUICK_BACKOFF, ...options, platform: watch }), events };
     phones.push(phone);
     return phone;
   }
 
-  async function startPhone(url: string, options: Parameters<typeof makePhone>[1] = {}): Promise<TestPhone> {
-    const phone = makePhone(url, options);
-    phone.client.start();
-    await waitFor(() => ready(phone), 'the phone to be ready');
-    return phone;
+  function startPhone(url: string, options: PhoneOptions = {}): Promise<TestPhone> {
+    return started(makePhone(url, options));
   }
 
   /** Two users with a conversation between them, as alice sees it (bob's id is the peer). */

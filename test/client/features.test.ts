@@ -1,29 +1,14 @@
 import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
-import { startPhone, waitFor, type Phone } from '../support/app';
-import { startServerProcess, type ServerProcess } from '../support/server-process';
+import { waitFor } from '../support/app';
+import { useServer } from '../support/fixture';
 import { tempDataDir } from '../support/tmp';
 import { PNG } from '../support/fixtures';
 
 describe('chat client features against the real server', () => {
-  let server: ServerProcess;
-  const phones: Phone[] = [];
-
-  beforeAll(async () => {
-    server = await startServerProcess();
-  });
-  afterAll(async () => {
-    for (const phone of phones) phone.client.stop();
-    await server.stop();
-  });
-
-  async function pair() {
-    const me = await startPhone(server.url);
-    const peer = await startPhone(server.url);
-    phones.push(me, peer);
-    return { me, peer, conv: me.client.conversationWith(peer.client.stores.me.user!) };
-  }
+  const fixture = useServer();
+  const { pair } = fixture;
 
   it('sends an image: shown at once from the phone, uploaded with progress, delivered as our url', async () => {
     const { me, peer, conv } = await pair();
@@ -41,7 +26,7 @@ describe('chat client features against the real server', () => {
     clearInterval(seen);
     const received = peer.client.stores.messages.view(conv).items[0];
     expect(received.kind).toBe('image');
-    expect(received.body).toMatch(new RegExp(`^${server.url}/uploads/[A-Za-z0-9_-]+\\.png$`));
+    expect(received.body).toMatch(new RegExp(`^${fixture.url}/uploads/[A-Za-z0-9_-]+\\.png$`));
     const served = await new Promise<Buffer>((resolve, reject) =>
       http
         .get(received.body, (response) => {
@@ -74,8 +59,7 @@ describe('chat client features against the real server', () => {
 
   it('pins and deletes conversations on this device, and keeps that across launches', async () => {
     const { me, peer, conv } = await pair();
-    const other = await startPhone(server.url);
-    phones.push(other);
+    const other = await fixture.phone();
     const otherConv = me.client.conversationWith(other.client.stores.me.user!);
     peer.client.sendText(conv, 'older');
     await waitFor(() => me.client.stores.sessions.find(conv)?.lastSeq === 1, 'the first message');
@@ -91,8 +75,7 @@ describe('chat client features against the real server', () => {
     expect(me.client.stores.sessions.list.map((item) => item.conv)).toEqual([conv]);
 
     // A relaunch keeps both, even after the server lists the deleted conversation again.
-    const again = await startPhone(server.url, { storage: new Map(me.adapter.storage) });
-    phones.push(again);
+    const again = await fixture.phone({ storage: new Map(me.adapter.storage) });
     expect(again.client.stores.sessions.list.map((item) => [item.conv, item.pinned])).toEqual([[conv, true]]);
 
     // A new message brings the deleted conversation back.

@@ -1,32 +1,22 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import type { ChatData } from '../../miniprogram/pages/chat/chat';
-import { startPhone, waitFor, type Phone } from '../support/app';
+import { formatMessageTime } from '../../miniprogram/utils/timeline';
+import { waitFor } from '../support/app';
+import { PNG } from '../support/fixtures';
+import { useServer } from '../support/fixture';
 import { renderPage, settle, texts } from '../support/pages';
-import { startServerProcess, type ServerProcess } from '../support/server-process';
+import { tempDataDir } from '../support/tmp';
 
 describe('message page', () => {
-  let server: ServerProcess;
-  const phones: Phone[] = [];
-
-  beforeAll(async () => {
-    server = await startServerProcess();
-  });
-  afterAll(async () => {
-    for (const phone of phones) phone.client.stop();
-    await server.stop();
-  });
-
-  async function pair(): Promise<{ me: Phone; peer: Phone; conv: string }> {
-    const me = await startPhone(server.url);
-    const peer = await startPhone(server.url);
-    phones.push(me, peer);
-    return { me, peer, conv: me.client.conversationWith(peer.client.stores.me.user!) };
-  }
+  const { pair } = useServer();
+  afterEach(() => jest.restoreAllMocks());
 
   it('shows the history on open and sends from the input bar', async () => {
     const { me, peer, conv } = await pair();
     peer.client.sendText(conv, '在吗？');
     await waitFor(() => me.client.stores.messages.view(conv).items.length === 1, 'the first message');
-    me.client.stores.messages.clear();
+    me.stores.messages.clear();
 
     const page = renderPage<ChatData>('chat', me.client, { conv });
     await waitFor(() => me.client.stores.messages.view(conv).loaded, 'the history page');
@@ -89,7 +79,7 @@ describe('message page', () => {
     for (let i = 1; i <= 30; i++) peer.client.sendText(conv, `m${i}`);
     await waitFor(() => peer.client.stores.messages.view(conv).items.every((item) => item.seq > 0), 'all acks');
     await waitFor(() => me.client.stores.messages.view(conv).items.length === 30, 'sync to deliver');
-    me.client.stores.messages.clear();
+    me.stores.messages.clear();
 
     const page = renderPage<ChatData>('chat', me.client, { conv });
     await waitFor(() => me.client.stores.messages.view(conv).loaded, 'the newest page');
@@ -105,5 +95,173 @@ describe('message page', () => {
     expect(page.querySelectorAll('.more')).toHaveLength(0);
     // m11 was first before the older page arrived; it is the anchor now, at index 10.
     expect(page.data.anchor).toBe('m10');
+  });
+
+  it('separates messages more than five minutes apart with the time', () => {
+    const now = new Date(2026, 10, 24, 15, 0).getTime();
+    expect(formatMessageTime(new Date(2026, 10, 24, 9, 5).getTime(), now)).toBe('09:05');
+    expect(formatMessageTime(new Date(2026, 10, 23, 21, 30).getTime(), now)).toBe('昨天 21:30');
+    expect(formatMessageTime(new Date(2026, 2, 3, 8, 0).getTime(), now)).toBe('3月3日 08:00');
+    expect(formatMessageTime(new Date(2025, 11, 31, 23, 59).getTime(), now)).toBe('2025年12月31日 23:59');
+  });
+
+  it('shows a time label on the first message and after a gap, and 已读 under the last message read', async () => {
+    const { me, peer, conv } = await pair();
+    me.client.sendText(conv, 'first');
+    me.client.sendText(conv, 'second');
+    await waitFor(() => peer.client.stores.messages.view(conv).items.length === 2, 'delivery');
+    const page = renderPage<ChatData>('chat', me.client, { conv });
+    await settle();
+    expect(page.data.messages.map((item) => Boolean(item.timeLabel))).toEqual([true, false]);
+    expect(texts(page, '.time')).toHaveLength(1);
+    expect(page.querySelectorAll('.read')).toHaveLength(0);
+
+    // A message after a six-minute gap gets its own label (the store holds it as the server would send it).
+    const last = me.client.stores.messages.view(conv).items[1];
+    me.stores.messages.addStored(
+      [{ ...last, seq: 3, cid: 'later', body: 'later', ts: last.ts + 6 * 60_000 }],
+      peer.client.stores.me.id,
+    );
+    await settle();
+    expect(page.data.messages.map((item) => Boolean(item.timeLabel))).toEqual([true, false, true]);
+
+    // The peer reads: "已读" appears under my last message they have read.
+    peer.client.openConversation(conv);
+    await waitFor(() => me.client.stores.sessions.find(conv)?.peerReadSeq === 2, 'the read state');
+    await settle();
+    expect(texts(page, '.read')).toEqual(['已读']);
+    expect(page.data.messages.findIndex((item) => item.readMark)).toBe(1);
+    peer.client.closeConversation(conv);
+    page.detach();
+  });
+
+  it('says in the title that the peer is typing, and sends typing while the user types', async () => {
+    const { me, peer, conv } = await pair();
+    const title = jest.spyOn(wx, 'setNavigationBarTitle');
+    const page = renderPage<ChatData>('chat', me.client, { conv });
+    await settle();
+    expect(title).toHaveBeenLastCalledWith(expect.objectContaining({ title: peer.client.stores.me.user!.nickname }));
+
+    const peerPage = renderPage<ChatData>('chat', peer.client, { conv });
+    peerPage.querySelector('.input')!.dispatchEvent('input', { detail: { value: '正在' } });
+    await waitFor(() => page.data.typing, 'the typing hint');
+    await settle();
+    expect(title).toHaveBeenLastCalledWith(expect.objectContaining({ title: '对方正在输入…' }));
+    peer.client.sendText(conv, '打完了');
+    await waitFor(() => !page.data.typing, 'the hint to end');
+    await settle();
+    expect(title).toHaveBeenLastCalledWith(expect.objectContaining({ title: peer.client.stores.me.user!.nickname }));
+    peerPage.detach();
+    page.detach();
+  });
+
+  it('keeps the reader where they are when scrolled up, with a tip for new messages', async () => {
+    const { me, peer, conv } = await pair();
+    const page = renderPage<ChatData>('chat', me.client, { conv });
+    peer.client.sendText(conv, 'one');
+    await waitFor(() => page.data.messages.length === 1, 'the first message');
+    await settle();
+    expect(page.data.anchor).toBe('m0');
+
+    page.querySelector('.messages')!.dispatchEvent('scroll', { detail: { deltaY: 120, scrollTop: 0 } });
+    peer.client.sendText(conv, 'two');
+    peer.client.sendText(conv, 'three');
+    await waitFor(() => page.data.messages.length === 3, 'two more');
+    await settle();
+    expect(page.data.anchor).toBe('m0');
+    expect(texts(page, '.new-tip')).toEqual(['2条新消息']);
+
+    page.querySelector('.new-tip')!.dispatchEvent('tap');
+    await settle();
+    expect(page.data.anchor).toBe('m2');
+    expect(page.querySelectorAll('.new-tip')).toHaveLength(0);
+    page.detach();
+  });
+
+  it('inserts emoji from the panel and sends on confirm', async () => {
+    const { me, peer, conv } = await pair();
+    const page = renderPage<ChatData>('chat', me.client, { conv });
+    await settle();
+    page.querySelector('.emoji-toggle')!.dispatchEvent('tap');
+    await settle();
+    const emoji = page.querySelectorAll('.emoji');
+    expect(emoji.length).toBeGreaterThanOrEqual(30);
+    page.querySelector('.input')!.dispatchEvent('input', { detail: { value: '好的' } });
+    await settle();
+    emoji[20].dispatchEvent('tap');
+    await settle();
+    expect(page.data.draft).toBe('好的👍');
+    page.querySelector('.input')!.dispatchEvent('confirm', { detail: { value: page.data.draft } });
+    await waitFor(() => peer.client.stores.messages.view(conv).items.length === 1, 'delivery');
+    expect(peer.client.stores.messages.view(conv).items[0].body).toBe('好的👍');
+    page.detach();
+  });
+
+  it('sends a picture: chosen, compressed, uploaded with progress, then shown and previewed', async () => {
+    const { me, peer, conv } = await pair();
+    const picked = path.join(tempDataDir(), 'picked.png');
+    const compressed = path.join(tempDataDir(), 'compressed.png');
+    fs.writeFileSync(picked, PNG);
+    fs.writeFileSync(compressed, PNG);
+    jest.spyOn(wx, 'chooseMedia').mockImplementation(() =>
+      Promise.resolve({
+        tempFiles: [{ tempFilePath: picked, size: PNG.length, fileType: 'image' }],
+        type: 'image',
+        errMsg: 'chooseMedia:ok',
+      }),
+    );
+    const compress = jest.spyOn(wx, 'compressImage').mockImplementation(() =>
+      Promise.resolve({
+        tempFilePath: compressed,
+        errMsg: 'compressImage:ok',
+      }),
+    );
+    const page = renderPage<ChatData>('chat', me.client, { conv });
+    await settle();
+    page.querySelector('.image-button')!.dispatchEvent('tap');
+    await waitFor(() => page.data.messages.length === 1, 'the picture at once');
+    expect(compress).toHaveBeenCalledWith({ src: picked, quality: 80 });
+    expect(page.data.messages[0]).toMatchObject({ kind: 'image', body: compressed });
+    await waitFor(() => peer.client.stores.messages.view(conv).items.length === 1, 'delivery');
+    const url = peer.client.stores.messages.view(conv).items[0].body;
+    await waitFor(() => page.data.messages[0].seq === 1, 'the ack');
+    await settle();
+    expect(page.data.messages[0].body).toBe(url);
+
+    const preview = jest
+      .spyOn(wx, 'previewImage')
+      .mockImplementation(() => Promise.resolve({ errMsg: 'previewImage:ok' }));
+    page.querySelector('.picture')!.dispatchEvent('tap');
+    await settle();
+    expect(preview).toHaveBeenCalledWith({ current: url, urls: [url] });
+    page.detach();
+  });
+
+  it('copies a message on long press, and resends a failed one on tap', async () => {
+    const { me, conv } = await pair();
+    me.client.stop();
+    const page = renderPage<ChatData>('chat', me.client, { conv });
+    me.client.sendText(conv, '复制我');
+    await settle();
+    me.stores.messages.setStatus(conv, page.data.messages[0].cid, 'failed');
+    await settle();
+    expect(page.querySelectorAll('.state.failed')).toHaveLength(1);
+
+    const clipboard = jest
+      .spyOn(wx, 'setClipboardData')
+      .mockImplementation(() => Promise.resolve({ errMsg: 'setClipboardData:ok' }));
+    page.querySelector('.bubble')!.dispatchEvent('longpress');
+    await settle();
+    expect(clipboard).toHaveBeenCalledWith({ data: '复制我' });
+
+    page.querySelector('.state.failed')!.dispatchEvent('tap');
+    await settle();
+    expect(page.querySelectorAll('.state.failed')).toHaveLength(0);
+    expect(page.querySelectorAll('.state.sending')).toHaveLength(1);
+    me.client.start();
+    await waitFor(() => page.data.messages[0]?.seq === 1, 'the resend to be acked');
+    await settle();
+    expect(page.querySelectorAll('.state')).toHaveLength(0);
+    page.detach();
   });
 });

@@ -1,25 +1,16 @@
 import type { ContactsData } from '../../miniprogram/pages/contacts/contacts';
-import { startPhone, waitFor, type Phone } from '../support/app';
+import { started, waitFor } from '../support/app';
+import { useServer } from '../support/fixture';
 import { renderPage, settle, texts } from '../support/pages';
-import { startServerProcess, type ServerProcess } from '../support/server-process';
+import { startServerProcess } from '../support/server-process';
 
 describe('contacts page', () => {
-  let server: ServerProcess;
-  const phones: Phone[] = [];
-
-  beforeAll(async () => {
-    server = await startServerProcess();
-  });
-  afterAll(async () => {
-    for (const phone of phones) phone.client.stop();
-    await server.stop();
-  });
+  const fixture = useServer();
 
   it('lists the other users with online dots, searches, and opens a conversation', async () => {
-    const me = await startPhone(server.url);
-    const peer = await startPhone(server.url);
-    phones.push(me, peer);
-    const offline = await startPhone(server.url);
+    const me = await fixture.phone();
+    const peer = await fixture.phone();
+    const offline = await fixture.phone();
     offline.client.stop();
     const offlineId = offline.client.stores.me.id;
     // The server hears the close a moment later.
@@ -53,8 +44,7 @@ describe('contacts page', () => {
 
   it('says so when nobody else is there yet', async () => {
     const own = await startServerProcess();
-    const me = await startPhone(own.url);
-    phones.push(me);
+    const me = await started(fixture.unstarted(own.url));
     const page = renderPage<ContactsData>('contacts', me.client);
     await waitFor(() => !page.data.loading, 'the directory');
     await settle();
@@ -66,8 +56,7 @@ describe('contacts page', () => {
 
   it('offers a retry when the server cannot be reached', async () => {
     const own = await startServerProcess();
-    const me = await startPhone(own.url);
-    phones.push(me);
+    const me = await started(fixture.unstarted(own.url));
     await own.kill();
     const page = renderPage<ContactsData>('contacts', me.client);
     await waitFor(() => page.data.error !== '', 'the error');

@@ -1,24 +1,42 @@
-import { createPhone, startPhone, waitFor, type Phone } from '../support/app';
+import type { ChatMessage, SessionEntry } from '../../contract/frames';
+import type { IndexData } from '../../miniprogram/pages/index/index';
+import { watchTabBadge, type TabBarApi } from '../../miniprogram/utils/tab-badge';
+import { offlinePhone, waitFor } from '../support/app';
+import { useServer } from '../support/fixture';
 import { renderPage, settle, texts } from '../support/pages';
-import { startServerProcess, type ServerProcess } from '../support/server-process';
+import { startServerProcess } from '../support/server-process';
+
+const ME = 'uMe000000001';
+
+function entry(peerIndex: number, unread: number, ts: number, kind: 'text' | 'image' = 'text'): SessionEntry {
+  const peer = `uPeer${String(peerIndex).padStart(7, '0')}`;
+  const conv = `dm:${ME}:${peer}`;
+  const last: ChatMessage = {
+    conv,
+    seq: unread + 1,
+    cid: `c${peerIndex}`,
+    from: peer,
+    kind,
+    body: kind === 'image' ? 'https://x/uploads/a.png' : `你好 ${peerIndex}`,
+    ts,
+  };
+  return {
+    conv,
+    peer: { id: peer, nickname: `好友${peerIndex}`, avatar: '' },
+    last,
+    lastSeq: unread + 1,
+    readSeq: 1,
+    peerReadSeq: 0,
+    unread,
+  };
+}
+
+/** The user whose list is shown, on a phone that never connects. */
+const offline = () => offlinePhone({ id: ME, nickname: '我', avatar: '' });
 
 describe('session list page', () => {
-  let server: ServerProcess;
-  const phones: Phone[] = [];
-
-  beforeAll(async () => {
-    server = await startServerProcess();
-  });
-  afterAll(async () => {
-    for (const phone of phones) phone.client.stop();
-    await server.stop();
-  });
-
-  async function phone(): Promise<Phone> {
-    const started = await startPhone(server.url);
-    phones.push(started);
-    return started;
-  }
+  const fixture = useServer();
+  const phone = () => fixture.phone();
 
   it('shows an empty state that leads to contacts', async () => {
     const me = await phone();
@@ -32,24 +50,24 @@ describe('session list page', () => {
     const me = await phone();
     const alice = await phone();
     const bob = await phone();
-    const convA = alice.client.conversationWith(me.client.stores.me.user!);
-    const convB = bob.client.conversationWith(me.client.stores.me.user!);
+    const convA = alice.client.conversationWith(me.stores.me.user!);
+    const convB = bob.client.conversationWith(me.stores.me.user!);
     alice.client.sendText(convA, 'from alice 1');
     alice.client.sendText(convA, 'from alice 2');
-    await waitFor(() => me.client.stores.sessions.find(convA)?.unread === 2, 'alice’s messages');
+    await waitFor(() => me.stores.sessions.find(convA)?.unread === 2, 'alice’s messages');
     bob.client.sendText(convB, 'from bob');
-    await waitFor(() => me.client.stores.sessions.find(convB)?.unread === 1, 'bob’s message');
+    await waitFor(() => me.stores.sessions.find(convB)?.unread === 1, 'bob’s message');
 
     const page = renderPage('index', me.client);
     await settle();
     const names = texts(page, '.name');
-    expect(names).toEqual([bob.client.stores.me.user!.nickname, alice.client.stores.me.user!.nickname]);
+    expect(names).toEqual([bob.stores.me.user!.nickname, alice.stores.me.user!.nickname]);
     expect(texts(page, '.preview')).toEqual(['from bob', 'from alice 2']);
     expect(texts(page, '.badge')).toEqual(['1', '2']);
 
     // A newer message from alice moves her entry to the top, still one entry for her.
     alice.client.sendText(convA, 'again');
-    await waitFor(() => me.client.stores.sessions.list[0].conv === convA, 'alice on top');
+    await waitFor(() => me.stores.sessions.list[0].conv === convA, 'alice on top');
     await settle();
     expect(texts(page, '.name')).toHaveLength(2);
     expect(texts(page, '.preview')[0]).toBe('again');
@@ -67,16 +85,132 @@ describe('session list page', () => {
 
   it('shows the connection banner while the server is away', async () => {
     const own = await startServerProcess();
-    const me = createPhone(own.url, { heartbeatMs: 60_000 });
-    phones.push(me);
+    const me = fixture.unstarted(own.url, { heartbeatMs: 60_000 });
     me.client.start();
-    await waitFor(() => me.client.stores.connection.state === 'ready', 'ready');
+    await waitFor(() => me.stores.connection.state === 'ready', 'ready');
     const page = renderPage('index', me.client);
     await settle();
     expect(page.querySelectorAll('.banner')).toHaveLength(0);
     await own.kill();
-    await waitFor(() => me.client.stores.connection.state !== 'ready', 'the drop');
+    await waitFor(() => me.stores.connection.state !== 'ready', 'the drop');
     await settle();
     expect(texts(page, '.banner')).toEqual(['连接中…']);
+  });
+
+  it('refreshes on pull-down and stops the spinner when the server has answered', async () => {
+    const me = await phone();
+    const page = renderPage<IndexData>('index', me.client);
+    const stop = jest.spyOn(wx, 'stopPullDownRefresh');
+    const instance = page.instance as unknown as { onPullDownRefresh(): Promise<void> };
+    await instance.onPullDownRefresh();
+    await waitFor(() => stop.mock.calls.length === 1, 'the spinner to stop');
+    stop.mockRestore();
+    page.detach();
+  });
+});
+
+describe('session list: presentation', () => {
+  it('shows previews ([图片] for images), relative times and 99+ badges', async () => {
+    const { client, stores } = offline();
+    const now = Date.now();
+    stores.sessions.replaceAll([entry(1, 120, now - 10_000), entry(2, 3, now - 3 * 86_400_000, 'image')]);
+    const page = renderPage<IndexData>('index', client);
+    await settle();
+    expect(texts(page, '.badge')).toEqual(['99+', '3']);
+    expect(texts(page, '.preview')).toEqual(['你好 1', '[图片]']);
+    expect(texts(page, '.time')[0]).toBe('刚刚');
+    expect(texts(page, '.time')[1]).toMatch(/^\d{2}-\d{2}$|^\d{4}-\d{2}-\d{2}$/);
+    page.detach();
+  });
+
+  it('pins and deletes with a long press, pinned entries on top', async () => {
+    const { client, stores } = offline();
+    const now = Date.now();
+    const sessions = [entry(1, 1, now - 1000), entry(2, 1, now - 2000), entry(3, 1, now - 3000)];
+    stores.sessions.replaceAll(sessions);
+    const page = renderPage<IndexData>('index', client);
+    await settle();
+
+    const sheet = jest.spyOn(wx, 'showActionSheet');
+    sheet.mockImplementationOnce(() => Promise.resolve({ tapIndex: 0, errMsg: 'showActionSheet:ok' }));
+    page.querySelectorAll('.session')[2].dispatchEvent('longpress');
+    await settle();
+    expect(sheet).toHaveBeenLastCalledWith({ itemList: ['置顶该聊天', '删除该聊天'] });
+    expect(texts(page, '.name')).toEqual(['好友3', '好友1', '好友2']);
+    expect(page.querySelectorAll('.session.pinned')).toHaveLength(1);
+
+    // A newer message elsewhere does not move anything above the pinned entry.
+    stores.sessions.applyMessage({ ...sessions[1].last!, seq: 5, ts: now }, ME, false);
+    await settle();
+    expect(texts(page, '.name')).toEqual(['好友3', '好友2', '好友1']);
+
+    sheet.mockImplementationOnce(() => Promise.resolve({ tapIndex: 1, errMsg: 'showActionSheet:ok' }));
+    page.querySelectorAll('.session')[1].dispatchEvent('longpress');
+    await settle();
+    expect(texts(page, '.name')).toEqual(['好友3', '好友1']);
+
+    sheet.mockImplementationOnce(() => Promise.resolve({ tapIndex: 0, errMsg: 'showActionSheet:ok' }));
+    page.querySelectorAll('.session')[0].dispatchEvent('longpress');
+    await settle();
+    expect(sheet).toHaveBeenLastCalledWith({ itemList: ['取消置顶', '删除该聊天'] });
+    expect(page.querySelectorAll('.session.pinned')).toHaveLength(0);
+    sheet.mockRestore();
+    page.detach();
+  });
+
+  it('keeps the tab badge equal to the total unread count', () => {
+    const { stores } = offline();
+    const calls: string[] = [];
+    const api: TabBarApi = {
+      setTabBarBadge: ((options: { text: string }) =>
+        void calls.push(`set ${options.text}`)) as TabBarApi['setTabBarBadge'],
+      removeTabBarBadge: (() => void calls.push('remove')) as TabBarApi['removeTabBarBadge'],
+    };
+    const stop = watchTabBadge(stores.sessions, api);
+    stores.sessions.replaceAll([entry(1, 2, 1000), entry(2, 3, 2000)]);
+    stores.sessions.replaceAll([entry(1, 2, 1000), entry(2, 150, 2000)]);
+    stores.sessions.markRead(entry(1, 2, 1000).conv, 10);
+    stores.sessions.markRead(entry(2, 150, 2000).conv, 1000);
+    stop();
+    expect(calls).toEqual(['remove', 'set 5', 'set 99+', 'set 99+', 'remove']);
+  });
+
+  it('shows the banner for every connection state, and none when ready', async () => {
+    const { client, stores } = offline();
+    const page = renderPage<IndexData>('index', client);
+    const expected = {
+      idle: [],
+      connecting: ['连接中…'],
+      waiting: ['连接中…'],
+      syncing: ['收取中…'],
+      offline: ['网络不可用'],
+      failed: ['连接失败，点击重试'],
+      ready: [],
+    } as const;
+    for (const [state, banner] of Object.entries(expected)) {
+      stores.connection.setState(state as keyof typeof expected);
+      await settle();
+      expect([state, texts(page, '.banner')]).toEqual([state, banner]);
+    }
+    page.detach();
+  });
+
+  it('offers a retry in the banner only once the try limit is reached', async () => {
+    const { client, stores } = offline();
+    const retry = jest.spyOn(client, 'retry').mockImplementation(() => undefined);
+    const page = renderPage<IndexData>('index', client);
+    stores.connection.setState('waiting');
+    await settle();
+    expect(texts(page, '.banner')).toEqual(['连接中…']);
+    page.querySelector('.banner')!.dispatchEvent('tap');
+    await settle();
+    expect(retry).not.toHaveBeenCalled();
+    stores.connection.setState('failed');
+    await settle();
+    expect(texts(page, '.banner')).toEqual(['连接失败，点击重试']);
+    page.querySelector('.banner')!.dispatchEvent('tap');
+    await settle();
+    expect(retry).toHaveBeenCalledTimes(1);
+    page.detach();
   });
 });

@@ -1,28 +1,20 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { ProfileData } from '../../miniprogram/pages/profile/profile';
-import { startPhone, waitFor, type Phone } from '../support/app';
+import { started, waitFor } from '../support/app';
+import { useServer } from '../support/fixture';
 import { renderPage, settle, texts } from '../support/pages';
-import { startServerProcess, type ServerProcess } from '../support/server-process';
+import { startServerProcess } from '../support/server-process';
 import { tempDataDir } from '../support/tmp';
 import { PNG } from '../support/fixtures';
 
 describe('profile page', () => {
-  let server: ServerProcess;
-  const phones: Phone[] = [];
-  beforeAll(async () => {
-    server = await startServerProcess();
-  });
-  afterAll(async () => {
-    for (const phone of phones) phone.client.stop();
-    await server.stop();
-  });
+  const fixture = useServer();
   afterEach(() => jest.restoreAllMocks());
 
   it('saves a chosen avatar and a nickname to the server, seen by others', async () => {
-    const me = await startPhone(server.url);
-    const other = await startPhone(server.url);
-    phones.push(me, other);
+    const me = await fixture.phone();
+    const other = await fixture.phone();
     const page = renderPage<ProfileData>('profile', me.client);
     await settle();
     expect(page.data.nickname).toBe(me.client.stores.me.user!.nickname);
@@ -48,8 +40,8 @@ describe('profile page', () => {
 
   it('says when saving failed', async () => {
     const own = await startServerProcess();
-    const me = await startPhone(own.url);
-    phones.push(me);
+    const me = fixture.unstarted(own.url);
+    await started(me);
     const page = renderPage<ProfileData>('profile', me.client);
     await settle();
     await own.kill();
@@ -63,8 +55,7 @@ describe('profile page', () => {
   });
 
   it('logs out after confirmation and logs back in as the same user', async () => {
-    const me = await startPhone(server.url);
-    phones.push(me);
+    const me = await fixture.phone();
     const id = me.client.stores.me.id;
     const page = renderPage<ProfileData>('profile', me.client);
     await settle();

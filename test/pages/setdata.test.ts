@@ -1,9 +1,8 @@
-import { ChatClient } from '../../miniprogram/core/client';
 import type { ChatMessage, SessionEntry } from '../../contract/frames';
 import type { ChatData } from '../../miniprogram/pages/chat/chat';
 import type { IndexData } from '../../miniprogram/pages/index/index';
 import { listPatch } from '../../miniprogram/utils/bind';
-import { WxAdapter } from '../support/wx-adapter';
+import { offlinePhone } from '../support/app';
 import { renderPage, settle, texts, type RenderedPage } from '../support/pages';
 import { SESSION_PAGE } from '../../miniprogram/stores/sessions';
 
@@ -15,12 +14,8 @@ function message(seq: number, from = PEER, conv = CONV): ChatMessage {
   return { conv, seq, cid: `c${seq}`, from, kind: 'text', body: `message number ${seq}`, ts: 1_700_000_000_000 + seq };
 }
 
-/** A client that never connects: its stores are filled directly, as frames would fill them. */
-function offlineClient(): ChatClient {
-  const client = new ChatClient({ platform: new WxAdapter().platform(), serverUrl: 'http://127.0.0.1:9' });
-  client.stores.me.setUser({ id: ME, nickname: '我', avatar: '' });
-  return client;
-}
+/** The user whose screens are measured, on a phone that never connects: its stores are filled as frames would fill them. */
+const offline = () => offlinePhone({ id: ME, nickname: '我', avatar: '' });
 
 /** Every setData payload the page makes from now on, as JSON byte counts and key lists. */
 function spySetData(page: RenderedPage<unknown>) {
@@ -38,8 +33,8 @@ const bytes = (payload: Record<string, unknown>) => Buffer.byteLength(JSON.strin
 
 describe('setData cost', () => {
   async function incomingMessageCost(listLength: number) {
-    const client = offlineClient();
-    client.stores.messages.addHistory(
+    const { client, stores } = offline();
+    stores.messages.addHistory(
       CONV,
       Array.from({ length: listLength }, (_, i) => message(i + 1)),
       false,
@@ -51,12 +46,12 @@ describe('setData cost', () => {
     // The page renders the newest page of the conversation, however long it is.
     expect(page.data.messages).toHaveLength(Math.min(listLength, 20));
     const calls = spySetData(page);
-    client.stores.messages.addStored([message(listLength + 1)], ME);
+    stores.messages.addStored([message(listLength + 1)], ME);
     await settle();
     page.detach();
     const payload = calls.find((call) => Object.keys(call).some((key) => key.startsWith('messages')));
     if (!payload) throw new Error('no setData for the new message');
-    const whole = bytes({ messages: client.stores.messages.view(CONV).items });
+    const whole = bytes({ messages: stores.messages.view(CONV).items });
     return { payload, size: bytes(payload), whole };
   }
 
@@ -72,7 +67,7 @@ describe('setData cost', () => {
   });
 
   it('a new message in one of 1,000 sessions sends only the entries that moved or changed', async () => {
-    const client = offlineClient();
+    const { client, stores } = offline();
     const sessions: SessionEntry[] = Array.from({ length: 1000 }, (_, i) => {
       const peer = `uPeer${String(i).padStart(7, '0')}`;
       const conv = `dm:${ME}:${peer}`;
@@ -88,7 +83,7 @@ describe('setData cost', () => {
         unread: 1,
       };
     });
-    client.stores.sessions.replaceAll(sessions);
+    stores.sessions.replaceAll(sessions);
     const page = renderPage<IndexData>('index', client);
     await settle();
     // Windowed: the top of the list is rendered, a page more per scroll to the bottom.
@@ -98,7 +93,7 @@ describe('setData cost', () => {
 
     // The top conversation gets a message: its entry changes in place.
     const top = sessions[0];
-    client.stores.sessions.applyMessage({ ...message(2, top.peer.id, top.conv), ts: 1_800_000_000_000 }, ME, false);
+    stores.sessions.applyMessage({ ...message(2, top.peer.id, top.conv), ts: 1_800_000_000_000 }, ME, false);
     await settle();
     expect(calls).toHaveLength(1);
     expect(Object.keys(calls[0])).toEqual(['sessions[0]']);
@@ -107,7 +102,7 @@ describe('setData cost', () => {
 
     // The third moves to the top: three entries change, not a thousand.
     const third = sessions[2];
-    client.stores.sessions.applyMessage({ ...message(2, third.peer.id, third.conv), ts: 1_800_000_000_001 }, ME, false);
+    stores.sessions.applyMessage({ ...message(2, third.peer.id, third.conv), ts: 1_800_000_000_001 }, ME, false);
     await settle();
     expect(calls).toHaveLength(2);
     const touched = new Set(Object.keys(calls[1]).map((key) => /^sessions\[(\d+)\]/.exec(key)?.[1]));
@@ -117,7 +112,7 @@ describe('setData cost', () => {
     expect(page.data.sessions).toHaveLength(SESSION_PAGE);
 
     // Reading it changes its read fields only.
-    client.stores.sessions.markRead(third.conv, 2);
+    stores.sessions.markRead(third.conv, 2);
     await settle();
     expect(Object.keys(calls[2]).sort()).toEqual(['sessions[0].badge', 'sessions[0].readSeq', 'sessions[0].unread']);
     expect(page.data.sessions[0].unread).toBe(0);
@@ -125,7 +120,7 @@ describe('setData cost', () => {
     // One deep in the list (the 900th) moves to the top: at most the rendered window changes,
     // not the 900 entries above its old place.
     const deep = sessions[899];
-    client.stores.sessions.applyMessage({ ...message(2, deep.peer.id, deep.conv), ts: 1_800_000_000_002 }, ME, false);
+    stores.sessions.applyMessage({ ...message(2, deep.peer.id, deep.conv), ts: 1_800_000_000_002 }, ME, false);
     await settle();
     expect(calls).toHaveLength(4);
     expect(page.data.sessions[0].conv).toBe(deep.conv);
@@ -135,9 +130,9 @@ describe('setData cost', () => {
   });
 
   it('the session list grows a page at a time as it is scrolled to the bottom, to the last entry', async () => {
-    const client = offlineClient();
+    const { client, stores } = offline();
     const total = 2 * SESSION_PAGE + 5;
-    client.stores.sessions.replaceAll(
+    stores.sessions.replaceAll(
       Array.from({ length: total }, (_, i) => {
         const peer = `uPeer${String(i).padStart(7, '0')}`;
         const conv = `dm:${ME}:${peer}`;

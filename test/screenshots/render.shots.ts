@@ -5,9 +5,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import simulate from 'miniprogram-simulate';
-import { ChatClient } from '../../miniprogram/core/client';
 import { watchTabBadge } from '../../miniprogram/utils/tab-badge';
-import { WxAdapter } from '../support/wx-adapter';
+import { offlinePhone } from '../support/app';
 import { MINIPROGRAM, pageDocument, pageWindow } from './document';
 import { ME, NOW, STATES } from './states';
 
@@ -86,9 +85,9 @@ const clock = () => {
 
 describe.each(STATES.map((state) => [state.name, state] as const))('%s', (_name, state) => {
   it(state.caption, async () => {
-    const client = new ChatClient({ platform: new WxAdapter().platform(), serverUrl: 'http://127.0.0.1:9' });
-    client.stores.me.setUser(ME);
-    state.fill(client);
+    const phone = offlinePhone(ME);
+    const { client } = phone;
+    state.fill(phone);
     (globalThis as { getApp?: () => unknown }).getApp = () => ({ client, globalData: {} });
 
     const { bars, restore } = recordBars();

@@ -1,4 +1,4 @@
-import type { ChatClient } from '../../miniprogram/core/client';
+import type { Phone } from '../support/app';
 import { directConversationId } from '../../contract/conversations';
 import type { ChatMessage, DirectoryEntry, PublicUser, SessionEntry } from '../../contract/frames';
 
@@ -18,7 +18,7 @@ export interface ScreenshotState {
   /** The page's query (its properties), e.g. `{ conv }` for the message page. */
   query?: Record<string, string>;
   /** Fills the client's stores. */
-  fill(client: ChatClient): void;
+  fill(phone: Phone): void;
   /** After the first render: taps, typing… (`page` is miniprogram-simulate's rendered page). */
   interact?(page: SimulatedPage): Promise<void> | void;
 }
@@ -121,9 +121,9 @@ function conversation(): { conv: string; messages: ChatMessage[]; lastReadByPeer
 }
 
 /** The usual session list: 老爸 pinned on top, the rest newest first; the tab shows the unread total. */
-function fillSessions(client: ChatClient): void {
-  client.stores.sessions.replaceAll(sessionList());
-  client.stores.sessions.pin(convWith(people.dad), true);
+function fillSessions({ stores }: Phone): void {
+  stores.sessions.replaceAll(sessionList());
+  stores.sessions.pin(convWith(people.dad), true);
 }
 
 export const STATES: ScreenshotState[] = [
@@ -131,27 +131,27 @@ export const STATES: ScreenshotState[] = [
     name: 'sessions',
     page: 'index',
     caption: 'Session list: a pinned chat, unread badges up to 99+, `[图片]`, relative times, the tab total',
-    fill(client) {
-      fillSessions(client);
-      client.stores.connection.setState('ready');
+    fill(phone) {
+      fillSessions(phone);
+      phone.stores.connection.setState('ready');
     },
   },
   {
     name: 'sessions-banner',
     page: 'index',
     caption: 'Session list after the reconnect limit: the banner offers a retry',
-    fill(client) {
-      fillSessions(client);
-      client.stores.connection.setState('failed');
+    fill(phone) {
+      fillSessions(phone);
+      phone.stores.connection.setState('failed');
     },
   },
   {
     name: 'sessions-empty',
     page: 'index',
     caption: 'First launch: no conversations yet, a way to the contacts',
-    fill(client) {
-      client.stores.sessions.replaceAll([]);
-      client.stores.connection.setState('ready');
+    fill(phone) {
+      phone.stores.sessions.replaceAll([]);
+      phone.stores.connection.setState('ready');
     },
   },
   {
@@ -159,12 +159,12 @@ export const STATES: ScreenshotState[] = [
     page: 'chat',
     caption: 'Message page: both sides, time separators, an image, 已读, a failed send, a draft',
     query: { conv: convWith(people.xiaoyu) },
-    fill(client) {
+    fill(phone) {
       const { conv, messages, lastReadByPeer } = conversation();
       const last = messages[messages.length - 1];
-      client.stores.sessions.replaceAll([{ ...session('xiaoyu', last, 0), peerReadSeq: lastReadByPeer }]);
-      client.stores.messages.addHistory(conv, messages, true, ME.id, false);
-      client.stores.messages.addPending({
+      phone.stores.sessions.replaceAll([{ ...session('xiaoyu', last, 0), peerReadSeq: lastReadByPeer }]);
+      phone.stores.messages.addHistory(conv, messages, true, ME.id, false);
+      phone.stores.messages.addPending({
         conv,
         cid: 'shot-failed',
         from: ME.id,
@@ -172,8 +172,8 @@ export const STATES: ScreenshotState[] = [
         body: '好的，不见不散！我带上相机 📷',
         ts: NOW - 5_000,
       });
-      client.stores.messages.setStatus(conv, 'shot-failed', 'failed');
-      client.stores.connection.setState('ready');
+      phone.stores.messages.setStatus(conv, 'shot-failed', 'failed');
+      phone.stores.connection.setState('ready');
     },
     interact(page) {
       page.querySelector('.input')?.dispatchEvent('input', { detail: { value: '记得带伞' } });
@@ -183,24 +183,24 @@ export const STATES: ScreenshotState[] = [
     name: 'contacts',
     page: 'contacts',
     caption: 'Contacts: the directory with online dots',
-    fill(client) {
-      fillSessions(client);
+    fill(phone) {
+      fillSessions(phone);
       const online = new Set<Person>(['xiaoyu', 'ziang', 'min']);
       const order: Person[] = ['ziang', 'na', 'xiaoyu', 'dad', 'hao', 'jing', 'min', 'yiming'];
       const users: DirectoryEntry[] = order.map((key) => ({ ...people[key], online: online.has(key) }));
-      for (const user of users) client.stores.people.setOnline(user.id, user.online);
+      for (const user of users) phone.stores.people.setOnline(user.id, user.online);
       // The page asks the client for the directory (HTTP in the app): answer from here.
-      client.directory = (query = '') => Promise.resolve(users.filter((user) => user.nickname.includes(query)));
-      client.stores.connection.setState('ready');
+      phone.client.directory = (query = '') => Promise.resolve(users.filter((user) => user.nickname.includes(query)));
+      phone.stores.connection.setState('ready');
     },
   },
   {
     name: 'profile',
     page: 'profile',
     caption: 'Profile: avatar (chooseAvatar) and nickname, logout',
-    fill(client) {
-      fillSessions(client);
-      client.stores.connection.setState('ready');
+    fill(phone) {
+      fillSessions(phone);
+      phone.stores.connection.setState('ready');
     },
   },
 ];

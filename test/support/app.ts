@@ -1,35 +1,57 @@
+import type { PublicUser } from '../../contract/frames';
 import { ChatClient, type ChatClientOptions } from '../../miniprogram/core/client';
+import type { Platform } from '../../miniprogram/core/platform';
+import { createStores, type Stores } from '../../miniprogram/stores/index';
+import { sleep, waitFor } from '../../server/test/support/wait';
 import { WxAdapter } from './wx-adapter';
 
-/** One simulated phone: its own wx (storage, sockets) and its own chat client and stores. */
+export { sleep, waitFor };
+
+/**
+ * One simulated phone: its own wx (storage, sockets) and its own chat client. `stores` are the
+ * client's stores, writable: a test may fill them as frames would (the app's pages can only read).
+ */
 export interface Phone {
   adapter: WxAdapter;
   client: ChatClient;
+  stores: Stores;
 }
 
-export function createPhone(
-  serverUrl: string,
-  options: Partial<ChatClientOptions> & { storage?: Map<string, string> } = {},
-): Phone {
-  const adapter = new WxAdapter(options.storage);
-  const client = new ChatClient({ serverUrl, ...options, platform: adapter.platform() });
-  return { adapter, client };
-}
+export type PhoneOptions = Partial<Omit<ChatClientOptions, 'platform' | 'stores'>> & {
+  /** The phone's storage, to relaunch an installation (share it) or start a new one (default). */
+  storage?: Map<string, string>;
+  /** Wraps the adapter's wx, to watch what the client does with it. */
+  platform?: (platform: Platform) => Platform;
+};
 
-/** Waits until `condition` holds, polling; fails with `what` after `timeoutMs`. */
-export async function waitFor(condition: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
+export function createPhone(serverUrl: string, options: PhoneOptions = {}): Phone {
+  const { storage, platform: wrap, ...clientOptions } = options;
+  const adapter = new WxAdapter(storage);
+  const stores = createStores();
+  const platform = wrap ? wrap(adapter.platform()) : adapter.platform();
+  const client = new ChatClient({ serverUrl, ...clientOptions, platform, stores });
+  return { adapter, client, stores };
 }
 
 /** Starts a phone and waits until it has logged in, connected and synced. */
-export async function startPhone(serverUrl: string, options: Parameters<typeof createPhone>[1] = {}): Promise<Phone> {
-  const phone = createPhone(serverUrl, options);
+export async function startPhone(serverUrl: string, options: PhoneOptions = {}): Promise<Phone> {
+  return started(createPhone(serverUrl, options));
+}
+
+/** Starts a phone that was made, and waits until it has logged in, connected and synced. */
+export async function started<P extends Phone>(phone: P): Promise<P> {
   phone.client.start();
   await waitFor(() => phone.client.stores.connection.state === 'ready', 'the phone to be ready');
+  return phone;
+}
+
+/**
+ * A phone logged in as `user` that never connects (its server address answers nothing): tests
+ * fill its stores directly, as frames would, to render a screen.
+ */
+export function offlinePhone(user: PublicUser): Phone {
+  const phone = createPhone('http://127.0.0.1:9');
+  phone.stores.me.setUser(user);
   return phone;
 }
 

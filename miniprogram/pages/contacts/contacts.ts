@@ -1,8 +1,12 @@
+import type { PublicUser } from '../../../contract/frames';
 import type { ChatClient } from '../../core/client';
-import type { DirectoryEntry } from '../../../contract/frames';
+import { bindData, type Unbind } from '../../utils/bind';
 
 export interface ContactsData {
-  users: DirectoryEntry[];
+  /** The directory's answer to the query. */
+  users: PublicUser[];
+  /** Who is online, by user id: the people store's, which `presence` frames keep current. */
+  online: Record<string, boolean>;
   query: string;
   loading: boolean;
   error: string;
@@ -11,6 +15,7 @@ export interface ContactsData {
 interface Instance {
   /** The app's chat client, looked up once when the page attaches. */
   chat: ChatClient;
+  unbind?: Unbind;
 }
 
 // The directory: everyone on the server but oneself; tap to open (or start) the conversation.
@@ -26,11 +31,16 @@ Component<
   Instance,
   true
 >({
-  data: { users: [], query: '', loading: false, error: '' },
+  data: { users: [], online: {}, query: '', loading: false, error: '' },
   lifetimes: {
     attached() {
       this.chat = getApp<IAppOption>().client;
+      const { people } = this.chat.stores;
+      this.unbind = bindData(this, { online: () => people.online });
       void this.refresh();
+    },
+    detached() {
+      this.unbind?.();
     },
   },
   pageLifetimes: {
@@ -43,7 +53,8 @@ Component<
       const query = this.data.query;
       this.setData({ loading: true });
       try {
-        const users = await this.chat.directory(query);
+        const found = await this.chat.directory(query);
+        const users = found.map(({ id, nickname, avatar }) => ({ id, nickname, avatar }));
         // A slower answer to an older query must not overwrite the newer one.
         if (query === this.data.query) this.setData({ users, error: '' });
       } catch {

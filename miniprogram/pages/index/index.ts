@@ -57,7 +57,7 @@ Component<
   },
   pageLifetimes: {
     show() {
-      this.chat.stores.sessions.retime();
+      this.chat.sessionListShown();
     },
   },
   methods: {

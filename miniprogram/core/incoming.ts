@@ -1,0 +1,110 @@
+/**
+ * What each frame from the server does to the stores: pure functions of (stores, frame), with no
+ * socket, timer or storage in sight, so each can be tested on its own. What a frame asks the
+ * client to do next (fetch a hole, mark a conversation read, list the sessions again) comes back
+ * as follow-ups; core/client.ts carries them out.
+ */
+import { directPeer } from '../../contract/conversations';
+import type { ChatMessage, PublicUser, ServerFrameOf } from '../../contract/frames';
+import { LIMITS } from '../../contract/limits';
+import type { Stores } from '../stores/index';
+
+/** What the client knows that a frame alone does not say. */
+export interface FrameContext {
+  /** The conversation the message page shows, '' when none. */
+  activeConv: string;
+  /** The connection has synced: a message now is live, not part of the sync's replay. */
+  live: boolean;
+}
+
+export type FollowUp =
+  /** Messages are missing below `before`: fetch up to `limit` of them with `history`. */
+  | { type: 'fetchHistory'; conv: string; before: number; limit: number }
+  /** The conversation on screen got a message from the peer: it is read. */
+  | { type: 'markRead'; conv: string }
+  /** A message for a conversation the list has never heard of: ask for the session list again. */
+  | { type: 'resync' };
+
+/** The other member of a one-to-one conversation, if the app knows who they are. */
+export function peerOf(stores: Stores, conv: string): PublicUser | undefined {
+  const peerId = directPeer(conv, stores.me.id);
+  return peerId ? stores.people.profile(peerId) : undefined;
+}
+
+/** `sessions`: the server's list replaces the local one (pins and deletions stay the device's own). */
+export function applySessions(stores: Stores, frame: ServerFrameOf<'sessions'>): void {
+  stores.people.remember(frame.sessions.map((session) => session.peer));
+  stores.sessions.replaceAll(frame.sessions);
+}
+
+/** `message`: stored once, listed, and read at once when its conversation is on screen. */
+export function applyMessage(stores: Stores, message: ChatMessage, context: FrameContext): FollowUp[] {
+  const me = stores.me.id;
+  const followUps: FollowUp[] = [];
+  if (message.from !== me) stores.people.stopTyping(message.conv);
+  const cursor = stores.messages.cursor(message.conv);
+  stores.messages.addStored([message], me);
+  // A live message beyond the next seq means frames were missed (sync replays come in order):
+  // fetch the hole now rather than at the next connection.
+  if (context.live && cursor > 0 && message.seq > cursor + 1) {
+    const limit = Math.min(LIMITS.historyMax, message.seq - cursor - 1);
+    followUps.push({ type: 'fetchHistory', conv: message.conv, before: message.seq, limit });
+  }
+  const active = message.conv === context.activeConv;
+  if (!stores.sessions.applyMessage(message, me, active, peerOf(stores, message.conv))) {
+    followUps.push({ type: 'resync' });
+  }
+  if (active && message.from !== me && context.live) followUps.push({ type: 'markRead', conv: message.conv });
+  return followUps;
+}
+
+/** The ack of one's own send, as the message it stored (the outbox knows its body). */
+export function applyAck(stores: Stores, message: ChatMessage): FollowUp[] {
+  // A send restored from the outbox may go to a conversation the list has not heard of yet.
+  const known = stores.sessions.applyMessage(message, stores.me.id, true, peerOf(stores, message.conv));
+  return known ? [] : [{ type: 'resync' }];
+}
+
+/** `history`: a page merged into the conversation (older, or the newest one). */
+export function applyHistory(stores: Stores, frame: ServerFrameOf<'history'>, context: FrameContext): void {
+  const me = stores.me.id;
+  const view = stores.messages.view(frame.conv);
+  const first = frame.messages[0];
+  const older = view.loaded && first !== undefined && first.seq < (view.items[0]?.seq || Infinity);
+  stores.messages.addHistory(frame.conv, frame.messages, frame.hasMore, me, older);
+  const newest = frame.messages[frame.messages.length - 1];
+  if (newest) stores.sessions.applyMessage(newest, me, frame.conv === context.activeConv);
+}
+
+/** `synced`'s `truncated`: a hole lies below the newest messages; older pages come from `history` when scrolled to. */
+export function applyTruncated(stores: Stores, truncated: readonly string[]): void {
+  for (const conv of truncated) stores.messages.addHistory(conv, [], true, stores.me.id, true);
+}
+
+/** `states`: someone read up to `readSeq` — the user on another device, or the peer ("已读"). */
+export function applyStates(stores: Stores, frame: ServerFrameOf<'states'>): void {
+  if (frame.user === stores.me.id) stores.sessions.markRead(frame.conv, frame.readSeq);
+  else stores.sessions.setPeerRead(frame.conv, frame.readSeq);
+}
+
+/** `presence`: a peer came online or went offline. */
+export function applyPresence(stores: Stores, frame: ServerFrameOf<'presence'>): void {
+  stores.people.setOnline(frame.user, frame.online);
+}
+
+/** `profile`: someone's new nickname or avatar, everywhere it shows (one's own too, from another device). */
+export function applyProfile(stores: Stores, frame: ServerFrameOf<'profile'>): void {
+  stores.people.remember([frame.user]);
+  stores.sessions.updatePeer(frame.user);
+  if (frame.user.id === stores.me.id) stores.me.setUser(frame.user);
+}
+
+/** `typing`: the peer's hint shows until `until` (ms since the epoch) or their message. */
+export function applyTyping(stores: Stores, frame: ServerFrameOf<'typing'>, until: number): void {
+  stores.people.setTyping(frame.conv, until);
+}
+
+/** A new epoch: nothing held of the old store can be trusted; the list comes with the next sync. */
+export function startOver(stores: Stores): void {
+  stores.messages.clear();
+}

@@ -1,0 +1,101 @@
+import type { ChatMessage } from '../../contract/frames';
+import type { SessionPrefs } from '../stores/sessions';
+import type { Stores } from '../stores/index';
+import { CACHE_LIMITS, LocalCache, type CacheSnapshot } from './cache';
+import type { Platform } from './platform';
+
+const STORAGE = {
+  epoch: 'chat.epoch',
+  /** The user's pins and deletions on this device (SessionPrefs), with the user they belong to. */
+  prefs: 'chat.prefs',
+} as const;
+
+/**
+ * What the app keeps on the phone between launches besides the session and the outbox: the
+ * server epoch its data belongs to, the user's own arrangement of the list, and a cache of the
+ * first screen (core/cache.ts) so it shows before any network.
+ */
+export class LocalState {
+  private readonly cache: LocalCache;
+
+  constructor(
+    private readonly platform: Platform,
+    private readonly stores: Stores,
+  ) {
+    this.cache = new LocalCache(platform);
+  }
+
+  /** The server epoch the local data belongs to ('' before the first sync). */
+  get epoch(): string {
+    return this.platform.getStorageSync<string>(STORAGE.epoch) || '';
+  }
+
+  set epoch(epoch: string) {
+    this.platform.setStorageSync(STORAGE.epoch, epoch);
+  }
+
+  /** The first screen from storage: the user's arrangement, their session list and newest messages. */
+  restore(): void {
+    const { me, sessions, people, messages } = this.stores;
+    const saved = this.platform.getStorageSync<(SessionPrefs & { userId: string }) | ''>(STORAGE.prefs);
+    if (saved && saved.userId === me.id) sessions.setPrefs({ pins: saved.pins ?? {}, hidden: saved.hidden ?? {} });
+    const snapshot = me.id ? this.cache.load(me.id) : null;
+    if (!snapshot || snapshot.epoch !== this.epoch) return;
+    sessions.replaceAll(snapshot.sessions);
+    people.remember(snapshot.sessions.map((session) => session.peer));
+    for (const [conv, held] of Object.entries(snapshot.messages)) {
+      if (held.length > 0) messages.addHistory(conv, held, held[0].seq > 1, me.id, true);
+    }
+  }
+
+  /** Saves the user's pins and deletions, with whose they are. */
+  savePrefs(): void {
+    this.platform.setStorageSync(STORAGE.prefs, { userId: this.stores.me.id, ...this.stores.sessions.prefs });
+  }
+
+  /** Saves the first screen a moment from now (a burst of frames costs one write). */
+  saveSoon(): void {
+    this.cache.saveSoon(() => this.snapshot());
+  }
+
+  saveNow(): void {
+    this.cache.saveNow(() => this.snapshot());
+  }
+
+  /** A new epoch: the cached first screen belongs to a store that is gone. */
+  forgetCache(): void {
+    this.cache.clear();
+  }
+
+  /** Logout: the epoch, the arrangement and the cache go with the user. */
+  clear(): void {
+    for (const key of [STORAGE.epoch, STORAGE.prefs]) this.platform.removeStorageSync(key);
+    this.cache.clear();
+  }
+
+  /** What the cache keeps: see cache.ts. */
+  private snapshot(): CacheSnapshot | null {
+    const epoch = this.epoch;
+    const userId = this.stores.me.id;
+    if (!epoch || !userId) return null;
+    const sessions = this.stores.sessions.list
+      .slice(0, CACHE_LIMITS.conversations)
+      .map(({ conv, peer, last, lastSeq, readSeq, peerReadSeq, unread }) => ({
+        conv,
+        peer,
+        last,
+        lastSeq,
+        readSeq,
+        peerReadSeq,
+        unread,
+      }));
+    const messages: Record<string, ChatMessage[]> = {};
+    for (const session of sessions) {
+      const stored = this.stores.messages.view(session.conv).items.filter((item) => item.seq > 0);
+      messages[session.conv] = stored
+        .slice(-CACHE_LIMITS.messagesPerConversation)
+        .map(({ conv, seq, cid, from, kind, body, ts }) => ({ conv, seq, cid, from, kind, body, ts }));
+    }
+    return { epoch, userId, sessions, messages };
+  }
+}

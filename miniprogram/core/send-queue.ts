@@ -1,0 +1,259 @@
+import { directPeer } from '../../contract/conversations';
+import type { ChatMessage, ClientFrame, MessageKind, ServerFrameOf } from '../../contract/frames';
+import { TokenBucket } from '../../contract/token-bucket';
+import type { ErrorsStore } from '../stores/errors';
+import type { MessagesStore } from '../stores/messages';
+import type { Api } from './api';
+import { newCid } from './ids';
+import type { Outbox, OutboxEntry } from './outbox';
+
+/** A send refused for the moment (rate_limited) goes again after this, plus up to as much jitter. */
+const RETRY_AFTER_REFUSAL_MS = 1000;
+
+/** The client's own pace for sends: half the server's default limit (20/s, burst 40). */
+const SEND_PACE = { perSecond: 10, burst: 20 };
+
+/** Refusals that say nothing about the message itself: it goes again later with the same cid. */
+const TRY_AGAIN = new Set(['rate_limited', 'internal']);
+
+export interface SendQueueOptions {
+  outbox: Outbox;
+  api: Api;
+  messages: MessagesStore;
+  errors: ErrorsStore;
+  /** A connection has synced: sends may go out. */
+  ready(): boolean;
+  /** Hands a frame to the connection; false when it could not (the entry stays). */
+  transmit(frame: ClientFrame): boolean;
+  /** The logged-in user's id ('' before the first login). */
+  me(): string;
+  random: () => number;
+  /** Times a message is handed to a socket before it shows as failed. */
+  maxSendTries: number;
+  /** A send not acked within this long on an open connection goes again (same cid). */
+  ackTimeoutMs: number;
+}
+
+/**
+ * Everything between "the user sent it" and "the server has it": the durable outbox, uploads of
+ * images before they are sent, handing entries to the connection in order and paced below the
+ * server's rate limit, ack timers, and refusals. The messages store shows each entry as sending,
+ * failed or (once acked) stored.
+ */
+export class SendQueue {
+  /** Outbox entries handed to the current connection and not yet answered. */
+  private readonly inFlight = new Set<string>();
+  /** Image sends whose upload is under way. */
+  private readonly uploading = new Set<string>();
+  /** Counts connections, so an ack timer of an earlier one knows it is stale. */
+  private connection = 0;
+  private readonly pace = new TokenBucket(SEND_PACE.perSecond, SEND_PACE.burst);
+  private pumpTimer: ReturnType<typeof setTimeout> | null = null;
+
+  constructor(private readonly options: SendQueueOptions) {}
+
+  /** A text, shown at once and sent as soon as a connection is ready; its cid, or null. */
+  sendText(conv: string, body: string): string | null {
+    const text = body.trim();
+    const entry = text ? this.newEntry(conv, 'text', text) : null;
+    if (!entry) return null;
+    this.options.outbox.add(entry);
+    this.show(entry);
+    this.pump();
+    return entry.cid;
+  }
+
+  /** An image from the phone: shown at once with its upload progress, uploaded, then sent like a text. */
+  sendImage(conv: string, localPath: string): string | null {
+    const entry = localPath ? this.newEntry(conv, 'image', '', localPath) : null;
+    if (!entry) return null;
+    this.options.outbox.add(entry);
+    this.show(entry);
+    this.upload(entry);
+    return entry.cid;
+  }
+
+  /** A failed message, tried again with its original cid (and uploaded again if it never was). */
+  resend(cid: string): void {
+    const { outbox, messages } = this.options;
+    const entry = outbox.all().find((candidate) => candidate.cid === cid);
+    if (!entry) return;
+    outbox.remove(cid);
+    outbox.add({ ...entry, tries: 0 });
+    messages.setStatus(entry.conv, cid, 'sending');
+    this.inFlight.delete(cid);
+    if (entry.kind === 'image' && !entry.body) this.upload(entry);
+    this.pump();
+  }
+
+  /** Shows every outbox entry as a pending bubble (at launch, and after the store was emptied). */
+  showAll(): void {
+    for (const entry of this.options.outbox.all()) this.show(entry);
+  }
+
+  /** A new connection opened: nothing is in flight on it yet. */
+  connectionOpened(): void {
+    this.connection++;
+    this.inFlight.clear();
+  }
+
+  /**
+   * The connection has synced: everything not yet acked goes again, in order, with its cid (the
+   * server stores each cid once). Images whose upload was cut short, or never started before a
+   * relaunch, upload again.
+   */
+  connectionReady(): void {
+    for (const entry of this.options.outbox.all()) {
+      if (entry.kind === 'image' && !entry.body && entry.tries < this.options.maxSendTries) this.upload(entry);
+    }
+    this.pump();
+  }
+
+  /** The server stored a send: the pending bubble becomes the stored message. Returns it, or null for a stale ack. */
+  acked(frame: ServerFrameOf<'ack'>): ChatMessage | null {
+    this.inFlight.delete(frame.cid);
+    const entry = this.options.outbox.remove(frame.cid);
+    if (!entry) return null;
+    const me = this.options.me();
+    this.options.messages.confirm(frame.conv, frame.cid, frame.seq, frame.ts, me, entry.body);
+    return { conv: frame.conv, seq: frame.seq, cid: frame.cid, ts: frame.ts, from: me, kind: entry.kind, body: entry.body };
+  }
+
+  /**
+   * One's own messages as the server holds them (a sync replay, a history page): an entry with the
+   * same cid has arrived even if its ack was lost, and must not wait for ever (after its last try
+   * it would never be sent, so never acked).
+   */
+  delivered(messages: readonly ChatMessage[]): void {
+    const me = this.options.me();
+    for (const message of messages) {
+      if (message.from === me && message.cid && this.options.outbox.remove(message.cid)) this.inFlight.delete(message.cid);
+    }
+  }
+
+  /** An `error` frame: true when it answered one of the queue's sends. */
+  refused(frame: ServerFrameOf<'error'>): boolean {
+    const { outbox, messages, maxSendTries } = this.options;
+    const entry = frame.ref ? outbox.all().find((candidate) => candidate.cid === frame.ref) : undefined;
+    if (!entry) return false;
+    this.inFlight.delete(entry.cid);
+    if (TRY_AGAIN.has(frame.code)) {
+      // Not refused for what it is: the same cid goes again a little later (and on every new
+      // connection), until it is acked or its tries run out.
+      this.schedulePump(RETRY_AFTER_REFUSAL_MS + Math.floor(this.options.random() * RETRY_AFTER_REFUSAL_MS));
+      return true;
+    }
+    // Refused for good (not a member, no such user, malformed): failed, kept (last) for a manual retry.
+    outbox.remove(entry.cid);
+    outbox.add({ ...entry, tries: maxSendTries });
+    messages.setStatus(entry.conv, entry.cid, 'failed');
+    return true;
+  }
+
+  /** Stops the timers (the entries stay in the outbox). */
+  stop(): void {
+    if (this.pumpTimer) clearTimeout(this.pumpTimer);
+    this.pumpTimer = null;
+  }
+
+  /** Logout: the unsent messages go with the user. */
+  clear(): void {
+    this.stop();
+    this.inFlight.clear();
+    this.options.outbox.clear();
+  }
+
+  /**
+   * Hands outbox entries to the connection in order, each once per connection, paced below the
+   * server's rate limit so a long outbox never gets refused (and never reordered by a retry).
+   */
+  private pump(): void {
+    if (!this.options.ready()) return;
+    const { outbox, messages, maxSendTries } = this.options;
+    for (const entry of outbox.all()) {
+      if (this.inFlight.has(entry.cid)) continue;
+      // An image goes out once its upload has given it a url.
+      if (entry.kind === 'image' && !entry.body) continue;
+      if (entry.tries >= maxSendTries) {
+        messages.setStatus(entry.conv, entry.cid, 'failed');
+        continue;
+      }
+      if (!this.pace.take()) {
+        this.schedulePump(1000 / SEND_PACE.perSecond);
+        return;
+      }
+      const { cid, to, kind, body } = entry;
+      if (!this.options.transmit({ type: 'send', cid, to, kind, body })) return;
+      this.inFlight.add(cid);
+      this.awaitAck(cid);
+      outbox.tried([cid]);
+    }
+  }
+
+  /**
+   * A send unanswered for long on a connection that stays open (its frame lost on the way) goes
+   * again with the same cid: the server stores a cid once, so a resend is harmless.
+   */
+  private awaitAck(cid: string): void {
+    const connection = this.connection;
+    setTimeout(() => {
+      if (connection !== this.connection || !this.inFlight.has(cid)) return;
+      this.inFlight.delete(cid);
+      this.pump();
+    }, this.options.ackTimeoutMs);
+  }
+
+  private schedulePump(delayMs: number): void {
+    if (this.pumpTimer) return;
+    this.pumpTimer = setTimeout(() => {
+      this.pumpTimer = null;
+      this.pump();
+    }, delayMs);
+  }
+
+  private upload(entry: OutboxEntry): void {
+    const { api, outbox, messages, errors, maxSendTries } = this.options;
+    if (!entry.localPath || this.uploading.has(entry.cid)) return;
+    this.uploading.add(entry.cid);
+    api
+      .upload(entry.localPath, (percent) => messages.setProgress(entry.conv, entry.cid, percent))
+      .then(({ url }) => {
+        outbox.update(entry.cid, { body: url });
+        messages.setProgress(entry.conv, entry.cid, undefined);
+        this.pump();
+      })
+      .catch((error: unknown) => {
+        // Kept in the outbox as failed: a tap on the bubble uploads it again.
+        errors.record('upload_failed', error instanceof Error ? error.message : String(error));
+        outbox.update(entry.cid, { tries: maxSendTries });
+        messages.setProgress(entry.conv, entry.cid, undefined);
+        messages.setStatus(entry.conv, entry.cid, 'failed');
+      })
+      .finally(() => this.uploading.delete(entry.cid));
+  }
+
+  /** A new outbox entry for a one-to-one conversation of the logged-in user, or null. */
+  private newEntry(conv: string, kind: MessageKind, body: string, localPath?: string): OutboxEntry | null {
+    const me = this.options.me();
+    const to = me ? directPeer(conv, me) : null;
+    if (!to) return null;
+    const entry: OutboxEntry = { cid: newCid(this.options.random), conv, to, kind, body, createdAt: Date.now(), tries: 0 };
+    if (localPath) entry.localPath = localPath;
+    return entry;
+  }
+
+  private show(entry: OutboxEntry): void {
+    const { messages, maxSendTries } = this.options;
+    messages.addPending({
+      conv: entry.conv,
+      cid: entry.cid,
+      // The sender is the member of the conversation the entry does not go to.
+      from: directPeer(entry.conv, entry.to) ?? '',
+      kind: entry.kind,
+      // An image not yet uploaded shows from the phone's own file.
+      body: entry.body || entry.localPath || '',
+      ts: entry.createdAt,
+    });
+    if (entry.tries >= maxSendTries) messages.setStatus(entry.conv, entry.cid, 'failed');
+  }
+}
