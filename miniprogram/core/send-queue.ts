@@ -116,7 +116,15 @@ export class SendQueue {
     if (!entry) return null;
     const me = this.options.me();
     this.options.messages.confirm(frame.conv, frame.cid, frame.seq, frame.ts, me, entry.body);
-    return { conv: frame.conv, seq: frame.seq, cid: frame.cid, ts: frame.ts, from: me, kind: entry.kind, body: entry.body };
+    return {
+      conv: frame.conv,
+      seq: frame.seq,
+      cid: frame.cid,
+      ts: frame.ts,
+      from: me,
+      kind: entry.kind,
+      body: entry.body,
+    };
   }
 
   /**
@@ -127,7 +135,8 @@ export class SendQueue {
   delivered(messages: readonly ChatMessage[]): void {
     const me = this.options.me();
     for (const message of messages) {
-      if (message.from === me && message.cid && this.options.outbox.remove(message.cid)) this.inFlight.delete(message.cid);
+      if (message.from === me && message.cid && this.options.outbox.remove(message.cid))
+        this.inFlight.delete(message.cid);
     }
   }
 
@@ -237,7 +246,15 @@ export class SendQueue {
     const me = this.options.me();
     const to = me ? directPeer(conv, me) : null;
     if (!to) return null;
-    const entry: OutboxEntry = { cid: newCid(this.options.random), conv, to, kind, body, createdAt: Date.now(), tries: 0 };
+    const entry: OutboxEntry = {
+      cid: newCid(this.options.random),
+      conv,
+      to,
+      kind,
+      body,
+      createdAt: Date.now(),
+      tries: 0,
+    };
     if (localPath) entry.localPath = localPath;
     return entry;
   }
