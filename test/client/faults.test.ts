@@ -108,6 +108,18 @@ describe('delivery and liveness under faults', () => {
     return alice.client.conversationWith(bobUser);
   }
 
+  /**
+   * The usual cast: a server with a fault proxy in front of it, alice behind the proxy, bob on the
+   * server directly (or behind the proxy too), and their conversation.
+   */
+  async function proxiedPair(aliceOptions: PhoneOptions = {}, { bobBehindProxy = false } = {}) {
+    const srv = await server();
+    const proxy = await proxyTo(srv);
+    const alice = await startPhone(proxy.url, aliceOptions);
+    const bob = await startPhone(bobBehindProxy ? proxy.url : srv.url);
+    return { srv, proxy, alice, bob, conv: conversation(alice, bob) };
+  }
+
   function connects(phone: TestPhone): SocketEvent[] {
     return phone.events.filter((event) => event.type === 'connect');
   }
@@ -165,11 +177,7 @@ describe('delivery and liveness under faults', () => {
   }
 
   it('a cut in the middle of a burst: every message once, in order, on both sides', async () => {
-    const srv = await server();
-    const proxy = await proxyTo(srv);
-    const alice = await startPhone(proxy.url);
-    const bob = await startPhone(proxy.url);
-    const conv = conversation(alice, bob);
+    const { proxy, alice, bob, conv } = await proxiedPair({}, { bobBehindProxy: true });
 
     const bodies = range(1, 30).map((i) => `burst ${i}`);
     for (const body of bodies) alice.client.sendText(conv, body);
@@ -187,12 +195,12 @@ describe('delivery and liveness under faults', () => {
   });
 
   it('sends lost on a connection that stays open go again after the ack timeout, once each', async () => {
-    const srv = await server();
-    const proxy = await proxyTo(srv);
     // A heartbeat too slow to notice anything: only the ack timeout can recover these sends.
-    const alice = await startPhone(proxy.url, { heartbeatMs: 60_000, heartbeatTimeoutMs: 60_000, ackTimeoutMs: 500 });
-    const bob = await startPhone(srv.url);
-    const conv = conversation(alice, bob);
+    const { proxy, alice, bob, conv } = await proxiedPair({
+      heartbeatMs: 60_000,
+      heartbeatTimeoutMs: 60_000,
+      ackTimeoutMs: 500,
+    });
     const before = connects(alice).length;
 
     proxy.blackhole('drop');
@@ -206,13 +214,9 @@ describe('delivery and liveness under faults', () => {
   });
 
   it('a black hole (half-open socket): detected within the heartbeat bound, recovered, nothing lost or doubled', async () => {
-    const srv = await server();
-    const proxy = await proxyTo(srv);
     const heartbeatMs = 200;
     const heartbeatTimeoutMs = 300;
-    const alice = await startPhone(proxy.url, { heartbeatMs, heartbeatTimeoutMs });
-    const bob = await startPhone(srv.url);
-    const conv = conversation(alice, bob);
+    const { proxy, alice, bob, conv } = await proxiedPair({ heartbeatMs, heartbeatTimeoutMs });
     alice.client.sendText(conv, 'before');
     await waitFor(() => acked(alice, conv) === 1, 'the first ack');
 
@@ -244,13 +248,9 @@ describe('delivery and liveness under faults', () => {
   });
 
   it('a black hole that also swallows the next handshake: the stuck connect is given up, recovered after restore', async () => {
-    const srv = await server();
-    const proxy = await proxyTo(srv);
     const heartbeatMs = 200;
     const heartbeatTimeoutMs = 300;
-    const alice = await startPhone(proxy.url, { heartbeatMs, heartbeatTimeoutMs });
-    const bob = await startPhone(srv.url);
-    const conv = conversation(alice, bob);
+    const { proxy, alice, bob, conv } = await proxiedPair({ heartbeatMs, heartbeatTimeoutMs });
 
     // Bytes are thrown away, not held: the next connection's upgrade request is lost for good,
     // as on a network that lets TCP connect and then drops everything.
@@ -271,11 +271,7 @@ describe('delivery and liveness under faults', () => {
   });
 
   it('latency of 150 ms each way while both sides chat: nothing lost or doubled, order kept', async () => {
-    const srv = await server();
-    const proxy = await proxyTo(srv);
-    const alice = await startPhone(proxy.url);
-    const bob = await startPhone(proxy.url);
-    const conv = conversation(alice, bob);
+    const { proxy, alice, bob, conv } = await proxiedPair({}, { bobBehindProxy: true });
     proxy.delay(150);
 
     const fromAlice: string[] = [];
@@ -294,12 +290,8 @@ describe('delivery and liveness under faults', () => {
   });
 
   it('server kill -9 and restart on the same data and port: the outbox drains, each message once', async () => {
-    const first = await server();
-    const proxy = await proxyTo(first);
-    const alice = await startPhone(proxy.url);
     // Bob talks to the server directly: he shows what it stored before it died.
-    const bob = await startPhone(first.url);
-    const conv = conversation(alice, bob);
+    const { srv: first, proxy, alice, bob, conv } = await proxiedPair();
     alice.client.sendText(conv, 'hello');
     await expectExactDelivery([alice, bob], conv, [['hello']]);
 
@@ -334,11 +326,7 @@ describe('delivery and liveness under faults', () => {
   });
 
   it('an ack lost on the last try: the sync replay of the stored message counts as its delivery', async () => {
-    const srv = await server();
-    const proxy = await proxyTo(srv);
-    const alice = await startPhone(proxy.url, { maxSendTries: 1 });
-    const bob = await startPhone(srv.url);
-    const conv = conversation(alice, bob);
+    const { proxy, alice, bob, conv } = await proxiedPair({ maxSendTries: 1 });
 
     // Stored by the server (bob, connected directly, has it); its ack, 300 ms behind, is still on
     // the wire when the connection drops.
@@ -356,11 +344,7 @@ describe('delivery and liveness under faults', () => {
   });
 
   it('app killed with unsent messages: shown at once on relaunch, sent after reconnecting, each once', async () => {
-    const srv = await server();
-    const proxy = await proxyTo(srv);
-    const alice = await startPhone(proxy.url, { heartbeatMs: 100, heartbeatTimeoutMs: 150 });
-    const bob = await startPhone(srv.url);
-    const conv = conversation(alice, bob);
+    const { proxy, alice, bob, conv } = await proxiedPair({ heartbeatMs: 100, heartbeatTimeoutMs: 150 });
     alice.client.sendText(conv, 'first');
     await waitFor(() => acked(alice, conv) === 1, 'the first ack');
 
@@ -430,12 +414,11 @@ describe('delivery and liveness under faults', () => {
   });
 
   it('background → foreground: a socket that died in the background comes back at once on onShow', async () => {
-    const srv = await server();
-    const proxy = await proxyTo(srv);
     // A long backoff (the first retry after ~20 s): it would not come back by itself in time.
-    const alice = await startPhone(proxy.url, { backoff: { baseMs: 20_000, capMs: 30_000 }, random: () => 0.99 });
-    const bob = await startPhone(srv.url);
-    const conv = conversation(alice, bob);
+    const { proxy, alice, bob, conv } = await proxiedPair({
+      backoff: { baseMs: 20_000, capMs: 30_000 },
+      random: () => 0.99,
+    });
     expect(conversation(bob, alice)).toBe(conv);
     bob.client.sendText(conv, 'before');
     await expectExactDelivery([alice, bob], conv, [['before']]);
