@@ -214,13 +214,10 @@ export async function writeReport(results: BenchResults): Promise<string[]> {
   // Figures are taken from the undisturbed measurements (other processes ≤ CONTENDED cores).
   const cell = (kind: ServerKind, c: number) => quiet(tp.filter((s) => s.kind === kind && s.connections === c));
   const throughput = (kind: ServerKind, c: number) => range(cell(kind, c).map((s) => s.rate));
-  const tpRatio = (other: ServerKind, c: number) =>
-    ratios(
-      tp,
-      other,
-      (s) => s.rate,
-      (s) => s.connections === c,
-    );
+  // Ours / other, round by round, of one throughput figure at c connections.
+  const ratioAt = (other: ServerKind, c: number, value: (s: (typeof tp)[number]) => number) =>
+    ratios(tp, other, value, (s) => s.connections === c);
+  const tpRatio = (other: ServerKind, c: number) => ratioAt(other, c, (s) => s.rate);
   const latency = (kind: ServerKind, key: 'p50' | 'p99') =>
     range(quiet(server.latency.filter((s) => s.kind === kind)).map((s) => s[key]));
   const latRatio = (other: ServerKind, key: 'p50' | 'p99') => ratios(server.latency, other, (s) => s[key]);
@@ -228,13 +225,7 @@ export async function writeReport(results: BenchResults): Promise<string[]> {
     range(server.memory.filter((s) => s.kind === kind).map((s) => s.bytesPerConnection));
   const memRatio = (other: ServerKind) => ratios(server.memory, other, (s) => s.bytesPerConnection);
   const cpuPerMsg = (kind: ServerKind, c: number) => range(cell(kind, c).map((s) => s.serverCpuMicrosPerMessage));
-  const cpuRatio = (other: ServerKind, c: number) =>
-    ratios(
-      tp,
-      other,
-      (s) => s.serverCpuMicrosPerMessage,
-      (s) => s.connections === c,
-    );
+  const cpuRatio = (other: ServerKind, c: number) => ratioAt(other, c, (s) => s.serverCpuMicrosPerMessage);
   const usage = (kind: ServerKind, c: number, key: Exclude<keyof Usage, 'serverIo'>) =>
     range(cell(kind, c).map((s) => s.usage[key]));
   const allOther = range([...tp.map((s) => s.usage.otherCores), ...server.latency.map((s) => s.usage.otherCores)]);
