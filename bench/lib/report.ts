@@ -27,7 +27,7 @@ export interface Usage {
   wallSeconds: number;
   serverCores: number;
   loadgenCores: number;
-  /** Everything else on the machine (other sessions' builds and tests share it). */
+  /** Everything else on the machine (it may be shared: builds and test suites of others). */
   otherCores: number;
   /** The part of serverCores spent in the kernel (syscalls: socket and file writes). */
   serverSystemCores: number;
@@ -480,8 +480,8 @@ export async function writeReport(results: BenchResults): Promise<string[]> {
     };
     const storageRows = (results.storage[0]?.cases ?? []).map((c) => storageCase(c.batch, c.autoCheckpoint));
     const storageMessages = results.storage[0]?.cases[0]?.messages ?? 0;
-    // "inline": SQLite's automatic checkpoint inside commits (the server before); "worker": the
-    // store's checkpoint worker (the server now).
+    // "inline": SQLite's automatic checkpoint inside commits (`checkpointIntervalMs: 0`); "worker":
+    // the store's checkpoint worker, as the server runs it.
     const inline1 = storageCase(1, true);
     const worker1 = storageCase(1, false);
     const inline100 = storageCase(100, true);
