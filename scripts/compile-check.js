@@ -21,77 +21,66 @@ const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const { spawnSync } = require('node:child_process');
+const { ROOT, readJson, projectAppId } = require('./wechat/settings');
+const { projectFolder, buildProject } = require('./wechat/build');
+const { createProject, loadCi, quietly } = require('./wechat/ci');
 
-const ROOT = path.resolve(__dirname, '..');
 const args = process.argv.slice(2);
 const verbose = args.includes('--verbose');
 const production = args.includes('--production');
-const projectPath = production
-  ? buildProduction()
-  : path.resolve(ROOT, args.find((a) => !a.startsWith('--')) || 'dist');
+// The folder compiled: the one named (dist/ by default), or with --production the build made below.
+let projectPath = path.resolve(ROOT, args.find((a) => !a.startsWith('--')) || 'dist');
 const rel = path.relative(process.cwd(), projectPath);
 const shown = rel.startsWith('..') ? projectPath : rel || '.';
 const place = production ? 'the production build' : `${shown}/`;
 
 // The production build, in a temporary folder removed on exit; its log is shown only if it fails.
-function buildProduction() {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'compile-check-production-'));
+async function buildProduction() {
+  const { dir } = projectFolder(undefined, 'compile-check-production');
   process.on('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
-  const dist = path.join(dir, 'dist');
-  const run = spawnSync(
-    process.execPath,
-    [path.join(path.dirname(require.resolve('gulp')), 'bin', 'gulp.js'), 'build', '--production', '--dest', dist],
-    {
-      cwd: ROOT,
+  try {
+    await buildProject({
+      dir,
+      production: true,
       env: { ...process.env, SERVER_URL: 'https://compile-check.invalid' },
-      stdio: verbose ? 'inherit' : 'pipe',
-      encoding: 'utf8',
-    },
-  );
-  if (run.status !== 0) {
-    console.error(`${run.stdout || ''}${run.stderr || ''}`.trim());
+      quiet: !verbose,
+    });
+  } catch (err) {
+    console.error(String((err && err.log) || '').trim());
     console.error('compile-check: FAILED: the production build failed (its log is above)');
     process.exit(1);
   }
-  return dist;
+  return path.join(dir, 'dist');
 }
 
-function readJson(file) {
-  try {
-    return JSON.parse(fs.readFileSync(path.join(ROOT, file), 'utf8'));
-  } catch {
-    return {};
-  }
-}
-
-// The private config is DevTools' per-developer override: a real app id there wins over the tourist one.
-const appid = readJson('project.private.config.json').appid || readJson('project.config.json').appid || 'touristappid';
-
-// miniprogram-ci chats on the console (and logs a failed look-up of a WeChat server, which it survives by
-// using its built-in list); keep that for --verbose and show only our verdict and the compiler's errors.
-const quiet = () => {};
-const real = { log: console.log, info: console.info, warn: console.warn, debug: console.debug, error: console.error };
-function mute(on) {
-  for (const k of Object.keys(real)) console[k] = on && !verbose ? quiet : real[k];
-}
+// The app id of the project files, as in preview and upload (the private config, DevTools' per-developer
+// override, first); the compiler needs one, and the tourist id will do. A file that is not JSON is passed over.
+const appid =
+  projectAppId(
+    readJson(path.join(ROOT, 'project.private.config.json'), { strict: false }),
+    readJson(path.join(ROOT, 'project.config.json'), { strict: false }),
+  )?.value || 'touristappid';
 
 function fail(summary, details) {
-  mute(false);
   console.error(`compile-check: FAILED in ${place}: ${summary}`);
   if (details && details.includes('\n')) console.error(details); // one-line messages are the summary already
   process.exit(1);
 }
 
+// miniprogram-ci chats on the console (and logs a failed look-up of a WeChat server, which it survives by
+// using its built-in list); ci.js keeps that for --verbose, so only our verdict and the compiler's errors show.
 async function compileWithCi() {
   if (!fs.existsSync(path.join(projectPath, 'app.json'))) fail('no app.json (run `npm run build` first?)');
-  const ci = require('miniprogram-ci');
-  const project = new ci.Project({ appid, type: 'miniProgram', projectPath, privateKey: 'offline' });
+  const ci = loadCi();
+  const project = createProject({ appid, privateKey: 'offline', projectDir: projectPath });
   // attr() would ask WeChat's servers for the account's limits (and need a real key): use the defaults.
   project.attr = async () => ci.DefaultProjectAttr;
-  const files = await ci.getCompiledResult({
-    project,
-    setting: { es6: true, es7: true, minify: true, minifyJS: true, minifyWXML: true, minifyWXSS: true },
-  });
+  const files = await quietly(() =>
+    ci.getCompiledResult({
+      project,
+      setting: { es6: true, es7: true, minify: true, minifyJS: true, minifyWXML: true, minifyWXSS: true },
+    }),
+  );
   return Object.keys(files).length;
 }
 
@@ -144,12 +133,12 @@ function listFiles(dir, base = dir) {
 }
 
 (async () => {
+  if (production) projectPath = await buildProduction();
   // The compiler writes an (empty, here useless) cache folder named by a hash into the current directory:
   // give it a temporary one rather than the repository.
   const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'compile-check-'));
   process.on('exit', () => fs.rmSync(workDir, { recursive: true, force: true }));
   process.chdir(workDir);
-  mute(true);
   let compiled;
   try {
     compiled = await compileWithCi();
@@ -157,7 +146,6 @@ function listFiles(dir, base = dir) {
     const message = String((err && err.message) || err).trim();
     fail(headline(message, err && err.path), message);
   }
-  mute(false);
   const wcc = compileWxml();
   console.log(
     `compile-check: OK, ${place} compiled by WeChat's compiler (appid ${appid}): ${compiled} files; wcc: ${wcc}`,

@@ -11,39 +11,31 @@
 'use strict';
 const fs = require('node:fs');
 const path = require('node:path');
-const { runMain } = require('./wechat/errors');
-const { parseOptions } = require('./wechat/args');
-const { ROOT, loadSettings } = require('./wechat/settings');
-const { checkAppId, readUploadKey, checkRobot, checkPage } = require('./wechat/validate');
+const { ROOT } = require('./wechat/settings');
+const { checkPage } = require('./wechat/validate');
 const { developmentServerUrl, productionServerUrl } = require('./wechat/server-url');
-const { projectFolder, buildProject } = require('./wechat/build');
+const { runScript, readCredentials, buildAndSend, mainPackageSize } = require('./wechat/send');
 const ci = require('./wechat/ci');
 const { saveQrCode } = require('./wechat/qrcode');
-const { formatSize } = require('./wechat/package-size');
 
-const USAGE = 'npm run preview -- --page pages/chat/chat --query conv=abc';
+const COMMAND = {
+  usage: 'npm run preview -- --page pages/chat/chat --query conv=abc',
+  options: {
+    page: { type: 'string' },
+    query: { type: 'string' },
+    desc: { type: 'string' },
+    robot: { type: 'string' },
+    production: { type: 'boolean' },
+    qrcode: { type: 'string' },
+  },
+};
 
-async function main() {
-  const options = parseOptions(
-    process.argv.slice(2),
-    {
-      page: { type: 'string' },
-      query: { type: 'string' },
-      desc: { type: 'string' },
-      robot: { type: 'string' },
-      production: { type: 'boolean' },
-      qrcode: { type: 'string' },
-      out: { type: 'string' },
-    },
-    USAGE,
-  );
+/** @param {Record<string, string | boolean | undefined>} options */
+async function main(options) {
   const production = options.production === true;
 
   // Everything is checked before the build, so a mistake costs a second, not a build.
-  const settings = loadSettings();
-  const appid = checkAppId(settings.appid);
-  const privateKey = readUploadKey(settings.key, appid, settings.configDir);
-  const robot = checkRobot(/** @type {string | undefined} */ (options.robot), settings.robot);
+  const { settings, appid, privateKey, robot } = readCredentials(/** @type {string | undefined} */ (options.robot));
   const appJson = JSON.parse(fs.readFileSync(path.join(ROOT, 'miniprogram/app.json'), 'utf8'));
   const { pagePath, searchQuery } = checkPage(
     /** @type {string | undefined} */ (options.page),
@@ -55,49 +47,34 @@ async function main() {
   const desc =
     /** @type {string | undefined} */ (options.desc) ||
     `preview: ${production ? 'production' : 'development'} build, server ${server.url}`;
+  /** @param {string} dir the project folder, where miniprogram-ci writes the QR code WeChat sends */
+  const base64File = (dir) => path.join(dir, 'qrcode.base64.txt');
 
-  console.log(
-    `preview: building for app ${appid} (${production ? 'production' : 'development'}, server ${server.url})`,
-  );
-  const project = projectFolder(/** @type {string | undefined} */ (options.out), 'preview');
-  try {
-    await buildProject({ dir: project.dir, production });
-
-    console.log(`preview: sending it to WeChat (robot ${robot})`);
-    const progress = ci.createProgressPrinter();
-    const base64File = path.join(project.dir, 'qrcode.base64.txt');
-    let result;
-    try {
-      result = await ci.preview({
-        project: ci.createProject({ appid, privateKey, projectDir: project.dir }),
-        desc,
-        robot,
-        pagePath,
-        searchQuery,
-        qrcodeFile: base64File,
-        onProgressUpdate: progress.onProgressUpdate,
-      });
-    } catch (err) {
-      throw ci.explainCiError(err, { action: 'preview', appid }) || err;
-    } finally {
-      progress.finish();
-    }
-
-    const qr = await saveQrCode(fs.readFileSync(base64File, 'utf8'), qrcodeFile);
-    if (qr.terminal) console.log(`\n${qr.terminal}\n`);
-    const main = (result.subPackageInfo || []).find((/** @type {{name: string}} */ p) => p.name === '__APP__');
-    const opens = pagePath ? `opens ${pagePath}${searchQuery ? `?${searchQuery}` : ''}` : 'opens the home page';
-    console.log(
-      `preview: ready${main ? `, main package ${formatSize(main.size)} as WeChat counts it` : ''}; scan the QR code with WeChat on your phone (it ${opens}; saved as ${shown(qr.file)}).`,
-    );
-    if (!production) {
+  await buildAndSend({
+    action: 'preview',
+    appid,
+    privateKey,
+    production,
+    out: /** @type {string | undefined} */ (options.out),
+    building: `preview: building for app ${appid} (${production ? 'production' : 'development'}, server ${server.url})`,
+    sending: `preview: sending it to WeChat (robot ${robot})`,
+    send: ({ project, dir, onProgressUpdate }) =>
+      ci.preview({ project, desc, robot, pagePath, searchQuery, qrcodeFile: base64File(dir), onProgressUpdate }),
+    report: async (result, dir) => {
+      const qr = await saveQrCode(fs.readFileSync(base64File(dir), 'utf8'), qrcodeFile);
+      if (qr.terminal) console.log(`\n${qr.terminal}\n`);
+      const size = mainPackageSize(result);
+      const opens = pagePath ? `opens ${pagePath}${searchQuery ? `?${searchQuery}` : ''}` : 'opens the home page';
       console.log(
-        `preview: the app talks to ${server.url}: run npm start here, keep the phone on the same Wi-Fi, and turn on 开发调试 in the preview's ··· menu (development addresses are not in the app's domain list).`,
+        `preview: ready${size ? `, main package ${size} as WeChat counts it` : ''}; scan the QR code with WeChat on your phone (it ${opens}; saved as ${shown(qr.file)}).`,
       );
-    }
-  } finally {
-    if (project.temporary) fs.rmSync(project.dir, { recursive: true, force: true });
-  }
+      if (!production) {
+        console.log(
+          `preview: the app talks to ${server.url}: run npm start here, keep the phone on the same Wi-Fi, and turn on 开发调试 in the preview's ··· menu (development addresses are not in the app's domain list).`,
+        );
+      }
+    },
+  });
 }
 
 /** A path as the user would type it: relative to the current folder when inside it. */
@@ -106,4 +83,4 @@ function shown(file) {
   return rel && !rel.startsWith('..') ? rel : file;
 }
 
-runMain('preview', main);
+runScript('preview', COMMAND, main);

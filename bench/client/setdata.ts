@@ -85,7 +85,10 @@ interface Stores {
   sessions: SessionsStore;
 }
 
-/** ChatClient's handling of a `message` frame (client.ts `received` → `incoming`), store by store. */
+/**
+ * ChatClient's handling of a `message` frame (miniprogram/core/client.ts, `received` →
+ * `incoming`), store by store.
+ */
 function receive(stores: Stores, text: string, active: boolean): void {
   const frame = JSON.parse(text) as ChatMessage & { type: 'message' };
   const { type: _type, ...incoming } = frame;

@@ -27,7 +27,7 @@ export interface Usage {
   wallSeconds: number;
   serverCores: number;
   loadgenCores: number;
-  /** Everything else on the machine (other sessions' builds and tests share it). */
+  /** Everything else on the machine (it may be shared: builds and test suites of others). */
   otherCores: number;
   /** The part of serverCores spent in the kernel (syscalls: socket and file writes). */
   serverSystemCores: number;
@@ -214,13 +214,10 @@ export async function writeReport(results: BenchResults): Promise<string[]> {
   // Figures are taken from the undisturbed measurements (other processes ≤ CONTENDED cores).
   const cell = (kind: ServerKind, c: number) => quiet(tp.filter((s) => s.kind === kind && s.connections === c));
   const throughput = (kind: ServerKind, c: number) => range(cell(kind, c).map((s) => s.rate));
-  const tpRatio = (other: ServerKind, c: number) =>
-    ratios(
-      tp,
-      other,
-      (s) => s.rate,
-      (s) => s.connections === c,
-    );
+  // Ours / other, round by round, of one throughput figure at c connections.
+  const ratioAt = (other: ServerKind, c: number, value: (s: (typeof tp)[number]) => number) =>
+    ratios(tp, other, value, (s) => s.connections === c);
+  const tpRatio = (other: ServerKind, c: number) => ratioAt(other, c, (s) => s.rate);
   const latency = (kind: ServerKind, key: 'p50' | 'p99') =>
     range(quiet(server.latency.filter((s) => s.kind === kind)).map((s) => s[key]));
   const latRatio = (other: ServerKind, key: 'p50' | 'p99') => ratios(server.latency, other, (s) => s[key]);
@@ -228,13 +225,7 @@ export async function writeReport(results: BenchResults): Promise<string[]> {
     range(server.memory.filter((s) => s.kind === kind).map((s) => s.bytesPerConnection));
   const memRatio = (other: ServerKind) => ratios(server.memory, other, (s) => s.bytesPerConnection);
   const cpuPerMsg = (kind: ServerKind, c: number) => range(cell(kind, c).map((s) => s.serverCpuMicrosPerMessage));
-  const cpuRatio = (other: ServerKind, c: number) =>
-    ratios(
-      tp,
-      other,
-      (s) => s.serverCpuMicrosPerMessage,
-      (s) => s.connections === c,
-    );
+  const cpuRatio = (other: ServerKind, c: number) => ratioAt(other, c, (s) => s.serverCpuMicrosPerMessage);
   const usage = (kind: ServerKind, c: number, key: Exclude<keyof Usage, 'serverIo'>) =>
     range(cell(kind, c).map((s) => s.usage[key]));
   const allOther = range([...tp.map((s) => s.usage.otherCores), ...server.latency.map((s) => s.usage.otherCores)]);
@@ -489,8 +480,8 @@ export async function writeReport(results: BenchResults): Promise<string[]> {
     };
     const storageRows = (results.storage[0]?.cases ?? []).map((c) => storageCase(c.batch, c.autoCheckpoint));
     const storageMessages = results.storage[0]?.cases[0]?.messages ?? 0;
-    // "inline": SQLite's automatic checkpoint inside commits (the server before); "worker": the
-    // store's checkpoint worker (the server now).
+    // "inline": SQLite's automatic checkpoint inside commits (`checkpointIntervalMs: 0`); "worker":
+    // the store's checkpoint worker, as the server runs it.
     const inline1 = storageCase(1, true);
     const worker1 = storageCase(1, false);
     const inline100 = storageCase(100, true);

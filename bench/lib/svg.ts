@@ -6,6 +6,13 @@ export interface Range {
   max: number;
 }
 
+/** What both charts are given: a title, the y axis's label, and the series (each named in the legend). */
+interface Chart<Value> {
+  title: string;
+  yLabel: string;
+  series: Array<{ name: string; color: string; values: Value[] }>;
+}
+
 const FONT = 'font-family="Helvetica, Arial, sans-serif"';
 
 function escape(text: string): string {
@@ -25,42 +32,42 @@ function niceStep(max: number, ticks: number): number {
 
 const format = (value: number) => (value >= 1000 ? `${Math.round(value / 100) / 10}k` : String(Math.round(value)));
 
-/** Grouped bars (median) with min–max whiskers: one group per x label, one bar per series. */
-export function barChart(options: {
-  title: string;
-  yLabel: string;
-  groups: string[];
-  series: Array<{ name: string; color: string; values: Range[] }>;
-}): string {
+/**
+ * What both charts are drawn on: 720 × 400, a plot area inside margins (the left and bottom ones sized for each
+ * chart's tick labels), and the first parts, a white ground and the title.
+ */
+function canvas(title: string, margin: { left: number; bottom: number }) {
   const width = 720;
   const height = 400;
-  const left = 80;
+  const { left, bottom } = margin;
   const right = 20;
   const top = 50;
-  const bottom = 80;
-  const plotW = width - left - right;
-  const plotH = height - top - bottom;
+  const parts = [
+    `<rect width="${width}" height="${height}" fill="white"/>`,
+    text(width / 2, 28, title, 'font-size="16" text-anchor="middle" font-weight="bold"'),
+  ];
+  return { width, height, left, right, top, plotW: width - left - right, plotH: height - top - bottom, parts };
+}
+
+/** The y axis's label, turned to run up the left edge, centred on `y`. */
+function yAxisLabel(label: string, y: number): string {
+  return text(18, y, label, `font-size="12" text-anchor="middle" transform="rotate(-90 18 ${y})"`);
+}
+
+/** Grouped bars (median) with min–max whiskers: one group per x label, one bar per series. */
+export function barChart(options: Chart<Range> & { groups: string[] }): string {
+  const { width, height, left, right, top, plotW, plotH, parts } = canvas(options.title, { left: 80, bottom: 80 });
   const top99 = Math.max(...options.series.flatMap((s) => s.values.map((v) => v.max)), 1);
   const step = niceStep(top99, 5);
   const yMax = Math.ceil(top99 / step) * step;
   const y = (value: number) => top + plotH - (value / yMax) * plotH;
-  const parts: string[] = [];
-  parts.push(`<rect width="${width}" height="${height}" fill="white"/>`);
-  parts.push(text(width / 2, 28, options.title, 'font-size="16" text-anchor="middle" font-weight="bold"'));
   for (let value = 0; value <= yMax + step / 2; value += step) {
     parts.push(
       `<line x1="${left}" x2="${width - right}" y1="${y(value).toFixed(1)}" y2="${y(value).toFixed(1)}" stroke="#e5e5e5"/>`,
     );
     parts.push(text(left - 8, y(value) + 4, format(value), 'font-size="12" text-anchor="end"'));
   }
-  parts.push(
-    text(
-      18,
-      top + plotH / 2,
-      options.yLabel,
-      `font-size="12" text-anchor="middle" transform="rotate(-90 18 ${top + plotH / 2})"`,
-    ),
-  );
+  parts.push(yAxisLabel(options.yLabel, top + plotH / 2));
   const groupW = plotW / options.groups.length;
   const barW = Math.min(60, (groupW * 0.7) / options.series.length);
   options.groups.forEach((group, g) => {
@@ -92,21 +99,8 @@ export function barChart(options: {
 }
 
 /** Lines on log–log axes: one point per x value, per series. */
-export function logLogChart(options: {
-  title: string;
-  xLabel: string;
-  yLabel: string;
-  xs: number[];
-  series: Array<{ name: string; color: string; values: number[] }>;
-}): string {
-  const width = 720;
-  const height = 400;
-  const left = 90;
-  const right = 20;
-  const top = 50;
-  const bottom = 90;
-  const plotW = width - left - right;
-  const plotH = height - top - bottom;
+export function logLogChart(options: Chart<number> & { xLabel: string; xs: number[] }): string {
+  const { width, height, left, right, top, plotW, plotH, parts } = canvas(options.title, { left: 90, bottom: 90 });
   const all = options.series.flatMap((s) => s.values).filter((v) => v > 0);
   const yLo = 10 ** Math.floor(Math.log10(Math.min(...all)));
   const yHi = 10 ** Math.ceil(Math.log10(Math.max(...all)));
@@ -125,9 +119,6 @@ export function logLogChart(options: {
       : value >= 1024
         ? `${Math.round(value / 1024)} KiB`
         : `${value} B`;
-  const parts: string[] = [];
-  parts.push(`<rect width="${width}" height="${height}" fill="white"/>`);
-  parts.push(text(width / 2, 28, options.title, 'font-size="16" text-anchor="middle" font-weight="bold"'));
   for (let value = yLo; value <= yHi * 1.001; value *= 10) {
     parts.push(
       `<line x1="${left}" x2="${width - right}" y1="${y(value).toFixed(1)}" y2="${y(value).toFixed(1)}" stroke="#e5e5e5"/>`,
@@ -141,14 +132,7 @@ export function logLogChart(options: {
     parts.push(text(x(value), top + plotH + 18, value.toLocaleString('en-US'), 'font-size="12" text-anchor="middle"'));
   }
   parts.push(text(left + plotW / 2, top + plotH + 40, options.xLabel, 'font-size="12" text-anchor="middle"'));
-  parts.push(
-    text(
-      18,
-      top + plotH / 2,
-      options.yLabel,
-      `font-size="12" text-anchor="middle" transform="rotate(-90 18 ${top + plotH / 2})"`,
-    ),
-  );
+  parts.push(yAxisLabel(options.yLabel, top + plotH / 2));
   for (const series of options.series) {
     const points = options.xs.map((xv, i) => `${x(xv).toFixed(1)},${y(series.values[i]).toFixed(1)}`);
     parts.push(`<polyline points="${points.join(' ')}" fill="none" stroke="${series.color}" stroke-width="2.5"/>`);

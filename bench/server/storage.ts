@@ -3,9 +3,10 @@
  * the server's own compiled `SqliteStore` (server/dist) through its public `appendMessage`, so the
  * statements and the transaction policy are exactly the server's. Sends arrive either one at a
  * time (each awaited before the next) or B at once in one event-loop turn, as they do under load;
- * the store does with them whatever it does (today: one transaction per turn, see sqlite.ts).
- * With the WAL checkpoints as the server runs them (a worker thread, `checkpointer.ts`) and as it
- * ran them before (SQLite's automatic checkpoint inside commits, `checkpointIntervalMs: 0`).
+ * the store does with them whatever it does (one transaction per turn, see
+ * server/src/store/sqlite.ts). With the WAL checkpoints as the server runs them (the store's
+ * worker thread, server/src/store/checkpointer.ts) and without that worker (SQLite's automatic
+ * checkpoint inside commits, the store's `checkpointIntervalMs: 0`), to show what the worker saves.
  *
  * Run by bench/run.ts in its own process; prints its result as JSON on stdout.
  */
@@ -19,8 +20,8 @@ export interface StorageCase {
   /** Sends arriving together in one event-loop turn. */
   batch: number;
   /**
-   * True: SQLite's automatic WAL checkpoint (every 1,000 pages) inside commits, as the server ran
-   * it before; false: the store's checkpoint worker, as the server runs it now.
+   * True: SQLite's automatic WAL checkpoint (every 1,000 pages) inside commits, the store with
+   * `checkpointIntervalMs: 0`; false: the store's checkpoint worker, as the server runs it.
    */
   autoCheckpoint: boolean;
   messages: number;

@@ -1,7 +1,7 @@
-// The calls to miniprogram-ci (preview, upload) and what their failures mean. miniprogram-ci talks to WeChat
-// (servicewechat.com) with the upload key: it fetches the account's settings, compiles the project the way an
-// upload does, and posts the package. Its own console chatter is kept for --verbose; progress is shown by a
-// printer of ours, and every failure we can name becomes one sentence.
+// The calls to miniprogram-ci (preview, upload, and compile-check's offline compile) and what their failures
+// mean. miniprogram-ci talks to WeChat (servicewechat.com) with the upload key: it fetches the account's
+// settings, compiles the project the way an upload does, and posts the package. Its own console chatter is kept
+// for --verbose; progress is shown by a printer of ours, and every failure we can name becomes one sentence.
 'use strict';
 const { UserError, CONSOLE } = require('./errors');
 
@@ -226,4 +226,4 @@ function createProgressPrinter(out = process.stdout) {
   return { onProgressUpdate, finish: clear };
 }
 
-module.exports = { NETWORK, createProject, preview, upload, explainCiError, createProgressPrinter, loadCi };
+module.exports = { NETWORK, createProject, preview, upload, explainCiError, createProgressPrinter, loadCi, quietly };

@@ -70,10 +70,13 @@ function readDotEnv(file) {
 }
 
 /**
+ * A JSON file, or {} when it does not exist.
  * @param {string} file
+ * @param {{ strict?: boolean }} [options] strict (the default): a file that is not valid JSON is a UserError;
+ *   otherwise it reads as {} too
  * @returns {Record<string, any>}
  */
-function readJson(file) {
+function readJson(file, { strict = true } = {}) {
   let text;
   try {
     text = fs.readFileSync(file, 'utf8');
@@ -83,8 +86,26 @@ function readJson(file) {
   try {
     return JSON.parse(text);
   } catch {
+    if (!strict) return {};
     throw new UserError(`${file} is not valid JSON: fix it, or delete it if you do not need it.`);
   }
+}
+
+/**
+ * The app id WeChat DevTools' project files give: "appid" in project.private.config.json (DevTools'
+ * per-developer override, git-ignored) wins over the one in the committed project.config.json.
+ * @param {Record<string, any>} privateConfig project.private.config.json
+ * @param {Record<string, any>} projectConfig project.config.json
+ * @returns {Setting | undefined}
+ */
+function projectAppId(privateConfig, projectConfig) {
+  for (const [config, file] of [
+    [privateConfig, 'project.private.config.json'],
+    [projectConfig, 'project.config.json'],
+  ]) {
+    if (config.appid) return { value: String(config.appid), source: file, origin: `"appid" in ${file}` };
+  }
+  return undefined;
 }
 
 /**
@@ -110,14 +131,7 @@ function loadSettings({ env = process.env, root = ROOT } = {}) {
   const projectConfig = readJson(path.join(root, 'project.config.json'));
   const privateConfig = readJson(path.join(configDir, 'project.private.config.json'));
 
-  /** @type {Setting | undefined} */
-  let appid = lookup('WX_APPID', env, dotenv);
-  for (const [config, file] of [
-    [privateConfig, 'project.private.config.json'],
-    [projectConfig, 'project.config.json'],
-  ]) {
-    if (!appid && config.appid) appid = { value: String(config.appid), source: file, origin: `"appid" in ${file}` };
-  }
+  const appid = lookup('WX_APPID', env, dotenv) || projectAppId(privateConfig, projectConfig);
 
   /** @type {KeySetting | undefined} */
   let key;
@@ -150,4 +164,4 @@ function loadSettings({ env = process.env, root = ROOT } = {}) {
   };
 }
 
-module.exports = { ROOT, parseDotEnv, readDotEnv, loadSettings };
+module.exports = { ROOT, parseDotEnv, readDotEnv, readJson, projectAppId, loadSettings };
