@@ -2,7 +2,7 @@ import { ChatClient } from './core/client';
 import { SERVER_URL } from './config';
 import { watchTabBadge } from './utils/tab-badge';
 
-// The one socket service of the app (the design card's rule): created here, shared by every
+// The one socket service of the app (docs/architecture.md): created here, shared by every
 // page through getApp().client. Pages never open or close a socket.
 App<IAppOption>({
   client: new ChatClient({ platform: wx, serverUrl: SERVER_URL }),

@@ -277,7 +277,12 @@ export class ChatClient {
 
   /** A socket that never opened may have been refused for its token: if so, log in again now. */
   private async checkToken(): Promise<void> {
-    if ((await this.session.refusedForToken()) && this.lifecycle.started) this.socket.reconnectNow();
+    if (!(await this.session.refusedForToken())) return;
+    // A connection that opened meanwhile proved the token good; stopped, there is nothing to redo.
+    const state = this.lifecycle.state;
+    if (state === 'idle' || state === 'syncing' || state === 'ready') return;
+    this.session.expire();
+    this.socket.reconnectNow();
   }
 
   private socketChanged(state: Parameters<Lifecycle['socketChanged']>[0]): void {

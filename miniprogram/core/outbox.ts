@@ -19,7 +19,7 @@ export interface OutboxEntry {
 const KEY = 'chat.outbox';
 
 /**
- * Sends waiting for their ack, in the order they were made: the seeds' socketMsgQueue, kept in
+ * Sends waiting for their ack, in the order they were made: a message queue kept in
  * storage with synchronous writes so a killed app loses nothing it showed as sent.
  */
 export class Outbox {

@@ -59,8 +59,8 @@ export class Session {
   /**
    * A connection closed before it opened, and wx does not say why: the server is asked whether the
    * token still holds. True when it does not — 401, or 404 as our server says it (`not_found`: its
-   * user is gone, as after a new data folder), not as a proxy in between might — and the token is
-   * then forgotten. Any other failure is the network, which the socket's backoff already handles.
+   * user is gone, as after a new data folder), not as a proxy in between might. Any other failure
+   * is the network, which the socket's backoff already handles.
    */
   async refusedForToken(): Promise<boolean> {
     const token = this.token;
@@ -72,9 +72,8 @@ export class Session {
     } catch (error) {
       const refused =
         error instanceof ApiError && (error.status === 401 || (error.status === 404 && error.code === 'not_found'));
-      if (!refused || this.token !== token) return false;
-      this.expire();
-      return true;
+      // A login meanwhile replaced the token: the answer is about one that is gone.
+      return refused && this.token === token;
     } finally {
       this.checking = false;
     }

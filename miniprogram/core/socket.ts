@@ -198,7 +198,7 @@ export class ChatSocket {
     this.scheduleReconnect(code === CLOSE_CODES.goingAway ? 0 : undefined);
   }
 
-  /** One reconnect at a time (the seeds' lockReconnect): a pending timer is the lock. */
+  /** One reconnect at a time: a pending timer is the lock, so no second attempt starts beside it. */
   private scheduleReconnect(delayMs?: number): void {
     if (this.reconnectTimer) return;
     if (!this.networkUp) {

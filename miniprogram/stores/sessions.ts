@@ -34,7 +34,7 @@ function listOrder(a: SessionItem, b: SessionItem): number {
 }
 
 /**
- * One entry per conversation, newest first: the seeds' chat list deduped by `fromId`, with its
+ * One entry per conversation, newest first (however many messages a peer sent, one entry for them), with its
  * read `states`. Items are immutable; every change replaces the item and the list.
  */
 export class SessionsStore {

@@ -138,6 +138,8 @@ describe(`chaos (CHAOS_SEED=${SEED} CHAOS_SECONDS=${SECONDS} CHAOS_CLIENTS=${CLI
 
       const until = Date.now() + SECONDS * 1000;
       let serverDown = false;
+      /** Faults that end by themselves later; the heal waits for them, so none strikes after it. */
+      const ending: Array<Promise<void>> = [];
 
       const chat = (async () => {
         let n = 0;
@@ -170,15 +172,17 @@ describe(`chaos (CHAOS_SEED=${SEED} CHAOS_SECONDS=${SECONDS} CHAOS_CLIENTS=${CLI
             const mode = random() < 0.5 ? 'pause' : 'drop';
             slot.proxy.blackhole(mode);
             const ms = 300 + int(2000);
-            void sleep(ms).then(() => {
-              if (mode === 'drop') slot.proxy.cut();
-              slot.proxy.restore();
-            });
+            ending.push(
+              sleep(ms).then(() => {
+                if (mode === 'drop') slot.proxy.cut();
+                slot.proxy.restore();
+              }),
+            );
           } else if (roll < 0.65) {
             figures.delays++;
             slot.proxy.delay(20 + int(300));
             const ms = 500 + int(2000);
-            void sleep(ms).then(() => slot.proxy.restore());
+            ending.push(sleep(ms).then(() => slot.proxy.restore()));
           } else if (roll < 0.8) {
             if (serverDown || !server) continue;
             figures.serverKills++;
@@ -202,6 +206,7 @@ describe(`chaos (CHAOS_SEED=${SEED} CHAOS_SECONDS=${SECONDS} CHAOS_CLIENTS=${CLI
       })();
 
       await Promise.all([chat, chaos]);
+      await Promise.all(ending);
 
       // Heal everything and wait for quiescence.
       for (const slot of slots) slot.proxy.restore();
@@ -289,7 +294,7 @@ describe(`chaos (CHAOS_SEED=${SEED} CHAOS_SECONDS=${SECONDS} CHAOS_CLIENTS=${CLI
             const missing = expected.filter((message) => !seqs.includes(message.seq)).map((message) => message.seq);
             figures.duplicated += twice;
             problems.push(
-              `phone ${slot.index} ${conv}: holds ${items.length}, server ${expected.length}; twice ${twice}; missing seqs ${missing.slice(0, 20).join(',')}`,
+              `phone ${slot.index} ${conv}: holds ${items.length}, server ${expected.length}; twice ${twice}; missing seqs ${missing.slice(0, 20).join(',')}; connection ${client.stores.connection.state}, hasMore ${String(client.stores.messages.view(conv).hasMore)}`,
             );
           }
           if (items.some((item) => item.status !== 'sent'))

@@ -42,6 +42,28 @@ describe('contacts page', () => {
     navigateTo.mockRestore();
   });
 
+  it('keeps the online dots live: presence moves them without asking the directory again', async () => {
+    const { me, peer, conv } = await fixture.pair();
+    // Peers (they share a conversation with a message in it) hear each other's presence.
+    me.client.sendText(conv, '在吗');
+    await waitFor(() => peer.client.stores.messages.view(conv).items.length === 1, 'delivery');
+    const page = renderPage<ContactsData>('contacts', me.client);
+    await waitFor(() => page.data.users.some((user) => user.id === peer.client.stores.me.id), 'the directory');
+    const dots = () => page.querySelectorAll('.online').length;
+    // Other tests' users are in the directory too, and stay as they are: the peer's dot is the difference.
+    await waitFor(async () => (await settle(), page.data.online[peer.client.stores.me.id] === true), 'the dot');
+    const withPeer = dots();
+    expect(withPeer).toBeGreaterThanOrEqual(1);
+    const search = jest.spyOn(me.client, 'directory');
+    peer.client.stop();
+    await waitFor(async () => (await settle(), dots() === withPeer - 1), 'the dot to go');
+    peer.client.start();
+    await waitFor(async () => (await settle(), dots() === withPeer), 'the dot to come back');
+    expect(search).not.toHaveBeenCalled();
+    search.mockRestore();
+    page.detach();
+  });
+
   it('says so when nobody else is there yet', async () => {
     const own = await startServerProcess();
     const me = await started(fixture.unstarted(own.url));

@@ -21,7 +21,7 @@ export interface IndexData {
   canRetry: boolean;
 }
 
-// The session list: one entry per conversation (the seeds' dedupe by fromId), pinned first,
+// The session list: one entry per conversation (one per peer, however many messages), pinned first,
 // then newest first; long-press to pin or delete; pull down to refresh.
 Component<
   IndexData,

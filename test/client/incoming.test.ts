@@ -1,0 +1,146 @@
+import type { ChatMessage, SessionEntry } from '../../contract/frames';
+import * as incoming from '../../miniprogram/core/incoming';
+import { createStores, type Stores } from '../../miniprogram/stores/index';
+
+/**
+ * The frame handlers on their own: stores in, a frame, the stores and follow-ups out. No socket,
+ * no server: what each frame does to the app's state, case by case.
+ */
+const ME = { id: 'uMe000000001', nickname: '我', avatar: '' };
+const PEER = { id: 'uPeer0000001', nickname: '小雨', avatar: '' };
+const CONV = `dm:${ME.id}:${PEER.id}`;
+const live = { activeConv: '', live: true };
+
+function message(seq: number, from = PEER.id, conv = CONV): ChatMessage {
+  return { conv, seq, cid: `c${seq}`, from, kind: 'text', body: `m${seq}`, ts: 1_700_000_000_000 + seq };
+}
+
+function session(lastSeq: number, unread: number): SessionEntry {
+  return { conv: CONV, peer: PEER, last: message(lastSeq), lastSeq, readSeq: lastSeq - unread, peerReadSeq: 0, unread };
+}
+
+function stores(): Stores {
+  const fresh = createStores();
+  fresh.me.setUser(ME);
+  return fresh;
+}
+
+describe('incoming frames', () => {
+  it('sessions: the list is replaced and its peers become known', () => {
+    const s = stores();
+    incoming.applySessions(s, { type: 'sessions', sessions: [session(3, 2)] });
+    expect(s.sessions.list.map((item) => [item.conv, item.unread, item.badge])).toEqual([[CONV, 2, '2']]);
+    expect(incoming.peerOf(s, CONV)).toEqual(PEER);
+  });
+
+  it('message: stored once, counted unread, and the typing hint ends', () => {
+    const s = stores();
+    incoming.applySessions(s, { type: 'sessions', sessions: [session(1, 1)] });
+    s.people.setTyping(CONV, Date.now() + 5000);
+    expect(incoming.applyMessage(s, message(1), live)).toEqual([]);
+    expect(incoming.applyMessage(s, message(2), live)).toEqual([]);
+    expect(incoming.applyMessage(s, message(2), live)).toEqual([]);
+    expect(s.messages.view(CONV).items.map((item) => item.seq)).toEqual([1, 2]);
+    expect(s.sessions.find(CONV)).toMatchObject({ lastSeq: 2, unread: 2, preview: 'm2' });
+    expect(s.people.isTyping(CONV)).toBe(false);
+  });
+
+  it('message: a live jump past the next seq asks for the hole; a replay does not', () => {
+    const s = stores();
+    incoming.applySessions(s, { type: 'sessions', sessions: [session(1, 0)] });
+    incoming.applyMessage(s, message(1), live);
+    expect(incoming.applyMessage(s, message(5), live)).toEqual([
+      { type: 'fetchHistory', conv: CONV, before: 5, limit: 3 },
+    ]);
+    const replaying = stores();
+    incoming.applySessions(replaying, { type: 'sessions', sessions: [session(1, 0)] });
+    incoming.applyMessage(replaying, message(1), { activeConv: '', live: false });
+    expect(incoming.applyMessage(replaying, message(5), { activeConv: '', live: false })).toEqual([]);
+  });
+
+  it('message: the conversation on screen is read at once, once the connection is live', () => {
+    const s = stores();
+    incoming.applySessions(s, { type: 'sessions', sessions: [session(1, 0)] });
+    expect(incoming.applyMessage(s, message(2), { activeConv: CONV, live: true })).toEqual([
+      { type: 'markRead', conv: CONV },
+    ]);
+    expect(s.sessions.find(CONV)?.unread).toBe(0);
+    expect(incoming.applyMessage(s, message(3, ME.id), { activeConv: CONV, live: true })).toEqual([]);
+    expect(incoming.applyMessage(s, message(4), { activeConv: CONV, live: false })).toEqual([]);
+  });
+
+  it('message: a conversation nobody listed, with a stranger, asks for the list again', () => {
+    const s = stores();
+    const stranger = `dm:${ME.id}:uStranger001`;
+    expect(incoming.applyMessage(s, message(1, 'uStranger001', stranger), live)).toEqual([{ type: 'resync' }]);
+    // With a peer the app knows, it is listed at once instead.
+    s.people.remember([PEER]);
+    expect(incoming.applyMessage(s, message(1), live)).toEqual([]);
+    expect(s.sessions.find(CONV)?.peer).toEqual(PEER);
+  });
+
+  it('ack: one’s own message listed as read; unknown conversations ask for the list', () => {
+    const s = stores();
+    expect(incoming.applyAck(s, message(1, ME.id))).toEqual([{ type: 'resync' }]);
+    s.people.remember([PEER]);
+    expect(incoming.applyAck(s, message(1, ME.id))).toEqual([]);
+    expect(s.sessions.find(CONV)).toMatchObject({ lastSeq: 1, readSeq: 1, unread: 0 });
+  });
+
+  it('history: the newest page, then an older one, merged in order with what is held', () => {
+    const s = stores();
+    incoming.applySessions(s, { type: 'sessions', sessions: [session(30, 0)] });
+    const page = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => message(from + i));
+    incoming.applyHistory(s, { type: 'history', conv: CONV, messages: page(11, 30), hasMore: true }, live);
+    expect(s.messages.view(CONV)).toMatchObject({ loaded: true, hasMore: true });
+    incoming.applyHistory(s, { type: 'history', conv: CONV, messages: page(1, 10), hasMore: false }, live);
+    expect(s.messages.view(CONV).items.map((item) => item.seq)).toEqual(page(1, 30).map((item) => item.seq));
+    expect(s.messages.view(CONV).hasMore).toBe(false);
+    expect(s.messages.cursor(CONV)).toBe(30);
+  });
+
+  it('synced with truncated conversations: what lies below the replay comes from history', () => {
+    const s = stores();
+    incoming.applyMessage(s, message(60), { activeConv: '', live: false });
+    incoming.applyTruncated(s, [CONV]);
+    expect(s.messages.view(CONV).hasMore).toBe(true);
+  });
+
+  it('states: one’s own read on another device, and the peer’s for 已读', () => {
+    const s = stores();
+    incoming.applySessions(s, { type: 'sessions', sessions: [session(5, 3)] });
+    incoming.applyStates(s, { type: 'states', conv: CONV, user: ME.id, readSeq: 5 });
+    expect(s.sessions.find(CONV)).toMatchObject({ readSeq: 5, unread: 0, badge: '' });
+    incoming.applyStates(s, { type: 'states', conv: CONV, user: PEER.id, readSeq: 4 });
+    expect(s.sessions.find(CONV)?.peerReadSeq).toBe(4);
+  });
+
+  it('presence and typing: live hints in the people store', () => {
+    const s = stores();
+    incoming.applyPresence(s, { type: 'presence', user: PEER.id, online: true });
+    expect(s.people.isOnline(PEER.id)).toBe(true);
+    incoming.applyPresence(s, { type: 'presence', user: PEER.id, online: false });
+    expect(s.people.isOnline(PEER.id)).toBe(false);
+    incoming.applyTyping(s, { type: 'typing', conv: CONV, user: PEER.id }, Date.now() + 5000);
+    expect(s.people.isTyping(CONV)).toBe(true);
+  });
+
+  it('profile: a peer’s new nickname and avatar everywhere they show, one’s own too', () => {
+    const s = stores();
+    incoming.applySessions(s, { type: 'sessions', sessions: [session(1, 1)] });
+    const renamed = { ...PEER, nickname: '林晓雨', avatar: 'https://chat.example.com/uploads/aaaaaaaaaaaaaaaa.png' };
+    incoming.applyProfile(s, { type: 'profile', user: renamed });
+    expect(s.sessions.find(CONV)?.peer).toEqual(renamed);
+    expect(incoming.peerOf(s, CONV)).toEqual(renamed);
+    expect(s.me.user).toEqual(ME);
+    incoming.applyProfile(s, { type: 'profile', user: { ...ME, nickname: '新名字' } });
+    expect(s.me.user?.nickname).toBe('新名字');
+  });
+
+  it('a new epoch: the messages held are dropped', () => {
+    const s = stores();
+    incoming.applyMessage(s, message(1), live);
+    incoming.startOver(s);
+    expect(s.messages.conversations()).toEqual([]);
+  });
+});
