@@ -67,6 +67,31 @@ describe('the connection', () => {
     expect(phone.adapter.maxConcurrentTasks).toBe(1);
   });
 
+  it('logs in as part of connecting: a failed login is a failed attempt, with the same backoff and try limit', async () => {
+    const port = await freePort();
+    const phone = createPhone(`http://127.0.0.1:${port}`, { maxAttempts: 3, backoff: { baseMs: 20, capMs: 50 } });
+    phones.push(phone);
+    const states: string[] = [];
+    const seen = setInterval(() => {
+      const state = phone.client.stores.connection.state;
+      if (states.at(-1) !== state) states.push(state);
+    }, 1);
+    // No server yet: the login itself fails, so no socket is ever opened.
+    phone.client.start();
+    await waitFor(() => phone.client.stores.connection.state === 'failed', 'the try limit', 10_000);
+    clearInterval(seen);
+    expect(phone.adapter.tasks).toHaveLength(0);
+    expect(states).toContain('waiting');
+    expect(phone.client.stores.me.user).toBeNull();
+    expect(phone.client.stores.connection.lastError).not.toBe('');
+
+    servers.push(await startServerProcess({ port }));
+    phone.client.retry();
+    await waitFor(() => phone.client.stores.connection.state === 'ready', 'the login and connection after retry');
+    expect(phone.client.stores.me.id).toMatch(/^u/);
+    expect(phone.adapter.tasks).toHaveLength(1);
+  });
+
   it('does not try while the network is down and reconnects at once when it is back', async () => {
     const server = await startServerProcess();
     servers.push(server);
