@@ -3,23 +3,12 @@
  * authorship, refusals), history paging, read cursors, and typing.
  */
 import { directConversationId } from '../../contract/conversations';
-import { LIMITS } from '../../contract/limits';
-import type { ChatMessage, ServerFrameOf } from '../../contract/frames';
+import type { ServerFrameOf } from '../../contract/frames';
 import type { UploadResponse } from '../../contract/http';
-import { closeAll, person, settle, startTestServer, TestSocket, type Person } from './support/server';
+import { useTestServer } from './support/fixture';
+import { fullHistory, person, settle, TestSocket, type Person } from './support/server';
 
-type Server = Awaited<ReturnType<typeof startTestServer>>;
-
-let server: Server;
-const sockets: TestSocket[] = [];
-
-beforeAll(async () => {
-  server = await startTestServer();
-});
-afterEach(() => closeAll(sockets));
-afterAll(async () => {
-  await server.stop();
-});
+const server = useTestServer();
 
 let counter = 0;
 /** A cid unique within this file. */
@@ -27,25 +16,12 @@ function cid(label = 'c'): string {
   return `${label}-${++counter}`;
 }
 
-const newPerson = () => person(server, sockets);
+const newPerson = () => server.person();
 
 /** Sends a text and waits for its ack. */
 async function sendText(socket: TestSocket, to: string, body: string, id = cid()): Promise<ServerFrameOf<'ack'>> {
   socket.send({ type: 'send', cid: id, to, kind: 'text', body });
   return socket.next('ack', (ack) => ack.cid === id);
-}
-
-/** The whole history of a conversation, ascending, fetched page by page. */
-async function fullHistory(socket: TestSocket, conv: string): Promise<ChatMessage[]> {
-  const messages: ChatMessage[] = [];
-  let before: number | undefined;
-  for (;;) {
-    socket.send({ type: 'history', conv, limit: LIMITS.historyMax, ...(before === undefined ? {} : { before }) });
-    const page = await socket.next('history', (frame) => frame.conv === conv);
-    messages.unshift(...page.messages);
-    if (!page.hasMore) return messages;
-    before = page.messages[0].seq;
-  }
 }
 
 function messagesIn(socket: TestSocket): ServerFrameOf<'message'>[] {

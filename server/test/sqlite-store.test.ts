@@ -12,7 +12,7 @@ import { MIGRATIONS, SqliteStore } from '../src/store/sqlite';
 import { statements, type Dialect } from '../src/store/sql';
 import type { NewMessage } from '../src/store/types';
 import { tempDataDir } from '../../test/support/tmp';
-import { waitFor } from './support/server';
+import { waitFor } from './support/wait';
 
 function message(conv: string, members: string[], from: string, cid: string, body = `body of ${cid}`): NewMessage {
   return { conv, members, from, cid, kind: 'text', body, ts: Date.now() };
