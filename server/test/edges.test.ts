@@ -6,7 +6,7 @@
 import net from 'node:net';
 import { CLOSE_CODES, LIMITS, type ErrorCode } from '../../contract/limits';
 import { directConversationId } from '../../contract/conversations';
-import { useTestServer } from './support/fixture';
+import { useSockets, useTestServer } from './support/fixture';
 import { person, settle, TestSocket, type Person } from './support/server';
 
 const server = useTestServer();
@@ -19,15 +19,12 @@ async function stillWorks(socket: TestSocket): Promise<void> {
 }
 
 describe('malformed frames get an error and the connection stays open', () => {
+  const shared = useSockets('all');
   let me: Person;
   let peer: Person;
   beforeAll(async () => {
-    me = await person(server, []);
-    peer = await person(server, []);
-  });
-  afterAll(() => {
-    me.socket.ws.terminate();
-    peer.socket.ws.terminate();
+    me = await person(server, shared);
+    peer = await person(server, shared);
   });
 
   const longText = 'x'.repeat(LIMITS.maxTextLength + 1);

@@ -24,6 +24,21 @@ async function setNickname(token: string, nickname: string): Promise<PublicUser>
   return answer.body as PublicUser;
 }
 
+/** A user of a fresh device, with this nickname when one is given. */
+async function newUser(label: string, nickname?: string): Promise<LoginResponse> {
+  const user = await login(server.url, devId(label));
+  if (nickname !== undefined) await setNickname(user.token, nickname);
+  return user;
+}
+
+/** The directory as the token's user sees it, filtered with `?q=` when `q` is given. */
+async function directory(token: string, q?: string): Promise<DirectoryEntry[]> {
+  const query = q === undefined ? '' : `?q=${encodeURIComponent(q)}`;
+  const answer = await api(server.url, 'GET', `/api/users${query}`, { token });
+  expect(answer.status).toBe(200);
+  return answer.body as DirectoryEntry[];
+}
+
 describe('GET /healthz', () => {
   it('answers 200 while the server accepts connections', async () => {
     const answer = await api(server.url, 'GET', '/healthz');
@@ -75,30 +90,27 @@ describe('POST /api/login (development mode)', () => {
     const answer = await api(server.url, 'POST', '/api/login', { json });
     expectFailure(answer, 400, 'bad_request');
   });
-
-  it('answers 400 JSON for a body that is not JSON', async () => {
-    const answer = await api(server.url, 'POST', '/api/login', {
-      raw: '{"code": "x", devId',
-      headers: { 'content-type': 'application/json' },
-    });
-    expectFailure(answer, 400, 'bad_request');
-  });
 });
 
 describe('other request failures answer JSON too', () => {
-  it('answers 413 JSON for a body over 64 KiB', async () => {
-    const answer = await api(server.url, 'POST', '/api/login', {
-      json: { code: 'x', devId: 'abcdefgh12', pad: 'x'.repeat(64 * 1024) },
-    });
-    expectFailure(answer, 413, 'bad_request');
-  });
-
-  it('answers 415 JSON for a body that is not application/json', async () => {
-    const answer = await api(server.url, 'POST', '/api/login', {
-      raw: 'code=x&devId=abcdefgh12',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    });
-    expectFailure(answer, 415, 'bad_request');
+  it.each([
+    {
+      status: 400,
+      what: 'a body that is not JSON',
+      request: { raw: '{"code": "x", devId', headers: { 'content-type': 'application/json' } },
+    },
+    {
+      status: 413,
+      what: 'a body over 64 KiB',
+      request: { json: { code: 'x', devId: 'abcdefgh12', pad: 'x'.repeat(64 * 1024) } },
+    },
+    {
+      status: 415,
+      what: 'a body that is not application/json',
+      request: { raw: 'code=x&devId=abcdefgh12', headers: { 'content-type': 'application/x-www-form-urlencoded' } },
+    },
+  ])('answers $status JSON for $what', async ({ status, request }) => {
+    expectFailure(await api(server.url, 'POST', '/api/login', request), status, 'bad_request');
   });
 });
 
@@ -133,18 +145,11 @@ describe('GET /api/users', () => {
 
   it('lists the other users, not the caller, with online true only while they have a socket open', async () => {
     const tag = `dir${Math.random().toString(36).slice(2, 8)}`;
-    const me = await login(server.url, devId('me'));
-    const alice = await login(server.url, devId('alice'));
-    const bob = await login(server.url, devId('bob'));
-    await setNickname(me.token, `${tag} me`);
-    await setNickname(alice.token, `${tag} alice`);
-    await setNickname(bob.token, `${tag} bob`);
+    const me = await newUser('me', `${tag} me`);
+    const alice = await newUser('alice', `${tag} alice`);
+    const bob = await newUser('bob', `${tag} bob`);
 
-    const list = async (): Promise<DirectoryEntry[]> => {
-      const answer = await api(server.url, 'GET', '/api/users', { token: me.token });
-      expect(answer.status).toBe(200);
-      return answer.body as DirectoryEntry[];
-    };
+    const list = () => directory(me.token);
     const entry = (entries: DirectoryEntry[], user: LoginResponse) => entries.find((e) => e.id === user.user.id);
 
     const offline = await list();
@@ -171,17 +176,11 @@ describe('GET /api/users', () => {
 
   it('filters by nickname with ?q= (case-insensitive substring)', async () => {
     const tag = `Q${Math.random().toString(36).slice(2, 8)}`;
-    const me = await login(server.url, devId('q-me'));
-    const carol = await login(server.url, devId('carol'));
-    const dave = await login(server.url, devId('dave'));
-    await setNickname(carol.token, `${tag} Carol`);
-    await setNickname(dave.token, `${tag} Dave`);
+    const me = await newUser('q-me');
+    const carol = await newUser('carol', `${tag} Carol`);
+    const dave = await newUser('dave', `${tag} Dave`);
 
-    const search = async (q: string): Promise<string[]> => {
-      const answer = await api(server.url, 'GET', `/api/users?q=${encodeURIComponent(q)}`, { token: me.token });
-      expect(answer.status).toBe(200);
-      return (answer.body as DirectoryEntry[]).map((user) => user.id);
-    };
+    const search = async (q: string): Promise<string[]> => (await directory(me.token, q)).map((user) => user.id);
 
     expect(await search(`${tag} carol`)).toEqual([carol.user.id]);
     expect((await search(tag)).sort()).toEqual([carol.user.id, dave.user.id].sort());

@@ -6,7 +6,7 @@ import { directConversationId } from '../../contract/conversations';
 import { LIMITS } from '../../contract/limits';
 import type { ServerFrame, ServerFrameOf, SyncFrame } from '../../contract/frames';
 import { useOwnServers, useSockets, useTestServer } from './support/fixture';
-import { login, person, settle, TestSocket, type Person } from './support/server';
+import { login, person, settle, TestSocket, twoPeople, type Person } from './support/server';
 import { sleep } from './support/wait';
 
 interface SyncResult {
@@ -139,21 +139,16 @@ describe('sync', () => {
   });
 
   describe('with 60 messages in one conversation', () => {
+    const shared = useSockets('all');
     let alice: Person;
     let bob: Person;
     let conv: string;
     let epoch: string;
 
     beforeAll(async () => {
-      alice = await person(server, []);
-      bob = await person(server, []);
-      conv = directConversationId(alice.id, bob.id);
+      ({ alice, bob, conv } = await twoPeople(server, shared));
       await sendMany(bob, alice, 60, 'sixty');
       epoch = (await sync(bob.socket, {})).synced.epoch;
-    });
-    afterAll(() => {
-      alice.socket.ws.terminate();
-      bob.socket.ws.terminate();
     });
 
     it('sends only the newest 50, ascending, and lists the conversation as truncated', async () => {

@@ -6,10 +6,13 @@ import type WebSocket from 'ws';
 import type { ServerConfig } from '../../src/config';
 import { closeAll, person, startTestServer, TestSocket, type Person, type TestServer } from './server';
 
-/** Sockets the tests of this scope open: every one is cut after each test. */
-export function useSockets(): TestSocket[] {
+/**
+ * Sockets the tests of this scope open: every one is cut after each test, or after the last test
+ * for sockets the tests share (`'all'`, opened in a beforeAll).
+ */
+export function useSockets(scope: 'each' | 'all' = 'each'): TestSocket[] {
   const sockets: TestSocket[] = [];
-  afterEach(() => closeAll(sockets));
+  (scope === 'each' ? afterEach : afterAll)(() => closeAll(sockets));
   return sockets;
 }
 
@@ -23,49 +26,6 @@ export interface ServerFixture extends TestServer {
   open(token?: string, options?: WebSocket.ClientOptions): Promise<TestSocket>;
 }
 
-class RunningServer implements ServerFixture {
-  server?: TestServer;
-  readonly sockets: TestSocket[] = [];
-
-  private get running(): TestServer {
-    if (!this.server) throw new Error('the test server is not running: use it inside tests and hooks');
-    return this.server;
-  }
-
-  get port() {
-    return this.running.port;
-  }
-  get store() {
-    return this.running.store;
-  }
-  get log() {
-    return this.running.log;
-  }
-  get url() {
-    return this.running.url;
-  }
-  get wsUrl() {
-    return this.running.wsUrl;
-  }
-  get dataDir() {
-    return this.running.dataDir;
-  }
-
-  stop(): Promise<void> {
-    return this.running.stop();
-  }
-
-  person(devId?: string): Promise<Person> {
-    return person(this.running, this.sockets, devId);
-  }
-
-  async open(token?: string, options?: WebSocket.ClientOptions): Promise<TestSocket> {
-    const socket = await TestSocket.open(this.wsUrl, token, options);
-    this.sockets.push(socket);
-    return socket;
-  }
-}
-
 /**
  * One server for the tests of the calling scope: started before its first test and stopped after
  * its last (`'each'`: a fresh one for every test). The settings may be a function, read when the
@@ -75,21 +35,32 @@ export function useTestServer(
   overrides: Partial<ServerConfig> | (() => Partial<ServerConfig>) = {},
   scope: 'all' | 'each' = 'all',
 ): ServerFixture {
-  const fixture = new RunningServer();
+  const sockets: TestSocket[] = [];
+  // The running server's fields (its addresses, store and stop) are copied in when it starts, so
+  // the tests read them as they would a server's: only inside tests and hooks.
+  const fixture = {
+    sockets,
+    person: (devId?: string) => person(fixture, sockets, devId),
+    async open(token?: string, options?: WebSocket.ClientOptions) {
+      const socket = await TestSocket.open(fixture.wsUrl, token, options);
+      sockets.push(socket);
+      return socket;
+    },
+  } as ServerFixture;
   const start = async () => {
-    fixture.server = await startTestServer(typeof overrides === 'function' ? overrides() : overrides);
+    Object.assign(fixture, await startTestServer(typeof overrides === 'function' ? overrides() : overrides));
   };
   const stop = async () => {
-    closeAll(fixture.sockets);
-    await fixture.server?.stop();
-    fixture.server = undefined;
+    closeAll(sockets);
+    // Absent when the server failed to start: that failure is the one to report.
+    await fixture.stop?.();
   };
   if (scope === 'each') {
     beforeEach(start);
     afterEach(stop);
   } else {
     beforeAll(start);
-    afterEach(() => closeAll(fixture.sockets));
+    afterEach(() => closeAll(sockets));
     afterAll(stop);
   }
   return fixture;

@@ -3,6 +3,7 @@ import { tempDataDir } from '../../../test/support/tmp';
 import WebSocket from 'ws';
 import { startServer, type ChatServer } from '../../src/app';
 import { loadConfig, type ServerConfig } from '../../src/config';
+import { directConversationId } from '../../../contract/conversations';
 import { LIMITS } from '../../../contract/limits';
 import type { ChatMessage, ClientFrame, ServerFrame } from '../../../contract/frames';
 import type { HttpErrorBody, LoginResponse } from '../../../contract/http';
@@ -287,6 +288,16 @@ export async function person(
     return socket;
   };
   return { id: answer.user.id, token: answer.token, login: answer, socket: await connect(), connect };
+}
+
+/** Two people on fresh devices, a socket open for each, and the id of their one-to-one conversation. */
+export async function twoPeople(
+  server: { url: string; wsUrl: string },
+  sockets: TestSocket[],
+): Promise<{ alice: Person; bob: Person; conv: string }> {
+  const alice = await person(server, sockets);
+  const bob = await person(server, sockets);
+  return { alice, bob, conv: directConversationId(alice.id, bob.id) };
 }
 
 /** Closes every socket in the list (and empties it). */
