@@ -1,9 +1,9 @@
 /**
  * Several server instances, each its own process, sharing PostgreSQL (DATABASE_URL) and Redis
- * (REDIS_URL): clients spread over them chat, see each other's presence, lose nothing when an
- * instance is killed with SIGKILL or when Redis restarts mid-chat, and get gap-free seqs when
- * they send into one conversation through different instances. Every test has its own
- * PostgreSQL schema and its own Redis key prefix, so runs never collide.
+ * (REDIS_URL): clients spread over them chat and hear profile changes, see each other's presence,
+ * lose nothing when an instance is killed with SIGKILL or when Redis restarts mid-chat, and get
+ * gap-free seqs when they send into one conversation through different instances. Every test has
+ * its own PostgreSQL schema and its own Redis key prefix, so runs never collide.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
@@ -181,6 +181,13 @@ describeCluster('several instances on PostgreSQL and Redis', () => {
     for (const list of sessions) {
       expect(list).toEqual([expect.objectContaining({ conv, lastSeq: 2, readSeq: 2, unread: 0 })]);
     }
+
+    // A profile change through one instance reaches the peer and the user's other device on the others.
+    const changed = await api(one.url, 'PUT', '/api/profile', { token: alice.token, json: { nickname: 'Alice' } });
+    expect(changed.status).toBe(200);
+    const profile = { type: 'profile', user: { id: alice.id, nickname: 'Alice', avatar: '' } };
+    expect(await bob.socket.next('profile')).toEqual(profile);
+    expect(await alicePad.next('profile')).toEqual(profile);
   });
 
   it('keeps presence across instances: first and last connection anywhere, and the directory', async () => {
