@@ -90,7 +90,7 @@ export class RedisBus implements Bus {
   private gap = false;
   private everReady = false;
   private firstReady?: () => void;
-  /** Presence writes skipped while Redis was away: the entries are rebuilt from the hub. */
+  /** Presence writes skipped while Redis was away: the entries are rebuilt from this instance's connections. */
   private presenceDirty = false;
   private queued = 0;
   /** Publishes were dropped or failed: every instance must have its clients resync. */
@@ -264,7 +264,7 @@ export class RedisBus implements Bus {
 
   private async presence(script: string, userId: string): Promise<boolean> {
     const pub = this.pub;
-    // Not queued while Redis is away: the entries are rebuilt from the hub when it is back.
+    // Not queued while Redis is away: the entries are rebuilt from the connections when it is back.
     if (!pub || pub.status !== 'ready') {
       this.presenceDirty = true;
       return false;
@@ -302,8 +302,9 @@ export class RedisBus implements Bus {
   }
 
   /**
-   * Makes Redis say what the hub says: this instance in the set with a fresh marker, and
-   * exactly its users in their presence sets. Users found or lost on the way are announced.
+   * Makes Redis say what this instance's connections say: this instance in the set with a fresh
+   * marker, and exactly its users in their presence sets. Users found or lost on the way are
+   * announced.
    */
   private async register(): Promise<void> {
     const { pub, local, listener } = this;
@@ -312,7 +313,7 @@ export class RedisBus implements Bus {
     await pub.set(this.key('instance', this.instanceId), '1', 'PX', this.options.instanceTtlMs);
     await pub.sadd(this.key('instances'), this.instanceId);
     const recorded = await pub.smembers(this.key('instance', this.instanceId, 'users'));
-    // Read the hub only now and issue every write at once: a connect or close after this point
+    // Read the connections only now and issue every write at once: a connect or close after this point
     // sends its own write later on the same connection, so it lands after these.
     const here = local.users();
     const hereSet = new Set(here);
