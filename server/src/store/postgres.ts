@@ -210,6 +210,7 @@ export class PostgresStore implements Store {
         const next = await client.query<{ last_seq: number }>(SQL.nextSeq, [ts, conv]);
         if (!next.rows[0]) throw new Error(`conversation ${conv} vanished inside its transaction`);
         const seq = next.rows[0].last_seq;
+        // Every member in one statement, from an array parameter (SQLite inserts them one by one).
         await client.query('INSERT INTO members (conv, user_id) SELECT $1, unnest($2::text[]) ON CONFLICT DO NOTHING', [
           conv,
           [...message.members].sort(),
