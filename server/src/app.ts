@@ -6,7 +6,9 @@ import { WechatLogin } from './auth/wechat';
 import { LocalBus } from './bus/local';
 import { RedisBus } from './bus/redis';
 import type { Bus } from './bus/types';
+import { PresenceService } from './chat/presence';
 import { ChatService } from './chat/service';
+import { UsersService } from './chat/users';
 import type { ServerConfig } from './config';
 import { bearerAuth, HttpError, registerRoutes } from './http/routes';
 import { isUploadUrl, uploadRoutes } from './http/uploads';
@@ -37,7 +39,7 @@ function createLogger(config: ServerConfig): Logger {
 export async function startServer(config: ServerConfig, log?: Logger): Promise<ChatServer> {
   const logger = log ?? createLogger(config);
   const store = await openStore(config, logger);
-  // Several instances: deliveries and presence go through Redis. One: straight to the hub.
+  // Several instances: deliveries and presence go through Redis. One: straight to the gateway.
   const bus: Bus = config.redisUrl
     ? new RedisBus({
         url: config.redisUrl,
@@ -49,45 +51,32 @@ export async function startServer(config: ServerConfig, log?: Logger): Promise<C
   if (config.redisUrl && !config.tokenSecret) {
     logger.warn('REDIS_URL is set but TOKEN_SECRET is not: every instance must sign tokens with the same secret');
   }
-  const users = new KnownUsers(store);
+  const knownUsers = new KnownUsers(store);
   const tokens = new VerifiedTokens(
     resolveTokenSecret(config.tokenSecret, config.dataDir),
     config.tokenTtlSeconds,
-    (userId) => users.exists(userId),
+    knownUsers,
   );
 
   let accepting = true;
   const metrics = new PrometheusMetrics();
-  // The chat service delivers through the bus, which hands frames to the gateway's hub (below).
+  // The domain reaches people through the bus; the bus reaches this instance's connections
+  // through the gateway, and tells presence it finds out by itself to the presence service.
+  const presence = new PresenceService(store, bus);
+  const users = new UsersService(store, bus, presence);
   const chat = new ChatService(store, bus, {
     metrics,
     // An image message must show one of our uploads, never an arbitrary address.
     isImageUrl: (body) => isUploadUrl(body, config.publicUrl),
-    presence: bus,
-    users,
+    users: knownUsers,
   });
-  const gateway = new Gateway(chat, tokens, logger, {
+  const gateway = new Gateway(chat, presence, tokens, logger, {
     heartbeatMs: config.heartbeatMs,
     sendRate: config.sendRate,
     frameRate: config.frameRate,
     metrics,
   });
-  await bus.start({
-    deliver: (userIds, frame, except) => {
-      const count = gateway.hub.deliver(userIds, frame, except);
-      if (frame.type === 'message') metrics.messagesDelivered(count);
-    },
-    deliverText: (userIds, type, text, except) => {
-      const count = gateway.hub.deliverText(userIds, text, except);
-      if (type === 'message') metrics.messagesDelivered(count);
-    },
-    users: () => gateway.hub.users(),
-    isOnline: (userId) => gateway.hub.isOnline(userId),
-    resync: (userIds) => gateway.resync(userIds),
-    presenceChanged: async (userIds, online) => {
-      await Promise.all(userIds.map((userId) => chat.presenceChanged(userId, online)));
-    },
-  });
+  await bus.start(gateway, presence);
   logger.info(
     { store: config.databaseUrl ? 'postgresql' : 'sqlite', bus: config.redisUrl ? 'redis' : 'in-process' },
     'storage and fan-out',
@@ -120,10 +109,9 @@ export async function startServer(config: ServerConfig, log?: Logger): Promise<C
     reply.code(404).send({ error: { code: 'not_found', message: 'no such route' } });
   });
   registerRoutes(app, {
-    store,
+    users,
     tokens,
     wechat: config.wechat ? new WechatLogin(config.wechat, logger) : undefined,
-    isOnline: (userId) => bus.isOnline(userId),
     accepting: () => accepting,
   });
   // Encapsulated: the multipart parser serves the upload route only.

@@ -16,32 +16,20 @@ export interface Metrics {
 /** The Prometheus registry of one server instance (its own, so several can share a process). */
 export class PrometheusMetrics implements Metrics {
   readonly registry = new Registry();
-  private readonly connections = new Gauge({
-    name: 'chat_connections_open',
-    help: 'WebSocket connections open now',
-    registers: [this.registry],
-  });
-  private readonly stored = new Counter({
-    name: 'chat_messages_stored_total',
-    help: 'Messages stored (a resent cid counts once)',
-    registers: [this.registry],
-  });
-  private readonly delivered = new Counter({
-    name: 'chat_messages_delivered_total',
-    help: 'Message frames handed to connections',
-    registers: [this.registry],
-  });
+  private readonly connections = new Gauge(this.metric('chat_connections_open', 'WebSocket connections open now'));
+  private readonly stored = new Counter(
+    this.metric('chat_messages_stored_total', 'Messages stored (a resent cid counts once)'),
+  );
+  private readonly delivered = new Counter(
+    this.metric('chat_messages_delivered_total', 'Message frames handed to connections'),
+  );
   private readonly syncs = new Histogram({
-    name: 'chat_sync_duration_seconds',
-    help: 'Time to answer a sync, from the frame to synced',
+    ...this.metric('chat_sync_duration_seconds', 'Time to answer a sync, from the frame to synced'),
     buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
-    registers: [this.registry],
   });
   private readonly errors = new Counter({
-    name: 'chat_errors_total',
-    help: 'Errors answered to clients, by code',
+    ...this.metric('chat_errors_total', 'Errors answered to clients, by code'),
     labelNames: ['code'],
-    registers: [this.registry],
   });
 
   constructor() {
@@ -70,6 +58,11 @@ export class PrometheusMetrics implements Metrics {
 
   error(code: string): void {
     this.errors.inc({ code });
+  }
+
+  /** A metric of this instance's registry, not prom-client's global one. */
+  private metric(name: string, help: string): { name: string; help: string; registers: Registry[] } {
+    return { name, help, registers: [this.registry] };
   }
 
   /** The text exposition format, for GET /metrics. */

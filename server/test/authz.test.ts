@@ -9,21 +9,11 @@ import http from 'node:http';
 import path from 'node:path';
 import { Tokens } from '../src/auth/tokens';
 import type { ServerFrame } from '../../contract/frames';
-import {
-  api,
-  closeAll,
-  person,
-  refusedUpgrade,
-  settle,
-  startTestServer,
-  TestSocket,
-  type Person,
-} from './support/server';
+import { useTestServer } from './support/fixture';
+import { api, refusedUpgrade, settle, TestSocket, type Person, type TestServer as Server } from './support/server';
 
 const SECRET = 'authz-test-secret-0123456789abcdef';
 const UPLOAD_LIMIT = 2048;
-
-type Server = Awaited<ReturnType<typeof startTestServer>>;
 
 const PNG = Buffer.from(
   'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==',
@@ -77,22 +67,13 @@ async function historyOf(reader: Person, conv: string): Promise<Array<{ seq: num
 }
 
 describe('authorization: nobody gets in, nothing stored, nothing leaked', () => {
-  let server: Server;
-  const sockets: TestSocket[] = [];
-
-  beforeAll(async () => {
-    server = await startTestServer({ tokenSecret: SECRET, uploadMaxBytes: UPLOAD_LIMIT });
-  });
-  afterEach(() => closeAll(sockets));
-  afterAll(async () => {
-    await server.stop();
-  });
+  const server = useTestServer({ tokenSecret: SECRET, uploadMaxBytes: UPLOAD_LIMIT });
 
   /** Alice and bob with two messages between them; mallory, a third user, outside. */
   async function threeUsers(): Promise<{ alice: Person; bob: Person; mallory: Person; conv: string }> {
-    const alice = await person(server, sockets);
-    const bob = await person(server, sockets);
-    const mallory = await person(server, sockets);
+    const alice = await server.person();
+    const bob = await server.person();
+    const mallory = await server.person();
     alice.socket.send({ type: 'send', cid: 'a1', to: bob.id, kind: 'text', body: 'secret 1' });
     const ack = await alice.socket.next('ack');
     bob.socket.send({ type: 'send', cid: 'b1', conv: ack.conv, kind: 'text', body: 'secret 2' });
@@ -111,6 +92,7 @@ describe('authorization: nobody gets in, nothing stored, nothing leaked', () => 
     });
     for (const [method, route] of [
       ['GET', '/api/users'],
+      ['GET', '/api/me'],
       ['PUT', '/api/profile'],
     ] as const) {
       const answer = await api(server.url, method, route, method === 'PUT' ? { json: { nickname: 'x' } } : {});
@@ -121,7 +103,7 @@ describe('authorization: nobody gets in, nothing stored, nothing leaked', () => 
   });
 
   it('a forged signature and an expired token: 401 on the socket and over HTTP', async () => {
-    const victim = await person(server, sockets);
+    const victim = await server.person();
     const forged = (await new Tokens('some-other-secret', 3600).issue(victim.id)).token;
     const expired = (await new Tokens(SECRET, -1).issue(victim.id)).token;
     const unsigned = victim.token.split('.').slice(0, 2).join('.') + '.';
@@ -212,7 +194,7 @@ describe('authorization: nobody gets in, nothing stored, nothing leaked', () => 
   });
 
   it('uploads: a non-image is 415, an oversized image 413, and neither leaves a file', async () => {
-    const user = await person(server, sockets);
+    const user = await server.person();
     const uploads = path.join(server.dataDir, 'uploads');
     const files = () => (fs.existsSync(uploads) ? fs.readdirSync(uploads) : []);
     const before = files();
@@ -231,7 +213,7 @@ describe('authorization: nobody gets in, nothing stored, nothing leaked', () => 
   });
 
   it('path traversal in file URLs: 404 JSON, never a file from outside uploads/', async () => {
-    const user = await person(server, sockets);
+    const user = await server.person();
     const stored = await upload(server, user.token, PNG, 'image/png');
     const name = new URL((stored.body as { url: string }).url).pathname.split('/').pop() as string;
     expect((await rawGet(server, `/uploads/${name}`)).status).toBe(200);

@@ -3,23 +3,12 @@
  * authorship, refusals), history paging, read cursors, and typing.
  */
 import { directConversationId } from '../../contract/conversations';
-import { LIMITS } from '../../contract/limits';
-import type { ChatMessage, ServerFrameOf } from '../../contract/frames';
+import type { ServerFrameOf } from '../../contract/frames';
 import type { UploadResponse } from '../../contract/http';
-import { closeAll, person, settle, startTestServer, TestSocket, type Person } from './support/server';
+import { useSockets, useTestServer } from './support/fixture';
+import { fullHistory, settle, TestSocket, twoPeople, type Person } from './support/server';
 
-type Server = Awaited<ReturnType<typeof startTestServer>>;
-
-let server: Server;
-const sockets: TestSocket[] = [];
-
-beforeAll(async () => {
-  server = await startTestServer();
-});
-afterEach(() => closeAll(sockets));
-afterAll(async () => {
-  await server.stop();
-});
+const server = useTestServer();
 
 let counter = 0;
 /** A cid unique within this file. */
@@ -27,25 +16,12 @@ function cid(label = 'c'): string {
   return `${label}-${++counter}`;
 }
 
-const newPerson = () => person(server, sockets);
+const newPerson = () => server.person();
 
 /** Sends a text and waits for its ack. */
 async function sendText(socket: TestSocket, to: string, body: string, id = cid()): Promise<ServerFrameOf<'ack'>> {
   socket.send({ type: 'send', cid: id, to, kind: 'text', body });
   return socket.next('ack', (ack) => ack.cid === id);
-}
-
-/** The whole history of a conversation, ascending, fetched page by page. */
-async function fullHistory(socket: TestSocket, conv: string): Promise<ChatMessage[]> {
-  const messages: ChatMessage[] = [];
-  let before: number | undefined;
-  for (;;) {
-    socket.send({ type: 'history', conv, limit: LIMITS.historyMax, ...(before === undefined ? {} : { before }) });
-    const page = await socket.next('history', (frame) => frame.conv === conv);
-    messages.unshift(...page.messages);
-    if (!page.hasMore) return messages;
-    before = page.messages[0].seq;
-  }
 }
 
 function messagesIn(socket: TestSocket): ServerFrameOf<'message'>[] {
@@ -344,14 +320,13 @@ describe('send', () => {
 });
 
 describe('history', () => {
+  const shared = useSockets('all');
   let alice: Person;
   let bob: Person;
   let conv: string;
 
   beforeAll(async () => {
-    alice = await person(server, []);
-    bob = await person(server, []);
-    conv = directConversationId(alice.id, bob.id);
+    ({ alice, bob, conv } = await twoPeople(server, shared));
     for (let i = 1; i <= 45; i++) {
       const from = i % 3 === 0 ? bob : alice;
       const to = from === alice ? bob : alice;
@@ -359,20 +334,23 @@ describe('history', () => {
       await from.socket.next('ack', (ack) => ack.cid === `h${i}`);
     }
   });
-  afterAll(() => {
-    alice.socket.ws.terminate();
-    bob.socket.ws.terminate();
-  });
 
-  const seqs = (page: ServerFrameOf<'history'>) => page.messages.map((m) => m.seq);
-  const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
+  /** The page of the conversation's history `socket` gets for a `history` frame with `request`. */
+  async function pageOf(socket: TestSocket, request: { before?: number; limit?: number } = {}) {
+    socket.send({ type: 'history', conv, ...request });
+    return socket.next('history');
+  }
+
+  /** Checks a page: exactly the seqs `from`..`to`, ascending, and whether older ones remain. */
+  function expectPage(page: ServerFrameOf<'history'>, from: number, to: number, hasMore: boolean): void {
+    expect(page.messages.map((m) => m.seq)).toEqual(Array.from({ length: to - from + 1 }, (_, i) => from + i));
+    expect(page.hasMore).toBe(hasMore);
+  }
 
   it('gives the newest page of 20 by default, ascending by seq, with hasMore', async () => {
-    alice.socket.send({ type: 'history', conv });
-    const page = await alice.socket.next('history');
+    const page = await pageOf(alice.socket);
     expect(page.conv).toBe(conv);
-    expect(seqs(page)).toEqual(range(26, 45));
-    expect(page.hasMore).toBe(true);
+    expectPage(page, 26, 45, true);
     expect(page.messages[19]).toEqual({
       conv,
       seq: 45,
@@ -385,33 +363,15 @@ describe('history', () => {
   });
 
   it('pages back with `before` until hasMore is false', async () => {
-    bob.socket.send({ type: 'history', conv, before: 26 });
-    const second = await bob.socket.next('history');
-    expect(seqs(second)).toEqual(range(6, 25));
-    expect(second.hasMore).toBe(true);
-
-    bob.socket.send({ type: 'history', conv, before: 6 });
-    const last = await bob.socket.next('history');
-    expect(seqs(last)).toEqual(range(1, 5));
-    expect(last.hasMore).toBe(false);
-
-    bob.socket.send({ type: 'history', conv, before: 1 });
-    expect(await bob.socket.next('history')).toEqual({ type: 'history', conv, messages: [], hasMore: false });
+    expectPage(await pageOf(bob.socket, { before: 26 }), 6, 25, true);
+    expectPage(await pageOf(bob.socket, { before: 6 }), 1, 5, false);
+    expect(await pageOf(bob.socket, { before: 1 })).toEqual({ type: 'history', conv, messages: [], hasMore: false });
   });
 
   it('honours `limit` up to 100', async () => {
-    alice.socket.send({ type: 'history', conv, limit: 5, before: 11 });
-    const five = await alice.socket.next('history');
-    expect(seqs(five)).toEqual(range(6, 10));
-    expect(five.hasMore).toBe(true);
-
-    alice.socket.send({ type: 'history', conv, limit: 100 });
-    const all = await alice.socket.next('history');
-    expect(seqs(all)).toEqual(range(1, 45));
-    expect(all.hasMore).toBe(false);
-
-    alice.socket.send({ type: 'history', conv, limit: 45 });
-    expect((await alice.socket.next('history')).hasMore).toBe(false);
+    expectPage(await pageOf(alice.socket, { limit: 5, before: 11 }), 6, 10, true);
+    expectPage(await pageOf(alice.socket, { limit: 100 }), 1, 45, false);
+    expect((await pageOf(alice.socket, { limit: 45 })).hasMore).toBe(false);
   });
 
   it('refuses a limit over 100, or under 1, as bad_frame', async () => {

@@ -1,22 +1,24 @@
 /**
  * Several server instances, each its own process, sharing PostgreSQL (DATABASE_URL) and Redis
- * (REDIS_URL): clients spread over them chat, see each other's presence, lose nothing when an
- * instance is killed with SIGKILL or when Redis restarts mid-chat, and get gap-free seqs when
- * they send into one conversation through different instances. Every test has its own
- * PostgreSQL schema and its own Redis key prefix, so runs never collide.
+ * (REDIS_URL): clients spread over them chat and hear profile changes, see each other's presence,
+ * lose nothing when an instance is killed with SIGKILL or when Redis restarts mid-chat, and get
+ * gap-free seqs when they send into one conversation through different instances. Every test has
+ * its own PostgreSQL schema and its own Redis key prefix, so runs never collide.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
 import { Redis } from 'ioredis';
-import { CLOSE_CODES, LIMITS } from '../../contract/limits';
+import { CLOSE_CODES } from '../../contract/limits';
 import { directConversationId } from '../../contract/conversations';
 import type { ChatMessage, ServerFrame } from '../../contract/frames';
 import { startServerProcess, type ServerProcess } from '../../test/support/server-process';
 import { tempDataDir } from '../../test/support/tmp';
-import { api, closeAll, person, sleep, TestSocket, waitFor, type Person } from './support/server';
+import { useSockets } from './support/fixture';
+import { api, endpoints, fullHistory, person, settle, TestSocket, type Person } from './support/server';
 import { DATABASE_URL, REDIS_URL, dropSchema, newRedisPrefix, newSchemaName, warnSkipped } from './support/services';
+import { sleep, waitFor } from './support/wait';
 
-const sockets: TestSocket[] = [];
+const sockets = useSockets();
 
 /** A crashed instance's presence is removed this long after its last renewal (the default is 15 s). */
 const INSTANCE_TTL_MS = 1500;
@@ -34,7 +36,7 @@ interface Cluster {
 }
 
 function instanceOf(process: ServerProcess): Instance {
-  return { process, url: process.url, wsUrl: process.url.replace(/^http/, 'ws') + '/ws' };
+  return { process, ...endpoints(process.url) };
 }
 
 const clusters: Cluster[] = [];
@@ -81,7 +83,6 @@ async function removeKeys(url: string, prefix: string): Promise<void> {
 }
 
 afterEach(async () => {
-  closeAll(sockets);
   for (const cluster of clusters.splice(0)) {
     await Promise.all(cluster.instances.map((instance) => instance.process.kill()));
     if (DATABASE_URL) await dropSchema(DATABASE_URL, cluster.schema);
@@ -108,18 +109,6 @@ function countMessages(socket: TestSocket, conv: string): number {
   return socket.frames.filter((frame) => frame.type === 'message' && frame.conv === conv).length;
 }
 
-async function fullHistory(socket: TestSocket, conv: string): Promise<ChatMessage[]> {
-  const messages: ChatMessage[] = [];
-  let before: number | undefined;
-  for (;;) {
-    socket.send({ type: 'history', conv, limit: LIMITS.historyMax, ...(before === undefined ? {} : { before }) });
-    const page = await socket.next('history', (frame) => frame.conv === conv);
-    messages.unshift(...page.messages);
-    if (!page.hasMore || page.messages.length === 0) return messages;
-    before = page.messages[0].seq;
-  }
-}
-
 /** The highest seq held with nothing missing below it, as the client keeps its cursor. */
 function cursorOf(seqs: Iterable<number>): number {
   const held = new Set(seqs);
@@ -133,12 +122,6 @@ async function connect(someone: Person, instance: Instance): Promise<TestSocket>
   const socket = await TestSocket.open(instance.wsUrl, someone.token);
   sockets.push(socket);
   return socket;
-}
-
-/** A round trip through a socket: everything its earlier frames caused on its own instance is done. */
-async function roundTrip(socket: TestSocket): Promise<void> {
-  socket.send({ type: 'ping' });
-  await socket.next('pong');
 }
 
 const enabled = Boolean(DATABASE_URL && REDIS_URL);
@@ -181,7 +164,7 @@ describeCluster('several instances on PostgreSQL and Redis', () => {
     alice.socket.send({ type: 'read', conv, seq: 2 });
     expect(await bob.socket.next('states')).toEqual({ type: 'states', conv, user: alice.id, readSeq: 2 });
     expect(await alicePad.next('states')).toEqual({ type: 'states', conv, user: alice.id, readSeq: 2 });
-    await roundTrip(alice.socket);
+    await settle(alice.socket);
     // Not echoed to the socket that sent it.
     expect(received(alice.socket, 'states')).toEqual([]);
 
@@ -198,6 +181,13 @@ describeCluster('several instances on PostgreSQL and Redis', () => {
     for (const list of sessions) {
       expect(list).toEqual([expect.objectContaining({ conv, lastSeq: 2, readSeq: 2, unread: 0 })]);
     }
+
+    // A profile change through one instance reaches the peer and the user's other device on the others.
+    const changed = await api(one.url, 'PUT', '/api/profile', { token: alice.token, json: { nickname: 'Alice' } });
+    expect(changed.status).toBe(200);
+    const profile = { type: 'profile', user: { id: alice.id, nickname: 'Alice', avatar: '' } };
+    expect(await bob.socket.next('profile')).toEqual(profile);
+    expect(await alicePad.next('profile')).toEqual(profile);
   });
 
   it('keeps presence across instances: first and last connection anywhere, and the directory', async () => {
@@ -216,7 +206,7 @@ describeCluster('several instances on PostgreSQL and Redis', () => {
 
     // A second device on another instance: no news, bob was online already.
     const bobPad = await connect(bob, three);
-    await roundTrip(bobPad);
+    await settle(bobPad);
     bob.socket.close();
     await bob.socket.closed;
     await sleep(300);
@@ -473,9 +463,9 @@ describeRestart('Redis restarted mid-chat', () => {
       expect.objectContaining({ seq: 8 }),
     );
     const bobOnTwo = await connect(bob, two);
-    await roundTrip(bobOnTwo);
+    await settle(bobOnTwo);
     const aliceOnOne = await connect(alice, one);
-    await roundTrip(aliceOnOne);
+    await settle(aliceOnOne);
     bobOnTwo.send({ type: 'send', cid: 'cross', conv, kind: 'text', body: 'two to one' });
     expect(await aliceOnOne.next('message', (frame) => frame.cid === 'cross')).toEqual(
       expect.objectContaining({ seq: 9 }),

@@ -4,28 +4,13 @@
  */
 import { CLOSE_CODES } from '../../contract/limits';
 import { Tokens } from '../src/auth/tokens';
-import {
-  closeAll,
-  login,
-  refusedUpgrade,
-  settle,
-  settlesWithin,
-  startTestServer,
-  TestSocket,
-  waitFor,
-} from './support/server';
-
-type Server = Awaited<ReturnType<typeof startTestServer>>;
+import { useOwnServers, useSockets, useTestServer } from './support/fixture';
+import { fullHistory, login, refusedUpgrade, settle, settlesWithin, TestSocket } from './support/server';
+import { waitFor } from './support/wait';
 
 const SECRET = 'connection-test-secret';
-const sockets: TestSocket[] = [];
-/** Servers a test started for itself; stopped after it. */
-const extraServers: Server[] = [];
-
-afterEach(async () => {
-  closeAll(sockets);
-  for (const extra of extraServers.splice(0)) await extra.stop();
-});
+const sockets = useSockets();
+const ownServer = useOwnServers({ tokenSecret: SECRET });
 
 async function open(url: string, token?: string): Promise<TestSocket> {
   const socket = await TestSocket.open(url, token);
@@ -33,22 +18,10 @@ async function open(url: string, token?: string): Promise<TestSocket> {
   return socket;
 }
 
-async function ownServer(overrides: Parameters<typeof startTestServer>[0] = {}): Promise<Server> {
-  const started = await startTestServer({ tokenSecret: SECRET, ...overrides });
-  extraServers.push(started);
-  return started;
-}
-
 const UNAUTHORIZED = { error: { code: 'unauthorized', message: expect.any(String) } };
 
 describe('the upgrade', () => {
-  let server: Server;
-  beforeAll(async () => {
-    server = await startTestServer({ tokenSecret: SECRET });
-  });
-  afterAll(async () => {
-    await server.stop();
-  });
+  const server = useTestServer({ tokenSecret: SECRET });
 
   it('refuses a missing token with HTTP 401 before the upgrade', async () => {
     expect(await refusedUpgrade(server.wsUrl)).toEqual({ status: 401, body: UNAUTHORIZED });
@@ -120,13 +93,7 @@ describe('a token that runs out while connected', () => {
 });
 
 describe('ping', () => {
-  let server: Server;
-  beforeAll(async () => {
-    server = await startTestServer();
-  });
-  afterAll(async () => {
-    await server.stop();
-  });
+  const server = useTestServer();
 
   it('answers the JSON ping with a JSON pong, and extra fields are ignored', async () => {
     const { token } = await login(server.url, 'ping-json');
@@ -204,76 +171,54 @@ describe('heartbeat after the server was held up', () => {
 
 describe('graceful stop', () => {
   it('closes every open socket with 1001 and stops answering', async () => {
-    const server = await startTestServer();
-    let stopped = false;
-    try {
-      const a = await login(server.url, 'stop-user-a');
-      const b = await login(server.url, 'stop-user-b');
-      const a1 = await open(server.wsUrl, a.token);
-      const a2 = await open(server.wsUrl, a.token);
-      const b1 = await open(server.wsUrl, b.token);
-      await settle(a1, a2, b1);
+    const server = await ownServer();
+    const a = await login(server.url, 'stop-user-a');
+    const b = await login(server.url, 'stop-user-b');
+    const a1 = await open(server.wsUrl, a.token);
+    const a2 = await open(server.wsUrl, a.token);
+    const b1 = await open(server.wsUrl, b.token);
+    await settle(a1, a2, b1);
 
-      await server.stop();
-      stopped = true;
-      for (const socket of [a1, a2, b1]) {
-        expect(await socket.closed).toEqual({ code: CLOSE_CODES.goingAway, reason: 'server shutting down' });
-      }
-      await expect(fetch(`${server.url}/healthz`)).rejects.toThrow();
-      await expect(TestSocket.open(server.wsUrl, a.token)).rejects.toThrow();
-    } finally {
-      if (!stopped) await server.stop();
+    await server.stop();
+    for (const socket of [a1, a2, b1]) {
+      expect(await socket.closed).toEqual({ code: CLOSE_CODES.goingAway, reason: 'server shutting down' });
     }
+    await expect(fetch(`${server.url}/healthz`)).rejects.toThrow();
+    await expect(TestSocket.open(server.wsUrl, a.token)).rejects.toThrow();
   });
 
   it('acks every send it stored before closing with 1001, and stores nothing it did not ack', async () => {
-    const first = await startTestServer();
-    let stopped = false;
-    try {
-      const a = await login(first.url, 'inflight-a');
-      const b = await login(first.url, 'inflight-b');
-      const socket = await open(first.wsUrl, a.token);
-      const sendBatch = (from: number, to: number) => {
-        for (let i = from; i < to; i++) {
-          socket.send({ type: 'send', cid: `c${i}`, to: b.user.id, kind: 'text', body: `m${i} ${'x'.repeat(1000)}` });
-        }
-      };
-      const ackCount = () => socket.frames.filter((frame) => frame.type === 'ack').length;
-      sendBatch(0, 300);
-      await waitFor(() => ackCount() === 300, 'the first 300 acks');
-      // Stop while the next ones are still arriving: some may be handled before the stop began,
-      // the rest after it.
-      sendBatch(300, 1000);
-      await first.stop();
-      stopped = true;
-      expect((await socket.closed).code).toBe(CLOSE_CODES.goingAway);
-      const acks = socket.frames.flatMap((frame) => (frame.type === 'ack' ? [frame] : []));
-
-      const again = await ownServer({ dataDir: first.dataDir });
-      const reader = await open(again.wsUrl, (await login(again.url, 'inflight-b')).token);
-      reader.send({ type: 'sync', cursors: {} });
-      const { sessions } = await reader.next('sessions');
-      const stored = sessions[0]?.lastSeq ?? 0;
-      expect(acks.length).toBeGreaterThanOrEqual(300);
-      const messages = [];
-      if (stored > 0) {
-        let before: number | undefined;
-        for (;;) {
-          reader.send({ type: 'history', conv: sessions[0].conv, limit: 100, ...(before ? { before } : {}) });
-          const page = await reader.next('history');
-          messages.unshift(...page.messages);
-          if (!page.hasMore) break;
-          before = page.messages[0].seq;
-        }
+    const first = await ownServer();
+    const a = await login(first.url, 'inflight-a');
+    const b = await login(first.url, 'inflight-b');
+    const socket = await open(first.wsUrl, a.token);
+    const sendBatch = (from: number, to: number) => {
+      for (let i = from; i < to; i++) {
+        socket.send({ type: 'send', cid: `c${i}`, to: b.user.id, kind: 'text', body: `m${i} ${'x'.repeat(1000)}` });
       }
-      // One connection's frames are handled in order: what was stored is a prefix of what was sent.
-      expect(messages.map((m) => m.seq)).toEqual(Array.from({ length: stored }, (_, i) => i + 1));
-      expect(messages.map((m) => m.cid)).toEqual(Array.from({ length: stored }, (_, i) => `c${i}`));
-      // Every send the server received before stopping was both stored and acked before the
-      // 1001; one that arrived later was neither, and the client resends it with the same cid.
-      expect(acks.map((ack) => [ack.cid, ack.seq])).toEqual(messages.map((m) => [m.cid, m.seq]));
-    } finally {
-      if (!stopped) await first.stop();
-    }
+    };
+    const ackCount = () => socket.frames.filter((frame) => frame.type === 'ack').length;
+    sendBatch(0, 300);
+    await waitFor(() => ackCount() === 300, 'the first 300 acks');
+    // Stop while the next ones are still arriving: some may be handled before the stop began,
+    // the rest after it.
+    sendBatch(300, 1000);
+    await first.stop();
+    expect((await socket.closed).code).toBe(CLOSE_CODES.goingAway);
+    const acks = socket.frames.flatMap((frame) => (frame.type === 'ack' ? [frame] : []));
+
+    const again = await ownServer({ dataDir: first.dataDir });
+    const reader = await open(again.wsUrl, (await login(again.url, 'inflight-b')).token);
+    reader.send({ type: 'sync', cursors: {} });
+    const { sessions } = await reader.next('sessions');
+    const stored = sessions[0]?.lastSeq ?? 0;
+    expect(acks.length).toBeGreaterThanOrEqual(300);
+    const messages = stored > 0 ? await fullHistory(reader, sessions[0].conv) : [];
+    // One connection's frames are handled in order: what was stored is a prefix of what was sent.
+    expect(messages.map((m) => m.seq)).toEqual(Array.from({ length: stored }, (_, i) => i + 1));
+    expect(messages.map((m) => m.cid)).toEqual(Array.from({ length: stored }, (_, i) => `c${i}`));
+    // Every send the server received before stopping was both stored and acked before the
+    // 1001; one that arrived later was neither, and the client resends it with the same cid.
+    expect(acks.map((ack) => [ack.cid, ack.seq])).toEqual(messages.map((m) => [m.cid, m.seq]));
   });
 });

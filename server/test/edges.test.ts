@@ -6,22 +6,11 @@
 import net from 'node:net';
 import { CLOSE_CODES, LIMITS, type ErrorCode } from '../../contract/limits';
 import { directConversationId } from '../../contract/conversations';
-import { closeAll, person, settle, startTestServer, TestSocket, type Person } from './support/server';
+import { useSockets, useTestServer } from './support/fixture';
+import { person, settle, TestSocket, type Person } from './support/server';
 
-type Server = Awaited<ReturnType<typeof startTestServer>>;
-
-let server: Server;
-const sockets: TestSocket[] = [];
-
-beforeAll(async () => {
-  server = await startTestServer();
-});
-afterEach(() => closeAll(sockets));
-afterAll(async () => {
-  await server.stop();
-});
-
-const newPerson = () => person(server, sockets);
+const server = useTestServer();
+const newPerson = () => server.person();
 
 /** After an error, the same connection still answers a ping. */
 async function stillWorks(socket: TestSocket): Promise<void> {
@@ -30,15 +19,12 @@ async function stillWorks(socket: TestSocket): Promise<void> {
 }
 
 describe('malformed frames get an error and the connection stays open', () => {
+  const shared = useSockets('all');
   let me: Person;
   let peer: Person;
   beforeAll(async () => {
-    me = await person(server, []);
-    peer = await person(server, []);
-  });
-  afterAll(() => {
-    me.socket.ws.terminate();
-    peer.socket.ws.terminate();
+    me = await person(server, shared);
+    peer = await person(server, shared);
   });
 
   const longText = 'x'.repeat(LIMITS.maxTextLength + 1);
@@ -181,13 +167,12 @@ describe('back-pressure', () => {
 
     // A connection of the reader whose TCP socket we stop reading from after the upgrade.
     let tcp: net.Socket | undefined;
-    const slow = await TestSocket.open(server.wsUrl, reader.token, {
+    const slow = await server.open(reader.token, {
       createConnection: (options) => {
         tcp = net.createConnection(options as net.NetConnectOpts);
         return tcp;
       },
     });
-    sockets.push(slow);
     if (!tcp) throw new Error('createConnection was not used');
     tcp.pause();
 

@@ -10,7 +10,8 @@
  */
 import { startServerProcess, type ServerProcess } from '../../test/support/server-process';
 import type { LoginResponse } from '../../contract/http';
-import { readMetrics, settle, sleep, TestSocket } from './support/server';
+import { readMetrics, settle, TestSocket } from './support/server';
+import { sleep } from './support/wait';
 import { seeded as prng } from '../../test/support/fixtures';
 
 const SEED = Number(process.env.FUZZ_SEED ?? Math.floor(Math.random() * 2 ** 31));

@@ -5,44 +5,38 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { DirectoryEntry, PublicUser } from '../../contract/frames';
-import type { HttpErrorBody, LoginResponse } from '../../contract/http';
+import type { LoginResponse } from '../../contract/http';
 import { Tokens } from '../src/auth/tokens';
-import { api, closeAll, login, startTestServer, TestSocket, waitFor } from './support/server';
+import { useTestServer } from './support/fixture';
+import { api, expectFailure, login } from './support/server';
+import { waitFor } from './support/wait';
 
-type Server = Awaited<ReturnType<typeof startTestServer>>;
-
-let server: Server;
-const sockets: TestSocket[] = [];
-
-beforeAll(async () => {
-  server = await startTestServer();
-});
-
-afterEach(() => closeAll(sockets));
-
-afterAll(async () => {
-  await server.stop();
-});
+const server = useTestServer();
 
 /** A device id unique to this run, valid for the dev login's pattern. */
 function devId(label: string): string {
   return `${label}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
 }
 
-/** Checks the `{error:{code,message}}` body every failure answers with, and returns it. */
-function expectErrorBody(body: unknown, code: string): HttpErrorBody['error'] {
-  expect(body).toEqual({ error: { code, message: expect.any(String) } });
-  const error = (body as HttpErrorBody).error;
-  expect(error.message.length).toBeGreaterThan(0);
-  // Never a stack trace.
-  expect(JSON.stringify(body)).not.toMatch(/\bat .+\(.+:\d+:\d+\)/);
-  return error;
-}
-
 async function setNickname(token: string, nickname: string): Promise<PublicUser> {
   const answer = await api(server.url, 'PUT', '/api/profile', { token, json: { nickname } });
   expect(answer.status).toBe(200);
   return answer.body as PublicUser;
+}
+
+/** A user of a fresh device, with this nickname when one is given. */
+async function newUser(label: string, nickname?: string): Promise<LoginResponse> {
+  const user = await login(server.url, devId(label));
+  if (nickname !== undefined) await setNickname(user.token, nickname);
+  return user;
+}
+
+/** The directory as the token's user sees it, filtered with `?q=` when `q` is given. */
+async function directory(token: string, q?: string): Promise<DirectoryEntry[]> {
+  const query = q === undefined ? '' : `?q=${encodeURIComponent(q)}`;
+  const answer = await api(server.url, 'GET', `/api/users${query}`, { token });
+  expect(answer.status).toBe(200);
+  return answer.body as DirectoryEntry[];
 }
 
 describe('GET /healthz', () => {
@@ -83,9 +77,7 @@ describe('POST /api/login (development mode)', () => {
 
   it('answers 400 JSON when devId is missing', async () => {
     const answer = await api(server.url, 'POST', '/api/login', { json: { code: 'dev-code' } });
-    expect(answer.status).toBe(400);
-    expect(answer.contentType).toContain('application/json');
-    expect(expectErrorBody(answer.body, 'bad_request').message).toContain('devId');
+    expect(expectFailure(answer, 400, 'bad_request')).toContain('devId');
   });
 
   it.each([
@@ -96,48 +88,39 @@ describe('POST /api/login (development mode)', () => {
     ['an array body', [1, 2, 3]],
   ])('answers 400 JSON for a body with %s', async (_label, json) => {
     const answer = await api(server.url, 'POST', '/api/login', { json });
-    expect(answer.status).toBe(400);
-    expectErrorBody(answer.body, 'bad_request');
-  });
-
-  it('answers 400 JSON for a body that is not JSON', async () => {
-    const answer = await api(server.url, 'POST', '/api/login', {
-      raw: '{"code": "x", devId',
-      headers: { 'content-type': 'application/json' },
-    });
-    expect(answer.status).toBe(400);
-    expectErrorBody(answer.body, 'bad_request');
+    expectFailure(answer, 400, 'bad_request');
   });
 });
 
 describe('other request failures answer JSON too', () => {
-  it('answers 413 JSON for a body over 64 KiB', async () => {
-    const answer = await api(server.url, 'POST', '/api/login', {
-      json: { code: 'x', devId: 'abcdefgh12', pad: 'x'.repeat(64 * 1024) },
-    });
-    expect(answer.status).toBe(413);
-    expectErrorBody(answer.body, 'bad_request');
-  });
-
-  it('answers 415 JSON for a body that is not application/json', async () => {
-    const answer = await api(server.url, 'POST', '/api/login', {
-      raw: 'code=x&devId=abcdefgh12',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    });
-    expect(answer.status).toBe(415);
-    expectErrorBody(answer.body, 'bad_request');
+  it.each([
+    {
+      status: 400,
+      what: 'a body that is not JSON',
+      request: { raw: '{"code": "x", devId', headers: { 'content-type': 'application/json' } },
+    },
+    {
+      status: 413,
+      what: 'a body over 64 KiB',
+      request: { json: { code: 'x', devId: 'abcdefgh12', pad: 'x'.repeat(64 * 1024) } },
+    },
+    {
+      status: 415,
+      what: 'a body that is not application/json',
+      request: { raw: 'code=x&devId=abcdefgh12', headers: { 'content-type': 'application/x-www-form-urlencoded' } },
+    },
+  ])('answers $status JSON for $what', async ({ status, request }) => {
+    expectFailure(await api(server.url, 'POST', '/api/login', request), status, 'bad_request');
   });
 });
 
 describe('GET /api/users', () => {
   it('answers 401 JSON without a token, with a bad one and with an expired one', async () => {
     const none = await api(server.url, 'GET', '/api/users');
-    expect(none.status).toBe(401);
-    expectErrorBody(none.body, 'unauthorized');
+    expectFailure(none, 401, 'unauthorized');
 
     const bad = await api(server.url, 'GET', '/api/users', { token: 'not.a.token' });
-    expect(bad.status).toBe(401);
-    expectErrorBody(bad.body, 'unauthorized');
+    expectFailure(bad, 401, 'unauthorized');
 
     const { user, token } = await login(server.url, devId('tamper'));
     const tampered = await api(server.url, 'GET', '/api/users', { token: token.slice(0, -2) + 'xx' });
@@ -146,8 +129,7 @@ describe('GET /api/users', () => {
     const secret = fs.readFileSync(path.join(server.dataDir, 'token-secret'), 'utf8').trim();
     const expired = await new Tokens(secret, -1).issue(user.id);
     const old = await api(server.url, 'GET', '/api/users', { token: expired.token });
-    expect(old.status).toBe(401);
-    expect(expectErrorBody(old.body, 'unauthorized').message).toMatch(/expired/);
+    expect(expectFailure(old, 401, 'unauthorized')).toMatch(/expired/);
 
     const otherSecret = await new Tokens('another-secret', 3600).issue(user.id);
     const foreign = await api(server.url, 'GET', '/api/users', { token: otherSecret.token });
@@ -163,18 +145,11 @@ describe('GET /api/users', () => {
 
   it('lists the other users, not the caller, with online true only while they have a socket open', async () => {
     const tag = `dir${Math.random().toString(36).slice(2, 8)}`;
-    const me = await login(server.url, devId('me'));
-    const alice = await login(server.url, devId('alice'));
-    const bob = await login(server.url, devId('bob'));
-    await setNickname(me.token, `${tag} me`);
-    await setNickname(alice.token, `${tag} alice`);
-    await setNickname(bob.token, `${tag} bob`);
+    const me = await newUser('me', `${tag} me`);
+    const alice = await newUser('alice', `${tag} alice`);
+    const bob = await newUser('bob', `${tag} bob`);
 
-    const list = async (): Promise<DirectoryEntry[]> => {
-      const answer = await api(server.url, 'GET', '/api/users', { token: me.token });
-      expect(answer.status).toBe(200);
-      return answer.body as DirectoryEntry[];
-    };
+    const list = () => directory(me.token);
     const entry = (entries: DirectoryEntry[], user: LoginResponse) => entries.find((e) => e.id === user.user.id);
 
     const offline = await list();
@@ -182,15 +157,13 @@ describe('GET /api/users', () => {
     expect(entry(offline, alice)).toEqual({ id: alice.user.id, nickname: `${tag} alice`, avatar: '', online: false });
     expect(entry(offline, bob)).toEqual({ id: bob.user.id, nickname: `${tag} bob`, avatar: '', online: false });
 
-    const socket = await TestSocket.open(server.wsUrl, alice.token);
-    sockets.push(socket);
+    const socket = await server.open(alice.token);
     const online = await list();
     expect(entry(online, alice)?.online).toBe(true);
     expect(entry(online, bob)?.online).toBe(false);
 
     // A second connection and then closing one of them: still online until the last one goes.
-    const second = await TestSocket.open(server.wsUrl, alice.token);
-    sockets.push(second);
+    const second = await server.open(alice.token);
     socket.close();
     await socket.closed;
     await waitFor(async () => (await list()).length > 0, 'the directory');
@@ -203,17 +176,11 @@ describe('GET /api/users', () => {
 
   it('filters by nickname with ?q= (case-insensitive substring)', async () => {
     const tag = `Q${Math.random().toString(36).slice(2, 8)}`;
-    const me = await login(server.url, devId('q-me'));
-    const carol = await login(server.url, devId('carol'));
-    const dave = await login(server.url, devId('dave'));
-    await setNickname(carol.token, `${tag} Carol`);
-    await setNickname(dave.token, `${tag} Dave`);
+    const me = await newUser('q-me');
+    const carol = await newUser('carol', `${tag} Carol`);
+    const dave = await newUser('dave', `${tag} Dave`);
 
-    const search = async (q: string): Promise<string[]> => {
-      const answer = await api(server.url, 'GET', `/api/users?q=${encodeURIComponent(q)}`, { token: me.token });
-      expect(answer.status).toBe(200);
-      return (answer.body as DirectoryEntry[]).map((user) => user.id);
-    };
+    const search = async (q: string): Promise<string[]> => (await directory(me.token, q)).map((user) => user.id);
 
     expect(await search(`${tag} carol`)).toEqual([carol.user.id]);
     expect((await search(tag)).sort()).toEqual([carol.user.id, dave.user.id].sort());
@@ -248,8 +215,7 @@ describe('PUT /api/profile', () => {
     const me = await login(server.url, devId('bad-profile'));
     for (const nickname of ['', 'x'.repeat(33)]) {
       const answer = await api(server.url, 'PUT', '/api/profile', { token: me.token, json: { nickname } });
-      expect(answer.status).toBe(400);
-      expectErrorBody(answer.body, 'bad_request');
+      expectFailure(answer, 400, 'bad_request');
     }
     const unchanged = await api(server.url, 'PUT', '/api/profile', { token: me.token, json: {} });
     expect(unchanged.status).toBe(200);
@@ -258,8 +224,7 @@ describe('PUT /api/profile', () => {
 
   it('needs a token', async () => {
     const answer = await api(server.url, 'PUT', '/api/profile', { json: { nickname: 'x' } });
-    expect(answer.status).toBe(401);
-    expectErrorBody(answer.body, 'unauthorized');
+    expectFailure(answer, 401, 'unauthorized');
   });
 });
 
@@ -272,8 +237,6 @@ describe('unknown routes', () => {
     ['GET', '/api/upload'],
   ])('%s %s answers 404 JSON', async (method, route) => {
     const answer = await api(server.url, method, route);
-    expect(answer.status).toBe(404);
-    expect(answer.contentType).toContain('application/json');
-    expectErrorBody(answer.body, 'not_found');
+    expectFailure(answer, 404, 'not_found');
   });
 });

@@ -5,10 +5,12 @@
 import { LIMITS } from '../../contract/limits';
 import { directConversationId } from '../../contract/conversations';
 import { TokenBucket } from '../../contract/token-bucket';
-import { closeAll, person, sleep, startTestServer, TestSocket } from './support/server';
+import { useOwnServers, useSockets } from './support/fixture';
+import { person } from './support/server';
+import { sleep } from './support/wait';
 
-const sockets: TestSocket[] = [];
-afterEach(() => closeAll(sockets));
+const sockets = useSockets();
+const ownServer = useOwnServers();
 
 describe('TokenBucket', () => {
   it('allows the burst, then refills at the rate', () => {
@@ -26,73 +28,65 @@ describe('TokenBucket', () => {
 
 describe('send rate limit', () => {
   it('refuses sends beyond the burst with rate_limited (ref = cid), stores none of them, and recovers', async () => {
-    const server = await startTestServer({ sendRate: { perSecond: 5, burst: 10 } });
-    try {
-      const alice = await person(server, sockets);
-      const bob = await person(server, sockets);
-      for (let i = 0; i < 30; i++) {
-        alice.socket.send({ type: 'send', cid: `burst-${i}`, to: bob.id, kind: 'text', body: `m${i}` });
-      }
-      const answers = await Promise.all(
-        Array.from({ length: 30 }, (_, i) =>
-          Promise.race([
-            alice.socket.next('ack', (ack) => ack.cid === `burst-${i}`),
-            alice.socket.next('error', (error) => error.ref === `burst-${i}`),
-          ]),
-        ),
-      );
-      const acked = answers.filter((answer) => answer.type === 'ack');
-      const refused = answers.filter((answer) => answer.type === 'error');
-      expect(acked.length).toBeGreaterThanOrEqual(10);
-      expect(acked.length).toBeLessThan(15);
-      expect(refused.length).toBe(30 - acked.length);
-      for (const error of refused) expect(error).toMatchObject({ code: 'rate_limited' });
-
-      // Only the acked ones exist: gap-free seqs 1..n, and bob got exactly those.
-      const conv = directConversationId(alice.id, bob.id);
-      alice.socket.send({ type: 'history', conv, limit: LIMITS.historyMax });
-      const history = await alice.socket.next('history');
-      expect(history.messages.map((message) => message.seq)).toEqual(acked.map((_, i) => i + 1));
-      expect(history.messages.map((message) => message.cid).sort()).toEqual(acked.map((ack) => ack.cid).sort());
-
-      // After a pause the same cid goes through: the client's retry.
-      await sleep(600);
-      const retried = refused[0].ref!;
-      alice.socket.send({ type: 'send', cid: retried, to: bob.id, kind: 'text', body: 'retry' });
-      const ack = await alice.socket.next('ack', (answer) => answer.cid === retried);
-      expect(ack.seq).toBe(acked.length + 1);
-    } finally {
-      await server.stop();
+    const server = await ownServer({ sendRate: { perSecond: 5, burst: 10 } });
+    const alice = await person(server, sockets);
+    const bob = await person(server, sockets);
+    for (let i = 0; i < 30; i++) {
+      alice.socket.send({ type: 'send', cid: `burst-${i}`, to: bob.id, kind: 'text', body: `m${i}` });
     }
+    const answers = await Promise.all(
+      Array.from({ length: 30 }, (_, i) =>
+        Promise.race([
+          alice.socket.next('ack', (ack) => ack.cid === `burst-${i}`),
+          alice.socket.next('error', (error) => error.ref === `burst-${i}`),
+        ]),
+      ),
+    );
+    const acked = answers.filter((answer) => answer.type === 'ack');
+    const refused = answers.filter((answer) => answer.type === 'error');
+    expect(acked.length).toBeGreaterThanOrEqual(10);
+    expect(acked.length).toBeLessThan(15);
+    expect(refused.length).toBe(30 - acked.length);
+    for (const error of refused) expect(error).toMatchObject({ code: 'rate_limited' });
+
+    // Only the acked ones exist: gap-free seqs 1..n, and bob got exactly those.
+    const conv = directConversationId(alice.id, bob.id);
+    alice.socket.send({ type: 'history', conv, limit: LIMITS.historyMax });
+    const history = await alice.socket.next('history');
+    expect(history.messages.map((message) => message.seq)).toEqual(acked.map((_, i) => i + 1));
+    expect(history.messages.map((message) => message.cid).sort()).toEqual(acked.map((ack) => ack.cid).sort());
+
+    // After a pause the same cid goes through: the client's retry.
+    await sleep(600);
+    const retried = refused[0].ref!;
+    alice.socket.send({ type: 'send', cid: retried, to: bob.id, kind: 'text', body: 'retry' });
+    const ack = await alice.socket.next('ack', (answer) => answer.cid === retried);
+    expect(ack.seq).toBe(acked.length + 1);
   });
 });
 
 describe('frame flood', () => {
   it('drops a flood with one rate_limited notice per second and keeps serving others', async () => {
-    const server = await startTestServer({ frameRate: { perSecond: 50, burst: 50 } });
-    try {
-      const flooder = await person(server, sockets);
-      const alice = await person(server, sockets);
-      const bob = await person(server, sockets);
-      for (let i = 0; i < 2000; i++) flooder.socket.send({ type: 'ping' });
-      await sleep(300);
-      const pongs = flooder.socket.frames.filter((frame) => frame.type === 'pong').length;
-      const notices = flooder.socket.frames.filter((frame) => frame.type === 'error');
-      expect(pongs).toBeGreaterThanOrEqual(50);
-      expect(pongs).toBeLessThan(100);
-      expect(notices).toHaveLength(1);
-      expect(notices[0]).toMatchObject({ code: 'rate_limited' });
+    const server = await ownServer({ frameRate: { perSecond: 50, burst: 50 } });
+    const flooder = await person(server, sockets);
+    const alice = await person(server, sockets);
+    const bob = await person(server, sockets);
+    for (let i = 0; i < 2000; i++) flooder.socket.send({ type: 'ping' });
+    await sleep(300);
+    const pongs = flooder.socket.frames.filter((frame) => frame.type === 'pong').length;
+    const notices = flooder.socket.frames.filter((frame) => frame.type === 'error');
+    expect(pongs).toBeGreaterThanOrEqual(50);
+    expect(pongs).toBeLessThan(100);
+    expect(notices).toHaveLength(1);
+    expect(notices[0]).toMatchObject({ code: 'rate_limited' });
 
-      // Everyone else chats as usual, and so does the flooder once it slows down.
-      alice.socket.send({ type: 'send', cid: 'x1', to: bob.id, kind: 'text', body: 'still here' });
-      await alice.socket.next('ack', (ack) => ack.cid === 'x1');
-      await bob.socket.next('message', (message) => message.cid === 'x1');
-      await sleep(1100);
-      flooder.socket.frames.length = 0;
-      flooder.socket.send({ type: 'ping' });
-      await flooder.socket.next('pong');
-    } finally {
-      await server.stop();
-    }
+    // Everyone else chats as usual, and so does the flooder once it slows down.
+    alice.socket.send({ type: 'send', cid: 'x1', to: bob.id, kind: 'text', body: 'still here' });
+    await alice.socket.next('ack', (ack) => ack.cid === 'x1');
+    await bob.socket.next('message', (message) => message.cid === 'x1');
+    await sleep(1100);
+    flooder.socket.frames.length = 0;
+    flooder.socket.send({ type: 'ping' });
+    await flooder.socket.next('pong');
   });
 });

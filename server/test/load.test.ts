@@ -24,7 +24,8 @@ import type { LoginResponse } from '../../contract/http';
 import { seeded as prng } from '../../test/support/fixtures';
 import { INSPECT_ARG, Inspector } from '../../test/support/inspector';
 import { startServerProcess, type ServerProcess } from '../../test/support/server-process';
-import { login, readMetrics, sleep, waitFor } from './support/server';
+import { login, readMetrics } from './support/server';
+import { sleep, waitFor } from './support/wait';
 
 const CONNECTIONS = Number(process.env.LOAD_CONNECTIONS ?? 1000);
 const USERS = 2 * Math.ceil(Number(process.env.LOAD_USERS ?? 100) / 2);

@@ -9,12 +9,11 @@ import { Writable } from 'node:stream';
 import pino from 'pino';
 import { directConversationId } from '../../contract/conversations';
 import type { DirectoryEntry } from '../../contract/frames';
-import type { HttpErrorBody, LoginResponse } from '../../contract/http';
+import type { LoginResponse } from '../../contract/http';
 import { WechatLogin, WechatLoginError } from '../src/auth/wechat';
 import { loadConfig } from '../src/config';
-import { api, closeAll, settle, startTestServer, TestSocket, type ApiAnswer } from './support/server';
-
-type Server = Awaited<ReturnType<typeof startTestServer>>;
+import { useOwnServers, useTestServer } from './support/fixture';
+import { api, expectFailure, settle, type ApiAnswer, type TestServer as Server } from './support/server';
 
 const APP_ID = 'wx0123456789abcdef';
 const SECRET = 'SeCrEt-of-the-app-4f9d2b7e61c0a8';
@@ -108,8 +107,13 @@ function openid(label: string): string {
 
 const wechat = new FakeWechat();
 let apiBase: string;
-let server: Server;
-const sockets: TestSocket[] = [];
+beforeAll(async () => {
+  apiBase = await wechat.start();
+});
+const server = useTestServer(() => ({ wechat: { appId: APP_ID, secret: SECRET, apiBase, timeoutMs: TIMEOUT_MS } }));
+// Declared after the server's hooks, so it stops after the server.
+afterAll(() => wechat.stop());
+const ownServer = useOwnServers();
 
 /** Every answer the chat server gave in this file, to check that no secret is in any of them. */
 const answered: string[] = [];
@@ -132,23 +136,6 @@ async function loggedIn(id: string, extra: Record<string, unknown> = {}): Promis
   expect(answer.status).toBe(200);
   return answer.body as LoginResponse;
 }
-
-function expectError(answer: ApiAnswer, status: number, code: string): string {
-  expect(answer.status).toBe(status);
-  expect(answer.contentType).toContain('application/json');
-  expect(answer.body).toEqual({ error: { code, message: expect.any(String) } });
-  return (answer.body as HttpErrorBody).error.message;
-}
-
-beforeAll(async () => {
-  apiBase = await wechat.start();
-  server = await startTestServer({ wechat: { appId: APP_ID, secret: SECRET, apiBase, timeoutMs: TIMEOUT_MS } });
-});
-afterEach(() => closeAll(sockets));
-afterAll(async () => {
-  await server.stop();
-  await wechat.stop();
-});
 
 describe('POST /api/login (production mode, WeChat code2session)', () => {
   it('asks code2session with the appid, the secret, the js_code and grant_type=authorization_code', async () => {
@@ -177,8 +164,7 @@ describe('POST /api/login (production mode, WeChat code2session)', () => {
     const directory = await call(server, 'GET', '/api/users', { token: answer.token });
     expect(directory.status).toBe(200);
 
-    const socket = await TestSocket.open(server.wsUrl, answer.token);
-    sockets.push(socket);
+    const socket = await server.open(answer.token);
     await settle(socket);
   });
 
@@ -206,7 +192,7 @@ describe('POST /api/login (production mode, WeChat code2session)', () => {
     expect(second.user.id).toBe(first.user.id);
     // And a devId alone is no way in: the code still goes to WeChat.
     const refused = await loginWith('errcode:40029', server, { devId: 'device-aaaaaaaa' });
-    expectError(refused, 401, 'invalid_code');
+    expectFailure(refused, 401, 'invalid_code');
   });
 
   it('never shows the openid (or unionid): not in the login answer, the directory, the profile or a socket frame', async () => {
@@ -230,9 +216,8 @@ describe('POST /api/login (production mode, WeChat code2session)', () => {
     expect(entries.find((entry) => entry.id === alice.user.id)).toEqual({ ...alice.user, online: false });
     expectClean(JSON.stringify(entries));
 
-    const aliceSocket = await TestSocket.open(server.wsUrl, alice.token);
-    const bobSocket = await TestSocket.open(server.wsUrl, bob.token);
-    sockets.push(aliceSocket, bobSocket);
+    const aliceSocket = await server.open(alice.token);
+    const bobSocket = await server.open(bob.token);
     aliceSocket.send({ type: 'send', cid: 'hello-1', to: bob.user.id, kind: 'text', body: 'hello bob' });
     await aliceSocket.next('ack', (ack) => ack.cid === 'hello-1');
     const message = await bobSocket.next('message', (frame) => frame.cid === 'hello-1');
@@ -261,7 +246,7 @@ describe('POST /api/login (production mode, WeChat code2session)', () => {
     [40013, 502, 'wechat_unavailable'],
     [99999, 502, 'wechat_unavailable'],
   ])('maps errcode %i to %i %s', async (errcode, status, code) => {
-    const message = expectError(await loginWith(`errcode:${errcode}`), status, code);
+    const message = expectFailure(await loginWith(`errcode:${errcode}`), status, code);
     expect(message.length).toBeGreaterThan(0);
     if (status === 502) expect(message).toMatch(/WeChat answered unexpectedly/);
   });
@@ -272,12 +257,12 @@ describe('POST /api/login (production mode, WeChat code2session)', () => {
     ['JSON that is not an object', 'array', /WeChat answered unexpectedly/],
     ['an answer without an openid', 'noopenid', /WeChat answered unexpectedly/],
   ])('answers 502 wechat_unavailable for %s', async (_label, code, pattern) => {
-    expect(expectError(await loginWith(code), 502, 'wechat_unavailable')).toMatch(pattern);
+    expect(expectFailure(await loginWith(code), 502, 'wechat_unavailable')).toMatch(pattern);
   });
 
   it('answers 502 wechat_unavailable when WeChat does not answer within the timeout', async () => {
     const started = Date.now();
-    const message = expectError(await loginWith('hang'), 502, 'wechat_unavailable');
+    const message = expectFailure(await loginWith('hang'), 502, 'wechat_unavailable');
     expect(message).toMatch(/WeChat could not be reached/);
     expect(message).toContain(`${TIMEOUT_MS} ms`);
     expect(Date.now() - started).toBeGreaterThanOrEqual(TIMEOUT_MS - 50);
@@ -286,19 +271,15 @@ describe('POST /api/login (production mode, WeChat code2session)', () => {
 
   it('answers 502 wechat_unavailable when nothing listens at the WeChat address', async () => {
     const port = await closedPort();
-    const offline = await startTestServer({
+    const offline = await ownServer({
       wechat: { appId: APP_ID, secret: SECRET, apiBase: `http://127.0.0.1:${port}`, timeoutMs: TIMEOUT_MS },
     });
-    try {
-      const message = expectError(await loginWith(`user:${openid('closed')}`, offline), 502, 'wechat_unavailable');
-      expect(message).toMatch(/WeChat could not be reached/);
-    } finally {
-      await offline.stop();
-    }
+    const message = expectFailure(await loginWith(`user:${openid('closed')}`, offline), 502, 'wechat_unavailable');
+    expect(message).toMatch(/WeChat could not be reached/);
   });
 
   it('still checks the body: no code → 400', async () => {
-    expectError(await call(server, 'POST', '/api/login', { json: { devId: 'device-aaaaaaaa' } }), 400, 'bad_request');
+    expectFailure(await call(server, 'POST', '/api/login', { json: { devId: 'device-aaaaaaaa' } }), 400, 'bad_request');
   });
 
   it('has put neither the secret nor a session_key in any answer of this file', () => {

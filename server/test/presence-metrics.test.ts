@@ -1,23 +1,16 @@
 /** Presence frames to the people one shares a conversation with, and the /metrics endpoint. */
-import { closeAll, person, sleep, startTestServer, TestSocket } from './support/server';
+import { useTestServer } from './support/fixture';
+import { closeAll } from './support/server';
+import { sleep } from './support/wait';
 
-type Server = Awaited<ReturnType<typeof startTestServer>>;
-let server: Server;
-const sockets: TestSocket[] = [];
-
-beforeEach(async () => {
-  server = await startTestServer();
-});
-afterEach(async () => {
-  closeAll(sockets);
-  await server.stop();
-});
+// A server of its own for each test: the metrics count from zero.
+const server = useTestServer({}, 'each');
 
 describe('presence', () => {
   it('tells peers when a user comes online and when their last connection closes', async () => {
-    const alice = await person(server, sockets);
-    const bob = await person(server, sockets);
-    const stranger = await person(server, sockets);
+    const alice = await server.person();
+    const bob = await server.person();
+    const stranger = await server.person();
     alice.socket.send({ type: 'send', cid: 'p1', to: bob.id, kind: 'text', body: 'hi' });
     await alice.socket.next('ack');
 
@@ -56,8 +49,8 @@ describe('GET /metrics', () => {
   }
 
   it('counts connections, stored and delivered messages, syncs and errors by code', async () => {
-    const alice = await person(server, sockets);
-    const bob = await person(server, sockets);
+    const alice = await server.person();
+    const bob = await server.person();
     await bob.connect();
     let text = await metrics();
     expect(value(text, 'chat_connections_open')).toBe(3);
@@ -82,7 +75,7 @@ describe('GET /metrics', () => {
     expect(text).toContain('chat_errors_total{code="bad_frame"} 1');
     expect(text).toContain('process_resident_memory_bytes');
 
-    closeAll(sockets);
+    closeAll(server.sockets);
     await sleep(100);
     expect(value(await metrics(), 'chat_connections_open')).toBe(0);
   });

@@ -2,69 +2,64 @@
  * The server as its own process, as it runs in production: an acked message survives kill -9,
  * and SIGTERM finishes in-flight sends, closes sockets with 1001 and exits 0.
  */
-import { CLOSE_CODES, LIMITS } from '../../contract/limits';
+import { CLOSE_CODES } from '../../contract/limits';
 import { directConversationId } from '../../contract/conversations';
-import type { ChatMessage } from '../../contract/frames';
-import { startServerProcess } from '../../test/support/server-process';
-import { closeAll, person, TestSocket } from './support/server';
+import { startServerProcess, type ServerProcess } from '../../test/support/server-process';
+import { useSockets } from './support/fixture';
+import { endpoints, fullHistory, person, type Person } from './support/server';
 
-const sockets: TestSocket[] = [];
-afterEach(() => closeAll(sockets));
+const sockets = useSockets();
 
 // Rate limits off: these tests push sends as fast as a socket takes them.
 const UNLIMITED = { SEND_RATE: '1000000', SEND_BURST: '1000000', FRAME_RATE: '1000000', FRAME_BURST: '1000000' };
 
-function endpoints(url: string) {
-  return { url, wsUrl: url.replace(/^http/, 'ws') + '/ws' };
+/**
+ * A server process with alice and bob connected (each device named after `label`), and alice
+ * firing `count` sends at bob at once, cids `<label>-0`, `<label>-1` …
+ */
+async function aliceFloodsBob(
+  label: string,
+  count: number,
+): Promise<{ server: ServerProcess; alice: Person; bob: Person }> {
+  const server = await startServerProcess({ env: UNLIMITED });
+  const alice = await person(endpoints(server.url), sockets, `device-alice-${label}`);
+  const bob = await person(endpoints(server.url), sockets, `device-bob-${label}`);
+  for (let i = 0; i < count; i++) {
+    alice.socket.send({ type: 'send', cid: `${label}-${i}`, to: bob.id, kind: 'text', body: `message ${i}` });
+  }
+  return { server, alice, bob };
 }
 
-async function fullHistory(socket: TestSocket, conv: string): Promise<ChatMessage[]> {
-  const messages: ChatMessage[] = [];
-  let before: number | undefined;
-  for (;;) {
-    socket.send({ type: 'history', conv, limit: LIMITS.historyMax, ...(before === undefined ? {} : { before }) });
-    const page = await socket.next('history', (frame) => frame.conv === conv);
-    messages.unshift(...page.messages);
-    if (!page.hasMore || page.messages.length === 0) return messages;
-    before = page.messages[0].seq;
+/** Restarts the server on the data `dataDir` holds, and reads alice and bob's conversation as alice. */
+async function historyAfterRestart(dataDir: string, label: string, bobId: string) {
+  const restarted = await startServerProcess({ dataDir, env: UNLIMITED });
+  try {
+    const again = await person(endpoints(restarted.url), sockets, `device-alice-${label}`);
+    return { aliceId: again.id, history: await fullHistory(again.socket, directConversationId(again.id, bobId)) };
+  } finally {
+    await restarted.stop();
   }
 }
 
 it('keeps a message acked just before kill -9', async () => {
-  const server = await startServerProcess({ env: UNLIMITED });
-  const alice = await person(endpoints(server.url), sockets, 'device-alice-1');
-  const bob = await person(endpoints(server.url), sockets, 'device-bob-01');
   // Fire a stream of sends and kill the server the moment the first ack arrives.
-  for (let i = 0; i < 200; i++) {
-    alice.socket.send({ type: 'send', cid: `k-${i}`, to: bob.id, kind: 'text', body: `message ${i}` });
-  }
+  const { server, alice, bob } = await aliceFloodsBob('k', 200);
   const firstAck = await alice.socket.next('ack');
   await server.kill();
   await alice.socket.closed;
   const acked = [firstAck, ...alice.socket.frames.flatMap((frame) => (frame.type === 'ack' ? [frame] : []))];
 
-  const restarted = await startServerProcess({ dataDir: server.dataDir, env: UNLIMITED });
-  try {
-    const again = await person(endpoints(restarted.url), sockets, 'device-alice-1');
-    expect(again.id).toBe(alice.id);
-    const history = await fullHistory(again.socket, directConversationId(alice.id, bob.id));
-    // Every acked message is there with the seq its ack named; seqs have no gap.
-    const stored = new Map(history.map((message) => [message.cid, message.seq]));
-    for (const ack of acked) expect(stored.get(ack.cid)).toBe(ack.seq);
-    expect(history.map((message) => message.seq)).toEqual(history.map((_, i) => i + 1));
-    expect(history.length).toBeGreaterThanOrEqual(acked.length);
-  } finally {
-    await restarted.stop();
-  }
+  const { aliceId, history } = await historyAfterRestart(server.dataDir, 'k', bob.id);
+  expect(aliceId).toBe(alice.id);
+  // Every acked message is there with the seq its ack named; seqs have no gap.
+  const stored = new Map(history.map((message) => [message.cid, message.seq]));
+  for (const ack of acked) expect(stored.get(ack.cid)).toBe(ack.seq);
+  expect(history.map((message) => message.seq)).toEqual(history.map((_, i) => i + 1));
+  expect(history.length).toBeGreaterThanOrEqual(acked.length);
 });
 
 it('on SIGTERM stores and acks what it received, closes sockets with 1001 and exits 0', async () => {
-  const server = await startServerProcess({ env: UNLIMITED });
-  const alice = await person(endpoints(server.url), sockets, 'device-alice-2');
-  const bob = await person(endpoints(server.url), sockets, 'device-bob-02');
-  for (let i = 0; i < 300; i++) {
-    alice.socket.send({ type: 'send', cid: `t-${i}`, to: bob.id, kind: 'text', body: `message ${i}` });
-  }
+  const { server, alice, bob } = await aliceFloodsBob('t', 300);
   await alice.socket.next('ack');
   server.child.kill('SIGTERM');
   const [aliceClose, bobClose] = await Promise.all([alice.socket.closed, bob.socket.closed]);
@@ -77,16 +72,10 @@ it('on SIGTERM stores and acks what it received, closes sockets with 1001 and ex
   expect(exitCode).toBe(0);
 
   const ackedCids = alice.socket.frames.flatMap((frame) => (frame.type === 'ack' ? [frame.cid] : []));
-  const restarted = await startServerProcess({ dataDir: server.dataDir, env: UNLIMITED });
-  try {
-    const again = await person(endpoints(restarted.url), sockets, 'device-alice-2');
-    const history = await fullHistory(again.socket, directConversationId(alice.id, bob.id));
-    // Exactly the acked messages were stored (plus the first ack, consumed above): nothing
-    // stored without its ack, nothing acked and lost.
-    expect(ackedCids.length).toBeGreaterThan(0);
-    expect(history.length).toBe(ackedCids.length + 1);
-    expect(new Set(history.map((message) => message.cid))).toEqual(new Set([...ackedCids, 't-0']));
-  } finally {
-    await restarted.stop();
-  }
+  const { history } = await historyAfterRestart(server.dataDir, 't', bob.id);
+  // Exactly the acked messages were stored (plus the first ack, consumed above): nothing
+  // stored without its ack, nothing acked and lost.
+  expect(ackedCids.length).toBeGreaterThan(0);
+  expect(history.length).toBe(ackedCids.length + 1);
+  expect(new Set(history.map((message) => message.cid))).toEqual(new Set([...ackedCids, 't-0']));
 });

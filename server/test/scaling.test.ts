@@ -6,7 +6,7 @@ import pino from 'pino';
 import type { ServerFrame } from '../../contract/frames';
 import { LocalBus } from '../src/bus/local';
 import { RedisBus } from '../src/bus/redis';
-import type { LocalEndpoint } from '../src/bus/types';
+import type { LocalDelivery, PresenceListener } from '../src/bus/types';
 import { loadConfig } from '../src/config';
 import { PostgresStore } from '../src/store/postgres';
 
@@ -52,20 +52,22 @@ describe('settings', () => {
   });
 });
 
-/** A stand-in for the gateway's hub that records what the bus hands it. */
+/** A stand-in for the gateway that records what the bus hands it. */
 function recordingEndpoint(users: string[] = []) {
   const delivered: Array<{ userIds: readonly string[]; text: string; except?: string }> = [];
   const resyncs: Array<readonly string[] | undefined> = [];
-  const endpoint: LocalEndpoint = {
+  const endpoint: LocalDelivery = {
     deliver: (userIds, frame, except) => delivered.push({ userIds, text: JSON.stringify(frame), except }),
     deliverText: (userIds, _type, text, except) => delivered.push({ userIds, text, except }),
     users: () => users,
     isOnline: (userId) => users.includes(userId),
     resync: (userIds) => resyncs.push(userIds),
-    presenceChanged: async () => {},
   };
   return { endpoint, delivered, resyncs };
 }
+
+/** Presence the bus finds out by itself: none in these tests (Redis is never reached). */
+const nobodyListens: PresenceListener = { presenceChanged: async () => {} };
 
 const frame: ServerFrame = { type: 'typing', conv: 'dm:a:b', user: 'a' };
 
@@ -73,7 +75,7 @@ describe('LocalBus', () => {
   it('hands deliveries to this instance and answers presence from its connections', async () => {
     const bus = new LocalBus();
     const { endpoint, delivered } = recordingEndpoint(['a']);
-    await bus.start(endpoint);
+    await bus.start(endpoint, nobodyListens);
     bus.deliver(['b'], frame, 'conn-1');
     expect(delivered).toEqual([{ userIds: ['b'], text: JSON.stringify(frame), except: 'conn-1' }]);
     expect(await bus.connected()).toBe(true);
@@ -95,7 +97,7 @@ describe('RedisBus without Redis', () => {
     });
     const { endpoint, delivered, resyncs } = recordingEndpoint(['a']);
     const started = Date.now();
-    await bus.start(endpoint);
+    await bus.start(endpoint, nobodyListens);
     expect(Date.now() - started).toBeGreaterThanOrEqual(150);
 
     bus.deliver(['a', 'b'], frame);

@@ -9,15 +9,34 @@ import Database from 'better-sqlite3';
 import { directConversationId } from '../../contract/conversations';
 import { WalCheckpointer } from '../src/store/checkpointer';
 import { MIGRATIONS, SqliteStore } from '../src/store/sqlite';
+import { statements, type Dialect } from '../src/store/sql';
 import type { NewMessage } from '../src/store/types';
 import { tempDataDir } from '../../test/support/tmp';
-import { waitFor } from './support/server';
+import { waitFor } from './support/wait';
 
 function message(conv: string, members: string[], from: string, cid: string, body = `body of ${cid}`): NewMessage {
   return { conv, members, from, cid, kind: 'text', body, ts: Date.now() };
 }
 
 describe('SQLite store', () => {
+  it('binds the shared statements by position: each names its parameters once, in order', () => {
+    // SQLite's `?` are positional, so a statement whose numbers are out of order or repeated
+    // would bind its values to the wrong columns there, though it works on PostgreSQL.
+    const probe: Dialect = {
+      param: (n) => `<${n}>`,
+      text: 'TEXT',
+      integer: 'INTEGER',
+      messagesTableOptions: '',
+      byteOrder: '',
+      contains: (haystack, needle) => `instr(${haystack}, ${needle}) > 0`,
+      least: 'min',
+    };
+    for (const [name, text] of Object.entries(statements(probe))) {
+      const numbers = [...text.matchAll(/<(\d+)>/g)].map((match) => Number(match[1]));
+      expect({ name, numbers }).toEqual({ name, numbers: numbers.map((_, i) => i + 1) });
+    }
+  });
+
   it('migrates a version-1 file: every message kept, in order, cids still unique, seqs go on', async () => {
     const file = path.join(tempDataDir(), 'chat.db');
     const old = new Database(file);

@@ -5,12 +5,9 @@
 import { directConversationId } from '../../contract/conversations';
 import { LIMITS } from '../../contract/limits';
 import type { ServerFrame, ServerFrameOf, SyncFrame } from '../../contract/frames';
-import { closeAll, login, person, settle, sleep, startTestServer, TestSocket, type Person } from './support/server';
-
-type Server = Awaited<ReturnType<typeof startTestServer>>;
-
-const sockets: TestSocket[] = [];
-afterEach(() => closeAll(sockets));
+import { useOwnServers, useSockets, useTestServer } from './support/fixture';
+import { login, person, settle, TestSocket, twoPeople, type Person } from './support/server';
+import { sleep } from './support/wait';
 
 interface SyncResult {
   /** Every frame the sync produced, in arrival order, `synced` last. */
@@ -51,18 +48,12 @@ async function sendMany(from: Person, to: Person, count: number, label: string):
 const range = (from: number, to: number) => Array.from({ length: Math.max(0, to - from + 1) }, (_, i) => from + i);
 
 describe('sync', () => {
-  let server: Server;
-  beforeAll(async () => {
-    server = await startTestServer();
-  });
-  afterAll(async () => {
-    await server.stop();
-  });
+  const server = useTestServer();
 
   it('answers sessions, then the missed messages ascending, then synced {epoch, truncated}', async () => {
-    const alice = await person(server, sockets);
-    const bob = await person(server, sockets);
-    const carol = await person(server, sockets);
+    const alice = await server.person();
+    const bob = await server.person();
+    const carol = await server.person();
     await fetch(`${server.url}/api/profile`, {
       method: 'PUT',
       headers: { authorization: `Bearer ${bob.token}`, 'content-type': 'application/json' },
@@ -139,7 +130,7 @@ describe('sync', () => {
   });
 
   it('answers an empty sessions list and synced for a user with no conversation', async () => {
-    const loner = await person(server, sockets);
+    const loner = await server.person();
     const result = await sync(loner.socket, {});
     expect(result.frames).toEqual([
       { type: 'sessions', sessions: [] },
@@ -148,21 +139,16 @@ describe('sync', () => {
   });
 
   describe('with 60 messages in one conversation', () => {
+    const shared = useSockets('all');
     let alice: Person;
     let bob: Person;
     let conv: string;
     let epoch: string;
 
     beforeAll(async () => {
-      alice = await person(server, []);
-      bob = await person(server, []);
-      conv = directConversationId(alice.id, bob.id);
+      ({ alice, bob, conv } = await twoPeople(server, shared));
       await sendMany(bob, alice, 60, 'sixty');
       epoch = (await sync(bob.socket, {})).synced.epoch;
-    });
-    afterAll(() => {
-      alice.socket.ws.terminate();
-      bob.socket.ws.terminate();
     });
 
     it('sends only the newest 50, ascending, and lists the conversation as truncated', async () => {
@@ -211,7 +197,7 @@ describe('sync', () => {
     });
 
     it('ignores cursors for conversations the user is not in', async () => {
-      const mallory = await person(server, sockets);
+      const mallory = await server.person();
       const result = await sync(mallory.socket, { [conv]: 0 }, epoch);
       expect(result.frames.map((frame) => frame.type)).toEqual(['sessions', 'synced']);
       expect(result.sessions).toEqual([]);
@@ -220,20 +206,9 @@ describe('sync', () => {
 });
 
 describe('epoch and restarts', () => {
-  const servers: Server[] = [];
-  afterEach(async () => {
-    closeAll(sockets);
-    for (const running of servers.splice(0)) await running.stop();
-  });
-  async function start(dataDir?: string): Promise<Server> {
-    const started = await startTestServer(dataDir ? { dataDir } : {});
-    servers.push(started);
-    return started;
-  }
-  async function stop(stopping: Server): Promise<void> {
-    servers.splice(servers.indexOf(stopping), 1);
-    await stopping.stop();
-  }
+  const sockets = useSockets();
+  const ownServer = useOwnServers();
+  const start = (dataDir?: string) => ownServer(dataDir ? { dataDir } : {});
 
   it('keeps the epoch, the users, the messages and the tokens across a restart on the same data folder', async () => {
     const first = await start();
@@ -241,7 +216,7 @@ describe('epoch and restarts', () => {
     const bob = await person(first, sockets, 'restart-bob');
     await sendMany(alice, bob, 3, 'before-restart');
     const before = await sync(alice.socket, {});
-    await stop(first);
+    await first.stop();
 
     const second = await start(first.dataDir);
     // The token secret was kept in the data folder, so the old token still opens a socket.

@@ -6,11 +6,10 @@
 import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
-import type { HttpErrorBody } from '../../contract/http';
 import { isUploadUrl, sniffImage, UPLOAD_NAME } from '../src/http/uploads';
-import { api, login, startTestServer, waitFor } from './support/server';
-
-type Server = Awaited<ReturnType<typeof startTestServer>>;
+import { useTestServer } from './support/fixture';
+import { api, expectFailure, login, type TestServer as Server } from './support/server';
+import { waitFor } from './support/wait';
 
 /** Tiny valid images (1×1), as bytes. The JPEG was encoded with jpeg-js, the WebP is Modernizr's lossless probe. */
 const IMAGES = {
@@ -158,11 +157,6 @@ function headersOnly(
   });
 }
 
-function expectError(answer: Answer, status: number, code: string): void {
-  expect(answer).toEqual({ status, body: { error: { code, message: expect.any(String) } } });
-  expect((answer.body as HttpErrorBody).error.message.length).toBeGreaterThan(0);
-}
-
 /** The files in the server's uploads folder (temporary ones included), sorted. */
 function uploadsListing(server: Server): string[] {
   return fs.readdirSync(path.join(server.dataDir, 'uploads')).sort();
@@ -178,16 +172,11 @@ function devId(label: string): string {
 }
 
 describe('POST /api/upload and GET /uploads/:name', () => {
-  let server: Server;
+  const server = useTestServer();
   let token: string;
 
   beforeAll(async () => {
-    server = await startTestServer();
     token = (await login(server.url, devId('uploader'))).token;
-  });
-
-  afterAll(async () => {
-    await server.stop();
   });
 
   it.each(Object.keys(IMAGES) as Array<keyof typeof IMAGES>)(
@@ -260,19 +249,19 @@ describe('POST /api/upload and GET /uploads/:name', () => {
       type: 'image/png',
       name: 'x.png',
     });
-    expectError(answer, 415, 'unsupported_type');
+    expectFailure(answer, 415, 'unsupported_type');
     expect(uploadsListing(server)).toEqual(before);
   });
 
   it('refuses other real formats (a PDF) and an empty file with 415', async () => {
     const before = uploadsListing(server);
     const pdf = Buffer.from('%PDF-1.4\n1 0 obj\n<<>>\nendobj\ntrailer\n<<>>\n%%EOF\n');
-    expectError(
+    expectFailure(
       await uploadForm(server, token, { bytes: pdf, type: 'image/jpeg', name: 'a.jpg' }),
       415,
       'unsupported_type',
     );
-    expectError(
+    expectFailure(
       await uploadForm(server, token, { bytes: Buffer.alloc(0), type: 'image/png', name: 'a.png' }),
       415,
       'unsupported_type',
@@ -299,8 +288,8 @@ describe('POST /api/upload and GET /uploads/:name', () => {
   it('answers 401 without a token or with a bad one, and keeps nothing', async () => {
     const before = uploadsListing(server);
     const file = { bytes: IMAGES.png, type: 'image/png', name: 'a.png' };
-    expectError(await uploadForm(server, undefined, file), 401, 'unauthorized');
-    expectError(await uploadForm(server, 'not.a.token', file), 401, 'unauthorized');
+    expectFailure(await uploadForm(server, undefined, file), 401, 'unauthorized');
+    expectFailure(await uploadForm(server, 'not.a.token', file), 401, 'unauthorized');
     expect(uploadsListing(server)).toEqual(before);
     // Refused before the body is read: the answer comes at once, and the connection closes after it.
     expect(await headersOnly(server, { 'content-length': 4096 })).toEqual({
@@ -311,9 +300,9 @@ describe('POST /api/upload and GET /uploads/:name', () => {
   });
 
   it('answers 400 without a file part: fields only, an empty form, or JSON', async () => {
-    expectError(await uploadForm(server, token, null, { note: 'no file here' }), 400, 'bad_request');
+    expectFailure(await uploadForm(server, token, null, { note: 'no file here' }), 400, 'bad_request');
     const empty = wxMultipart([]);
-    expectError(await uploadRaw(server, token, empty.body, empty.contentType), 400, 'bad_request');
+    expectFailure(await uploadRaw(server, token, empty.body, empty.contentType), 400, 'bad_request');
     const json = await api(server.url, 'POST', '/api/upload', { token, json: { url: 'http://x/y.png' } });
     expect(json.status).toBe(400);
     expect(json.body).toEqual({ error: { code: 'bad_request', message: expect.any(String) } });
@@ -382,7 +371,7 @@ describe('POST /api/upload and GET /uploads/:name', () => {
     );
 
     const before = uploadsListing(server);
-    expectError(await send('evil.example/x?y='), 400, 'bad_request');
+    expectFailure(await send('evil.example/x?y='), 400, 'bad_request');
     expect(uploadsListing(server)).toEqual(before);
   });
 
@@ -430,16 +419,11 @@ describe('POST /api/upload and GET /uploads/:name', () => {
 
 describe('the size limit', () => {
   const LIMIT = 1024;
-  let server: Server;
+  const server = useTestServer({ uploadMaxBytes: LIMIT });
   let token: string;
 
   beforeAll(async () => {
-    server = await startTestServer({ uploadMaxBytes: LIMIT });
     token = (await login(server.url, devId('limit'))).token;
-  });
-
-  afterAll(async () => {
-    await server.stop();
   });
 
   it('takes a file of exactly the limit', async () => {
@@ -450,7 +434,7 @@ describe('the size limit', () => {
   it('refuses one byte more with 413 too_large and leaves nothing in the folder, no temporary file either', async () => {
     const before = uploadsListing(server);
     const answer = await uploadForm(server, token, { bytes: pngOfSize(LIMIT + 1), type: 'image/png', name: 'a.png' });
-    expectError(answer, 413, 'too_large');
+    expectFailure(answer, 413, 'too_large');
     expect(uploadsListing(server)).toEqual(before);
   });
 
@@ -491,15 +475,7 @@ describe('the size limit', () => {
 
 describe('PUBLIC_URL', () => {
   const PUBLIC = 'https://chat.example.com';
-  let server: Server;
-
-  beforeAll(async () => {
-    server = await startTestServer({ publicUrl: PUBLIC });
-  });
-
-  afterAll(async () => {
-    await server.stop();
-  });
+  const server = useTestServer({ publicUrl: PUBLIC });
 
   it('is the base of answered URLs, which are served at their path', async () => {
     const { token } = await login(server.url, devId('public'));

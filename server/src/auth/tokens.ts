@@ -66,14 +66,14 @@ export class VerifiedTokens extends Tokens {
   constructor(
     secret: string,
     ttlSeconds: number,
-    private readonly userExists: (userId: string) => Promise<boolean>,
+    private readonly users: { exists(userId: string): Promise<boolean> },
   ) {
     super(secret, ttlSeconds);
   }
 
   override async verify(token: string | undefined): Promise<TokenClaims> {
     const claims = await super.verify(token);
-    if (!(await this.userExists(claims.userId))) {
+    if (!(await this.users.exists(claims.userId))) {
       throw new TokenError('invalid', 'the token names no user of this server: log in again');
     }
     return claims;

@@ -1,11 +1,12 @@
 import type { ServerFrame } from '../../../contract/frames';
-import type { Bus, LocalEndpoint } from './types';
+import type { Bus, LocalDelivery, PresenceListener } from './types';
 
 /** The default for a single instance: deliveries go straight to this instance's connections. */
 export class LocalBus implements Bus {
-  private local?: LocalEndpoint;
+  private local?: LocalDelivery;
 
-  async start(local: LocalEndpoint): Promise<void> {
+  // The listener is never told anything: with no other instance, all presence comes from the gateway.
+  async start(local: LocalDelivery, _presence: PresenceListener): Promise<void> {
     this.local = local;
   }
 

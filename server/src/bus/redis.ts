@@ -2,7 +2,7 @@ import crypto from 'node:crypto';
 import { Redis, type RedisOptions } from 'ioredis';
 import type { Logger } from 'pino';
 import type { ServerFrame } from '../../../contract/frames';
-import type { Bus, LocalEndpoint } from './types';
+import type { Bus, LocalDelivery, PresenceListener } from './types';
 
 export interface RedisBusOptions {
   /** `redis://[:password@]host:6379[/db]`. */
@@ -80,7 +80,8 @@ export class RedisBus implements Bus {
   private readonly channel: string;
   private pub?: Redis;
   private sub?: Redis;
-  private local?: LocalEndpoint;
+  private local?: LocalDelivery;
+  private listener?: PresenceListener;
   private timer?: NodeJS.Timeout;
   private closing = false;
   /** Counts lost subscriptions, so a recovery that another loss overtook stops. */
@@ -89,7 +90,7 @@ export class RedisBus implements Bus {
   private gap = false;
   private everReady = false;
   private firstReady?: () => void;
-  /** Presence writes skipped while Redis was away: the entries are rebuilt from the hub. */
+  /** Presence writes skipped while Redis was away: the entries are rebuilt from this instance's connections. */
   private presenceDirty = false;
   private queued = 0;
   /** Publishes were dropped or failed: every instance must have its clients resync. */
@@ -106,8 +107,9 @@ export class RedisBus implements Bus {
     return this.options.prefix + parts.join(':');
   }
 
-  async start(local: LocalEndpoint): Promise<void> {
+  async start(local: LocalDelivery, presence: PresenceListener): Promise<void> {
     this.local = local;
+    this.listener = presence;
     const common: RedisOptions = {
       // Back within a second of Redis coming back, however long it was away.
       retryStrategy: (times) => Math.min(times * 100, 1000),
@@ -189,7 +191,7 @@ export class RedisBus implements Bus {
     if (pub.status === 'ready') {
       const cleanUp = async () => {
         const offline = await this.reap(this.instanceId, 'self');
-        if (offline.length > 0) await this.local?.presenceChanged(offline, false);
+        if (offline.length > 0) await this.listener?.presenceChanged(offline, false);
       };
       let timer: NodeJS.Timeout | undefined;
       // Bounded: a Redis that does not answer must not hold the stop; the others reap us after the TTL.
@@ -209,6 +211,7 @@ export class RedisBus implements Bus {
     if (pub.status === 'ready') await pub.quit().catch(() => pub.disconnect());
     else pub.disconnect();
     this.local = undefined;
+    this.listener = undefined;
   }
 
   private publish(payload: string): void {
@@ -261,7 +264,7 @@ export class RedisBus implements Bus {
 
   private async presence(script: string, userId: string): Promise<boolean> {
     const pub = this.pub;
-    // Not queued while Redis is away: the entries are rebuilt from the hub when it is back.
+    // Not queued while Redis is away: the entries are rebuilt from the connections when it is back.
     if (!pub || pub.status !== 'ready') {
       this.presenceDirty = true;
       return false;
@@ -299,18 +302,18 @@ export class RedisBus implements Bus {
   }
 
   /**
-   * Makes Redis say what the hub says: this instance in the set with a fresh marker, and
-   * exactly its users in their presence sets. Users found or lost on the way are announced.
+   * Makes Redis say what this instance's connections say: this instance in the set with a fresh
+   * marker, and exactly its users in their presence sets. Users found or lost on the way are
+   * announced.
    */
   private async register(): Promise<void> {
-    const pub = this.pub;
-    const local = this.local;
-    if (!pub || !local) return;
+    const { pub, local, listener } = this;
+    if (!pub || !local || !listener) return;
     this.presenceDirty = false;
     await pub.set(this.key('instance', this.instanceId), '1', 'PX', this.options.instanceTtlMs);
     await pub.sadd(this.key('instances'), this.instanceId);
     const recorded = await pub.smembers(this.key('instance', this.instanceId, 'users'));
-    // Read the hub only now and issue every write at once: a connect or close after this point
+    // Read the connections only now and issue every write at once: a connect or close after this point
     // sends its own write later on the same connection, so it lands after these.
     const here = local.users();
     const hereSet = new Set(here);
@@ -321,8 +324,8 @@ export class RedisBus implements Bus {
     const results = await Promise.all(writes.map(({ user, online }) => this.presence(online ? JOIN : LEAVE, user)));
     const online = writes.filter((write, i) => write.online && results[i]).map((write) => write.user);
     const offline = writes.filter((write, i) => !write.online && results[i]).map((write) => write.user);
-    if (offline.length > 0) await local.presenceChanged(offline, false);
-    if (online.length > 0) await local.presenceChanged(online, true);
+    if (offline.length > 0) await listener.presenceChanged(offline, false);
+    if (online.length > 0) await listener.presenceChanged(online, true);
   }
 
   /** Every third of the TTL: renew this instance's marker, repair presence, remove dead instances. */
@@ -339,7 +342,7 @@ export class RedisBus implements Bus {
       const offline = await this.reap(other, 'dead');
       if (offline.length > 0) {
         this.options.log.info({ instance: other, offline: offline.length }, 'removed a dead instance from presence');
-        await this.local?.presenceChanged(offline, false);
+        await this.listener?.presenceChanged(offline, false);
       }
     }
   }

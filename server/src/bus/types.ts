@@ -1,21 +1,28 @@
 import type { ServerFrame } from '../../../contract/frames';
-import type { Fanout, PresenceRegistry } from '../chat/service';
+import type { Fanout, PresenceRegistry } from '../chat/ports';
 
-/** What the bus needs of this instance: its own connections (the gateway's hub). */
-export interface LocalEndpoint {
+/**
+ * This instance's own connections, as the bus hands them deliveries. The gateway implements it;
+ * the bus knows nothing else of sockets.
+ */
+export interface LocalDelivery {
   /** Hands a frame to this instance's connections of the users, but the one excepted. */
   deliver(userIds: readonly string[], frame: ServerFrame, exceptConnectionId?: string): void;
-  /** The same for a frame already serialized (one published by another instance). */
+  /** The same for a frame already serialized (one published by another instance, or for it). */
   deliverText(userIds: readonly string[], type: ServerFrame['type'], text: string, exceptConnectionId?: string): void;
   /** Users with at least one connection on this instance. */
   users(): string[];
   isOnline(userId: string): boolean;
   /** Deliveries may have been missed: these users' connections (every one when absent) sync again. */
   resync(userIds?: readonly string[]): void;
-  /**
-   * Presence the bus found out about by itself, not through a connection of this instance: users
-   * of a crashed instance who are now nowhere, or users whose entries it had to rebuild. Tells their peers.
-   */
+}
+
+/**
+ * Told of presence the bus found out by itself, not through a connection of this instance: users
+ * of a crashed instance who are now nowhere, users whose entries it had to rebuild after Redis was
+ * away, this instance's own users when it stops. The presence service implements it.
+ */
+export interface PresenceListener {
   presenceChanged(userIds: readonly string[], online: boolean): Promise<void>;
 }
 
@@ -28,10 +35,11 @@ export interface LocalEndpoint {
  * whether that was the first/last across all instances.
  */
 export interface Bus extends Fanout, PresenceRegistry {
-  /** Connects (when there is anything to connect to) and starts handing deliveries to `local`. */
-  start(local: LocalEndpoint): Promise<void>;
-  /** Whether the user has a connection on any instance. */
-  isOnline(userId: string): Promise<boolean>;
+  /**
+   * Connects (when there is anything to connect to), then hands deliveries to `local` and the
+   * presence it finds out by itself to `presence`.
+   */
+  start(local: LocalDelivery, presence: PresenceListener): Promise<void>;
   /** Removes this instance's presence entries (announcing who went offline) and disconnects. */
   close(): Promise<void>;
 }

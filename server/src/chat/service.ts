@@ -3,25 +3,12 @@ import { directConversationId, directConversationMembers } from '../../../contra
 import type { HistoryFrame, ReadFrame, SendFrame, ServerFrame, SyncFrame, TypingFrame } from '../../../contract/frames';
 import type { Store } from '../store/types';
 import { KnownUsers } from './known-users';
+import type { Fanout } from './ports';
 
 /** Who is asking: the authenticated user, and which of their connections asked. */
 export interface Caller {
   userId: string;
   connectionId: string;
-}
-
-/** Hands frames to every live connection of some users; the domain never sees a socket. */
-export interface Fanout {
-  deliver(userIds: readonly string[], frame: ServerFrame, exceptConnectionId?: string): void;
-}
-
-/**
- * Whether a user's first or last connection on this server is also their first or last on any
- * server (several instances share the users). A single server answers true to both.
- */
-export interface PresenceRegistry {
-  connected(userId: string): Promise<boolean>;
-  disconnected(userId: string): Promise<boolean>;
 }
 
 /** What the domain reports for the server's metrics. */
@@ -34,8 +21,6 @@ export interface ChatOptions {
   /** Whether an image message's body names an image this server holds. */
   isImageUrl?: (body: string) => boolean;
   clock?: () => number;
-  /** Presence across server instances; absent, this server's connections are all there are. */
-  presence?: PresenceRegistry;
   /** Which users exist (shared with the token check); absent, one of its own over the store. */
   users?: KnownUsers;
 }
@@ -57,7 +42,6 @@ export class ChatService {
   private readonly metrics: ChatMetrics;
   private readonly isImageUrl: (body: string) => boolean;
   private readonly clock: () => number;
-  private readonly registry?: PresenceRegistry;
   private readonly users: KnownUsers;
 
   constructor(
@@ -68,7 +52,6 @@ export class ChatService {
     this.metrics = options.metrics ?? { messageStored() {} };
     this.isImageUrl = options.isImageUrl ?? (() => true);
     this.clock = options.clock ?? Date.now;
-    this.registry = options.presence;
     this.users = options.users ?? new KnownUsers(store);
   }
 
@@ -133,24 +116,6 @@ export class ChatService {
     const members = await this.membersFor(caller.userId, frame.conv);
     const others = members.filter((member) => member !== caller.userId);
     this.fanout.deliver(others, { type: 'typing', conv: frame.conv, user: caller.userId });
-  }
-
-  /**
-   * A user's first connection on this server opened, or their last one closed: when that is also
-   * their first/last on every server, tell their peers.
-   */
-  async presence(userId: string, online: boolean): Promise<void> {
-    if (this.registry) {
-      const changed = online ? await this.registry.connected(userId) : await this.registry.disconnected(userId);
-      if (!changed) return;
-    }
-    await this.presenceChanged(userId, online);
-  }
-
-  /** Tells the user's peers that they came online or went offline. */
-  async presenceChanged(userId: string, online: boolean): Promise<void> {
-    const peers = await this.store.peersOf(userId);
-    this.fanout.deliver(peers, { type: 'presence', user: userId, online });
   }
 
   /** The conversation a send goes into, and its members; refused unless the sender is one. */

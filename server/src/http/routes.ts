@@ -1,18 +1,17 @@
-import crypto from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { DirectoryEntry, PublicUser } from '../../../contract/frames';
 import type { LoginRequest, LoginResponse, ProfileUpdate } from '../../../contract/http';
 import { TokenError, bearerToken, type Tokens } from '../auth/tokens';
 import { WechatLoginError, type WechatLogin } from '../auth/wechat';
-import type { Store } from '../store/types';
+import type { UsersService } from '../chat/users';
+import type { Identity } from '../store/types';
 
 export interface RouteDeps {
-  store: Store;
+  /** Every route that concerns a user goes through the domain, never straight to storage. */
+  users: UsersService;
   tokens: Tokens;
   /** Set in production mode: login codes are exchanged with WeChat. Absent: development mode. */
   wechat?: WechatLogin;
-  /** Whether the user has an open socket on any server instance. */
-  isOnline(userId: string): boolean | Promise<boolean>;
   /** False once the server has begun shutting down. */
   accepting(): boolean;
 }
@@ -65,14 +64,12 @@ const usersSchema = {
   },
 } as const;
 
-/** A default nickname, so a new user is recognisable before they set one. */
-function defaultNickname(userKey: string): string {
-  return `微信用户${userKey.slice(-4)}`;
-}
-
-/** The same for a WeChat user, from a hash of the openid so that no part of the openid shows. */
-function wechatNickname(openid: string): string {
-  return defaultNickname(crypto.createHash('sha256').update(openid).digest('hex'));
+/**
+ * The answer for a token whose user is no longer in the store. A token of a user this instance
+ * never saw is refused with 401 before (`VerifiedTokens`); this is one it had seen, since removed.
+ */
+function userGone(): never {
+  throw new HttpError(404, 'not_found', 'the user no longer exists');
 }
 
 /** The openid behind a login code; WeChat's refusals become the HTTP errors they map to. */
@@ -98,7 +95,7 @@ export function bearerAuth(tokens: Tokens): (request: FastifyRequest) => Promise
 }
 
 export function registerRoutes(app: FastifyInstance, deps: RouteDeps): void {
-  const { store, tokens } = deps;
+  const { users, tokens } = deps;
   const authenticate = bearerAuth(tokens);
 
   app.get('/healthz', async (_request, reply: FastifyReply) => {
@@ -108,17 +105,17 @@ export function registerRoutes(app: FastifyInstance, deps: RouteDeps): void {
 
   app.post<{ Body: LoginRequest }>('/api/login', { schema: loginSchema }, async (request): Promise<LoginResponse> => {
     const { code, devId } = request.body;
-    let user: PublicUser;
+    let identity: Identity;
     if (deps.wechat) {
       // Production mode: WeChat names the user by openid, which stays in the store (never answered);
       // a devId the app still sends is ignored.
-      const openid = await exchange(deps.wechat, code);
-      user = await store.userFor({ provider: 'wechat', externalId: openid }, { nickname: wechatNickname(openid) });
+      identity = { provider: 'wechat', externalId: await exchange(deps.wechat, code) };
     } else {
       // Development mode: the device's own stable id names the user.
       if (!devId) throw new HttpError(400, 'bad_request', 'development login needs a "devId"');
-      user = await store.userFor({ provider: 'dev', externalId: devId }, { nickname: defaultNickname(devId) });
+      identity = { provider: 'dev', externalId: devId };
     }
+    const user = await users.logIn(identity);
     const { token, expiresAt } = await tokens.issue(user.id);
     return { token, user, expiresAt };
   });
@@ -126,19 +123,17 @@ export function registerRoutes(app: FastifyInstance, deps: RouteDeps): void {
   app.put<{ Body: ProfileUpdate }>(
     '/api/profile',
     { schema: profileSchema, preHandler: authenticate },
-    async (request): Promise<PublicUser> => {
-      const user = await store.updateProfile(request.userId, request.body);
-      if (!user) throw new HttpError(404, 'not_found', 'the user no longer exists');
-      return user;
-    },
+    async (request): Promise<PublicUser> => (await users.updateProfile(request.userId, request.body)) ?? userGone(),
   );
+
+  // The app checks its token with this after a socket that never opened: 401 means log in again.
+  app.get('/api/me', { preHandler: authenticate }, async (request): Promise<PublicUser> => {
+    return (await users.me(request.userId)) ?? userGone();
+  });
 
   app.get<{ Querystring: { q?: string } }>(
     '/api/users',
     { schema: usersSchema, preHandler: authenticate },
-    async (request): Promise<DirectoryEntry[]> => {
-      const users = await store.searchUsers(request.query.q ?? '', request.userId, 100);
-      return Promise.all(users.map(async (user) => ({ ...user, online: await deps.isOnline(user.id) })));
-    },
+    async (request): Promise<DirectoryEntry[]> => users.directory(request.query.q ?? '', request.userId),
   );
 }

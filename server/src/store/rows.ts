@@ -1,6 +1,7 @@
 import type { ChatMessage, MessageKind, SessionEntry } from '../../../contract/frames';
+import type { HistoryPage } from './types';
 
-/** A `messages` row, as both stores select it. */
+/** A `messages` row, as both stores select it (sql.ts). */
 export interface MessageRow {
   conv: string;
   seq: number;
@@ -62,4 +63,17 @@ export function toSession(row: SessionRow): SessionEntry {
     peerReadSeq: row.peer_read_seq,
     unread: row.unread,
   };
+}
+
+/**
+ * The arguments of the `history` statement: the newest page when `before` is absent, and one row
+ * more than the page holds, which only tells whether there is more.
+ */
+export function historyArgs(conv: string, before: number | undefined, limit: number): [string, number, number] {
+  return [conv, before ?? Number.MAX_SAFE_INTEGER, limit + 1];
+}
+
+/** The page from the rows `historyArgs` asked for (newest first), ascending as clients show it. */
+export function toPage(rows: MessageRow[], limit: number): HistoryPage {
+  return { messages: rows.slice(0, limit).reverse().map(toMessage), hasMore: rows.length > limit };
 }

@@ -1,66 +1,35 @@
-import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import type { ChatMessage, PublicUser, SessionEntry } from '../../../contract/frames';
 import type { AppendResult, HistoryPage, Identity, NewMessage, Store } from './types';
-import { toMessage, toSession, type MessageRow, type SessionRow } from './rows';
+import { historyArgs, toMessage, toPage, toSession, type MessageRow, type SessionRow } from './rows';
+import { epochOf, firstMigration, messagesTable, statements, type Dialect } from './sql';
+import { newEpoch, newUserId } from './ids';
 import { WalCheckpointer } from './checkpointer';
 import { BoundedSet } from '../bounded-set';
 
+/** SQLite's words for the shared SQL (sql.ts). */
+const SQLITE: Dialect = {
+  param: () => '?',
+  text: 'TEXT',
+  integer: 'INTEGER',
+  // The first schema kept messages in their primary key's order (the second migration undid it).
+  messagesTableOptions: ' WITHOUT ROWID',
+  // SQLite compares text byte by byte (BINARY) unless told otherwise.
+  byteOrder: '',
+  contains: (haystack, needle) => `instr(${haystack}, ${needle}) > 0`,
+  least: 'min',
+};
+
 /** Each entry migrates the schema from version index to index + 1; never edit a shipped one. */
 export const MIGRATIONS: readonly string[] = [
-  `
-  CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-  CREATE TABLE users (
-    id TEXT PRIMARY KEY,
-    nickname TEXT NOT NULL,
-    avatar TEXT NOT NULL DEFAULT '',
-    created_at INTEGER NOT NULL
-  );
-  CREATE TABLE identities (
-    provider TEXT NOT NULL,
-    external_id TEXT NOT NULL,
-    user_id TEXT NOT NULL REFERENCES users(id),
-    PRIMARY KEY (provider, external_id)
-  );
-  CREATE TABLE conversations (
-    id TEXT PRIMARY KEY,
-    last_seq INTEGER NOT NULL DEFAULT 0,
-    updated_at INTEGER NOT NULL
-  );
-  CREATE TABLE members (
-    conv TEXT NOT NULL REFERENCES conversations(id),
-    user_id TEXT NOT NULL REFERENCES users(id),
-    read_seq INTEGER NOT NULL DEFAULT 0,
-    PRIMARY KEY (conv, user_id)
-  );
-  CREATE INDEX members_by_user ON members (user_id);
-  CREATE TABLE messages (
-    conv TEXT NOT NULL,
-    seq INTEGER NOT NULL,
-    cid TEXT NOT NULL,
-    sender TEXT NOT NULL,
-    kind TEXT NOT NULL,
-    body TEXT NOT NULL,
-    ts INTEGER NOT NULL,
-    PRIMARY KEY (conv, seq),
-    UNIQUE (sender, cid)
-  ) WITHOUT ROWID;
-  `,
+  firstMigration(SQLITE),
   // Messages in arrival order (a rowid table): a commit appends each turn's rows to the last pages
   // instead of rewriting a page of every conversation it touched; (conv, seq) becomes an index of
   // small entries. Measured: about half the bytes written to the WAL per message.
   `
-  CREATE TABLE messages_by_arrival (
-    conv TEXT NOT NULL,
-    seq INTEGER NOT NULL,
-    cid TEXT NOT NULL,
-    sender TEXT NOT NULL,
-    kind TEXT NOT NULL,
-    body TEXT NOT NULL,
-    ts INTEGER NOT NULL
-  );
+  ${messagesTable(SQLITE, 'messages_by_arrival')}
   INSERT INTO messages_by_arrival (conv, seq, cid, sender, kind, body, ts)
     SELECT conv, seq, cid, sender, kind, body, ts FROM messages ORDER BY ts, conv, seq;
   DROP TABLE messages;
@@ -70,14 +39,12 @@ export const MIGRATIONS: readonly string[] = [
   `,
 ];
 
+const SQL = statements(SQLITE);
+
 interface PendingAppend {
   message: NewMessage;
   resolve: (result: AppendResult) => void;
   reject: (error: unknown) => void;
-}
-
-export function newUserId(): string {
-  return 'u' + crypto.randomBytes(9).toString('base64url');
 }
 
 export interface SqliteOptions {
@@ -139,63 +106,26 @@ export class SqliteStore implements Store {
 
     const db = this.db;
     this.statements = {
-      epoch: db.prepare<[], { value: string }>(`SELECT value FROM meta WHERE key = 'epoch'`),
-      identity: db.prepare<[string, string], { user_id: string }>(
-        'SELECT user_id FROM identities WHERE provider = ? AND external_id = ?',
-      ),
-      insertUser: db.prepare('INSERT INTO users (id, nickname, avatar, created_at) VALUES (?, ?, ?, ?)'),
-      insertIdentity: db.prepare('INSERT INTO identities (provider, external_id, user_id) VALUES (?, ?, ?)'),
-      user: db.prepare<[string], PublicUser>('SELECT id, nickname, avatar FROM users WHERE id = ?'),
-      setNickname: db.prepare('UPDATE users SET nickname = ? WHERE id = ?'),
-      setAvatar: db.prepare('UPDATE users SET avatar = ? WHERE id = ?'),
-      search: db.prepare<[string, string, number], PublicUser>(
-        `SELECT id, nickname, avatar FROM users
-         WHERE id <> ? AND instr(lower(nickname), lower(?)) > 0
-         ORDER BY nickname, id LIMIT ?`,
-      ),
-      byCid: db.prepare<[string, string], MessageRow>('SELECT * FROM messages WHERE sender = ? AND cid = ?'),
-      insertConversation: db.prepare('INSERT OR IGNORE INTO conversations (id, last_seq, updated_at) VALUES (?, 0, ?)'),
-      insertMember: db.prepare('INSERT OR IGNORE INTO members (conv, user_id) VALUES (?, ?)'),
-      nextSeq: db.prepare<[number, string], { last_seq: number }>(
-        'UPDATE conversations SET last_seq = last_seq + 1, updated_at = ? WHERE id = ? RETURNING last_seq',
-      ),
-      insertMessage: db.prepare(
-        'INSERT INTO messages (conv, seq, cid, sender, kind, body, ts) VALUES (?, ?, ?, ?, ?, ?, ?)',
-      ),
-      history: db.prepare<[string, number, number], MessageRow>(
-        'SELECT * FROM messages WHERE conv = ? AND seq < ? ORDER BY seq DESC LIMIT ?',
-      ),
-      after: db.prepare<[string, number, number], MessageRow>(
-        'SELECT * FROM messages WHERE conv = ? AND seq > ? ORDER BY seq ASC LIMIT ?',
-      ),
-      peers: db.prepare<[string], { user_id: string }>(
-        `SELECT DISTINCT peer.user_id FROM members me
-         JOIN members peer ON peer.conv = me.conv AND peer.user_id <> me.user_id
-         WHERE me.user_id = ?`,
-      ),
-      members: db.prepare<[string], { user_id: string }>('SELECT user_id FROM members WHERE conv = ? ORDER BY user_id'),
-      senderRead: db.prepare('UPDATE members SET read_seq = ? WHERE conv = ? AND user_id = ? AND read_seq < ?'),
-      advanceRead: db.prepare<{ seq: number; conv: string; user: string }, { read_seq: number }>(
-        `UPDATE members SET read_seq = t.target
-         FROM (SELECT min(@seq, last_seq) AS target FROM conversations WHERE id = @conv) AS t
-         WHERE members.conv = @conv AND members.user_id = @user AND members.read_seq < t.target
-         RETURNING read_seq`,
-      ),
-      sessions: db.prepare<[string], SessionRow>(
-        `SELECT c.id AS conv, c.last_seq, me.read_seq, peer.user_id AS peer_id, peer.read_seq AS peer_read_seq,
-                u.nickname, u.avatar,
-                (SELECT count(*) FROM messages m
-                  WHERE m.conv = c.id AND m.seq > me.read_seq AND m.sender <> me.user_id) AS unread,
-                lm.seq AS m_seq, lm.cid AS m_cid, lm.sender AS m_sender, lm.kind AS m_kind,
-                lm.body AS m_body, lm.ts AS m_ts
-         FROM members me
-         JOIN conversations c ON c.id = me.conv
-         JOIN members peer ON peer.conv = c.id AND peer.user_id <> me.user_id
-         JOIN users u ON u.id = peer.user_id
-         LEFT JOIN messages lm ON lm.conv = c.id AND lm.seq = c.last_seq
-         WHERE me.user_id = ?
-         ORDER BY c.updated_at DESC, c.id`,
-      ),
+      epoch: db.prepare<[], { value: string }>(SQL.epoch),
+      userByIdentity: db.prepare<[string, string], PublicUser>(SQL.userByIdentity),
+      insertUser: db.prepare<[string, string, string, number]>(SQL.insertUser),
+      insertIdentity: db.prepare<[string, string, string]>(SQL.insertIdentity),
+      user: db.prepare<[string], PublicUser>(SQL.user),
+      updateProfile: db.prepare<[string | null, string | null, string], PublicUser>(SQL.updateProfile),
+      search: db.prepare<[string, string, number], PublicUser>(SQL.search),
+      byCid: db.prepare<[string, string], MessageRow>(SQL.byCid),
+      insertConversation: db.prepare<[string, number]>(SQL.insertConversation),
+      // One row per member; PostgreSQL inserts them all from an array, which SQLite has no type for.
+      insertMember: db.prepare<[string, string]>('INSERT OR IGNORE INTO members (conv, user_id) VALUES (?, ?)'),
+      nextSeq: db.prepare<[number, string], { last_seq: number }>(SQL.nextSeq),
+      insertMessage: db.prepare<[string, number, string, string, string, string, number]>(SQL.insertMessage),
+      senderRead: db.prepare<[number, string, string, number]>(SQL.senderRead),
+      history: db.prepare<[string, number, number], MessageRow>(SQL.history),
+      after: db.prepare<[string, number, number], MessageRow>(SQL.after),
+      peers: db.prepare<[string], { user_id: string }>(SQL.peers),
+      members: db.prepare<[string], { user_id: string }>(SQL.members),
+      advanceRead: db.prepare<[number, string, string, string, number], { read_seq: number }>(SQL.advanceRead),
+      sessions: db.prepare<[string], SessionRow>(SQL.sessions),
     };
 
     const s = this.statements;
@@ -247,9 +177,7 @@ export class SqliteStore implements Store {
       this.db.transaction(() => {
         this.db.exec(MIGRATIONS[v]);
         if (v === 0) {
-          this.db
-            .prepare(`INSERT INTO meta (key, value) VALUES ('epoch', ?)`)
-            .run(crypto.randomBytes(8).toString('hex'));
+          this.db.prepare(SQL.insertEpoch).run(newEpoch());
         }
         this.db.pragma(`user_version = ${v + 1}`);
       })();
@@ -257,23 +185,18 @@ export class SqliteStore implements Store {
   }
 
   async epoch(): Promise<string> {
-    const row = this.statements.epoch.get();
-    if (!row) throw new Error('the store has no epoch: its meta table is damaged');
-    return row.value;
+    return epochOf(this.statements.epoch.get());
   }
 
   async userFor(identity: Identity, defaults: { nickname: string }): Promise<PublicUser> {
     const s = this.statements;
     return this.db.transaction((): PublicUser => {
-      const known = s.identity.get(identity.provider, identity.externalId);
-      if (known) {
-        const user = s.user.get(known.user_id);
-        if (user) return user;
-      }
-      const id = newUserId();
-      s.insertUser.run(id, defaults.nickname, '', Date.now());
-      s.insertIdentity.run(identity.provider, identity.externalId, id);
-      return { id, nickname: defaults.nickname, avatar: '' };
+      const known = s.userByIdentity.get(identity.provider, identity.externalId);
+      if (known) return known;
+      const user: PublicUser = { id: newUserId(), nickname: defaults.nickname, avatar: '' };
+      s.insertUser.run(user.id, user.nickname, user.avatar, Date.now());
+      s.insertIdentity.run(identity.provider, identity.externalId, user.id);
+      return user;
     })();
   }
 
@@ -282,12 +205,7 @@ export class SqliteStore implements Store {
   }
 
   async updateProfile(id: string, update: { nickname?: string; avatar?: string }): Promise<PublicUser | null> {
-    const s = this.statements;
-    return this.db.transaction(() => {
-      if (update.nickname !== undefined) s.setNickname.run(update.nickname, id);
-      if (update.avatar !== undefined) s.setAvatar.run(update.avatar, id);
-      return s.user.get(id) ?? null;
-    })();
+    return this.statements.updateProfile.get(update.nickname ?? null, update.avatar ?? null, id) ?? null;
   }
 
   async searchUsers(query: string, excludeId: string, limit: number): Promise<PublicUser[]> {
@@ -324,9 +242,7 @@ export class SqliteStore implements Store {
   }
 
   async history(conv: string, before: number | undefined, limit: number): Promise<HistoryPage> {
-    const rows = this.statements.history.all(conv, before ?? Number.MAX_SAFE_INTEGER, limit + 1);
-    const hasMore = rows.length > limit;
-    return { messages: rows.slice(0, limit).reverse().map(toMessage), hasMore };
+    return toPage(this.statements.history.all(...historyArgs(conv, before, limit)), limit);
   }
 
   async messagesAfter(conv: string, afterSeq: number, limit: number): Promise<ChatMessage[]> {
@@ -346,7 +262,7 @@ export class SqliteStore implements Store {
   }
 
   async advanceRead(conv: string, userId: string, seq: number): Promise<number | null> {
-    const row = this.statements.advanceRead.get({ seq, conv, user: userId });
+    const row = this.statements.advanceRead.get(seq, conv, conv, userId, seq);
     return row ? row.read_seq : null;
   }
 

@@ -49,7 +49,7 @@ export interface Store {
   messagesAfter(conv: string, afterSeq: number, limit: number): Promise<ChatMessage[]>;
   /** One entry per conversation of the user, most recent first. */
   sessionsOf(userId: string): Promise<SessionEntry[]>;
-  /** Everyone who shares a conversation with the user (whom their presence concerns). */
+  /** Everyone who shares a conversation with the user (whom their presence and profile concern). */
   peersOf(userId: string): Promise<string[]>;
   /** Member ids of a conversation; empty when it does not exist yet. */
   membersOf(conv: string): Promise<string[]>;

@@ -6,6 +6,8 @@ import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { CLOSE_CODES, LIMITS, type ErrorCode } from '../../../contract/limits';
 import type { ClientFrame, ServerFrame } from '../../../contract/frames';
 import { TokenError, bearerToken, type Tokens } from '../auth/tokens';
+import type { LocalDelivery } from '../bus/types';
+import type { PresenceService } from '../chat/presence';
 import { ChatError, type Caller, type ChatService } from '../chat/service';
 import { Hub, type Deliverable } from './hub';
 import { TokenBucket } from '../../../contract/token-bucket';
@@ -26,6 +28,8 @@ export interface GatewayOptions {
 export interface GatewayMetrics {
   connectionOpened(): void;
   connectionClosed(): void;
+  /** Frames of type `message` handed to connections. */
+  messagesDelivered(count: number): void;
   syncDuration(seconds: number): void;
   error(code: string): void;
 }
@@ -33,6 +37,7 @@ export interface GatewayMetrics {
 const NO_METRICS: GatewayMetrics = {
   connectionOpened() {},
   connectionClosed() {},
+  messagesDelivered() {},
   syncDuration() {},
   error() {},
 };
@@ -115,10 +120,11 @@ function refuse(socket: Duplex, status: number, code: string, message: string): 
 
 /**
  * The WebSocket transport: authenticates the upgrade, parses and validates frames, hands them
- * to the chat domain, keeps heartbeats and limits. Knows nothing of storage.
+ * to the chat domain, keeps heartbeats and limits. Knows nothing of storage. It is also the bus's
+ * way to this instance's connections (`LocalDelivery`); which connections it holds stays inside.
  */
-export class Gateway {
-  readonly hub = new Hub<Connection>();
+export class Gateway implements LocalDelivery {
+  private readonly hub = new Hub<Connection>();
   private readonly wss: WebSocketServer;
   private readonly sweepTimer: NodeJS.Timeout;
   private readonly maxBufferedBytes: number;
@@ -130,6 +136,7 @@ export class Gateway {
 
   constructor(
     private readonly chat: ChatService,
+    private readonly presence: Pick<PresenceService, 'connected' | 'disconnected'>,
     private readonly tokens: Tokens,
     private readonly log: Logger,
     private readonly options: GatewayOptions,
@@ -222,7 +229,7 @@ export class Gateway {
       return;
     }
     const text = textOf(data);
-    // The seeds' heartbeat: a bare text `ping` gets a bare text `pong`.
+    // The protocol's other heartbeat (docs/protocol.md, `ping`): a bare text `ping` gets a bare `pong`.
     if (text === 'ping') {
       connection.sendText('pong');
       return;
@@ -281,11 +288,31 @@ export class Gateway {
 
   /** Presence is a courtesy: a failure to announce it is logged, never fatal to the connection. */
   private announce(userId: string, online: boolean, log: Logger): void {
-    const done = this.chat
-      .presence(userId, online)
+    const done = (online ? this.presence.connected(userId) : this.presence.disconnected(userId))
       .catch((error: unknown) => log.warn({ err: error }, 'presence failed'))
       .finally(() => this.announcing.delete(done));
     this.announcing.add(done);
+  }
+
+  deliver(userIds: readonly string[], frame: ServerFrame, exceptConnectionId?: string): void {
+    this.delivered(frame.type, this.hub.deliver(userIds, frame, exceptConnectionId));
+  }
+
+  deliverText(userIds: readonly string[], type: ServerFrame['type'], text: string, exceptConnectionId?: string): void {
+    this.delivered(type, this.hub.deliver(userIds, text, exceptConnectionId));
+  }
+
+  users(): string[] {
+    return this.hub.users();
+  }
+
+  isOnline(userId: string): boolean {
+    return this.hub.isOnline(userId);
+  }
+
+  /** Counted here, where the frames reach connections: a message stored once may be delivered many times. */
+  private delivered(type: ServerFrame['type'], count: number): void {
+    if (type === 'message') this.metrics.messagesDelivered(count);
   }
 
   /**

@@ -1,5 +1,4 @@
 import type { ServerFrame } from '../../../contract/frames';
-import type { Fanout } from '../chat/service';
 
 /** What the hub needs of a connection: who it is and a way to hand it a serialized frame. */
 export interface Deliverable {
@@ -8,8 +7,8 @@ export interface Deliverable {
   sendText(text: string): void;
 }
 
-/** The live connections of this server, by user; fans frames out to them. */
-export class Hub<C extends Deliverable = Deliverable> implements Fanout {
+/** The live connections of this server, by user; fans frames out to them. Private to the gateway. */
+export class Hub<C extends Deliverable = Deliverable> {
   private readonly byUser = new Map<string, Set<C>>();
   private count = 0;
 
@@ -50,32 +49,20 @@ export class Hub<C extends Deliverable = Deliverable> implements Fanout {
     return [...this.byUser.keys()];
   }
 
-  /** Hands the frame to every connection of the users but one; returns how many got it. */
-  deliver(userIds: readonly string[], frame: ServerFrame, exceptConnectionId?: string): number {
-    let text: string | undefined;
+  /**
+   * Hands a frame to every connection of the users but one; returns how many got it. `frame` may
+   * be its JSON text already (one that came from another server instance); a frame is serialized
+   * once, however many connections receive it, and not at all when none does.
+   */
+  deliver(userIds: readonly string[], frame: ServerFrame | string, exceptConnectionId?: string): number {
+    let text = typeof frame === 'string' ? frame : undefined;
     let count = 0;
     for (const userId of userIds) {
       const set = this.byUser.get(userId);
       if (!set) continue;
       for (const connection of set) {
         if (connection.id === exceptConnectionId) continue;
-        // Serialized once, however many connections receive it.
         text ??= JSON.stringify(frame);
-        connection.sendText(text);
-        count++;
-      }
-    }
-    return count;
-  }
-
-  /** The same for a frame already serialized (one that came from another server instance). */
-  deliverText(userIds: readonly string[], text: string, exceptConnectionId?: string): number {
-    let count = 0;
-    for (const userId of userIds) {
-      const set = this.byUser.get(userId);
-      if (!set) continue;
-      for (const connection of set) {
-        if (connection.id === exceptConnectionId) continue;
         connection.sendText(text);
         count++;
       }

@@ -3,15 +3,30 @@ import { tempDataDir } from '../../../test/support/tmp';
 import WebSocket from 'ws';
 import { startServer, type ChatServer } from '../../src/app';
 import { loadConfig, type ServerConfig } from '../../src/config';
-import type { ClientFrame, ServerFrame } from '../../../contract/frames';
-import type { LoginResponse } from '../../../contract/http';
+import { directConversationId } from '../../../contract/conversations';
+import { LIMITS } from '../../../contract/limits';
+import type { ChatMessage, ClientFrame, ServerFrame } from '../../../contract/frames';
+import type { HttpErrorBody, LoginResponse } from '../../../contract/http';
 
 const UNLIMITED = { perSecond: 1e9, burst: 1e9 };
 
-/** A real server on a free port over a fresh SQLite file in a temporary folder. */
-export async function startTestServer(
-  overrides: Partial<ServerConfig> = {},
-): Promise<ChatServer & { url: string; wsUrl: string; dataDir: string }> {
+/** A server started by a test, with the addresses its clients use. */
+export interface TestServer extends ChatServer {
+  readonly url: string;
+  readonly wsUrl: string;
+  readonly dataDir: string;
+}
+
+/** The HTTP and WebSocket addresses of a server listening at `url` (`http://host:port`). */
+export function endpoints(url: string): { url: string; wsUrl: string } {
+  return { url, wsUrl: url.replace(/^http/, 'ws') + '/ws' };
+}
+
+/**
+ * A real server on a free port over a fresh SQLite file in a temporary folder. Stopping it a
+ * second time does nothing, so a test may stop it itself and its fixture stop it again after.
+ */
+export async function startTestServer(overrides: Partial<ServerConfig> = {}): Promise<TestServer> {
   const dataDir = overrides.dataDir ?? tempDataDir();
   const config: ServerConfig = {
     ...loadConfig({}),
@@ -25,11 +40,13 @@ export async function startTestServer(
     ...overrides,
   };
   const server = await startServer(config, pino({ level: 'silent' }));
-  return Object.assign(server, {
-    url: `http://127.0.0.1:${server.port}`,
-    wsUrl: `ws://127.0.0.1:${server.port}/ws`,
+  let stopped: Promise<void> | undefined;
+  return {
+    ...server,
+    ...endpoints(`http://127.0.0.1:${server.port}`),
     dataDir,
-  });
+    stop: () => (stopped ??= server.stop()),
+  };
 }
 
 export async function login(baseUrl: string, devId: string): Promise<LoginResponse> {
@@ -129,17 +146,16 @@ export class TestSocket {
   }
 }
 
-/** Resolves after `ms` milliseconds. */
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-/** Polls `check` until it holds; fails after `timeoutMs`. */
-export async function waitFor(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(20);
+/** The whole history of a conversation, ascending, fetched page by page as a client pages back. */
+export async function fullHistory(socket: TestSocket, conv: string): Promise<ChatMessage[]> {
+  const messages: ChatMessage[] = [];
+  let before: number | undefined;
+  for (;;) {
+    socket.send({ type: 'history', conv, limit: LIMITS.historyMax, ...(before === undefined ? {} : { before }) });
+    const page = await socket.next('history', (frame) => frame.conv === conv);
+    messages.unshift(...page.messages);
+    if (!page.hasMore || page.messages.length === 0) return messages;
+    before = page.messages[0].seq;
   }
 }
 
@@ -226,6 +242,26 @@ export async function api(
   return { status: response.status, contentType, body: contentType.includes('json') && text ? JSON.parse(text) : text };
 }
 
+/**
+ * Checks an HTTP failure: its status and the JSON `{error:{code,message}}` body every failure
+ * answers with, a message and never a stack trace. Returns the message.
+ */
+export function expectFailure(
+  answer: { status: number; body: unknown; contentType?: string },
+  status: number,
+  code: string,
+): string {
+  expect({ status: answer.status, body: answer.body }).toEqual({
+    status,
+    body: { error: { code, message: expect.any(String) } },
+  });
+  if (answer.contentType !== undefined) expect(answer.contentType).toContain('application/json');
+  const { message } = (answer.body as HttpErrorBody).error;
+  expect(message.length).toBeGreaterThan(0);
+  expect(message).not.toMatch(/\bat .+\(.+:\d+:\d+\)/);
+  return message;
+}
+
 /** A logged-in user with one open socket. */
 export interface Person {
   id: string;
@@ -252,6 +288,16 @@ export async function person(
     return socket;
   };
   return { id: answer.user.id, token: answer.token, login: answer, socket: await connect(), connect };
+}
+
+/** Two people on fresh devices, a socket open for each, and the id of their one-to-one conversation. */
+export async function twoPeople(
+  server: { url: string; wsUrl: string },
+  sockets: TestSocket[],
+): Promise<{ alice: Person; bob: Person; conv: string }> {
+  const alice = await person(server, sockets);
+  const bob = await person(server, sockets);
+  return { alice, bob, conv: directConversationId(alice.id, bob.id) };
 }
 
 /** Closes every socket in the list (and empties it). */

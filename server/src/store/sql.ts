@@ -1,0 +1,172 @@
+/**
+ * What the SQLite and the PostgreSQL store share: the tables, and the statements both run,
+ * each written once. A `Dialect` carries the few words in which the two databases differ.
+ */
+
+/** How one database spells what the shared SQL needs. */
+export interface Dialect {
+  /**
+   * The placeholder of the n-th parameter (from 1). SQLite's `?` binds by position, so every
+   * statement below names each parameter once and in order; a value needed twice is passed twice.
+   */
+  param: (n: number) => string;
+  /** Column type of ids and texts. */
+  text: string;
+  /** Column type of seqs and millisecond times (beyond 2^31, far below 2^53). */
+  integer: string;
+  /** Written after the first migration's `messages` table. */
+  messagesTableOptions: string;
+  /**
+   * Appended to a text ORDER BY so both stores sort by bytes, as clients compare ids: SQLite's
+   * default already does, PostgreSQL's follows the database's locale unless told `COLLATE "C"`.
+   */
+  byteOrder: string;
+  /** A condition: `haystack` contains `needle`. */
+  contains: (haystack: string, needle: string) => string;
+  /** The two-argument minimum function (SQLite's `min`, PostgreSQL's `least`). */
+  least: string;
+}
+
+/** The columns of a `messages` row, in table order. */
+function messageColumns({ text, integer }: Dialect): string {
+  return `    conv ${text} NOT NULL,
+    seq ${integer} NOT NULL,
+    cid ${text} NOT NULL,
+    sender ${text} NOT NULL,
+    kind ${text} NOT NULL,
+    body ${text} NOT NULL,
+    ts ${integer} NOT NULL`;
+}
+
+/**
+ * The first migration of both stores: every table and index. Shipped: its text must stay what
+ * it was (a database made by it is never migrated again), so a change to the tables is a new
+ * migration in each store.
+ */
+export function firstMigration(d: Dialect): string {
+  const { text, integer } = d;
+  return `
+  CREATE TABLE meta (key ${text} PRIMARY KEY, value ${text} NOT NULL);
+  CREATE TABLE users (
+    id ${text} PRIMARY KEY,
+    nickname ${text} NOT NULL,
+    avatar ${text} NOT NULL DEFAULT '',
+    created_at ${integer} NOT NULL
+  );
+  CREATE TABLE identities (
+    provider ${text} NOT NULL,
+    external_id ${text} NOT NULL,
+    user_id ${text} NOT NULL REFERENCES users(id),
+    PRIMARY KEY (provider, external_id)
+  );
+  CREATE TABLE conversations (
+    id ${text} PRIMARY KEY,
+    last_seq ${integer} NOT NULL DEFAULT 0,
+    updated_at ${integer} NOT NULL
+  );
+  CREATE TABLE members (
+    conv ${text} NOT NULL REFERENCES conversations(id),
+    user_id ${text} NOT NULL REFERENCES users(id),
+    read_seq ${integer} NOT NULL DEFAULT 0,
+    PRIMARY KEY (conv, user_id)
+  );
+  CREATE INDEX members_by_user ON members (user_id);
+  CREATE TABLE messages (
+${messageColumns(d)},
+    PRIMARY KEY (conv, seq),
+    UNIQUE (sender, cid)
+  )${d.messagesTableOptions};
+  `;
+}
+
+/** SQLite's second migration rebuilds `messages` with the same columns (sqlite.ts says why). */
+export function messagesTable(d: Dialect, name: string): string {
+  return `CREATE TABLE ${name} (
+${messageColumns(d)}
+  );`;
+}
+
+const MESSAGE = 'conv, seq, cid, sender, kind, body, ts';
+
+/**
+ * The statements both stores run. The parameters of each, in order, are in its comment; the
+ * rows come back as `rows.ts` describes them.
+ */
+export function statements(d: Dialect) {
+  const p = d.param;
+  return {
+    epoch: `SELECT value FROM meta WHERE key = 'epoch'`,
+    /** (epoch): run by the first migration, with `newEpoch()`. */
+    insertEpoch: `INSERT INTO meta (key, value) VALUES ('epoch', ${p(1)})`,
+    /** (id) → PublicUser. */
+    user: `SELECT id, nickname, avatar FROM users WHERE id = ${p(1)}`,
+    /** (provider, externalId) → PublicUser. */
+    userByIdentity: `SELECT u.id, u.nickname, u.avatar FROM identities i JOIN users u ON u.id = i.user_id
+       WHERE i.provider = ${p(1)} AND i.external_id = ${p(2)}`,
+    /** (id, nickname, avatar, createdAt). */
+    insertUser: `INSERT INTO users (id, nickname, avatar, created_at) VALUES (${p(1)}, ${p(2)}, ${p(3)}, ${p(4)})`,
+    /** (provider, externalId, userId). */
+    insertIdentity: `INSERT INTO identities (provider, external_id, user_id) VALUES (${p(1)}, ${p(2)}, ${p(3)})`,
+    /** (nickname or null, avatar or null, id) → PublicUser; null leaves a field as it is. */
+    updateProfile: `UPDATE users SET nickname = coalesce(${p(1)}, nickname), avatar = coalesce(${p(2)}, avatar)
+       WHERE id = ${p(3)} RETURNING id, nickname, avatar`,
+    /** (excludeId, query, limit) → PublicUser[]. `lower` folds ASCII only in SQLite, hence the documented rule. */
+    search: `SELECT id, nickname, avatar FROM users
+       WHERE id <> ${p(1)} AND ${d.contains('lower(nickname)', `lower(${p(2)})`)}
+       ORDER BY nickname${d.byteOrder}, id${d.byteOrder} LIMIT ${p(3)}`,
+    /** (sender, cid) → MessageRow. */
+    byCid: `SELECT ${MESSAGE} FROM messages WHERE sender = ${p(1)} AND cid = ${p(2)}`,
+    /** (conv, ts): a conversation starts with its first message. */
+    insertConversation: `INSERT INTO conversations (id, last_seq, updated_at) VALUES (${p(1)}, 0, ${p(2)})
+       ON CONFLICT (id) DO NOTHING`,
+    /** (ts, conv) → {last_seq}: the next seq, taken under the conversation's row lock. */
+    nextSeq: `UPDATE conversations SET last_seq = last_seq + 1, updated_at = ${p(1)} WHERE id = ${p(2)}
+       RETURNING last_seq`,
+    /** (conv, seq, cid, sender, kind, body, ts). */
+    insertMessage: `INSERT INTO messages (${MESSAGE})
+       VALUES (${p(1)}, ${p(2)}, ${p(3)}, ${p(4)}, ${p(5)}, ${p(6)}, ${p(7)})`,
+    /** (seq, conv, sender, seq): the sender has read everything up to what they just wrote. */
+    senderRead: `UPDATE members SET read_seq = ${p(1)} WHERE conv = ${p(2)} AND user_id = ${p(3)} AND read_seq < ${p(4)}`,
+    /** (conv, before, limit) → MessageRow[], newest first. */
+    history: `SELECT ${MESSAGE} FROM messages WHERE conv = ${p(1)} AND seq < ${p(2)} ORDER BY seq DESC LIMIT ${p(3)}`,
+    /** (conv, afterSeq, limit) → MessageRow[], ascending. */
+    after: `SELECT ${MESSAGE} FROM messages WHERE conv = ${p(1)} AND seq > ${p(2)} ORDER BY seq ASC LIMIT ${p(3)}`,
+    /** (userId) → {user_id}[]. */
+    peers: `SELECT DISTINCT peer.user_id FROM members me
+       JOIN members peer ON peer.conv = me.conv AND peer.user_id <> me.user_id
+       WHERE me.user_id = ${p(1)}`,
+    /** (conv) → {user_id}[], sorted. */
+    members: `SELECT user_id FROM members WHERE conv = ${p(1)} ORDER BY user_id${d.byteOrder}`,
+    /**
+     * (seq, conv, conv, userId, seq) → {read_seq}, or no row when nothing moved. One statement:
+     * a concurrent advance of the same row waits for it, then checks `read_seq <` again.
+     */
+    advanceRead: `UPDATE members SET read_seq = ${d.least}(${p(1)}, c.last_seq)
+       FROM conversations c
+       WHERE c.id = ${p(2)} AND members.conv = ${p(3)} AND members.user_id = ${p(4)}
+         AND members.read_seq < ${d.least}(${p(5)}, c.last_seq)
+       RETURNING members.read_seq`,
+    /** (userId) → SessionRow[], most recent first. */
+    sessions: `SELECT c.id AS conv, c.last_seq, me.read_seq, peer.user_id AS peer_id, peer.read_seq AS peer_read_seq,
+              u.nickname, u.avatar,
+              (SELECT count(*) FROM messages m
+                WHERE m.conv = c.id AND m.seq > me.read_seq AND m.sender <> me.user_id) AS unread,
+              lm.seq AS m_seq, lm.cid AS m_cid, lm.sender AS m_sender, lm.kind AS m_kind,
+              lm.body AS m_body, lm.ts AS m_ts
+       FROM members me
+       JOIN conversations c ON c.id = me.conv
+       JOIN members peer ON peer.conv = c.id AND peer.user_id <> me.user_id
+       JOIN users u ON u.id = peer.user_id
+       LEFT JOIN messages lm ON lm.conv = c.id AND lm.seq = c.last_seq
+       WHERE me.user_id = ${p(1)}
+       ORDER BY c.updated_at DESC, c.id${d.byteOrder}`,
+  };
+}
+
+export type Statements = ReturnType<typeof statements>;
+
+/** The epoch row's value; a database without one was damaged outside the server. */
+export function epochOf(row: { value: string } | undefined): string {
+  if (!row) throw new Error('the store has no epoch: its meta table is damaged');
+  return row.value;
+}
