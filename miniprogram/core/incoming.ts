@@ -31,6 +31,20 @@ export function peerOf(stores: Stores, conv: string): PublicUser | undefined {
   return peerId ? stores.people.profile(peerId) : undefined;
 }
 
+/**
+ * Lists a message in its conversation. One the list has not heard of, with someone whose profile
+ * the app does not know yet, is listed at once under the peer's id alone, and the session list
+ * (which carries the profile) is asked for again.
+ */
+function listMessage(stores: Stores, message: ChatMessage, active: boolean): FollowUp[] {
+  const unlisted = !stores.sessions.find(message.conv);
+  const known = peerOf(stores, message.conv);
+  const peerId = directPeer(message.conv, stores.me.id);
+  const peer = known ?? (peerId ? { id: peerId, nickname: '', avatar: '' } : undefined);
+  const listed = stores.sessions.applyMessage(message, stores.me.id, active, peer);
+  return !listed || (unlisted && !known) ? [{ type: 'resync' }] : [];
+}
+
 /** `sessions`: the server's list replaces the local one (pins and deletions stay the device's own). */
 export function applySessions(stores: Stores, frame: ServerFrameOf<'sessions'>): void {
   stores.people.remember(frame.sessions.map((session) => session.peer));
@@ -51,9 +65,7 @@ export function applyMessage(stores: Stores, message: ChatMessage, context: Fram
     followUps.push({ type: 'fetchHistory', conv: message.conv, before: message.seq, limit });
   }
   const active = message.conv === context.activeConv;
-  if (!stores.sessions.applyMessage(message, me, active, peerOf(stores, message.conv))) {
-    followUps.push({ type: 'resync' });
-  }
+  followUps.push(...listMessage(stores, message, active));
   if (active && message.from !== me && context.live) followUps.push({ type: 'markRead', conv: message.conv });
   return followUps;
 }
@@ -61,8 +73,7 @@ export function applyMessage(stores: Stores, message: ChatMessage, context: Fram
 /** The ack of one's own send, as the message it stored (the outbox knows its body). */
 export function applyAck(stores: Stores, message: ChatMessage): FollowUp[] {
   // A send restored from the outbox may go to a conversation the list has not heard of yet.
-  const known = stores.sessions.applyMessage(message, stores.me.id, true, peerOf(stores, message.conv));
-  return known ? [] : [{ type: 'resync' }];
+  return listMessage(stores, message, true);
 }
 
 /** `history`: a page merged into the conversation (older, or the newest one). */

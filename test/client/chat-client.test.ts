@@ -174,7 +174,11 @@ describe('ChatClient against the real server', () => {
     // Cut alice's socket from her side of the network, then let bob talk while she is away.
     const task = alice.adapter.liveTasks()[0];
     task.ws.terminate();
-    await waitFor(() => alice.client.stores.connection.state !== 'ready', 'alice to notice');
+    // Noticed: the connection is down, or (when the backoff drew a delay near 0) already replaced.
+    await waitFor(
+      () => alice.client.stores.connection.state !== 'ready' || alice.adapter.tasks.length > 1,
+      'alice to notice',
+    );
     bob.client.sendText(conv, 'while away');
     await waitFor(() => alice.client.stores.connection.state === 'ready', 'alice to come back', 8000);
     await waitFor(() => alice.client.stores.messages.view(conv).items.length === 2, 'the missed message');

@@ -69,22 +69,24 @@ describe('incoming frames', () => {
     expect(incoming.applyMessage(s, message(4), { activeConv: CONV, live: false })).toEqual([]);
   });
 
-  it('message: a conversation nobody listed, with a stranger, asks for the list again', () => {
+  it('message: a conversation nobody listed is listed at once, and the list asked for when the peer is a stranger', () => {
     const s = stores();
     const stranger = `dm:${ME.id}:uStranger001`;
     expect(incoming.applyMessage(s, message(1, 'uStranger001', stranger), live)).toEqual([{ type: 'resync' }]);
-    // With a peer the app knows, it is listed at once instead.
+    expect(s.sessions.find(stranger)).toMatchObject({ unread: 1, peer: { id: 'uStranger001', nickname: '' } });
+    // With a peer the app knows, it is listed at once under their name, and nothing more is needed.
     s.people.remember([PEER]);
     expect(incoming.applyMessage(s, message(1), live)).toEqual([]);
     expect(s.sessions.find(CONV)?.peer).toEqual(PEER);
   });
 
-  it('ack: one’s own message listed as read; unknown conversations ask for the list', () => {
+  it('ack: one’s own message listed as read, asking for the list when the peer is a stranger', () => {
     const s = stores();
     expect(incoming.applyAck(s, message(1, ME.id))).toEqual([{ type: 'resync' }]);
-    s.people.remember([PEER]);
-    expect(incoming.applyAck(s, message(1, ME.id))).toEqual([]);
     expect(s.sessions.find(CONV)).toMatchObject({ lastSeq: 1, readSeq: 1, unread: 0 });
+    s.people.remember([PEER]);
+    expect(incoming.applyAck(s, message(2, ME.id))).toEqual([]);
+    expect(s.sessions.find(CONV)).toMatchObject({ lastSeq: 2, readSeq: 2, unread: 0 });
   });
 
   it('history: the newest page, then an older one, merged in order with what is held', () => {
