@@ -115,6 +115,22 @@ describe('chat client features against the real server', () => {
     expect(syncs).toBe(1);
   });
 
+  it('shows a peer’s new nickname and avatar at once, and one’s own on another device', async () => {
+    const { me, peer, conv } = await pair();
+    peer.client.sendText(conv, 'hi');
+    await waitFor(() => me.client.stores.sessions.find(conv)?.lastSeq === 1, 'the conversation at me');
+    const secondDevice = await fixture.phone({
+      storage: new Map([['chat.deviceId', peer.adapter.storage.get('chat.deviceId')!]]),
+    });
+    const file = path.join(tempDataDir(), 'new-avatar.png');
+    fs.writeFileSync(file, PNG);
+    const user = await peer.client.updateProfile({ nickname: '新名字', avatarPath: file });
+    await waitFor(() => me.client.stores.sessions.find(conv)?.peer.nickname === '新名字', 'the new name in my list');
+    expect(me.client.stores.sessions.find(conv)?.peer).toEqual(user);
+    await waitFor(() => secondDevice.client.stores.me.user?.nickname === '新名字', 'the other device');
+    expect(secondDevice.client.stores.me.user).toEqual(user);
+  });
+
   it('saves a new nickname and avatar, seen by others, and logs out cleanly', async () => {
     const { me, peer, conv } = await pair();
     const file = path.join(tempDataDir(), 'avatar.png');
