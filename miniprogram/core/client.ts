@@ -72,7 +72,7 @@ export class ChatClient {
     this.local = new LocalState(this.platform, this.state);
     this.history = new HistoryRequests((frame) => this.transmit(frame));
     this.typingHints = new Typing(this.state.people, (frame) => this.transmit(frame));
-    this.resync = new Resync(() => this.transmit(syncFrame(this.state.messages, this.local.epoch)));
+    this.resync = new Resync(() => this.lifecycle.ready && this.sendSync());
     this.sends = new SendQueue({
       outbox: new Outbox(this.platform),
       api: this.api,
@@ -292,7 +292,12 @@ export class ChatClient {
 
   private opened(): void {
     this.sends.connectionOpened();
-    this.socket.sendText(JSON.stringify(syncFrame(this.state.messages, this.local.epoch)));
+    this.sendSync();
+  }
+
+  /** Asks the server for what the app lacks (allowed while syncing, unlike other frames). */
+  private sendSync(): boolean {
+    return this.socket.sendText(JSON.stringify(syncFrame(this.state.messages, this.local.epoch)));
   }
 
   private received(text: string): void {
@@ -362,7 +367,7 @@ export class ChatClient {
         incoming.startOver(this.state);
         this.local.forgetCache();
         this.sends.showAll();
-        this.socket.sendText(JSON.stringify(syncFrame(this.state.messages, epoch)));
+        this.sendSync();
         return;
       }
     }
