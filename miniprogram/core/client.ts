@@ -12,7 +12,7 @@ import { Outbox } from './outbox';
 import type { Platform } from './platform';
 import { SendQueue } from './send-queue';
 import { Session } from './session';
-import { ChatSocket } from './socket';
+import { ChatSocket, type SocketState } from './socket';
 import { Resync, syncFrame } from './sync';
 import { TYPING_SHOW_MS, Typing } from './typing';
 
@@ -285,7 +285,7 @@ export class ChatClient {
     this.socket.reconnectNow();
   }
 
-  private socketChanged(state: Parameters<Lifecycle['socketChanged']>[0]): void {
+  private socketChanged(state: SocketState): void {
     this.lifecycle.socketChanged(state, this.socket.retryAt);
     if (state !== 'open') this.history.connectionLost();
   }
@@ -383,5 +383,3 @@ export class ChatClient {
     return this.lifecycle.ready && this.socket.sendText(JSON.stringify(frame));
   }
 }
-
-export { ApiError } from './api';
