@@ -1,6 +1,7 @@
 import { makeAutoObservable, observable } from 'mobx-miniprogram';
 import type { ChatMessage, PublicUser, SessionEntry } from '../../contract/frames';
 import { badgeText, formatSessionTime, previewOf } from '../utils/format';
+import { samePerson } from './me';
 
 /** A session as the list shows it: the server's entry plus its display strings. */
 export interface SessionItem extends SessionEntry {
@@ -165,8 +166,9 @@ export class SessionsStore {
 
   /** A user's new nickname or avatar, in every conversation with them. */
   updatePeer(user: PublicUser): void {
-    if (!this.list.some((item) => item.peer.id === user.id)) return;
-    this.list = this.list.map((item) => (item.peer.id === user.id ? { ...item, peer: user } : item));
+    const stale = (item: SessionItem) => item.peer.id === user.id && !samePerson(item.peer, user);
+    if (!this.list.some(stale)) return;
+    this.list = this.list.map((item) => (stale(item) ? { ...item, peer: user } : item));
   }
 
   /** Re-reads relative times (刚刚 → HH:mm → 昨天) when the list is shown again. */

@@ -139,6 +139,16 @@ describe('incoming frames', () => {
     expect(s.me.user?.nickname).toBe('新名字');
   });
 
+  it('profile: the echo of a change already shown changes nothing (a page editing it keeps its draft)', () => {
+    const s = stores();
+    incoming.applySessions(s, { type: 'sessions', sessions: [session(1, 1)] });
+    const [me, list] = [s.me.user, s.sessions.list];
+    incoming.applyProfile(s, { type: 'profile', user: { ...ME } });
+    incoming.applyProfile(s, { type: 'profile', user: { ...PEER } });
+    expect(s.me.user).toBe(me);
+    expect(s.sessions.list).toBe(list);
+  });
+
   it('a new epoch: the messages held are dropped', () => {
     const s = stores();
     incoming.applyMessage(s, message(1), live);
