@@ -37,12 +37,15 @@ export function peerOf(stores: Stores, conv: string): PublicUser | undefined {
  * (which carries the profile) is asked for again.
  */
 function listMessage(stores: Stores, message: ChatMessage, active: boolean): FollowUp[] {
-  const unlisted = !stores.sessions.find(message.conv);
+  const me = stores.me.id;
   const known = peerOf(stores, message.conv);
-  const peerId = directPeer(message.conv, stores.me.id);
-  const peer = known ?? (peerId ? { id: peerId, nickname: '', avatar: '' } : undefined);
-  const listed = stores.sessions.applyMessage(message, stores.me.id, active, peer);
-  return !listed || (unlisted && !known) ? [{ type: 'resync' }] : [];
+  if (known) return stores.sessions.applyMessage(message, me, active, known) ? [] : [{ type: 'resync' }];
+  // Rare (the list names everyone the user talks to): only then is the list searched twice.
+  const unlisted = !stores.sessions.find(message.conv);
+  const peerId = directPeer(message.conv, me);
+  const peer = peerId ? { id: peerId, nickname: '', avatar: '' } : undefined;
+  const listed = stores.sessions.applyMessage(message, me, active, peer);
+  return !listed || unlisted ? [{ type: 'resync' }] : [];
 }
 
 /** `sessions`: the server's list replaces the local one (pins and deletions stay the device's own). */
