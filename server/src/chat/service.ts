@@ -25,7 +25,11 @@ export interface ChatOptions {
   users?: KnownUsers;
 }
 
-export type Reply = (frame: ServerFrame) => void;
+/**
+ * Hands one answer to the asking connection. A promise means the answer waits for room in the
+ * connection's send buffer (the gateway paces long answers such as a sync replay): await it.
+ */
+export type Reply = (frame: ServerFrame) => void | Promise<void>;
 
 /** A refusal the client is told about as an `error` frame. */
 export class ChatError extends Error {
@@ -70,7 +74,7 @@ export class ChatService {
       ts: this.clock(),
     });
     if (!duplicate) this.metrics.messageStored();
-    reply({ type: 'ack', cid: message.cid, conv: message.conv, seq: message.seq, ts: message.ts });
+    await reply({ type: 'ack', cid: message.cid, conv: message.conv, seq: message.seq, ts: message.ts });
     // A resent cid was delivered when it was first stored; a client that missed it gets it by sync.
     if (!duplicate) this.fanout.deliver(members, { type: 'message', ...message }, caller.connectionId);
   }
@@ -78,7 +82,7 @@ export class ChatService {
   async history(caller: Caller, frame: HistoryFrame, reply: Reply): Promise<void> {
     await this.membersFor(caller.userId, frame.conv);
     const page = await this.store.history(frame.conv, frame.before, frame.limit ?? LIMITS.historyDefault);
-    reply({ type: 'history', conv: frame.conv, messages: page.messages, hasMore: page.hasMore });
+    await reply({ type: 'history', conv: frame.conv, messages: page.messages, hasMore: page.hasMore });
   }
 
   /** Sessions, then every message after each cursor (bounded per conversation), then `synced`. */
@@ -87,7 +91,7 @@ export class ChatService {
     // A cursor from another epoch describes a store that no longer exists: trust none of them.
     const cursors = frame.epoch === undefined || frame.epoch === epoch ? frame.cursors : {};
     const sessions = await this.store.sessionsOf(caller.userId);
-    reply({ type: 'sessions', sessions });
+    await reply({ type: 'sessions', sessions });
     const truncated: string[] = [];
     for (const session of sessions) {
       const cursor = Math.min(cursors[session.conv] ?? 0, session.lastSeq);
@@ -96,9 +100,9 @@ export class ChatService {
       const from = missing > LIMITS.syncPerConversation ? session.lastSeq - LIMITS.syncPerConversation : cursor;
       if (from > cursor) truncated.push(session.conv);
       const messages = await this.store.messagesAfter(session.conv, from, LIMITS.syncPerConversation);
-      for (const message of messages) reply({ type: 'message', ...message });
+      for (const message of messages) await reply({ type: 'message', ...message });
     }
-    reply({ type: 'synced', epoch, truncated });
+    await reply({ type: 'synced', epoch, truncated });
   }
 
   async read(caller: Caller, frame: ReadFrame): Promise<void> {

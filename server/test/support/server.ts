@@ -304,3 +304,28 @@ export async function twoPeople(
 export function closeAll(sockets: TestSocket[]): void {
   for (const socket of sockets.splice(0)) socket.ws.terminate();
 }
+
+/**
+ * The check every attack test makes while its attack runs: two people who have nothing to do
+ * with the attacker log in, connect, and one's text reaches the other (acked, delivered, and in
+ * the receiver's sync), and `/healthz` answers. Throws (with what failed) otherwise.
+ */
+export async function chatStillWorks(server: { url: string; wsUrl: string }): Promise<void> {
+  const sockets: TestSocket[] = [];
+  try {
+    const health = await fetch(`${server.url}/healthz`);
+    if (health.status !== 200) throw new Error(`/healthz answered ${health.status}`);
+    const { alice, bob, conv } = await twoPeople(server, sockets);
+    const cid = `still-works-${Math.random().toString(36).slice(2, 10)}`;
+    alice.socket.send({ type: 'send', cid, to: bob.id, kind: 'text', body: '还能聊天吗？' });
+    const ack = await alice.socket.next('ack', (frame) => frame.cid === cid);
+    const delivered = await bob.socket.next('message', (frame) => frame.cid === cid);
+    expect(delivered).toMatchObject({ conv, seq: ack.seq, from: alice.id, body: '还能聊天吗？' });
+    bob.socket.send({ type: 'sync', cursors: {} });
+    const sessions = await bob.socket.next('sessions');
+    expect(sessions.sessions.map((session) => session.conv)).toContain(conv);
+    await bob.socket.next('synced');
+  } finally {
+    closeAll(sockets);
+  }
+}
