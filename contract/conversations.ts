@@ -8,10 +8,19 @@ export function directConversationId(userA: string, userB: string): string {
   return userA < userB ? `dm:${userA}:${userB}` : `dm:${userB}:${userA}`;
 }
 
-/** The two members of a one-to-one conversation id, or null when it is not one. */
+/** Whether an id claims to be a one-to-one conversation (canonical or not). */
+export function isDirectConversationId(conv: string): boolean {
+  return conv.startsWith('dm:');
+}
+
+/**
+ * The two members of a one-to-one conversation id, or null when it is not one. Only the
+ * canonical spelling (the smaller id first) is one: `dm:b:a` would be a second id for the same two
+ * people, so it names no conversation.
+ */
 export function directConversationMembers(conv: string): [string, string] | null {
   const parts = conv.split(':');
-  if (parts.length !== 3 || parts[0] !== 'dm' || !parts[1] || !parts[2] || parts[1] === parts[2]) {
+  if (parts.length !== 3 || parts[0] !== 'dm' || !parts[1] || !parts[2] || !(parts[1] < parts[2])) {
     return null;
   }
   return [parts[1], parts[2]];

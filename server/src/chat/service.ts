@@ -1,5 +1,9 @@
 import { LIMITS } from '../../../contract/limits';
-import { directConversationId, directConversationMembers } from '../../../contract/conversations';
+import {
+  directConversationId,
+  directConversationMembers,
+  isDirectConversationId,
+} from '../../../contract/conversations';
 import type { HistoryFrame, ReadFrame, SendFrame, ServerFrame, SyncFrame, TypingFrame } from '../../../contract/frames';
 import type { Store } from '../store/types';
 import { KnownUsers } from './known-users';
@@ -142,6 +146,13 @@ export class ChatService {
    * before its first message, so its members follow from its id.
    */
   private async membersFor(userId: string, conv: string): Promise<string[]> {
+    // Two spellings of one pair would be two sessions with one person: only the canonical one exists.
+    if (isDirectConversationId(conv) && !directConversationMembers(conv)) {
+      throw new ChatError(
+        'bad_frame',
+        `"${conv.slice(0, 80)}" is not a one-to-one conversation id: dm:<smaller id>:<larger id>`,
+      );
+    }
     let members = await this.store.membersOf(conv);
     if (members.length === 0) {
       const pair = directConversationMembers(conv);
