@@ -38,6 +38,22 @@ describe('message page', () => {
     expect(page.data.anchor).toBe('m1');
   });
 
+  it('keeps a draft longer than the limit (counted in UTF-16 units) and says so, sending nothing', async () => {
+    const { me, conv } = await pair();
+    const page = renderPage<ChatData>('chat', me.client, { conv });
+    await settle();
+    const toast = jest.spyOn(wx, 'showToast');
+    const draft = '😀'.repeat(2001); // 2,001 emoji: 4,002 units, over the 4,000 the server takes
+    page.querySelector('.input')!.dispatchEvent('input', { detail: { value: draft } });
+    await settle();
+    page.querySelector('.send')!.dispatchEvent('tap');
+    await settle();
+    expect(toast).toHaveBeenCalledWith(expect.objectContaining({ title: '消息过长，最多4000字' }));
+    expect(page.data.draft).toBe(draft);
+    expect(texts(page, '.bubble')).toEqual([]);
+    expect(me.client.stores.messages.view(conv).items).toHaveLength(0);
+  });
+
   it('shows incoming messages at once and keeps the conversation read', async () => {
     const { me, peer, conv } = await pair();
     const page = renderPage<ChatData>('chat', me.client, { conv });

@@ -185,7 +185,13 @@ Component<
       if (event.detail.value) this.chat.typing(this.data.conv);
     },
     send() {
-      if (!this.data.draft.trim()) return;
+      const text = this.data.draft.trim();
+      if (!text) return;
+      // The server counts UTF-16 units (an emoji is two); the draft stays so nothing typed is lost.
+      if (text.length > LIMITS.maxTextLength) {
+        void wx.showToast({ title: `消息过长，最多${LIMITS.maxTextLength}字`, icon: 'none' });
+        return;
+      }
       this.chat.sendText(this.data.conv, this.data.draft);
       this.setData({ draft: '' });
     },
