@@ -61,7 +61,22 @@ function wechatConfig(env: NodeJS.ProcessEnv): ServerConfig['wechat'] {
   return { appId, secret, apiBase: (env.WX_API_BASE || 'https://api.weixin.qq.com').replace(/\/$/, '') };
 }
 
+/**
+ * Development login lets a device id name its user: fine on a developer's machine, an open door on
+ * the internet. A production environment (NODE_ENV=production, as the Docker image sets) must
+ * configure WeChat login, or say DEV_LOGIN=1 to mean it.
+ */
+function checkLoginMode(wechat: ServerConfig['wechat'], env: NodeJS.ProcessEnv): void {
+  if (wechat || env.NODE_ENV !== 'production' || env.DEV_LOGIN === '1') return;
+  throw new Error(
+    'NODE_ENV is production but WX_APPID and WX_SECRET are not set: set them for WeChat login ' +
+      '(development login, where a device id names the user, must not face the public), or set DEV_LOGIN=1 to run it on purpose',
+  );
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
+  const wechat = wechatConfig(env);
+  checkLoginMode(wechat, env);
   return {
     port: integer('PORT', 3000, env),
     host: env.HOST || '0.0.0.0',
@@ -71,7 +86,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
     heartbeatMs: integer('HEARTBEAT_MS', 10_000, env),
     logLevel: env.LOG_LEVEL || 'info',
     prettyLogs: env.LOG_FORMAT === 'pretty' || (env.LOG_FORMAT !== 'json' && process.stdout.isTTY === true),
-    wechat: wechatConfig(env),
+    wechat,
     uploadMaxBytes: integer('UPLOAD_MAX_BYTES', 5 * 1024 * 1024, env),
     publicUrl: env.PUBLIC_URL ? env.PUBLIC_URL.replace(/\/$/, '') : undefined,
     sendRate: { perSecond: integer('SEND_RATE', 20, env), burst: integer('SEND_BURST', 40, env) },

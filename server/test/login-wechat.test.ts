@@ -349,6 +349,12 @@ describe('loadConfig: WeChat settings', () => {
     expect(loadConfig({}).wechat).toBeUndefined();
   });
 
+  it('refuses to start a production environment in development login mode unless DEV_LOGIN=1 says so', () => {
+    expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(/WX_APPID and WX_SECRET are not set/);
+    expect(loadConfig({ NODE_ENV: 'production', DEV_LOGIN: '1' }).wechat).toBeUndefined();
+    expect(loadConfig({ NODE_ENV: 'production', WX_APPID: APP_ID, WX_SECRET: SECRET }).wechat?.appId).toBe(APP_ID);
+  });
+
   it('refuses WX_APPID without WX_SECRET, and the other way round, with a clear error', () => {
     expect(() => loadConfig({ WX_APPID: APP_ID })).toThrow(/WX_APPID and WX_SECRET go together/);
     expect(() => loadConfig({ WX_SECRET: SECRET })).toThrow(/WX_APPID and WX_SECRET go together/);
