@@ -3,6 +3,12 @@ import { RULES } from './kit/rules';
 import type { ReplayOptions } from './kit/row';
 import { DEFAULT_URL } from './kit/target';
 
+/**
+ * Row 11's default wait: the default idle timeout plus room for a server that checks its connections
+ * periodically rather than each on its own timer. The row ends as soon as everything is closed.
+ */
+const IDLE_WAIT_S = RULES.httpIdleTimeoutMs / 1000 + 15;
+
 export const USAGE = `Replays the attacks of issue 14 against a running server and prints one verdict per row.
 
   npm run attack -- [url] [--only 1,5] [--slow] [--idle-wait <s>] [--login-burst <n>]
@@ -10,7 +16,7 @@ export const USAGE = `Replays the attacks of issue 14 against a running server a
   url                the server (default ${DEFAULT_URL}); only this address is contacted
   --only 1,5         replay only these rows (1-16)
   --slow             also replay row 11, which waits the server's idle timeout
-  --idle-wait <s>    how long row 11 waits (default ${RULES.httpIdleTimeoutMs / 1000 + 5}: HTTP_IDLE_TIMEOUT_MS + 5 s); implies --slow
+  --idle-wait <s>    how long row 11 waits at most (default ${IDLE_WAIT_S}: HTTP_IDLE_TIMEOUT_MS + 15 s); implies --slow
   --login-burst <n>  the target's LOGIN_BURST (default ${RULES.loginBurst}), so row 6 knows when a 429 is due
 
 The target must run in development login mode (no WX_APPID/WX_SECRET). Its default login limit
@@ -45,7 +51,7 @@ export function parseArgs(args: readonly string[]): Command {
   const command: Command = {
     url: DEFAULT_URL,
     help: false,
-    options: { slow: false, idleWaitS: RULES.httpIdleTimeoutMs / 1000 + 5, loginBurst: RULES.loginBurst },
+    options: { slow: false, idleWaitS: IDLE_WAIT_S, loginBurst: RULES.loginBurst },
   };
   let urlGiven = false;
   for (let i = 0; i < args.length; i++) {

@@ -40,7 +40,7 @@ async function main(): Promise<number> {
   }
   const only = command.only;
   const rows = only ? ROWS.filter((row) => only.includes(row.row)) : ROWS;
-  console.log(`Replaying ${rows.length} attacks against ${target.url}`);
+  console.log(`Replaying ${rows.length} attack${rows.length === 1 ? '' : 's'} against ${target.url}`);
   const results = await replay(rows, target, command.options, (result) => console.log(formatLine(result)));
   console.log(summary(results));
   return results.some((result) => result.verdict === 'FAILED') ? 1 : 0;

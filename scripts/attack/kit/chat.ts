@@ -16,7 +16,8 @@ const STEP_MS = 10_000;
 
 /** Throws (with what failed) unless a normal two-user chat works on the target now. */
 export async function chatStillWorks(target: Target, pair?: readonly [Account, Account]): Promise<void> {
-  const health = await request(target, 'GET', '/healthz', { timeoutMs: STEP_MS });
+  const health = await request(target, 'GET', '/healthz', { timeoutMs: STEP_MS }).catch(() => undefined);
+  if (!health) throw new Error(`/healthz did not answer within ${STEP_MS / 1000} s`);
   if (health.status !== 200) throw new Error(`/healthz answered ${health.status}`);
   const [alice, bob] = pair ?? (await accounts(target, 2));
   const sockets: RawSocket[] = [];

@@ -12,7 +12,7 @@ export const TINY_PNG = Buffer.from(
 /** One upload of `bytes` as `image.png`; the answer as it came. */
 export function upload(target: Target, token: string, bytes: Buffer = TINY_PNG): Promise<Answer> {
   const form = new FormData();
-  form.append('file', new Blob([bytes], { type: 'image/png' }), 'image.png');
+  form.append('file', new Blob([new Uint8Array(bytes)], { type: 'image/png' }), 'image.png');
   return request(target, 'POST', '/api/upload', { token, raw: form });
 }
 

@@ -44,8 +44,9 @@ export const row: AttackRow = {
     const mib = ((stored * Buffer.byteLength(BODY)) / 2 ** 20).toFixed(1);
     findings.check(
       limited > 0 && stored <= allowed,
-      `${answers.length} sent: ${stored} stored (${mib} MiB), ${limited} refused rate_limited` +
-        (limited > 0 ? ` (bound ${allowed})` : ', nothing refused'),
+      limited > 0
+        ? `${answers.length} sent: ${stored} stored (${mib} MiB, bound ${allowed}), ${limited} refused rate_limited`
+        : `${answers.length} sent: ${stored} stored (${mib} MiB), nothing refused`,
     );
     if (other > 0) findings.note(`${other} answered otherwise`);
     findings.check(chat.ok, chat.note);

@@ -1,7 +1,7 @@
 /**
  * Row 11: idle and slow connections. 200 TCP connections that send nothing (the issue: 4,000) and
- * one upload that sends a byte every 2 s, held open for `--idle-wait` seconds (default: the
- * default HTTP_IDLE_TIMEOUT_MS, 30 s, plus 5). Held when the server has closed every idle
+ * one upload that sends a byte every 2 s, held open for at most `--idle-wait` seconds (default:
+ * the default HTTP_IDLE_TIMEOUT_MS, 30 s, plus 15). Held when the server has closed every idle
  * connection and cut the upload (`408 too_slow`, or the connection closed; UPLOAD_MIN_BYTES_PER_S
  * judges it after its first 10 s) by then. It waits on the server's own timeout, longer than all
  * the other rows together, so it runs only with `--slow` (or `--idle-wait`).

@@ -28,12 +28,14 @@ export const row: AttackRow = {
       Promise.all(routes.map((route) => request(target, 'GET', route))),
     );
     const findings = new Findings();
-    const lacking = result.map((answer) => missing(answer, target.https));
-    result.forEach((answer, index) => {
-      const lacks = lacking[index];
-      if (lacks.length > 0) findings.check(false, `${routes[index]} (${answer.status}) lacks ${lacks.join(', ')}`);
-    });
-    if (lacking.every((lacks) => lacks.length === 0)) findings.note(`CSP, framing and nosniff on ${routes.join(', ')}`);
+    const lacking = result.map((answer) => missing(answer, target.https).join(', '));
+    // Routes that lack the same headers share one phrase.
+    for (const lacks of new Set(lacking)) {
+      if (!lacks) continue;
+      const where = routes.filter((_route, index) => lacking[index] === lacks);
+      findings.check(false, `${where.join(', ')} lack ${lacks}`);
+    }
+    if (lacking.every((lacks) => !lacks)) findings.note(`CSP, framing and nosniff on ${routes.join(', ')}`);
     if (!target.https) findings.note('HSTS not judged over plain http (deploy/ nginx sends it)');
     findings.check(chat.ok, chat.note);
     return findings.outcome();
