@@ -20,8 +20,8 @@ export const USAGE = `Replays the attacks of issue 14 against a running server a
   --login-burst <n>  the target's LOGIN_BURST (default ${RULES.loginBurst}), so row 6 knows when a 429 is due
 
 The target must run in development login mode (no WX_APPID/WX_SECRET). Its default login limit
-(LOGIN_RATE 10/min, LOGIN_BURST 20 per address) lets only the first rows log in; the rest are
-SKIPPED. For a full replay start it with the limit raised, and tell row 6:
+(LOGIN_BURST 20, then LOGIN_RATE 10 a minute, per address) is far too few accounts for the replay:
+the rows that need them are SKIPPED. For a full replay start it with the limit raised, and tell row 6:
 
   LOGIN_RATE=600 LOGIN_BURST=400 npm run server
   npm run attack -- --login-burst 400

@@ -1,7 +1,7 @@
 /** Accounts on the target: development logins (`POST /api/login {code, devId}`), each a fresh device. */
 import { randomBytes } from 'node:crypto';
 import type { LoginResponse } from '../../../contract/http';
-import { describe, request, type Answer } from './http';
+import { describeAnswer, request, type Answer } from './http';
 import { inParallel } from './pool';
 import { LOGIN_LIMITED, Skip } from './outcome';
 import type { Target } from './target';
@@ -33,7 +33,7 @@ export async function login(target: Target, devId: string = freshDevId()): Promi
   if (answer.status === 429) throw new Skip(LOGIN_LIMITED);
   if (answer.status !== 200) {
     throw new Skip(
-      `the target refused a development login (${describe(answer)}): the replay needs a server without WX_APPID/WX_SECRET`,
+      `the target refused a development login (${describeAnswer(answer)}): the replay needs a server without WX_APPID/WX_SECRET`,
     );
   }
   const { token, user } = answer.body as LoginResponse;

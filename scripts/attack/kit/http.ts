@@ -67,7 +67,7 @@ export function errorCode(answer: { body: unknown }): string | undefined {
 }
 
 /** `status code` for a detail line, e.g. `400 bad_request` or `500 (not our error shape)`. */
-export function describe(answer: { status: number; body: unknown }): string {
+export function describeAnswer(answer: { status: number; body: unknown }): string {
   const code = errorCode(answer);
   if (answer.status < 400) return String(answer.status);
   return code ? `${answer.status} ${code}` : `${answer.status} (not our error shape)`;

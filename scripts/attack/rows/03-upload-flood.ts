@@ -8,7 +8,7 @@
  */
 import { login } from '../kit/accounts';
 import { during } from '../kit/chat';
-import { describe, errorCode, type Answer } from '../kit/http';
+import { describeAnswer, errorCode, type Answer } from '../kit/http';
 import { Findings } from '../kit/outcome';
 import { inParallel } from '../kit/pool';
 import { RULES } from '../kit/rules';
@@ -44,7 +44,7 @@ export const row: AttackRow = {
     } else {
       const limited = refused.status === 429 && errorCode(refused) === 'rate_limited';
       const retryAfter = refused.headers.get('retry-after');
-      findings.check(limited && retryAfter !== null, `${taken} taken, then ${describe(refused)}`);
+      findings.check(limited && retryAfter !== null, `${taken} taken, then ${describeAnswer(refused)}`);
       if (limited) findings.check(retryAfter !== null, `Retry-After: ${retryAfter ?? 'missing'}`);
     }
     findings.note('daily byte quota and clean-up not replayed');

@@ -8,7 +8,7 @@
  */
 import { accounts, loginCall, type Account } from '../kit/accounts';
 import { during } from '../kit/chat';
-import { describe, errorCode, type Answer } from '../kit/http';
+import { describeAnswer, errorCode, type Answer } from '../kit/http';
 import { Findings, Skip } from '../kit/outcome';
 import { inParallel } from '../kit/pool';
 import type { AttackRow } from '../kit/row';
@@ -54,7 +54,7 @@ export const row: AttackRow = {
       const retryAfter = refused.headers.get('retry-after');
       findings.check(
         errorCode(refused) === 'rate_limited' && retryAfter !== null,
-        `${taken} taken, then ${describe(refused)}, Retry-After: ${retryAfter ?? 'missing'}`,
+        `${taken} taken, then ${describeAnswer(refused)}, Retry-After: ${retryAfter ?? 'missing'}`,
       );
     }
     findings.note('production logins not replayed (development mode)');

@@ -6,7 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { during } from '../kit/chat';
-import { describe, request } from '../kit/http';
+import { describeAnswer, request } from '../kit/http';
 import { Findings } from '../kit/outcome';
 import type { AttackRow } from '../kit/row';
 import { describeSend, freshCid, sendAndWait } from '../kit/send';
@@ -23,7 +23,7 @@ export const row: AttackRow = {
     const bob = await scope.person();
     const uploaded = await upload(target, alice.token);
     const ours = uploadedUrl(uploaded);
-    if (!ours) throw new Error(`a real upload was refused: ${describe(uploaded)}`);
+    if (!ours) throw new Error(`a real upload was refused: ${describeAnswer(uploaded)}`);
     const name = new URL(ours).pathname.split('/').pop() ?? '';
 
     const { result, chat } = await during(target, async () => {

@@ -5,7 +5,7 @@
  */
 import { login } from '../kit/accounts';
 import { during } from '../kit/chat';
-import { describe, errorCode, request } from '../kit/http';
+import { describeAnswer, errorCode, request } from '../kit/http';
 import { Findings } from '../kit/outcome';
 import type { AttackRow } from '../kit/row';
 
@@ -22,7 +22,7 @@ export const row: AttackRow = {
       }),
     );
     const findings = new Findings();
-    findings.check(result.status === 400 && errorCode(result) === 'bad_request', `answered ${describe(result)}`);
+    findings.check(result.status === 400 && errorCode(result) === 'bad_request', `answered ${describeAnswer(result)}`);
     findings.check(chat.ok, chat.note);
     return findings.outcome();
   },

@@ -5,7 +5,7 @@
  */
 import { login } from '../kit/accounts';
 import { during } from '../kit/chat';
-import { describe, errorCode, rawExchange, request, type Answer } from '../kit/http';
+import { describeAnswer, errorCode, rawExchange, request, type Answer } from '../kit/http';
 import { Findings, Skip } from '../kit/outcome';
 import type { AttackRow } from '../kit/row';
 
@@ -68,7 +68,7 @@ export const row: AttackRow = {
         return;
       }
       const ok = answer.status === one.expected.status && errorCode(answer) === one.expected.code;
-      findings.check(ok, `${one.what}: ${describe(answer)}`);
+      findings.check(ok, `${one.what}: ${describeAnswer(answer)}`);
     });
     findings.check(chat.ok, chat.note);
     return findings.outcome();

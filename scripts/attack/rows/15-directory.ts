@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import type { DirectoryEntry } from '../../../contract/frames';
 import { login } from '../kit/accounts';
 import { during } from '../kit/chat';
-import { describe, errorCode, request } from '../kit/http';
+import { describeAnswer, errorCode, request } from '../kit/http';
 import { Findings } from '../kit/outcome';
 import { RULES } from '../kit/rules';
 import type { AttackRow } from '../kit/row';
@@ -25,7 +25,7 @@ export const row: AttackRow = {
     const stranger = await scope.person();
     const name = `路人${randomBytes(4).toString('hex')}`;
     const renamed = await request(target, 'PUT', '/api/profile', { token: stranger.token, json: { nickname: name } });
-    if (renamed.status !== 200) throw new Error(`could not name the stranger: ${describe(renamed)}`);
+    if (renamed.status !== 200) throw new Error(`could not name the stranger: ${describeAnswer(renamed)}`);
 
     const { result, chat } = await during(target, async () => ({
       oneLetter: await request(target, 'GET', '/api/users?q=a', { token: caller.token }),
@@ -40,20 +40,20 @@ export const row: AttackRow = {
     const listed = Array.isArray(oneLetter.body) ? ` with ${oneLetter.body.length} users` : '';
     findings.check(
       oneLetter.status === 400 && errorCode(oneLetter) === 'bad_request',
-      `q=a: ${describe(oneLetter)}${listed}`,
+      `q=a: ${describeAnswer(oneLetter)}${listed}`,
     );
     const found = Array.isArray(byName.body)
       ? (byName.body as DirectoryEntry[]).find((entry) => entry.id === stranger.id)
       : undefined;
     if (found) findings.check(!found.online, `an online stranger found by name shows online: ${found.online}`);
-    else findings.note(`the stranger by name: ${describe(byName)}, not listed`);
+    else findings.note(`the stranger by name: ${describeAnswer(byName)}, not listed`);
     if (Array.isArray(bigPage.body)) {
       findings.check(
         bigPage.body.length <= RULES.directoryPageMax,
         `q=${DEFAULT_NICKNAME}&limit=1000: ${bigPage.body.length} entries`,
       );
     } else {
-      findings.check(bigPage.status === 400, `q=${DEFAULT_NICKNAME}&limit=1000: ${describe(bigPage)}`);
+      findings.check(bigPage.status === 400, `q=${DEFAULT_NICKNAME}&limit=1000: ${describeAnswer(bigPage)}`);
     }
     findings.check(
       !caller.nickname.includes(tail),
