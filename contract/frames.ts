@@ -74,6 +74,13 @@ export const clientFrameSchemas = {
     required: ['type', 'conv'],
     additionalProperties: false,
   },
+  /** The next page of the session list: the entries that follow `after` in the list's order. */
+  sessions: {
+    type: 'object',
+    properties: { type: { const: 'sessions' }, after: id },
+    required: ['type', 'after'],
+    additionalProperties: false,
+  },
 } as const;
 
 export type ClientFrameType = keyof typeof clientFrameSchemas;
@@ -84,7 +91,9 @@ export type SendFrame = FromSchema<typeof clientFrameSchemas.send>;
 export type HistoryFrame = FromSchema<typeof clientFrameSchemas.history>;
 export type ReadFrame = FromSchema<typeof clientFrameSchemas.read>;
 export type TypingFrame = FromSchema<typeof clientFrameSchemas.typing>;
-export type ClientFrame = PingFrame | SyncFrame | SendFrame | HistoryFrame | ReadFrame | TypingFrame;
+export type SessionsRequestFrame = FromSchema<typeof clientFrameSchemas.sessions>;
+export type ClientFrame =
+  PingFrame | SyncFrame | SendFrame | HistoryFrame | ReadFrame | TypingFrame | SessionsRequestFrame;
 
 export type MessageKind = SendFrame['kind'];
 
@@ -115,6 +124,7 @@ export interface ChatMessage {
 export interface SessionEntry {
   conv: string;
   peer: PublicUser;
+  /** The last message; a text's body is an excerpt of at most `LIMITS.excerptLength` UTF-16 units. */
   last: ChatMessage | null;
   lastSeq: number;
   readSeq: number;
@@ -126,7 +136,11 @@ export type ServerFrame =
   | { type: 'pong' }
   | { type: 'ack'; cid: string; conv: string; seq: number; ts: number }
   | ({ type: 'message' } & ChatMessage)
-  | { type: 'sessions'; sessions: SessionEntry[] }
+  /**
+   * A page of the session list, most recent first: the first page answers `sync` (no `after`),
+   * the next ones a `sessions {after}` request (its `after` echoed). `more`: entries follow.
+   */
+  | { type: 'sessions'; sessions: SessionEntry[]; more: boolean; after?: string }
   | { type: 'synced'; epoch: string; truncated: string[] }
   | { type: 'history'; conv: string; messages: ChatMessage[]; hasMore: boolean }
   | { type: 'states'; conv: string; user: string; readSeq: number }

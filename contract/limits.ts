@@ -16,6 +16,12 @@ export const LIMITS = {
   maxIdLength: 128,
   /** Messages `sync` replays per conversation before listing it as truncated. */
   syncPerConversation: 50,
+  /** Messages one `sync` replays in all; conversations past it are listed as truncated. */
+  syncMessages: 1000,
+  /** Most entries in one `sessions` frame; the rest come a page at a time (`sessions {after}`). */
+  sessionsPage: 100,
+  /** Longest `last.body` of a text in a `sessions` entry, in UTF-16 units (an excerpt). */
+  excerptLength: 50,
   /** `history` page size when `limit` is absent, and its upper bound. */
   historyDefault: 20,
   historyMax: 100,

@@ -59,6 +59,8 @@ export class ChatClient {
   private readonly resync: Resync;
   /** The conversation the message page shows, '' when none. */
   private activeConv = '';
+  /** The cursors of each `sync` sent on this connection and not yet answered by `synced`, in order. */
+  private readonly syncsSent: Array<Readonly<Record<string, number>>> = [];
 
   constructor(options: ChatClientOptions) {
     const random = options.random ?? Math.random;
@@ -203,6 +205,19 @@ export class ChatClient {
     this.local.saveSoon();
   }
 
+  /**
+   * The list was scrolled to its end: asks for the next page of sessions when the server holds
+   * more and none is on its way. True when it asked.
+   */
+  loadMoreSessions(): boolean {
+    const sessions = this.state.sessions;
+    if (!sessions.more || sessions.loadingMore) return false;
+    const after = sessions.nextPageAfter();
+    if (!after || !this.transmit({ type: 'sessions', after })) return false;
+    sessions.setLoadingMore(true);
+    return true;
+  }
+
   /** The session list is shown again: its relative times (刚刚 → HH:mm → 昨天) are read anew. */
   sessionListShown(): void {
     this.state.sessions.retime();
@@ -287,7 +302,12 @@ export class ChatClient {
 
   private socketChanged(state: SocketState): void {
     this.lifecycle.socketChanged(state, this.socket.retryAt);
-    if (state !== 'open') this.history.connectionLost();
+    if (state !== 'open') {
+      this.history.connectionLost();
+      // Answers asked for on the lost connection will not come.
+      this.syncsSent.splice(0);
+      this.state.sessions.setLoadingMore(false);
+    }
   }
 
   private opened(): void {
@@ -297,7 +317,10 @@ export class ChatClient {
 
   /** Asks the server for what the app lacks (allowed while syncing, unlike other frames). */
   private sendSync(): boolean {
-    return this.socket.sendText(JSON.stringify(syncFrame(this.state.messages, this.local.epoch)));
+    const frame = syncFrame(this.state.messages, this.local.epoch);
+    if (!this.socket.sendText(JSON.stringify(frame))) return false;
+    this.syncsSent.push(frame.cursors);
+    return true;
   }
 
   private received(text: string): void {
@@ -316,8 +339,12 @@ export class ChatClient {
     const stores = this.state;
     const context = { activeConv: this.activeConv, live: this.lifecycle.ready };
     switch (frame.type) {
-      case 'sessions':
-        return incoming.applySessions(stores, frame);
+      case 'sessions': {
+        const added = incoming.applySessions(stores, frame);
+        // A next page whose entries were all deleted on this device adds nothing to scroll to.
+        if (frame.after !== undefined && added === 0) this.loadMoreSessions();
+        return;
+      }
       case 'message':
         this.sends.delivered([frame]);
         return this.follow(incoming.applyMessage(stores, frame, context));
@@ -342,7 +369,10 @@ export class ChatClient {
         incoming.applyTyping(stores, frame, Date.now() + TYPING_SHOW_MS);
         return this.typingHints.expireLater(frame.conv);
       case 'error':
-        if (!this.sends.refused(frame)) stores.errors.record(frame.code, frame.message);
+        if (this.sends.refused(frame)) return;
+        // A refused page request (its conversation is gone) must not block the next one.
+        stores.sessions.setLoadingMore(false);
+        stores.errors.record(frame.code, frame.message);
         return;
       default:
         return;
@@ -358,6 +388,7 @@ export class ChatClient {
   }
 
   private synced(epoch: string, truncated: readonly string[]): void {
+    const cursors = this.syncsSent.shift() ?? {};
     const known = this.local.epoch;
     if (known !== epoch) {
       this.local.epoch = epoch;
@@ -371,7 +402,7 @@ export class ChatClient {
         return;
       }
     }
-    incoming.applyTruncated(this.state, truncated);
+    incoming.applyTruncated(this.state, truncated, cursors);
     this.resync.synced();
     if (!this.lifecycle.synced()) return;
     this.socket.markHealthy();

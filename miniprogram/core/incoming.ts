@@ -48,10 +48,16 @@ function listMessage(stores: Stores, message: ChatMessage, active: boolean): Fol
   return !listed || unlisted ? [{ type: 'resync' }] : [];
 }
 
-/** `sessions`: the server's list replaces the local one (pins and deletions stay the device's own). */
-export function applySessions(stores: Stores, frame: ServerFrameOf<'sessions'>): void {
+/**
+ * `sessions`: the first page (the answer to `sync`) replaces the local list; a next page (with
+ * `after`) is added to it, each conversation once. Pins and deletions stay the device's own.
+ * Returns how many entries the frame added to the list.
+ */
+export function applySessions(stores: Stores, frame: ServerFrameOf<'sessions'>): number {
   stores.people.remember(frame.sessions.map((session) => session.peer));
-  stores.sessions.replaceAll(frame.sessions);
+  if (frame.after !== undefined) return stores.sessions.appendPage(frame.sessions, frame.more);
+  stores.sessions.replaceAll(frame.sessions, frame.more);
+  return stores.sessions.list.length;
 }
 
 /** `message`: stored once, listed, and read at once when its conversation is on screen. */
@@ -90,9 +96,16 @@ export function applyHistory(stores: Stores, frame: ServerFrameOf<'history'>, co
   if (newest) stores.sessions.applyMessage(newest, me, frame.conv === context.activeConv);
 }
 
-/** `synced`'s `truncated`: a hole lies below the newest messages; older pages come from `history` when scrolled to. */
-export function applyTruncated(stores: Stores, truncated: readonly string[]): void {
-  for (const conv of truncated) stores.messages.addHistory(conv, [], true, stores.me.id, true);
+/**
+ * `synced`'s `truncated`: the sync replayed only the newest of these conversations' missed
+ * messages, or none (see MessagesStore.truncated); `cursors` are those the sync was sent with.
+ */
+export function applyTruncated(
+  stores: Stores,
+  truncated: readonly string[],
+  cursors: Readonly<Record<string, number>>,
+): void {
+  for (const conv of truncated) stores.messages.truncated(conv, cursors[conv] ?? 0);
 }
 
 /** `states`: someone read up to `readSeq` — the user on another device, or the peer ("已读"). */

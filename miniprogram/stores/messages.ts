@@ -114,6 +114,28 @@ export class MessagesStore {
     this.views.set(conv, { items, hasMore: more, loaded: true });
   }
 
+  /**
+   * A sync replayed only the newest messages of `conv` (or none: its total was spent), so a hole
+   * may lie between them and what was held before. The held messages through `heldThrough` (the
+   * cursor the sync was sent with) are dropped when something newer came: the newest run stays,
+   * and older pages come from `history` when scrolled to. When nothing came, every stored message
+   * is dropped and the conversation is no longer loaded: opening it fetches its newest page.
+   * Pending sends stay.
+   */
+  truncated(conv: string, heldThrough: number): void {
+    const view = this.view(conv);
+    const stored = view.items.filter((item) => item.seq > 0);
+    const pending = view.items.filter((item) => item.seq === 0);
+    const newest = stored[stored.length - 1];
+    if (!newest || newest.seq <= heldThrough) {
+      this.views.set(conv, { items: pending, hasMore: false, loaded: false });
+      return;
+    }
+    let start = stored.length - 1;
+    while (start > 0 && stored[start - 1].seq === stored[start].seq - 1) start--;
+    this.views.set(conv, { items: [...stored.slice(start), ...pending], hasMore: true, loaded: true });
+  }
+
   /** A send the user just made, shown at once. */
   addPending(message: PendingMessage): void {
     const view = this.view(message.conv);

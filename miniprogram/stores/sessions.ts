@@ -41,6 +41,15 @@ function listOrder(a: SessionItem, b: SessionItem): number {
 export class SessionsStore {
   list: SessionItem[] = [];
   prefs: SessionPrefs = { pins: {}, hidden: {} };
+  /** The server holds more sessions than the pages received so far (`sessions.more`). */
+  more = false;
+  /** A next page has been asked for and has not come yet. */
+  loadingMore = false;
+  /**
+   * The last entry of the last page received, and its lastSeq then: where the next page starts
+   * (`sessions {after}`), as long as it has not moved since. Hidden entries count: they were sent.
+   */
+  private pageEnd: { conv: string; lastSeq: number } | null = null;
 
   constructor() {
     makeAutoObservable(this, { list: observable.ref, prefs: observable.ref });
@@ -101,11 +110,69 @@ export class SessionsStore {
     return this.list.find((item) => item.conv === conv);
   }
 
-  replaceAll(entries: SessionEntry[]): void {
+  /** The first page (or a list from storage) replaces the list; `more`: the server holds more. */
+  replaceAll(entries: SessionEntry[], more = false): void {
     this.list = entries
       .filter((entry) => !this.isHidden(entry))
       .map((entry) => this.present(entry))
       .sort(listOrder);
+    this.endPage(entries, more);
+  }
+
+  /**
+   * A next page: its entries are added, each conversation once (an entry held already stays,
+   * unless the page's is newer). Returns how many entries it added to the list.
+   */
+  appendPage(entries: SessionEntry[], more: boolean): number {
+    const held = new Map(this.list.map((item, index) => [item.conv, index]));
+    const next = this.list.slice();
+    let added = 0;
+    for (const entry of entries) {
+      if (this.isHidden(entry)) continue;
+      const index = held.get(entry.conv);
+      if (index === undefined) {
+        held.set(entry.conv, next.length);
+        next.push(this.present(entry));
+        added++;
+      } else if (entry.lastSeq > next[index].lastSeq) {
+        next[index] = this.present(entry);
+      }
+    }
+    this.list = next.sort(listOrder);
+    this.endPage(entries, more);
+    return added;
+  }
+
+  /** A page was asked for (true), or the asking is over: it came, or it will not (false). */
+  setLoadingMore(loading: boolean): void {
+    this.loadingMore = loading;
+  }
+
+  /**
+   * The conversation the next page starts after: the last one of the last page, or, when that
+   * one has moved up since (a newer message), the last entry held in the server's order (last
+   * activity, newest first, then conv). '' when there is nothing to page from.
+   */
+  nextPageAfter(): string {
+    const end = this.pageEnd;
+    if (!end) return '';
+    const item = this.find(end.conv);
+    if (!item || item.lastSeq <= end.lastSeq) return end.conv;
+    let last: SessionItem | undefined;
+    for (const other of this.list) {
+      if (!other.last) continue;
+      if (!last || !last.last) last = other;
+      else if (other.last.ts < last.last.ts || (other.last.ts === last.last.ts && other.conv > last.conv)) last = other;
+    }
+    return last ? last.conv : '';
+  }
+
+  private endPage(entries: SessionEntry[], more: boolean): void {
+    const end = entries[entries.length - 1];
+    if (end) this.pageEnd = { conv: end.conv, lastSeq: end.lastSeq };
+    else if (!more) this.pageEnd = null;
+    this.more = more && this.pageEnd !== null;
+    this.loadingMore = false;
   }
 
   /** A conversation opened before its first message (from the contacts page). */
@@ -185,6 +252,9 @@ export class SessionsStore {
 
   clear(): void {
     this.list = [];
+    this.more = false;
+    this.loadingMore = false;
+    this.pageEnd = null;
   }
 
   private update(conv: string, change: (item: SessionEntry) => SessionEntry): void {
@@ -196,4 +266,4 @@ export class SessionsStore {
   }
 }
 
-export type SessionsView = Pick<SessionsStore, 'list' | 'totalUnread' | 'find'>;
+export type SessionsView = Pick<SessionsStore, 'list' | 'totalUnread' | 'find' | 'more' | 'loadingMore'>;

@@ -30,6 +30,7 @@ describe('SQLite store', () => {
       byteOrder: '',
       contains: (haystack, needle) => `instr(${haystack}, ${needle}) > 0`,
       least: 'min',
+      inList: (column, param) => `${column} IN (SELECT value FROM json_each(${param}))`,
     };
     for (const [name, text] of Object.entries(statements(probe))) {
       const numbers = [...text.matchAll(/<(\d+)>/g)].map((match) => Number(match[1]));
@@ -71,7 +72,7 @@ describe('SQLite store', () => {
       expect(again).toMatchObject({ duplicate: true, message: { seq: 3, body: 'third' } });
       const next = await store.appendMessage(message(conv, ['ua', 'ub'], 'ub', 'b-2'));
       expect(next).toMatchObject({ duplicate: false, message: { seq: 4 } });
-      const [session] = await store.sessionsOf('ub');
+      const [session] = (await store.sessionsPage('ub')).sessions;
       expect(session).toMatchObject({ conv, lastSeq: 4, readSeq: 4, peerReadSeq: 3, unread: 0 });
       const check = new Database(file, { readonly: true });
       expect(check.pragma('user_version', { simple: true })).toBe(MIGRATIONS.length);

@@ -78,6 +78,9 @@ function storeConformance(name: string, makeHarness: () => Promise<StoreHarness>
     const user = (nickname = 'someone'): Promise<PublicUser> =>
       store.userFor({ provider: 'dev', externalId: `device-${++devIds}` }, { nickname });
 
+    /** The first page of a user's sessions (the tests here list fewer than a page). */
+    const sessionsOf = async (userId: string) => (await store.sessionsPage(userId)).sessions;
+
     let cids = 0;
     function message(from: PublicUser, to: PublicUser, extra: Partial<NewMessage> = {}): NewMessage {
       return {
@@ -212,7 +215,7 @@ function storeConformance(name: string, makeHarness: () => Promise<StoreHarness>
         const b = await user('b');
         await store.appendMessage(message(a, b));
         await store.appendMessage(message(a, b));
-        const [session] = await store.sessionsOf(a.id);
+        const [session] = await sessionsOf(a.id);
         expect(session).toEqual(expect.objectContaining({ lastSeq: 2, readSeq: 2, peerReadSeq: 0, unread: 0 }));
       });
     });
@@ -315,7 +318,7 @@ function storeConformance(name: string, makeHarness: () => Promise<StoreHarness>
       });
     });
 
-    describe('sessionsOf', () => {
+    describe('sessionsPage', () => {
       it('lists each conversation once, most recent first, with the peer, the last message and the counts', async () => {
         const me = await user('me');
         const ann = await user('ann');
@@ -325,7 +328,7 @@ function storeConformance(name: string, makeHarness: () => Promise<StoreHarness>
         await store.appendMessage(message(me, ben, { body: 'to ben', ts: 2000 }));
         await store.appendMessage(message(ben, me, { body: 'from ben', ts: 2001 }));
 
-        let sessions = await store.sessionsOf(me.id);
+        let sessions = await sessionsOf(me.id);
         expect(sessions.map((session) => session.peer.nickname)).toEqual(['ben', 'ann']);
         expect(sessions[0]).toEqual({
           conv: directConversationId(me.id, ben.id),
@@ -343,7 +346,7 @@ function storeConformance(name: string, makeHarness: () => Promise<StoreHarness>
         // A newer message moves ann's conversation to the top; a new nickname shows at once.
         await store.appendMessage(message(ann, me, { body: 'newest', ts: 3000 }));
         await store.updateProfile(ann.id, { nickname: 'Ann', avatar: 'https://x/ann.png' });
-        sessions = await store.sessionsOf(me.id);
+        sessions = await sessionsOf(me.id);
         expect(sessions.map((session) => session.peer.nickname)).toEqual(['Ann', 'ben']);
         expect(sessions[0].peer).toEqual({ id: ann.id, nickname: 'Ann', avatar: 'https://x/ann.png' });
         expect(sessions[0].unread).toBe(3);
@@ -351,13 +354,103 @@ function storeConformance(name: string, makeHarness: () => Promise<StoreHarness>
         // Unread counts only the peer's messages above the read cursor.
         await store.advanceRead(sessions[0].conv, me.id, 2);
         await store.appendMessage(message(me, ann, { ts: 3001 }));
-        sessions = await store.sessionsOf(me.id);
+        sessions = await sessionsOf(me.id);
         expect(sessions[0]).toEqual(expect.objectContaining({ lastSeq: 4, readSeq: 4, unread: 0 }));
-        const annView = await store.sessionsOf(ann.id);
+        const annView = await sessionsOf(ann.id);
         expect(annView).toEqual([
           expect.objectContaining({ peer: { ...me }, lastSeq: 4, readSeq: 3, peerReadSeq: 4, unread: 1 }),
         ]);
-        expect(await store.sessionsOf((await user('lonely')).id)).toEqual([]);
+        expect(await sessionsOf((await user('lonely')).id)).toEqual([]);
+      });
+    });
+
+    describe('sessionsPage: pages and excerpts', () => {
+      it('pages on (last activity desc, conv) after a given conversation, limit+1 telling whether more follow', async () => {
+        const me = await user('me');
+        const peers: PublicUser[] = [];
+        for (let i = 0; i < 7; i++) peers.push(await user(`peer ${i}`));
+        // Three pairs share a time (ties go by conv id), one stands alone.
+        for (let i = 0; i < 7; i++) await store.appendMessage(message(peers[i], me, { ts: 1000 + Math.floor(i / 2) }));
+        const convs = peers.map((peer) => directConversationId(me.id, peer.id));
+        const byTsThenConv = (i: number, j: number) =>
+          Math.floor(j / 2) - Math.floor(i / 2) || (convs[i] < convs[j] ? -1 : 1);
+        const expected = [0, 1, 2, 3, 4, 5, 6].sort(byTsThenConv).map((i) => convs[i]);
+
+        const first = await store.sessionsPage(me.id, { limit: 3 });
+        expect(first.sessions.map((s) => s.conv)).toEqual(expected.slice(0, 3));
+        expect(first.more).toBe(true);
+        const second = await store.sessionsPage(me.id, { after: expected[2], limit: 3 });
+        expect(second.sessions.map((s) => s.conv)).toEqual(expected.slice(3, 6));
+        expect(second.more).toBe(true);
+        const last = await store.sessionsPage(me.id, { after: expected[5], limit: 3 });
+        expect(last.sessions.map((s) => s.conv)).toEqual(expected.slice(6));
+        expect(last.more).toBe(false);
+        // Exactly a page left: no more after it.
+        expect(await store.sessionsPage(me.id, { after: expected[3], limit: 3 })).toEqual({
+          sessions: expect.any(Array),
+          more: false,
+        });
+        expect(await store.sessionsPage(me.id, { after: expected[6], limit: 3 })).toEqual({
+          sessions: [],
+          more: false,
+        });
+        expect(await store.sessionsPage(me.id, { after: 'dm:no:body', limit: 3 })).toEqual({
+          sessions: [],
+          more: false,
+        });
+        // The default page holds all seven, and says nothing more follows.
+        expect(await store.sessionsPage(me.id)).toEqual({ sessions: expect.any(Array), more: false });
+        expect((await store.sessionsPage(me.id)).sessions.map((s) => s.conv)).toEqual(expected);
+        // A new message moves its conversation to the top of the next first page.
+        await store.appendMessage(message(me, peers[6], { ts: 5000 }));
+        expect((await store.sessionsPage(me.id, { limit: 1 })).sessions[0].conv).toBe(convs[6]);
+      });
+
+      it('gives a text as an excerpt of at most 50 UTF-16 units, never half a surrogate pair; an image whole', async () => {
+        const me = await user('me');
+        const cases: Array<{ body: string; kind?: 'text' | 'image'; expected: string }> = [
+          { body: '😀'.repeat(2000), expected: '😀'.repeat(25) },
+          { body: 'a' + '😀'.repeat(1999) + 'a', expected: 'a' + '😀'.repeat(24) },
+          { body: '你'.repeat(4000), expected: '你'.repeat(50) },
+          { body: 'x'.repeat(50), expected: 'x'.repeat(50) },
+          { body: 'short', expected: 'short' },
+          { body: `https://chat.example.com/uploads/${'a'.repeat(24)}.png`, kind: 'image', expected: '' },
+        ];
+        for (const [i, { body, kind }] of cases.entries()) {
+          const peer = await user(`peer ${i}`);
+          await store.appendMessage(message(peer, me, { body, kind: kind ?? 'text', ts: 10_000 - i }));
+        }
+        const sessions = await sessionsOf(me.id);
+        expect(sessions.map((session) => session.last?.body)).toEqual(
+          cases.map(({ body, kind, expected }) => (kind === 'image' ? body : expected)),
+        );
+        for (const session of sessions) {
+          if (session.last?.kind === 'text') expect(session.last.body.length).toBeLessThanOrEqual(50);
+          expect(session.last?.body).not.toMatch(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])/);
+        }
+        // The stored message stays whole: history has all of it.
+        const page = await store.history(sessions[0].conv, undefined, 1);
+        expect(page.messages[0].body).toBe(cases[0].body);
+      });
+
+      it('answers the last seqs of the listed conversations the user is in, most recent first', async () => {
+        const me = await user('me');
+        const ann = await user('ann');
+        const ben = await user('ben');
+        const other = await user('other');
+        await store.appendMessage(message(ann, me, { ts: 1 }));
+        await store.appendMessage(message(ben, me, { ts: 2 }));
+        await store.appendMessage(message(ben, me, { ts: 3 }));
+        await store.appendMessage(message(ann, other, { ts: 4 }));
+        const withAnn = directConversationId(me.id, ann.id);
+        const withBen = directConversationId(me.id, ben.id);
+        expect(
+          await store.lastSeqs(me.id, [withAnn, withBen, directConversationId(ann.id, other.id), 'dm:no:body']),
+        ).toEqual([
+          { conv: withBen, lastSeq: 2 },
+          { conv: withAnn, lastSeq: 1 },
+        ]);
+        expect(await store.lastSeqs(me.id, [])).toEqual([]);
       });
     });
 
@@ -393,7 +486,7 @@ function storeConformance(name: string, makeHarness: () => Promise<StoreHarness>
         expect(await store.advanceRead(conv, a.id, 5)).toBeNull();
         expect(await store.advanceRead(conv, (await user('x')).id, 3)).toBeNull();
         expect(await store.advanceRead('dm:no:body', b.id, 3)).toBeNull();
-        const [session] = await store.sessionsOf(b.id);
+        const [session] = await sessionsOf(b.id);
         expect(session).toEqual(expect.objectContaining({ readSeq: 5, unread: 0 }));
       });
 
@@ -407,7 +500,7 @@ function storeConformance(name: string, makeHarness: () => Promise<StoreHarness>
           Array.from({ length: 30 }, (_, i) => (i % 2 ? other : store).advanceRead(conv, b.id, i + 1)),
         );
         expect(results).toContain(30);
-        const [session] = await store.sessionsOf(b.id);
+        const [session] = await sessionsOf(b.id);
         expect(session.readSeq).toBe(30);
       });
     });

@@ -133,7 +133,7 @@ describe('sync', () => {
     const loner = await server.person();
     const result = await sync(loner.socket, {});
     expect(result.frames).toEqual([
-      { type: 'sessions', sessions: [] },
+      { type: 'sessions', sessions: [], more: false },
       { type: 'synced', epoch: expect.any(String), truncated: [] },
     ]);
   });

@@ -28,14 +28,14 @@ function stores(): Stores {
 describe('incoming frames', () => {
   it('sessions: the list is replaced and its peers become known', () => {
     const s = stores();
-    incoming.applySessions(s, { type: 'sessions', sessions: [session(3, 2)] });
+    incoming.applySessions(s, { type: 'sessions', sessions: [session(3, 2)], more: false });
     expect(s.sessions.list.map((item) => [item.conv, item.unread, item.badge])).toEqual([[CONV, 2, '2']]);
     expect(incoming.peerOf(s, CONV)).toEqual(PEER);
   });
 
   it('message: stored once, counted unread, and the typing hint ends', () => {
     const s = stores();
-    incoming.applySessions(s, { type: 'sessions', sessions: [session(1, 1)] });
+    incoming.applySessions(s, { type: 'sessions', sessions: [session(1, 1)], more: false });
     s.people.setTyping(CONV, Date.now() + 5000);
     expect(incoming.applyMessage(s, message(1), live)).toEqual([]);
     expect(incoming.applyMessage(s, message(2), live)).toEqual([]);
@@ -47,20 +47,20 @@ describe('incoming frames', () => {
 
   it('message: a live jump past the next seq asks for the hole; a replay does not', () => {
     const s = stores();
-    incoming.applySessions(s, { type: 'sessions', sessions: [session(1, 0)] });
+    incoming.applySessions(s, { type: 'sessions', sessions: [session(1, 0)], more: false });
     incoming.applyMessage(s, message(1), live);
     expect(incoming.applyMessage(s, message(5), live)).toEqual([
       { type: 'fetchHistory', conv: CONV, before: 5, limit: 3 },
     ]);
     const replaying = stores();
-    incoming.applySessions(replaying, { type: 'sessions', sessions: [session(1, 0)] });
+    incoming.applySessions(replaying, { type: 'sessions', sessions: [session(1, 0)], more: false });
     incoming.applyMessage(replaying, message(1), { activeConv: '', live: false });
     expect(incoming.applyMessage(replaying, message(5), { activeConv: '', live: false })).toEqual([]);
   });
 
   it('message: the conversation on screen is read at once, once the connection is live', () => {
     const s = stores();
-    incoming.applySessions(s, { type: 'sessions', sessions: [session(1, 0)] });
+    incoming.applySessions(s, { type: 'sessions', sessions: [session(1, 0)], more: false });
     expect(incoming.applyMessage(s, message(2), { activeConv: CONV, live: true })).toEqual([
       { type: 'markRead', conv: CONV },
     ]);
@@ -91,7 +91,7 @@ describe('incoming frames', () => {
 
   it('history: the newest page, then an older one, merged in order with what is held', () => {
     const s = stores();
-    incoming.applySessions(s, { type: 'sessions', sessions: [session(30, 0)] });
+    incoming.applySessions(s, { type: 'sessions', sessions: [session(30, 0)], more: false });
     const page = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => message(from + i));
     incoming.applyHistory(s, { type: 'history', conv: CONV, messages: page(11, 30), hasMore: true }, live);
     expect(s.messages.view(CONV)).toMatchObject({ loaded: true, hasMore: true });
@@ -104,13 +104,92 @@ describe('incoming frames', () => {
   it('synced with truncated conversations: what lies below the replay comes from history', () => {
     const s = stores();
     incoming.applyMessage(s, message(60), { activeConv: '', live: false });
-    incoming.applyTruncated(s, [CONV]);
+    incoming.applyTruncated(s, [CONV], {});
     expect(s.messages.view(CONV).hasMore).toBe(true);
+  });
+
+  it('synced with truncated conversations: what was held below the hole goes; nothing replayed means not loaded', () => {
+    const s = stores();
+    const held = Array.from({ length: 5 }, (_, i) => message(i + 1));
+    incoming.applyHistory(s, { type: 'history', conv: CONV, messages: held, hasMore: false }, live);
+    // The replay: the newest 3 of 100, far above what was held (cursor 5).
+    for (const seq of [98, 99, 100]) incoming.applyMessage(s, message(seq), { activeConv: '', live: false });
+    incoming.applyTruncated(s, [CONV], { [CONV]: 5 });
+    expect(s.messages.view(CONV)).toMatchObject({ loaded: true, hasMore: true });
+    expect(s.messages.view(CONV).items.map((item) => item.seq)).toEqual([98, 99, 100]);
+    expect(s.messages.cursor(CONV)).toBe(100);
+
+    // The sync's total ran out before this conversation: nothing came above the cursor.
+    const t = stores();
+    incoming.applyHistory(t, { type: 'history', conv: CONV, messages: held, hasMore: false }, live);
+    t.messages.addPending({ conv: CONV, cid: 'pending', from: ME.id, kind: 'text', body: 'unsent', ts: 1 });
+    incoming.applyTruncated(t, [CONV], { [CONV]: 5 });
+    expect(t.messages.view(CONV)).toMatchObject({ loaded: false, hasMore: false });
+    expect(t.messages.view(CONV).items.map((item) => item.key)).toEqual(['pending']);
+    expect(t.messages.cursor(CONV)).toBe(0);
+  });
+
+  it('sessions: the first page replaces the list; a next page (after) adds to it, each conversation once', () => {
+    const s = stores();
+    const entry = (n: number, lastSeq: number, ts: number) => {
+      const peer = { id: `uPeer${String(n).padStart(7, '0')}`, nickname: `p${n}`, avatar: '' };
+      const conv = `dm:${ME.id}:${peer.id}`;
+      return {
+        conv,
+        peer,
+        last: { conv, seq: lastSeq, cid: `c${n}`, from: peer.id, kind: 'text' as const, body: 'hi', ts },
+        lastSeq,
+        readSeq: 0,
+        peerReadSeq: 0,
+        unread: lastSeq,
+      };
+    };
+    expect(
+      incoming.applySessions(s, { type: 'sessions', sessions: [entry(1, 1, 300), entry(2, 1, 200)], more: true }),
+    ).toBe(2);
+    expect(s.sessions.more).toBe(true);
+    expect(s.sessions.nextPageAfter()).toBe(entry(2, 1, 200).conv);
+    // The next page repeats entry 2 (it moved meanwhile on the server) with a newer message.
+    const added = incoming.applySessions(s, {
+      type: 'sessions',
+      sessions: [entry(2, 2, 400), entry(3, 1, 100)],
+      more: false,
+      after: entry(2, 1, 200).conv,
+    });
+    expect(added).toBe(1);
+    expect(s.sessions.list.map((item) => [item.peer.nickname, item.lastSeq])).toEqual([
+      ['p2', 2],
+      ['p1', 1],
+      ['p3', 1],
+    ]);
+    expect(s.sessions.more).toBe(false);
+    // A new first page starts over.
+    incoming.applySessions(s, { type: 'sessions', sessions: [entry(3, 2, 500)], more: false });
+    expect(s.sessions.list.map((item) => item.peer.nickname)).toEqual(['p3']);
+  });
+
+  it('sessions: the next page starts after the last entry of the last page, or the last held when that one moved', () => {
+    const s = stores();
+    const peer = (n: number) => ({ id: `uPeer${String(n).padStart(7, '0')}`, nickname: `p${n}`, avatar: '' });
+    const entry = (n: number, ts: number) => {
+      const conv = `dm:${ME.id}:${peer(n).id}`;
+      const last = { conv, seq: 1, cid: `c${n}`, from: peer(n).id, kind: 'text' as const, body: 'hi', ts };
+      return { conv, peer: peer(n), last, lastSeq: 1, readSeq: 0, peerReadSeq: 0, unread: 1 };
+    };
+    incoming.applySessions(s, {
+      type: 'sessions',
+      sessions: [entry(1, 300), entry(2, 200), entry(3, 100)],
+      more: true,
+    });
+    expect(s.sessions.nextPageAfter()).toBe(entry(3, 100).conv);
+    // A new message moves the page's last entry to the top: the next page starts after the last held (2).
+    s.sessions.applyMessage({ ...entry(3, 100).last, seq: 2, ts: 400 }, ME.id, false);
+    expect(s.sessions.nextPageAfter()).toBe(entry(2, 200).conv);
   });
 
   it('states: one’s own read on another device, and the peer’s for 已读', () => {
     const s = stores();
-    incoming.applySessions(s, { type: 'sessions', sessions: [session(5, 3)] });
+    incoming.applySessions(s, { type: 'sessions', sessions: [session(5, 3)], more: false });
     incoming.applyStates(s, { type: 'states', conv: CONV, user: ME.id, readSeq: 5 });
     expect(s.sessions.find(CONV)).toMatchObject({ readSeq: 5, unread: 0, badge: '' });
     incoming.applyStates(s, { type: 'states', conv: CONV, user: PEER.id, readSeq: 4 });
@@ -129,7 +208,7 @@ describe('incoming frames', () => {
 
   it('profile: a peer’s new nickname and avatar everywhere they show, one’s own too', () => {
     const s = stores();
-    incoming.applySessions(s, { type: 'sessions', sessions: [session(1, 1)] });
+    incoming.applySessions(s, { type: 'sessions', sessions: [session(1, 1)], more: false });
     const renamed = { ...PEER, nickname: '林晓雨', avatar: 'https://chat.example.com/uploads/aaaaaaaaaaaaaaaa.png' };
     incoming.applyProfile(s, { type: 'profile', user: renamed });
     expect(s.sessions.find(CONV)?.peer).toEqual(renamed);
@@ -141,7 +220,7 @@ describe('incoming frames', () => {
 
   it('profile: the echo of a change already shown changes nothing (a page editing it keeps its draft)', () => {
     const s = stores();
-    incoming.applySessions(s, { type: 'sessions', sessions: [session(1, 1)] });
+    incoming.applySessions(s, { type: 'sessions', sessions: [session(1, 1)], more: false });
     const [me, list] = [s.me.user, s.sessions.list];
     incoming.applyProfile(s, { type: 'profile', user: { ...ME } });
     incoming.applyProfile(s, { type: 'profile', user: { ...PEER } });

@@ -1,7 +1,10 @@
 import type { ChatMessage, SessionEntry } from '../../contract/frames';
 import type { IndexData } from '../../miniprogram/pages/index/index';
+import { SESSION_PAGE } from '../../miniprogram/stores/sessions';
+import { LIMITS } from '../../contract/limits';
 import { watchTabBadge, type TabBarApi } from '../../miniprogram/utils/tab-badge';
-import { offlinePhone, waitFor } from '../support/app';
+import { createPhone, offlinePhone, started, waitFor, type Phone } from '../support/app';
+import { startWithManySessions, type ManySessions } from '../support/many-sessions';
 import { useServer } from '../support/fixture';
 import { renderPage, settle, texts } from '../support/pages';
 import { startServerProcess } from '../support/server-process';
@@ -211,6 +214,75 @@ describe('session list: presentation', () => {
     page.querySelector('.banner')!.dispatchEvent('tap');
     await settle();
     expect(retry).toHaveBeenCalledTimes(1);
+    page.detach();
+  });
+});
+
+describe('session list: more sessions on the server than one page', () => {
+  let world: ManySessions;
+  const phones: Phone[] = [];
+  beforeAll(async () => {
+    world = await startWithManySessions({ quiet: 150 });
+  });
+  afterAll(async () => {
+    for (const phone of phones.splice(0)) phone.client.stop();
+    await world.server.stop();
+  });
+
+  it('loads the next page on onReachBottom once all held show, one request however often it fires', async () => {
+    const me = createPhone(world.server.url, { storage: world.storage() });
+    phones.push(me);
+    await started(me);
+    const page = renderPage<IndexData>('index', me.client);
+    await settle();
+    const instance = page.instance as unknown as { onReachBottom(): void };
+    expect(page.querySelectorAll('.session')).toHaveLength(SESSION_PAGE);
+    expect(texts(page, '.more')).toEqual(['上滑加载更多']);
+
+    const ask = jest.spyOn(me.client, 'loadMoreSessions');
+    // The first page (100) is held: scrolling shows it 30 at a time before asking the server.
+    for (let shown = 2 * SESSION_PAGE; shown < LIMITS.sessionsPage; shown += SESSION_PAGE) {
+      instance.onReachBottom();
+      await settle();
+      expect(page.querySelectorAll('.session')).toHaveLength(shown);
+    }
+    expect(ask).not.toHaveBeenCalled();
+    instance.onReachBottom();
+    instance.onReachBottom();
+    instance.onReachBottom();
+    expect(ask).toHaveBeenCalledTimes(1);
+    expect(ask).toHaveReturnedWith(true);
+    await waitFor(() => me.stores.sessions.list.length === 150, 'the second page');
+    await settle();
+    expect(page.querySelectorAll('.session')).toHaveLength(4 * SESSION_PAGE);
+
+    instance.onReachBottom();
+    await settle();
+    const names = texts(page, '.name');
+    expect(names).toHaveLength(150);
+    expect(new Set(names).size).toBe(150);
+    expect(texts(page, '.more')).toEqual(['没有更多了']);
+    // At the end: nothing more to ask.
+    instance.onReachBottom();
+    expect(ask.mock.results.filter((result) => result.value === true)).toHaveLength(1);
+    ask.mockRestore();
+    page.detach();
+  });
+
+  it('shows 加载中… while a page is on its way, and no footer under a short list', async () => {
+    const { client, stores } = offline();
+    const now = Date.now();
+    const many = Array.from({ length: SESSION_PAGE }, (_, i) => entry(i + 1, 1, now - i * 1000));
+    stores.sessions.replaceAll(many, true);
+    const page = renderPage<IndexData>('index', client);
+    await settle();
+    expect(texts(page, '.more')).toEqual(['上滑加载更多']);
+    stores.sessions.setLoadingMore(true);
+    await settle();
+    expect(texts(page, '.more')).toEqual(['加载中…']);
+    stores.sessions.replaceAll(many.slice(0, 3), false);
+    await settle();
+    expect(page.querySelectorAll('.more')).toHaveLength(0);
     page.detach();
   });
 });

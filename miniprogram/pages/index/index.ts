@@ -14,8 +14,10 @@ interface Instance {
 export interface IndexData {
   /** The top of the list, `SESSION_PAGE` more per scroll to the bottom. */
   sessions: SessionItem[];
-  /** Sessions below the rendered ones. */
+  /** Sessions below the rendered ones: held here, or on the server (its next page). */
   more: boolean;
+  /** The footer under the list: 加载中… while a page is on its way, 没有更多了 at the end of a long list. */
+  footer: string;
   banner: string;
   /** The try limit was reached: the banner is a retry button. */
   canRetry: boolean;
@@ -38,7 +40,7 @@ Component<
   Instance,
   true
 >({
-  data: { sessions: [], more: false, banner: '', canRetry: false },
+  data: { sessions: [], more: false, footer: '', banner: '', canRetry: false },
   lifetimes: {
     attached() {
       this.chat = getApp<IAppOption>().client;
@@ -46,7 +48,13 @@ Component<
       const { sessions, connection } = this.chat.stores;
       this.unbind = bindData(this, {
         sessions: () => sessions.list.slice(0, this.shown.get()),
-        more: () => sessions.list.length > this.shown.get(),
+        more: () => sessions.list.length > this.shown.get() || sessions.more,
+        footer: () => {
+          if (sessions.loadingMore) return '加载中…';
+          if (sessions.list.length > this.shown.get() || sessions.more) return '上滑加载更多';
+          // A list that fits one screen needs no end marker.
+          return sessions.list.length > SESSION_PAGE ? '没有更多了' : '';
+        },
         banner: () => connection.banner,
         canRetry: () => connection.state === 'failed',
       });
@@ -91,8 +99,12 @@ Component<
       void wx.stopPullDownRefresh();
     },
     onReachBottom() {
-      if (!this.data.more) return;
-      runInAction(() => this.shown.set(this.shown.get() + SESSION_PAGE));
+      const { sessions } = this.chat.stores;
+      if (!this.data.more || sessions.loadingMore) return;
+      const shown = Math.min(this.shown.get(), sessions.list.length) + SESSION_PAGE;
+      runInAction(() => this.shown.set(shown));
+      // Everything held shows: the server's next page comes in below (asked for once until it has come).
+      if (sessions.list.length <= shown) this.chat.loadMoreSessions();
     },
   },
 });

@@ -4,7 +4,15 @@ import {
   directConversationMembers,
   isDirectConversationId,
 } from '../../../contract/conversations';
-import type { HistoryFrame, ReadFrame, SendFrame, ServerFrame, SyncFrame, TypingFrame } from '../../../contract/frames';
+import type {
+  HistoryFrame,
+  ReadFrame,
+  SendFrame,
+  ServerFrame,
+  SessionsRequestFrame,
+  SyncFrame,
+  TypingFrame,
+} from '../../../contract/frames';
 import type { Store } from '../store/types';
 import { KnownUsers } from './known-users';
 import type { Fanout } from './ports';
@@ -89,24 +97,51 @@ export class ChatService {
     await reply({ type: 'history', conv: frame.conv, messages: page.messages, hasMore: page.hasMore });
   }
 
-  /** Sessions, then every message after each cursor (bounded per conversation), then `synced`. */
+  /**
+   * The first page of sessions, then the messages missed after each cursor, then `synced`. The
+   * replay covers the first page's conversations and those the client names in `cursors` (it
+   * holds them): at most `syncPerConversation` each (the newest), at most `syncMessages` in all;
+   * a conversation that got less than it missed is listed as truncated.
+   */
   async sync(caller: Caller, frame: SyncFrame, reply: Reply): Promise<void> {
     const epoch = await this.store.epoch();
     // A cursor from another epoch describes a store that no longer exists: trust none of them.
     const cursors = frame.epoch === undefined || frame.epoch === epoch ? frame.cursors : {};
-    const sessions = await this.store.sessionsOf(caller.userId);
-    await reply({ type: 'sessions', sessions });
+    const page = await this.store.sessionsPage(caller.userId);
+    await reply({ type: 'sessions', sessions: page.sessions, more: page.more });
+    const onPage = new Set(page.sessions.map((session) => session.conv));
+    const held = await this.store.lastSeqs(
+      caller.userId,
+      Object.keys(cursors).filter((conv) => !onPage.has(conv)),
+    );
     const truncated: string[] = [];
-    for (const session of sessions) {
-      const cursor = Math.min(cursors[session.conv] ?? 0, session.lastSeq);
-      if (cursor >= session.lastSeq) continue;
-      const missing = session.lastSeq - cursor;
-      const from = missing > LIMITS.syncPerConversation ? session.lastSeq - LIMITS.syncPerConversation : cursor;
-      if (from > cursor) truncated.push(session.conv);
-      const messages = await this.store.messagesAfter(session.conv, from, LIMITS.syncPerConversation);
+    let budget: number = LIMITS.syncMessages;
+    for (const { conv, lastSeq } of [...page.sessions, ...held]) {
+      const cursor = Math.min(cursors[conv] ?? 0, lastSeq);
+      const missing = lastSeq - cursor;
+      if (missing === 0) continue;
+      const count = Math.min(missing, LIMITS.syncPerConversation, budget);
+      if (count < missing) truncated.push(conv);
+      if (count === 0) continue;
+      budget -= count;
+      const messages = await this.store.messagesAfter(conv, lastSeq - count, count);
       for (const message of messages) await reply({ type: 'message', ...message });
     }
     await reply({ type: 'synced', epoch, truncated });
+  }
+
+  /** The page of sessions after the conversation `after` (the last one the client holds). */
+  async sessions(caller: Caller, frame: SessionsRequestFrame, reply: Reply): Promise<void> {
+    const members = await this.store.membersOf(frame.after);
+    if (members.length === 0) {
+      // Not stored: one the caller could be in (a dm naming them) is unknown, anything else not theirs.
+      const pair = directConversationMembers(frame.after);
+      if (pair && pair.includes(caller.userId)) throw new ChatError('not_found', `no conversation ${frame.after}`);
+      throw new ChatError('forbidden', `you are not a member of ${frame.after}`);
+    }
+    if (!members.includes(caller.userId)) throw new ChatError('forbidden', `you are not a member of ${frame.after}`);
+    const page = await this.store.sessionsPage(caller.userId, { after: frame.after });
+    await reply({ type: 'sessions', sessions: page.sessions, more: page.more, after: frame.after });
   }
 
   async read(caller: Caller, frame: ReadFrame): Promise<void> {

@@ -1,7 +1,8 @@
 import pg from 'pg';
-import type { ChatMessage, PublicUser, SessionEntry } from '../../../contract/frames';
-import type { AppendResult, HistoryPage, Identity, NewMessage, Store } from './types';
-import { historyArgs, toMessage, toPage, toSession, type MessageRow, type SessionRow } from './rows';
+import type { ChatMessage, PublicUser } from '../../../contract/frames';
+import { LIMITS } from '../../../contract/limits';
+import type { AppendResult, HistoryPage, Identity, NewMessage, SessionsPage, Store } from './types';
+import { historyArgs, sessionsArgs, toMessage, toPage, toSessionsPage, type MessageRow, type SessionRow } from './rows';
 import { epochOf, firstMigration, statements, type Dialect } from './sql';
 import { newEpoch, newUserId } from './ids';
 
@@ -15,6 +16,7 @@ const POSTGRES: Dialect = {
   byteOrder: ' COLLATE "C"',
   contains: (haystack, needle) => `strpos(${haystack}, ${needle}) > 0`,
   least: 'least',
+  inList: (column, param) => `${column} = ANY(${param}::text[])`,
 };
 
 /**
@@ -252,9 +254,22 @@ export class PostgresStore implements Store {
     return rows.map(toMessage);
   }
 
-  async sessionsOf(userId: string): Promise<SessionEntry[]> {
-    const { rows } = await this.pool.query<SessionRow>(SQL.sessions, [userId]);
-    return rows.map(toSession);
+  async sessionsPage(userId: string, options: { after?: string; limit?: number } = {}): Promise<SessionsPage> {
+    const limit = options.limit ?? LIMITS.sessionsPage;
+    let position: { ts: number; conv: string } | null = null;
+    if (options.after !== undefined) {
+      const { rows } = await this.pool.query<{ updated_at: number }>(SQL.position, [options.after]);
+      if (!rows[0]) return { sessions: [], more: false };
+      position = { ts: rows[0].updated_at, conv: options.after };
+    }
+    const { rows } = await this.pool.query<SessionRow>(SQL.sessionsPage, sessionsArgs(userId, position, limit));
+    return toSessionsPage(rows, limit);
+  }
+
+  async lastSeqs(userId: string, convs: readonly string[]): Promise<Array<{ conv: string; lastSeq: number }>> {
+    if (convs.length === 0) return [];
+    const { rows } = await this.pool.query<{ conv: string; last_seq: number }>(SQL.lastSeqs, [userId, [...convs]]);
+    return rows.map((row) => ({ conv: row.conv, lastSeq: row.last_seq }));
   }
 
   async peersOf(userId: string): Promise<string[]> {

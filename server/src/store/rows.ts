@@ -1,5 +1,6 @@
 import type { ChatMessage, MessageKind, SessionEntry } from '../../../contract/frames';
-import type { HistoryPage } from './types';
+import { LIMITS } from '../../../contract/limits';
+import type { HistoryPage, SessionsPage } from './types';
 
 /** A `messages` row, as both stores select it (sql.ts). */
 export interface MessageRow {
@@ -55,7 +56,7 @@ export function toSession(row: SessionRow): SessionEntry {
             cid: row.m_cid ?? '',
             sender: row.m_sender ?? '',
             kind: row.m_kind ?? 'text',
-            body: row.m_body ?? '',
+            body: row.m_kind === 'text' ? excerpt(row.m_body ?? '') : (row.m_body ?? ''),
             ts: row.m_ts ?? 0,
           }),
     lastSeq: row.last_seq,
@@ -63,6 +64,35 @@ export function toSession(row: SessionRow): SessionEntry {
     peerReadSeq: row.peer_read_seq,
     unread: row.unread,
   };
+}
+
+/**
+ * A text cut to at most `LIMITS.excerptLength` UTF-16 units, never between the two halves of a
+ * surrogate pair. The stores' SQL cuts by code points first (at most twice as many units), so
+ * only a short string reaches this.
+ */
+export function excerpt(text: string): string {
+  if (text.length <= LIMITS.excerptLength) return text;
+  const cut = text.slice(0, LIMITS.excerptLength);
+  const last = cut.charCodeAt(cut.length - 1);
+  // A high surrogate at the end would be half a character: leave it out.
+  return last >= 0xd800 && last <= 0xdbff ? cut.slice(0, -1) : cut;
+}
+
+/** The position a sessions page starts after: the top of the list, or the conversation `after` stands at. */
+export function sessionsArgs(
+  userId: string,
+  position: { ts: number; conv: string } | null,
+  limit: number,
+): [string, number, number, string, number] {
+  const ts = position ? position.ts : Number.MAX_SAFE_INTEGER;
+  // One row more than the page holds tells whether more follow.
+  return [userId, ts, ts, position ? position.conv : '', limit + 1];
+}
+
+/** The page from the rows `sessionsArgs` asked for. */
+export function toSessionsPage(rows: SessionRow[], limit: number): SessionsPage {
+  return { sessions: rows.slice(0, limit).map(toSession), more: rows.length > limit };
 }
 
 /**

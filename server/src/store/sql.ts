@@ -2,6 +2,7 @@
  * What the SQLite and the PostgreSQL store share: the tables, and the statements both run,
  * each written once. A `Dialect` carries the few words in which the two databases differ.
  */
+import { LIMITS } from '../../../contract/limits';
 
 /** How one database spells what the shared SQL needs. */
 export interface Dialect {
@@ -25,6 +26,11 @@ export interface Dialect {
   contains: (haystack: string, needle: string) => string;
   /** The two-argument minimum function (SQLite's `min`, PostgreSQL's `least`). */
   least: string;
+  /**
+   * A condition: `column` is one of the ids in the parameter `param`, bound as one value (SQLite:
+   * a JSON array text; PostgreSQL: a text array), however many ids it holds.
+   */
+  inList: (column: string, param: string) => string;
 }
 
 /** The columns of a `messages` row, in table order. */
@@ -146,19 +152,41 @@ export function statements(d: Dialect) {
        WHERE c.id = ${p(2)} AND members.conv = ${p(3)} AND members.user_id = ${p(4)}
          AND members.read_seq < ${d.least}(${p(5)}, c.last_seq)
        RETURNING members.read_seq`,
-    /** (userId) → SessionRow[], most recent first. */
-    sessions: `SELECT c.id AS conv, c.last_seq, me.read_seq, peer.user_id AS peer_id, peer.read_seq AS peer_read_seq,
+    /** (conv) → {updated_at}: where a conversation stands in the session list's order. */
+    position: `SELECT updated_at FROM conversations WHERE id = ${p(1)}`,
+    /**
+     * (userId, afterTs, afterTs, afterConv, limit) → SessionRow[]: the session list's keyset page
+     * on (last activity desc, conv) after the position (afterTs, afterConv), most recent first.
+     * The page's conversations are chosen first, so the counts, the peer and the last message are
+     * read for them alone; a text's body comes as at most `excerptLength` characters (code points:
+     * the store cuts that to UTF-16 units), so a long body is never handed over whole.
+     */
+    sessionsPage: `WITH page AS (
+         SELECT c.id, c.last_seq, c.updated_at, me.user_id, me.read_seq
+         FROM members me JOIN conversations c ON c.id = me.conv
+         WHERE me.user_id = ${p(1)}
+           AND (c.updated_at < ${p(2)} OR (c.updated_at = ${p(3)} AND c.id${d.byteOrder} > ${p(4)}))
+         ORDER BY c.updated_at DESC, c.id${d.byteOrder}
+         LIMIT ${p(5)}
+       )
+       SELECT page.id AS conv, page.last_seq, page.read_seq, peer.user_id AS peer_id, peer.read_seq AS peer_read_seq,
               u.nickname, u.avatar,
               (SELECT count(*) FROM messages m
-                WHERE m.conv = c.id AND m.seq > me.read_seq AND m.sender <> me.user_id) AS unread,
+                WHERE m.conv = page.id AND m.seq > page.read_seq AND m.sender <> page.user_id) AS unread,
               lm.seq AS m_seq, lm.cid AS m_cid, lm.sender AS m_sender, lm.kind AS m_kind,
-              lm.body AS m_body, lm.ts AS m_ts
-       FROM members me
-       JOIN conversations c ON c.id = me.conv
-       JOIN members peer ON peer.conv = c.id AND peer.user_id <> me.user_id
+              CASE WHEN lm.kind = 'text' THEN substr(lm.body, 1, ${LIMITS.excerptLength}) ELSE lm.body END AS m_body,
+              lm.ts AS m_ts
+       FROM page
+       JOIN members peer ON peer.conv = page.id AND peer.user_id <> page.user_id
        JOIN users u ON u.id = peer.user_id
-       LEFT JOIN messages lm ON lm.conv = c.id AND lm.seq = c.last_seq
-       WHERE me.user_id = ${p(1)}
+       LEFT JOIN messages lm ON lm.conv = page.id AND lm.seq = page.last_seq
+       ORDER BY page.updated_at DESC, page.id${d.byteOrder}`,
+    /**
+     * (userId, convs) → {conv, last_seq}[], most recent first: of the listed conversations, those
+     * the user is a member of, with their last seq (what `sync` replays for cursors off the first page).
+     */
+    lastSeqs: `SELECT c.id AS conv, c.last_seq FROM members me JOIN conversations c ON c.id = me.conv
+       WHERE me.user_id = ${p(1)} AND ${d.inList('me.conv', p(2))}
        ORDER BY c.updated_at DESC, c.id${d.byteOrder}`,
   };
 }

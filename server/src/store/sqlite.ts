@@ -1,9 +1,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import type { ChatMessage, PublicUser, SessionEntry } from '../../../contract/frames';
-import type { AppendResult, HistoryPage, Identity, NewMessage, Store } from './types';
-import { historyArgs, toMessage, toPage, toSession, type MessageRow, type SessionRow } from './rows';
+import type { ChatMessage, PublicUser } from '../../../contract/frames';
+import { LIMITS } from '../../../contract/limits';
+import type { AppendResult, HistoryPage, Identity, NewMessage, SessionsPage, Store } from './types';
+import { historyArgs, sessionsArgs, toMessage, toPage, toSessionsPage, type MessageRow, type SessionRow } from './rows';
 import { epochOf, firstMigration, messagesTable, statements, type Dialect } from './sql';
 import { newEpoch, newUserId } from './ids';
 import { WalCheckpointer } from './checkpointer';
@@ -20,6 +21,7 @@ const SQLITE: Dialect = {
   byteOrder: '',
   contains: (haystack, needle) => `instr(${haystack}, ${needle}) > 0`,
   least: 'min',
+  inList: (column, param) => `${column} IN (SELECT value FROM json_each(${param}))`,
 };
 
 /** Each entry migrates the schema from version index to index + 1; never edit a shipped one. */
@@ -125,7 +127,9 @@ export class SqliteStore implements Store {
       peers: db.prepare<[string], { user_id: string }>(SQL.peers),
       members: db.prepare<[string], { user_id: string }>(SQL.members),
       advanceRead: db.prepare<[number, string, string, string, number], { read_seq: number }>(SQL.advanceRead),
-      sessions: db.prepare<[string], SessionRow>(SQL.sessions),
+      position: db.prepare<[string], { updated_at: number }>(SQL.position),
+      sessionsPage: db.prepare<[string, number, number, string, number], SessionRow>(SQL.sessionsPage),
+      lastSeqs: db.prepare<[string, string], { conv: string; last_seq: number }>(SQL.lastSeqs),
     };
 
     const s = this.statements;
@@ -249,8 +253,22 @@ export class SqliteStore implements Store {
     return this.statements.after.all(conv, afterSeq, limit).map(toMessage);
   }
 
-  async sessionsOf(userId: string): Promise<SessionEntry[]> {
-    return this.statements.sessions.all(userId).map(toSession);
+  async sessionsPage(userId: string, options: { after?: string; limit?: number } = {}): Promise<SessionsPage> {
+    const limit = options.limit ?? LIMITS.sessionsPage;
+    let position: { ts: number; conv: string } | null = null;
+    if (options.after !== undefined) {
+      const row = this.statements.position.get(options.after);
+      if (!row) return { sessions: [], more: false };
+      position = { ts: row.updated_at, conv: options.after };
+    }
+    return toSessionsPage(this.statements.sessionsPage.all(...sessionsArgs(userId, position, limit)), limit);
+  }
+
+  async lastSeqs(userId: string, convs: readonly string[]): Promise<Array<{ conv: string; lastSeq: number }>> {
+    if (convs.length === 0) return [];
+    return this.statements.lastSeqs
+      .all(userId, JSON.stringify(convs))
+      .map((row) => ({ conv: row.conv, lastSeq: row.last_seq }));
   }
 
   async peersOf(userId: string): Promise<string[]> {

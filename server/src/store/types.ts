@@ -23,6 +23,13 @@ export interface AppendResult {
   duplicate: boolean;
 }
 
+/** A page of a user's session list. */
+export interface SessionsPage {
+  sessions: SessionEntry[];
+  /** More entries follow the last one. */
+  more: boolean;
+}
+
 export interface HistoryPage {
   messages: ChatMessage[];
   hasMore: boolean;
@@ -47,8 +54,15 @@ export interface Store {
   history(conv: string, before: number | undefined, limit: number): Promise<HistoryPage>;
   /** Up to `limit` messages after `afterSeq`, ascending. */
   messagesAfter(conv: string, afterSeq: number, limit: number): Promise<ChatMessage[]>;
-  /** One entry per conversation of the user, most recent first. */
-  sessionsOf(userId: string): Promise<SessionEntry[]>;
+  /**
+   * A page of the user's session list: one entry per conversation, most recent first (a keyset on
+   * last activity desc, then conv), at most `limit` (default `LIMITS.sessionsPage`), those after
+   * the conversation `after` when given (empty if it is not stored). A text's `last.body` is an
+   * excerpt of at most `LIMITS.excerptLength` UTF-16 units.
+   */
+  sessionsPage(userId: string, options?: { after?: string; limit?: number }): Promise<SessionsPage>;
+  /** Of the listed conversations, those the user is a member of, with their last seq, most recent first. */
+  lastSeqs(userId: string, convs: readonly string[]): Promise<Array<{ conv: string; lastSeq: number }>>;
   /** Everyone who shares a conversation with the user (whom their presence and profile concern). */
   peersOf(userId: string): Promise<string[]>;
   /** Member ids of a conversation; empty when it does not exist yet. */

@@ -278,6 +278,8 @@ export class Gateway implements LocalDelivery {
         return this.chat.read(caller, frame);
       case 'typing':
         return this.chat.typing(caller, frame);
+      case 'sessions':
+        return this.chat.sessions(caller, frame, reply);
     }
   }
 
