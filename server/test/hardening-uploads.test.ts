@@ -204,6 +204,21 @@ describe('attack 3: a flood of uploads from one token', () => {
   });
 });
 
+describe('attack 3: the sweep while the server runs', () => {
+  const server = useTestServer({ uploadGraceS: 1 });
+
+  it('removes an upload nothing used once its grace has passed, without a restart', async () => {
+    const { token } = await login(server.url, devId('forgetful'));
+    const url = await uploadImage(server.url, token);
+    expect(uploadsListing(server)).toContain(nameOf(url));
+    await Promise.all([
+      waitFor(() => !uploadsListing(server).includes(nameOf(url)), 'the sweep to remove it'),
+      chatStillWorks(server),
+    ]);
+    expect((await fetch(url)).status).toBe(404);
+  });
+});
+
 describe('attack 7: image bodies and avatars that are not our uploads', () => {
   const server = useTestServer();
   const sockets = useSockets();
