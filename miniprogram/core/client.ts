@@ -30,6 +30,8 @@ export interface ChatClientOptions {
   maxSendTries?: number;
   /** A send not acked within this long on an open connection goes again (same cid). */
   ackTimeoutMs?: number;
+  /** The first wait before an image upload refused for the moment (429) goes again; default 15 s. */
+  uploadRetryMs?: number;
   random?: () => number;
   /** The stores to keep the state in (tests pass their own to set up a screen); new ones by default. */
   stores?: Stores;
@@ -86,6 +88,7 @@ export class ChatClient {
       random,
       maxSendTries: options.maxSendTries ?? 5,
       ackTimeoutMs: options.ackTimeoutMs ?? ACK_TIMEOUT_MS,
+      uploadRetryMs: options.uploadRetryMs,
     });
     const wsUrl = base.replace(/^http/, 'ws') + '/ws';
     this.socket = new ChatSocket({

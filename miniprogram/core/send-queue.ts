@@ -3,7 +3,7 @@ import type { ChatMessage, ClientFrame, MessageKind, ServerFrameOf } from '../..
 import { TokenBucket } from '../../contract/token-bucket';
 import type { ErrorsStore } from '../stores/errors';
 import type { MessagesStore } from '../stores/messages';
-import type { Api } from './api';
+import { ApiError, type Api } from './api';
 import { newCid } from './ids';
 import type { Outbox, OutboxEntry } from './outbox';
 
@@ -15,6 +15,17 @@ const SEND_PACE = { perSecond: 10, burst: 20 };
 
 /** Refusals that say nothing about the message itself: it goes again later with the same cid. */
 const TRY_AGAIN = new Set(['rate_limited', 'internal']);
+
+/** An upload refused for the moment (429: too many a minute) goes again after this, doubling each time. */
+const UPLOAD_RETRY_MS = 15_000;
+
+/** What the user is told when an image cannot be sent, by the server's reason. */
+const UPLOAD_FAILURES: Readonly<Record<string, string>> = {
+  quota_exceeded: '图片发送失败：今天的图片额度已用完，请明天再试',
+  too_large: '图片发送失败：图片太大',
+  unsupported_type: '图片发送失败：不支持的图片格式',
+  rate_limited: '图片发送失败：发送太频繁，请稍后点击重试',
+};
 
 export interface SendQueueOptions {
   outbox: Outbox;
@@ -32,6 +43,8 @@ export interface SendQueueOptions {
   maxSendTries: number;
   /** A send not acked within this long on an open connection goes again (same cid). */
   ackTimeoutMs: number;
+  /** The first wait before an upload refused with 429 goes again (doubling); default 15 s. */
+  uploadRetryMs?: number;
 }
 
 /**
@@ -153,8 +166,11 @@ export class SendQueue {
       return true;
     }
     // Refused for good (not a member, no such user, malformed): failed, kept (last) for a manual retry.
+    // An image the server does not hold (its upload was removed, unused for too long) is uploaded
+    // again on that retry.
+    const body = entry.kind === 'image' && frame.code === 'bad_frame' && entry.localPath ? '' : entry.body;
     outbox.remove(entry.cid);
-    outbox.add({ ...entry, tries: maxSendTries });
+    outbox.add({ ...entry, body, tries: maxSendTries });
     messages.setStatus(entry.conv, entry.cid, 'failed');
     return true;
   }
@@ -220,10 +236,11 @@ export class SendQueue {
     }, delayMs);
   }
 
-  private upload(entry: OutboxEntry): void {
+  private upload(entry: OutboxEntry, attempt = 0): void {
     const { api, outbox, messages, errors, maxSendTries } = this.options;
     if (!entry.localPath || this.uploading.has(entry.cid)) return;
     this.uploading.add(entry.cid);
+    let again = false;
     api
       .upload(entry.localPath, (percent) => messages.setProgress(entry.conv, entry.cid, percent))
       .then(({ url }) => {
@@ -232,13 +249,32 @@ export class SendQueue {
         this.pump();
       })
       .catch((error: unknown) => {
-        // Kept in the outbox as failed: a tap on the bubble uploads it again.
-        errors.record('upload_failed', error instanceof Error ? error.message : String(error));
-        outbox.update(entry.cid, { tries: maxSendTries });
         messages.setProgress(entry.conv, entry.cid, undefined);
+        // Too many uploads a minute: not the image's fault, so it waits (still sending) and goes
+        // again, a bounded number of times. Anything else (the day's quota spent, too large, not
+        // an image, no network) fails at once: a tap on the bubble uploads it again.
+        if (error instanceof ApiError && error.status === 429 && attempt + 1 < maxSendTries) {
+          again = true;
+          const base = this.options.uploadRetryMs ?? UPLOAD_RETRY_MS;
+          const delay = base * 2 ** attempt + Math.floor(this.options.random() * base);
+          setTimeout(() => {
+            this.uploading.delete(entry.cid);
+            const current = outbox.all().find((candidate) => candidate.cid === entry.cid);
+            if (current && !current.body) this.upload(current, attempt + 1);
+          }, delay);
+          return;
+        }
+        const code = error instanceof ApiError ? error.code : 'upload_failed';
+        errors.record(
+          code,
+          UPLOAD_FAILURES[code] ?? `图片发送失败：${error instanceof Error ? error.message : String(error)}`,
+        );
+        outbox.update(entry.cid, { tries: maxSendTries });
         messages.setStatus(entry.conv, entry.cid, 'failed');
       })
-      .finally(() => this.uploading.delete(entry.cid));
+      .finally(() => {
+        if (!again) this.uploading.delete(entry.cid);
+      });
   }
 
   /** A new outbox entry for a one-to-one conversation of the logged-in user, or null. */

@@ -11,7 +11,8 @@ import { ChatService } from './chat/service';
 import { UsersService } from './chat/users';
 import type { ServerConfig } from './config';
 import { bearerAuth, HttpError, registerRoutes } from './http/routes';
-import { isUploadUrl, uploadRoutes } from './http/uploads';
+import { uploadRoutes } from './http/uploads';
+import { UploadStore, uploadsDir } from './http/upload-store';
 import { PrometheusMetrics } from './metrics';
 import { openStore } from './store';
 import type { Store } from './store/types';
@@ -64,10 +65,17 @@ export async function startServer(config: ServerConfig, log?: Logger): Promise<C
   // through the gateway, and tells presence it finds out by itself to the presence service.
   const presence = new PresenceService(store, bus);
   const users = new UsersService(store, bus, presence);
+  // Image bodies and avatars must name one of our uploads, never an arbitrary address.
+  const uploads = new UploadStore({
+    dir: uploadsDir(config.dataDir),
+    store,
+    graceS: config.uploadGraceS,
+    publicUrl: config.publicUrl,
+    log: logger,
+  });
   const chat = new ChatService(store, bus, {
     metrics,
-    // An image message must show one of our uploads, never an arbitrary address.
-    isImageUrl: (body) => isUploadUrl(body, config.publicUrl),
+    imageUrl: (body, origin) => uploads.claim(body, origin),
     users: knownUsers,
   });
   const gateway = new Gateway(chat, presence, tokens, logger, {
@@ -113,11 +121,17 @@ export async function startServer(config: ServerConfig, log?: Logger): Promise<C
     tokens,
     wechat: config.wechat ? new WechatLogin(config.wechat, logger) : undefined,
     accepting: () => accepting,
+    avatarUrl: (url, origin) => uploads.claim(url, origin),
   });
   // Encapsulated: the multipart parser serves the upload route only.
   await app.register(uploadRoutes, {
-    dataDir: config.dataDir,
+    uploads,
+    store,
     maxBytes: config.uploadMaxBytes,
+    perMinute: config.uploadRate,
+    bytesPerDay: config.uploadBytesPerDay,
+    minBytesPerS: config.uploadMinBytesPerS,
+    paceWindowMs: config.uploadPaceWindowMs,
     publicUrl: config.publicUrl,
     authenticate: bearerAuth(tokens),
   });

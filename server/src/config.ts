@@ -25,6 +25,16 @@ export interface ServerConfig {
   uploadMaxBytes: number;
   /** Base URL clients reach this server at (for upload URLs); derived from each request when unset. */
   publicUrl?: string;
+  /** Uploads one user may start per minute on this instance (UPLOAD_RATE); 0 = no limit. */
+  uploadRate: number;
+  /** Upload bytes one user may store per rolling 24 h, all instances (UPLOAD_BYTES_PER_DAY); 0 = no limit. */
+  uploadBytesPerDay: number;
+  /** Seconds an upload nothing refers to is kept before it is deleted (UPLOAD_GRACE_S). */
+  uploadGraceS: number;
+  /** Slowest average upload speed (bytes/s) after an upload's first 10 s (UPLOAD_MIN_BYTES_PER_S); 0 = no floor. */
+  uploadMinBytesPerS: number;
+  /** The first stretch of an upload before its speed is judged (ms, default 10 s); not read from the environment. */
+  uploadPaceWindowMs?: number;
   /** Sends a connection may make per second, and the burst it may save up. */
   sendRate: { perSecond: number; burst: number };
   /** Frames of any kind a connection may send per second (a flood guard), and the burst. */
@@ -89,6 +99,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
     wechat,
     uploadMaxBytes: integer('UPLOAD_MAX_BYTES', 5 * 1024 * 1024, env),
     publicUrl: env.PUBLIC_URL ? env.PUBLIC_URL.replace(/\/$/, '') : undefined,
+    uploadRate: integer('UPLOAD_RATE', 20, env),
+    uploadBytesPerDay: integer('UPLOAD_BYTES_PER_DAY', 100 * 1024 * 1024, env),
+    uploadGraceS: integer('UPLOAD_GRACE_S', 24 * 3600, env),
+    uploadMinBytesPerS: integer('UPLOAD_MIN_BYTES_PER_S', 2048, env),
     sendRate: { perSecond: integer('SEND_RATE', 20, env), burst: integer('SEND_BURST', 40, env) },
     frameRate: { perSecond: integer('FRAME_RATE', 100, env), burst: integer('FRAME_BURST', 200, env) },
     databaseUrl: env.DATABASE_URL || undefined,

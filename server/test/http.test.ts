@@ -8,7 +8,7 @@ import type { DirectoryEntry, PublicUser } from '../../contract/frames';
 import type { LoginResponse } from '../../contract/http';
 import { Tokens } from '../src/auth/tokens';
 import { useTestServer } from './support/fixture';
-import { api, expectFailure, login } from './support/server';
+import { api, expectFailure, login, uploadImage } from './support/server';
 import { waitFor } from './support/wait';
 
 const server = useTestServer();
@@ -198,7 +198,7 @@ describe('PUT /api/profile', () => {
 
     expect(await setNickname(me.token, nickname)).toEqual({ id: me.user.id, nickname, avatar: '' });
 
-    const avatar = 'https://example.com/a.png';
+    const avatar = await uploadImage(server.url, me.token);
     const changed = await api(server.url, 'PUT', '/api/profile', { token: me.token, json: { avatar } });
     expect(changed.status).toBe(200);
     expect(changed.body).toEqual({ id: me.user.id, nickname, avatar });

@@ -9,7 +9,7 @@ import Database from 'better-sqlite3';
 import type { PublicUser, ServerFrameOf } from '../../contract/frames';
 import { Tokens } from '../src/auth/tokens';
 import { useTestServer } from './support/fixture';
-import { api, expectFailure, login, settle, twoPeople, type TestSocket } from './support/server';
+import { api, expectFailure, login, settle, twoPeople, uploadImage, type TestSocket } from './support/server';
 
 const SECRET = 'profile-test-secret';
 const server = useTestServer({ tokenSecret: SECRET });
@@ -37,8 +37,9 @@ async function alicesCircle() {
 describe('PUT /api/profile tells the people who see the profile', () => {
   it("sends `profile` to the user's peers and every connection of the user's own, not to strangers", async () => {
     const { alice, aliceLaptop, bob, stranger } = await alicesCircle();
-    const user = await updateProfile(alice.token, { nickname: 'Alice', avatar: 'https://example.com/alice.png' });
-    expect(user).toEqual({ id: alice.id, nickname: 'Alice', avatar: 'https://example.com/alice.png' });
+    const avatar = await uploadImage(server.url, alice.token);
+    const user = await updateProfile(alice.token, { nickname: 'Alice', avatar });
+    expect(user).toEqual({ id: alice.id, nickname: 'Alice', avatar });
 
     const frame = { type: 'profile', user };
     expect(await bob.socket.next('profile')).toEqual(frame);
@@ -59,16 +60,15 @@ describe('PUT /api/profile tells the people who see the profile', () => {
     for (const socket of [alice.socket, aliceLaptop, bob.socket]) expect(profileFrames(socket)).toEqual([]);
 
     // A change of one field sends the whole profile.
-    await updateProfile(alice.token, { avatar: 'https://example.com/new.png' });
-    expect(await bob.socket.next('profile')).toEqual({
-      type: 'profile',
-      user: { ...before, avatar: 'https://example.com/new.png' },
-    });
+    const avatar = await uploadImage(server.url, alice.token);
+    await updateProfile(alice.token, { avatar });
+    expect(await bob.socket.next('profile')).toEqual({ type: 'profile', user: { ...before, avatar } });
   });
 
   it("shows the new nickname and avatar in the peer's next sessions", async () => {
     const { alice, bob, conv } = await alicesCircle();
-    const user = await updateProfile(alice.token, { nickname: 'Alice Again', avatar: 'https://example.com/a2.png' });
+    const avatar = await uploadImage(server.url, alice.token);
+    const user = await updateProfile(alice.token, { nickname: 'Alice Again', avatar });
     bob.socket.send({ type: 'sync', cursors: {} });
     const { sessions } = await bob.socket.next('sessions');
     expect(sessions).toEqual([expect.objectContaining({ conv, peer: user })]);

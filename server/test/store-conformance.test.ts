@@ -7,7 +7,7 @@ import { directConversationId } from '../../contract/conversations';
 import type { PublicUser } from '../../contract/frames';
 import { PostgresStore } from '../src/store/postgres';
 import { SqliteStore } from '../src/store/sqlite';
-import type { NewMessage, Store } from '../src/store/types';
+import type { NewMessage, Store, UploadRecord } from '../src/store/types';
 import { tempDataDir } from '../../test/support/tmp';
 import { DATABASE_URL, dropSchema, newSchemaName, warnSkipped } from './support/services';
 
@@ -502,6 +502,72 @@ function storeConformance(name: string, makeHarness: () => Promise<StoreHarness>
         expect(results).toContain(30);
         const [session] = await sessionsOf(b.id);
         expect(session.readSeq).toBe(30);
+      });
+    });
+
+    describe('uploads', () => {
+      const upload = (name: string, extra: Partial<UploadRecord> = {}): UploadRecord => ({
+        name,
+        owner: 'u-owner',
+        bytes: 1000,
+        createdAt: 1_000,
+        referenced: false,
+        ...extra,
+      });
+
+      it("records uploads once and sums an owner's bytes since a time", async () => {
+        expect(await store.hasUploads()).toBe(false);
+        expect(await store.uploadBytesSince('u-owner', 0)).toBe(0);
+        await store.addUpload(upload('a.png', { bytes: 100, createdAt: 1_000 }));
+        await store.addUpload(upload('b.png', { bytes: 20, createdAt: 2_000 }));
+        await store.addUpload(upload('c.png', { bytes: 3, createdAt: 3_000, owner: 'u-other' }));
+        // A name recorded again is left as it was.
+        await store.addUpload(upload('a.png', { bytes: 9_999, createdAt: 5_000 }));
+        expect(await store.hasUploads()).toBe(true);
+        expect(await store.uploadBytesSince('u-owner', 0)).toBe(120);
+        expect(await store.uploadBytesSince('u-owner', 2_000)).toBe(20);
+        expect(await store.uploadBytesSince('u-owner', 2_001)).toBe(0);
+        expect(await store.uploadBytesSince('u-other', 0)).toBe(3);
+        // Sizes past 2^31 (bigint in PostgreSQL) come back as numbers.
+        await store.addUpload(upload('d.png', { bytes: 2 ** 33, createdAt: 4_000 }));
+        expect(await store.uploadBytesSince('u-owner', 0)).toBe(120 + 2 ** 33);
+      });
+
+      it('claims only recorded uploads, and the sweep removes only old unreferenced ones, in bounded batches', async () => {
+        for (let i = 0; i < 5; i++) await store.addUpload(upload(`old-${i}.png`, { createdAt: 1_000 + i }));
+        await store.addUpload(upload('used.png', { createdAt: 1_000 }));
+        await store.addUpload(upload('adopted.png', { createdAt: 1_000, referenced: true }));
+        await store.addUpload(upload('new.png', { createdAt: 9_000 }));
+        expect(await store.claimUpload('used.png')).toBe(true);
+        expect(await store.claimUpload('used.png')).toBe(true);
+        expect(await store.claimUpload('never.png')).toBe(false);
+
+        expect((await store.deleteStaleUploads(5_000, 3)).sort()).toEqual(['old-0.png', 'old-1.png', 'old-2.png']);
+        expect((await store.deleteStaleUploads(5_000, 3)).sort()).toEqual(['old-3.png', 'old-4.png']);
+        expect(await store.deleteStaleUploads(5_000, 3)).toEqual([]);
+        expect(await store.claimUpload('old-0.png')).toBe(false);
+        expect(await store.claimUpload('adopted.png')).toBe(true);
+        expect(await store.deleteStaleUploads(10_000, 10)).toEqual(['new.png']);
+        // What was deleted no longer counts; what is kept still does.
+        expect(await store.uploadBytesSince('u-owner', 0)).toBe(2_000);
+      });
+
+      it('never deletes an upload that a claim took at the same moment, across instances', async () => {
+        const other = await harness.another();
+        const names = Array.from({ length: 20 }, (_, i) => `race-${i}.png`);
+        for (const name of names) await store.addUpload(upload(name));
+        const [claims, deleted] = await Promise.all([
+          Promise.all(names.map((name, i) => (i % 2 ? other : store).claimUpload(name))),
+          Promise.all([store.deleteStaleUploads(5_000, 7), other.deleteStaleUploads(5_000, 7)]).then((lists) =>
+            lists.flat(),
+          ),
+        ]);
+        // Each name either was claimed (and kept) or deleted (and its claim failed), never both.
+        names.forEach((name, i) =>
+          expect({ name, both: claims[i] && deleted.includes(name) }).toEqual({ name, both: false }),
+        );
+        expect(new Set(deleted).size).toBe(deleted.length);
+        for (const name of names) expect(await store.claimUpload(name)).toBe(!deleted.includes(name));
       });
     });
 

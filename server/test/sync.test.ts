@@ -6,7 +6,7 @@ import { directConversationId } from '../../contract/conversations';
 import { LIMITS } from '../../contract/limits';
 import type { ServerFrame, ServerFrameOf, SyncFrame } from '../../contract/frames';
 import { useOwnServers, useSockets, useTestServer } from './support/fixture';
-import { login, person, settle, TestSocket, twoPeople, type Person } from './support/server';
+import { login, person, settle, TestSocket, twoPeople, uploadImage, type Person } from './support/server';
 import { sleep } from './support/wait';
 
 interface SyncResult {
@@ -54,10 +54,11 @@ describe('sync', () => {
     const alice = await server.person();
     const bob = await server.person();
     const carol = await server.person();
+    const bobAvatar = await uploadImage(server.url, bob.token);
     await fetch(`${server.url}/api/profile`, {
       method: 'PUT',
       headers: { authorization: `Bearer ${bob.token}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ nickname: 'Bob', avatar: 'https://example.com/bob.png' }),
+      body: JSON.stringify({ nickname: 'Bob', avatar: bobAvatar }),
     });
 
     // Alice–Bob: Alice sends 1–2, Bob sends 3–5. Then Alice–Carol: Alice 1, Carol 2 (more recent).
@@ -96,7 +97,7 @@ describe('sync', () => {
       },
       {
         conv: ab,
-        peer: { id: bob.id, nickname: 'Bob', avatar: 'https://example.com/bob.png' },
+        peer: { id: bob.id, nickname: 'Bob', avatar: bobAvatar },
         last: { conv: ab, seq: 5, cid: ab5.cid, from: bob.id, kind: 'text', body: 'ab5', ts: ab5.ts },
         lastSeq: 5,
         readSeq: 2,

@@ -6,7 +6,8 @@
 import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
-import { isUploadUrl, sniffImage, UPLOAD_NAME } from '../src/http/uploads';
+import { sniffImage } from '../src/http/uploads';
+import { isUploadUrl, UPLOAD_NAME } from '../src/http/upload-urls';
 import { useTestServer } from './support/fixture';
 import { api, expectFailure, login, type TestServer as Server } from './support/server';
 import { waitFor } from './support/wait';

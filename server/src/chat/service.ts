@@ -21,6 +21,11 @@ import type { Fanout } from './ports';
 export interface Caller {
   userId: string;
   connectionId: string;
+  /**
+   * `<scheme>://<host>` the connection reached us at (its upgrade request's Host), the base of
+   * upload URLs when the server has no PUBLIC_URL; absent when that Host was no plain host.
+   */
+  origin?: string;
 }
 
 /** What the domain reports for the server's metrics. */
@@ -30,8 +35,11 @@ export interface ChatMetrics {
 
 export interface ChatOptions {
   metrics?: ChatMetrics;
-  /** Whether an image message's body names an image this server holds. */
-  isImageUrl?: (body: string) => boolean;
+  /**
+   * The canonical URL of the upload an image message's body names (marked as used), or null when
+   * it names none of ours. Absent: any body is taken as it is.
+   */
+  imageUrl?: (body: string, origin: string | undefined) => Promise<string | null>;
   clock?: () => number;
   /** Which users exist (shared with the token check); absent, one of its own over the store. */
   users?: KnownUsers;
@@ -56,7 +64,7 @@ export class ChatError extends Error {
 /** The chat domain: sends with gap-free seq and idempotent cid, history, sync, read cursors. */
 export class ChatService {
   private readonly metrics: ChatMetrics;
-  private readonly isImageUrl: (body: string) => boolean;
+  private readonly imageUrl: (body: string, origin: string | undefined) => Promise<string | null>;
   private readonly clock: () => number;
   private readonly users: KnownUsers;
 
@@ -66,13 +74,15 @@ export class ChatService {
     options: ChatOptions = {},
   ) {
     this.metrics = options.metrics ?? { messageStored() {} };
-    this.isImageUrl = options.isImageUrl ?? (() => true);
+    this.imageUrl = options.imageUrl ?? (async (body) => body);
     this.clock = options.clock ?? Date.now;
     this.users = options.users ?? new KnownUsers(store);
   }
 
   async send(caller: Caller, frame: SendFrame, reply: Reply): Promise<void> {
-    if (frame.kind === 'image' && !this.isImageUrl(frame.body)) {
+    // An image is stored under our own URL of the upload, whatever host the client wrote.
+    const body = frame.kind === 'image' ? await this.imageUrl(frame.body, caller.origin) : frame.body;
+    if (body === null) {
       throw new ChatError('bad_frame', 'send: an image message\'s "body" must be the url POST /api/upload answered');
     }
     const { conv, members } = await this.destination(caller.userId, frame);
@@ -82,7 +92,7 @@ export class ChatService {
       from: caller.userId,
       cid: frame.cid,
       kind: frame.kind,
-      body: frame.body,
+      body,
       ts: this.clock(),
     });
     if (!duplicate) this.metrics.messageStored();

@@ -5,6 +5,7 @@ import { TokenError, bearerToken, type Tokens } from '../auth/tokens';
 import { WechatLoginError, type WechatLogin } from '../auth/wechat';
 import type { UsersService } from '../chat/users';
 import type { Identity } from '../store/types';
+import { originOf } from './upload-urls';
 
 export interface RouteDeps {
   /** Every route that concerns a user goes through the domain, never straight to storage. */
@@ -14,6 +15,11 @@ export interface RouteDeps {
   wechat?: WechatLogin;
   /** False once the server has begun shutting down. */
   accepting(): boolean;
+  /**
+   * The canonical URL of the upload a new avatar names (marked as used), or null when it names
+   * none of ours; `origin` is the base the request reached us at. Absent: avatars are taken as sent.
+   */
+  avatarUrl?: (url: string, origin: string | undefined) => Promise<string | null>;
 }
 
 declare module 'fastify' {
@@ -123,7 +129,18 @@ export function registerRoutes(app: FastifyInstance, deps: RouteDeps): void {
   app.put<{ Body: ProfileUpdate }>(
     '/api/profile',
     { schema: profileSchema, preHandler: authenticate },
-    async (request): Promise<PublicUser> => (await users.updateProfile(request.userId, request.body)) ?? userGone(),
+    async (request): Promise<PublicUser> => {
+      const update = { ...request.body };
+      // An avatar is one of our uploads, under our own URL, or "" (none).
+      if (update.avatar && deps.avatarUrl) {
+        const avatar = await deps.avatarUrl(update.avatar, originOf(request.protocol, request.host));
+        if (avatar === null) {
+          throw new HttpError(400, 'bad_request', '"avatar" must be the url POST /api/upload answered, or ""');
+        }
+        update.avatar = avatar;
+      }
+      return (await users.updateProfile(request.userId, update)) ?? userGone();
+    },
   );
 
   // The app checks its token with this after a socket that never opened: 401 means log in again.

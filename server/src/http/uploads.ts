@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { Transform, type Readable } from 'node:stream';
@@ -8,12 +7,18 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 // The engine-neutral entry: detection from bytes in memory, nothing of file-type's Node file helpers.
 // file-type ships only ES modules; Node (≥ 20.19) require()s them from our CommonJS build.
 import { fileTypeFromBuffer } from 'file-type/core';
+import type { Store } from '../store/types';
 import { HttpError } from './routes';
+import { watchPace } from './upload-pace';
+import { RetryLaterError, UploadQuota } from './upload-quota';
+import type { UploadStore } from './upload-store';
+import { originOf, UPLOAD_NAME } from './upload-urls';
 
 /**
  * Image uploads: `POST /api/upload` stores one image sent the way `wx.uploadFile` sends it, and
  * `GET /uploads/:name` serves it back. Files live in `<dataDir>/uploads/` under a name the server
- * picks (random id + the sniffed extension), so nothing a client sends ever becomes a path.
+ * picks (random id + the sniffed extension), so nothing a client sends ever becomes a path. What
+ * one user may upload is upload-quota.ts; the files and their rows are upload-store.ts.
  */
 
 /** The stored file types: extension → Content-Type. */
@@ -29,15 +34,6 @@ const ACCEPTED: Readonly<Record<string, ImageExtension>> = {
   webp: 'webp',
 };
 
-/** A stored file's name: what `GET /uploads/:name` accepts; checked before the file system is touched. */
-export const UPLOAD_NAME = /^[A-Za-z0-9_-]{16,64}\.(jpg|png|gif|webp)$/;
-
-/** The file-name-free part of an upload URL, from the `/uploads/` path on. */
-const UPLOAD_PATH = /^\/uploads\/([A-Za-z0-9_-]{16,64}\.(?:jpg|png|gif|webp))$/;
-
-/** An upload URL when the server has no PUBLIC_URL: scheme, a plain authority, and the upload path. */
-const DERIVED_UPLOAD_URL = /^https?:\/\/[A-Za-z0-9.:[\]-]+(\/uploads\/[^/?#]+)$/;
-
 /** Bytes file-type looks at (its own "reasonable detection size"); the four image formats need far fewer. */
 const SNIFF_BYTES = 4100;
 
@@ -48,19 +44,26 @@ const SNIFF_BYTES = 4100;
  */
 const MULTIPART_OVERHEAD = 128 * 1024;
 
-/** Temporary files being written; the prefix keeps them out of UPLOAD_NAME (never served). */
-const TEMP_PREFIX = '.upload-';
-
-/** Temporary files older than this, left by a crash mid-upload, are removed when a server starts. */
-const STALE_TEMP_MS = 60 * 60 * 1000;
+/** An upload body's first stretch, before its average speed is judged (UPLOAD_MIN_BYTES_PER_S). */
+const PACE_WINDOW_MS = 10_000;
 
 const CACHE_CONTROL = 'public, max-age=31536000, immutable';
 
 export interface UploadOptions {
-  /** The data folder; files go to its `uploads/` folder. */
-  dataDir: string;
+  /** The files and their rows (made by the caller, which also checks URLs against it); started here. */
+  uploads: UploadStore;
+  /** Where the daily byte count comes from. */
+  store: Store;
   /** Largest accepted file, in bytes (UPLOAD_MAX_BYTES). */
   maxBytes: number;
+  /** Uploads per user per minute (UPLOAD_RATE); 0 = no limit. */
+  perMinute: number;
+  /** Upload bytes per user per rolling 24 h (UPLOAD_BYTES_PER_DAY); 0 = no limit. */
+  bytesPerDay: number;
+  /** Slowest average body speed after the first window (UPLOAD_MIN_BYTES_PER_S); 0 = no floor. */
+  minBytesPerS: number;
+  /** That first window, in ms (default 10 s; tests shorten it). */
+  paceWindowMs?: number;
   /** Base URL of answers (PUBLIC_URL, no trailing slash); derived from each request when unset. */
   publicUrl?: string;
   /** The Bearer-token preHandler of the API routes. */
@@ -70,33 +73,6 @@ export interface UploadOptions {
 /** The answer of `POST /api/upload`. */
 export interface UploadAnswer {
   url: string;
-}
-
-export function uploadsDir(dataDir: string): string {
-  return path.join(dataDir, 'uploads');
-}
-
-/**
- * Whether a message body is the URL of an upload this server serves: an absolute `http(s)` URL
- * whose path is exactly `/uploads/<name>` with a valid stored-file name (no query, no fragment,
- * no credentials, no `..`). With `publicUrl` (the server's PUBLIC_URL) the URL must start with it
- * exactly, so other hosts' URLs are refused; without it the server knows no name of its own (it
- * answers with the Host each client used), so any host passes and only the path is checked.
- * It does not check that the file exists.
- */
-export function isUploadUrl(body: string, publicUrl?: string): boolean {
-  if (publicUrl !== undefined) {
-    const base = publicUrl.replace(/\/+$/, '');
-    return body.startsWith(`${base}/`) && UPLOAD_PATH.test(body.slice(base.length));
-  }
-  const match = DERIVED_UPLOAD_URL.exec(body);
-  if (!match || !UPLOAD_PATH.test(match[1])) return false;
-  try {
-    new URL(body);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** The image type of a file from its first bytes (content sniffing), or undefined when not one we take. */
@@ -119,13 +95,25 @@ function notFound(): HttpError {
   return new HttpError(404, 'not_found', 'no such upload');
 }
 
-/** `@fastify/multipart`'s own errors (a limit hit, a truncated body) as our JSON errors. */
-function multipartError(error: unknown): unknown {
+/**
+ * A failed upload as the answer it gets. Ours stand; a client that went away gets a 400 nobody
+ * reads, logged at info (it is the client's doing, not the server's); `@fastify/multipart`'s and
+ * busboy's refusals of a body (a limit hit, a malformed or truncated form) are 413 / 400. Only a
+ * system error (the disk) stays a 500.
+ */
+function uploadFailure(error: unknown, request: FastifyRequest): unknown {
   if (error instanceof HttpError) return error;
+  if (request.raw.destroyed && !request.raw.complete) {
+    request.log.info({ user: request.userId }, 'upload aborted before its body was complete');
+    return new HttpError(400, 'bad_request', 'the upload was cut short');
+  }
   const status = (error as { statusCode?: unknown }).statusCode;
   if (status === 413) return new HttpError(413, 'too_large', (error as Error).message);
   if (typeof status === 'number' && status >= 400 && status < 500) {
     return new HttpError(400, 'bad_request', (error as Error).message);
+  }
+  if (status === undefined && (error as NodeJS.ErrnoException).syscall === undefined) {
+    return new HttpError(400, 'bad_request', `not a well-formed multipart body: ${(error as Error).message}`);
   }
   return error;
 }
@@ -133,23 +121,31 @@ function multipartError(error: unknown): unknown {
 /** `<scheme>://<host>` the client reached us at: PUBLIC_URL, or this request's own scheme and Host. */
 function baseUrl(request: FastifyRequest, publicUrl: string | undefined): string {
   if (publicUrl) return publicUrl;
-  const host = request.host;
+  const origin = originOf(request.protocol, request.host);
   // A Host that is not a plain host[:port] would make a broken (or someone else's) URL.
-  if (!/^[A-Za-z0-9.-]+(:\d+)?$|^\[[0-9A-Fa-f:.]+\](:\d+)?$/.test(host)) {
-    throw new HttpError(400, 'bad_request', 'no usable Host header (set PUBLIC_URL behind a proxy)');
-  }
-  return `${request.protocol}://${host}`;
+  if (!origin) throw new HttpError(400, 'bad_request', 'no usable Host header (set PUBLIC_URL behind a proxy)');
+  return origin;
 }
 
 /**
  * Streams one file part into a temporary file beside its final place, sniffs its first bytes, and
- * renames it to `<random id>.<ext>`; the temporary file is gone whatever fails. Answers the name.
+ * hands the complete file to `keep` (which moves it to its stored name and answers that name); the
+ * temporary file is gone whatever fails. A rejection of `abort` cuts the part short.
  */
-async function storeImage(file: Readable & { truncated?: boolean }, dir: string, maxBytes: number): Promise<string> {
+async function receiveImage(
+  file: Readable & { truncated?: boolean },
+  temp: string,
+  maxBytes: number,
+  abort: Promise<never>,
+  keep: (ext: ImageExtension, bytes: number) => Promise<string>,
+): Promise<string> {
+  abort.catch((error: unknown) => file.destroy(error as Error));
   const head: Buffer[] = [];
   let headBytes = 0;
+  let bytes = 0;
   const tap = new Transform({
     transform(chunk: Buffer, _encoding, done) {
+      bytes += chunk.length;
       if (headBytes < SNIFF_BYTES) {
         const piece = chunk.subarray(0, SNIFF_BYTES - headBytes);
         head.push(piece);
@@ -158,35 +154,18 @@ async function storeImage(file: Readable & { truncated?: boolean }, dir: string,
       done(null, chunk);
     },
   });
-  const temp = path.join(dir, `${TEMP_PREFIX}${randomBytes(12).toString('hex')}`);
-  let stored = false;
+  let kept = false;
   try {
     await pipeline(file, tap, fs.createWriteStream(temp, { flags: 'wx' }));
     // busboy stops passing data at the limit and marks the part truncated; the rest was skipped.
     if (file.truncated) throw tooLarge(maxBytes);
     const ext = await sniffImage(Buffer.concat(head));
     if (!ext) throw new HttpError(415, 'unsupported_type', 'only JPEG, PNG, GIF and WebP images are accepted');
-    // 18 random bytes: 24 base64url characters, unguessable; the name never comes from the client.
-    const name = `${randomBytes(18).toString('base64url')}.${ext}`;
-    await fs.promises.rename(temp, path.join(dir, name));
-    stored = true;
+    const name = await keep(ext, bytes);
+    kept = true;
     return name;
   } finally {
-    if (!stored) await fs.promises.rm(temp, { force: true });
-  }
-}
-
-/** Removes temporary files a crashed server left behind (only old ones: another instance may be writing). */
-async function sweepTempFiles(dir: string): Promise<void> {
-  const now = Date.now();
-  for (const entry of await fs.promises.readdir(dir)) {
-    if (!entry.startsWith(TEMP_PREFIX)) continue;
-    const file = path.join(dir, entry);
-    try {
-      if (now - (await fs.promises.stat(file)).mtimeMs > STALE_TEMP_MS) await fs.promises.rm(file, { force: true });
-    } catch {
-      // Gone meanwhile.
-    }
+    if (!kept) await fs.promises.rm(temp, { force: true });
   }
 }
 
@@ -204,14 +183,17 @@ function etagMatches(header: string | undefined, etag: string): boolean {
  * (and its hooks) apply to `POST /api/upload` only: every other route still refuses multipart.
  */
 export async function uploadRoutes(app: FastifyInstance, options: UploadOptions): Promise<void> {
-  const { maxBytes, publicUrl } = options;
-  const dir = uploadsDir(options.dataDir);
-  await fs.promises.mkdir(dir, { recursive: true });
-  await sweepTempFiles(dir);
+  const { maxBytes, publicUrl, uploads } = options;
+  const dir = uploads.dir;
+  const quota = new UploadQuota(options.store, { perMinute: options.perMinute, bytesPerDay: options.bytesPerDay });
+  const pace = { minBytesPerS: options.minBytesPerS, windowMs: options.paceWindowMs ?? PACE_WINDOW_MS };
+  await uploads.start();
+  app.addHook('onClose', () => uploads.stop());
 
-  // An upload refused before its body was read (401, a declared length over the bound, a limit):
-  // the client may still be sending, so the connection closes after the answer, as Fastify's
-  // own body-limit answer does, instead of waiting for (or reading) the rest.
+  // An upload refused before its body was read (401, a declared length over the bound, a limit),
+  // or cut while it was read (too slow): the client may still be sending, so the connection closes
+  // after the answer, as Fastify's own body-limit answer does, instead of waiting for (or reading)
+  // the rest.
   app.addHook('onError', async (request, reply) => {
     if (request.method === 'POST' && !request.raw.complete) reply.header('connection', 'close');
   });
@@ -222,31 +204,49 @@ export async function uploadRoutes(app: FastifyInstance, options: UploadOptions)
     limits: { fileSize: maxBytes, files: 1, fields: 20, fieldSize: 4096, parts: 30, headerPairs: 100 },
   });
 
-  app.post('/api/upload', { preHandler: options.authenticate }, async (request): Promise<UploadAnswer> => {
+  app.post('/api/upload', { preHandler: options.authenticate }, async (request, reply): Promise<UploadAnswer> => {
     const bound = maxBytes + MULTIPART_OVERHEAD;
-    const declared = Number(request.headers['content-length']);
+    const length = request.headers['content-length'];
+    const declared = length === undefined ? 0 : Number(length);
     if (declared > bound) throw tooLarge(maxBytes);
     if (!request.isMultipart()) {
       throw new HttpError(400, 'bad_request', 'expected a multipart/form-data body with a file part');
     }
-    // Before the body is read: a request that cannot be answered stores nothing.
+    // Before the body is read: a request that cannot be answered stores nothing, and one over the
+    // user's allowance costs no more than its headers (the declared length counts against the quota).
     const base = baseUrl(request, publicUrl);
+    try {
+      quota.takeUpload(request.userId);
+    } catch (error) {
+      if (error instanceof RetryLaterError) reply.header('retry-after', String(error.retryAfterS));
+      throw error;
+    }
+    const used = await quota.checkBytes(request.userId, declared);
 
     try {
       // request.file() pipes the request into the parser before its first await; the byte count
-      // below is attached in the same tick, so it sees every chunk and changes no flow.
+      // is attached in the same tick, so it sees every chunk and changes no flow.
       const pending = request.file();
-      let received = 0;
-      request.raw.on('data', (chunk: Buffer) => {
-        received += chunk.length;
+      // Settled later, when the request ends, if the pace cut it first: not unhandled.
+      pending.catch(() => {});
+      const watch = watchPace(request.raw, pace, (received) => {
         // Only a body sent without a Content-Length gets here (longer ones were refused above).
         if (received > bound) request.raw.destroy();
       });
-      const part = await pending;
-      if (!part) throw new HttpError(400, 'bad_request', 'no file part in the form');
-      return { url: `${base}/uploads/${await storeImage(part.file, dir, maxBytes)}` };
+      try {
+        const part = await Promise.race([pending, watch.tooSlow]);
+        if (!part) throw new HttpError(400, 'bad_request', 'no file part in the form');
+        const temp = uploads.tempPath();
+        const name = await receiveImage(part.file, temp, maxBytes, watch.tooSlow, (ext, bytes) => {
+          quota.checkFits(used, bytes);
+          return uploads.keep(temp, ext, request.userId, bytes);
+        });
+        return { url: `${base}/uploads/${name}` };
+      } finally {
+        watch.stop();
+      }
     } catch (error) {
-      throw multipartError(error);
+      throw uploadFailure(error, request);
     }
   });
 

@@ -1,9 +1,9 @@
 import pg from 'pg';
 import type { ChatMessage, PublicUser } from '../../../contract/frames';
 import { LIMITS } from '../../../contract/limits';
-import type { AppendResult, HistoryPage, Identity, NewMessage, SessionsPage, Store } from './types';
+import type { AppendResult, HistoryPage, Identity, NewMessage, SessionsPage, Store, UploadRecord } from './types';
 import { historyArgs, sessionsArgs, toMessage, toPage, toSessionsPage, type MessageRow, type SessionRow } from './rows';
-import { epochOf, firstMigration, statements, type Dialect } from './sql';
+import { epochOf, firstMigration, statements, uploadsTable, type Dialect } from './sql';
 import { newEpoch, newUserId } from './ids';
 
 /** PostgreSQL's words for the shared SQL (sql.ts). */
@@ -23,7 +23,11 @@ const POSTGRES: Dialect = {
  * Each entry migrates the schema from version index to index + 1 (recorded in
  * `schema_migrations`); never edit a shipped one.
  */
-const MIGRATIONS: readonly string[] = [firstMigration(POSTGRES)];
+const MIGRATIONS: readonly string[] = [
+  firstMigration(POSTGRES),
+  // Every upload recorded: its owner, size and whether anything refers to it.
+  uploadsTable(POSTGRES),
+];
 
 const SQL = statements(POSTGRES);
 
@@ -285,6 +289,32 @@ export class PostgresStore implements Store {
   async advanceRead(conv: string, userId: string, seq: number): Promise<number | null> {
     const { rows } = await this.pool.query<{ read_seq: number }>(SQL.advanceRead, [seq, conv, conv, userId, seq]);
     return rows[0] ? rows[0].read_seq : null;
+  }
+
+  async addUpload(upload: UploadRecord): Promise<void> {
+    const { name, owner, bytes, createdAt, referenced } = upload;
+    await this.pool.query(SQL.insertUpload, [name, owner, bytes, createdAt, referenced ? 1 : 0]);
+  }
+
+  async hasUploads(): Promise<boolean> {
+    const { rows } = await this.pool.query<{ name: string }>(SQL.anyUpload);
+    return rows.length > 0;
+  }
+
+  async uploadBytesSince(owner: string, since: number): Promise<number> {
+    const { rows } = await this.pool.query<{ bytes: number | string }>(SQL.uploadBytesSince, [owner, since]);
+    // sum() of bigint is numeric, which pg hands over as text.
+    return Number(rows[0]?.bytes ?? 0);
+  }
+
+  async claimUpload(name: string): Promise<boolean> {
+    const { rowCount } = await this.pool.query(SQL.claimUpload, [name]);
+    return (rowCount ?? 0) > 0;
+  }
+
+  async deleteStaleUploads(before: number, limit: number): Promise<string[]> {
+    const { rows } = await this.pool.query<{ name: string }>(SQL.deleteStaleUploads, [before, limit]);
+    return rows.map((row) => row.name);
   }
 
   async close(): Promise<void> {

@@ -92,6 +92,27 @@ ${messageColumns(d)}
   );`;
 }
 
+/**
+ * The uploads table (a later migration of both stores): one row per stored image file, so that
+ * an image body or an avatar can be checked against what this server holds, a user's daily bytes
+ * counted across instances, and files nothing refers to removed. `referenced` is 0 or 1 (SQLite
+ * has no boolean); once 1 it stays 1. The partial index keeps the sweep's search to the few rows
+ * still waiting to be used.
+ */
+export function uploadsTable({ text, integer }: Dialect): string {
+  return `
+  CREATE TABLE uploads (
+    name ${text} PRIMARY KEY,
+    owner ${text} NOT NULL,
+    bytes ${integer} NOT NULL,
+    created_at ${integer} NOT NULL,
+    referenced ${integer} NOT NULL DEFAULT 0
+  );
+  CREATE INDEX uploads_by_owner ON uploads (owner, created_at);
+  CREATE INDEX uploads_unreferenced ON uploads (created_at) WHERE referenced = 0;
+  `;
+}
+
 const MESSAGE = 'conv, seq, cid, sender, kind, body, ts';
 
 /**
@@ -188,6 +209,23 @@ export function statements(d: Dialect) {
     lastSeqs: `SELECT c.id AS conv, c.last_seq FROM members me JOIN conversations c ON c.id = me.conv
        WHERE me.user_id = ${p(1)} AND ${d.inList('me.conv', p(2))}
        ORDER BY c.updated_at DESC, c.id${d.byteOrder}`,
+    /** (name, owner, bytes, createdAt, referenced); a name already recorded is left as it is. */
+    insertUpload: `INSERT INTO uploads (name, owner, bytes, created_at, referenced)
+       VALUES (${p(1)}, ${p(2)}, ${p(3)}, ${p(4)}, ${p(5)}) ON CONFLICT (name) DO NOTHING`,
+    /** () → a row when any upload is recorded. */
+    anyUpload: `SELECT name FROM uploads LIMIT 1`,
+    /** (owner, since) → {bytes}: what the owner uploaded since then (deleted uploads no longer count). */
+    uploadBytesSince: `SELECT coalesce(sum(bytes), 0) AS bytes FROM uploads WHERE owner = ${p(1)} AND created_at >= ${p(2)}`,
+    /** (name) → {name}, or no row: the upload is now referenced, in the statement that finds it. */
+    claimUpload: `UPDATE uploads SET referenced = 1 WHERE name = ${p(1)} RETURNING name`,
+    /**
+     * (before, limit) → {name}[]: removes up to `limit` unreferenced rows made before `before`.
+     * `referenced = 0` is checked again on the row being deleted, so a claim that wins the race
+     * keeps its row (PostgreSQL re-checks a row another transaction updated; SQLite has one writer).
+     */
+    deleteStaleUploads: `DELETE FROM uploads WHERE referenced = 0 AND name IN (
+         SELECT name FROM uploads WHERE referenced = 0 AND created_at < ${p(1)} ORDER BY created_at LIMIT ${p(2)}
+       ) RETURNING name`,
   };
 }
 

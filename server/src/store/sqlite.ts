@@ -3,9 +3,9 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import type { ChatMessage, PublicUser } from '../../../contract/frames';
 import { LIMITS } from '../../../contract/limits';
-import type { AppendResult, HistoryPage, Identity, NewMessage, SessionsPage, Store } from './types';
+import type { AppendResult, HistoryPage, Identity, NewMessage, SessionsPage, Store, UploadRecord } from './types';
 import { historyArgs, sessionsArgs, toMessage, toPage, toSessionsPage, type MessageRow, type SessionRow } from './rows';
-import { epochOf, firstMigration, messagesTable, statements, type Dialect } from './sql';
+import { epochOf, firstMigration, messagesTable, statements, uploadsTable, type Dialect } from './sql';
 import { newEpoch, newUserId } from './ids';
 import { WalCheckpointer } from './checkpointer';
 import { BoundedSet } from '../bounded-set';
@@ -39,6 +39,8 @@ export const MIGRATIONS: readonly string[] = [
   CREATE UNIQUE INDEX messages_by_conv ON messages (conv, seq);
   CREATE UNIQUE INDEX messages_by_sender ON messages (sender, cid);
   `,
+  // Every upload recorded: its owner, size and whether anything refers to it.
+  uploadsTable(SQLITE),
 ];
 
 const SQL = statements(SQLITE);
@@ -130,6 +132,11 @@ export class SqliteStore implements Store {
       position: db.prepare<[string], { updated_at: number }>(SQL.position),
       sessionsPage: db.prepare<[string, number, number, string, number], SessionRow>(SQL.sessionsPage),
       lastSeqs: db.prepare<[string, string], { conv: string; last_seq: number }>(SQL.lastSeqs),
+      insertUpload: db.prepare<[string, string, number, number, number]>(SQL.insertUpload),
+      anyUpload: db.prepare<[], { name: string }>(SQL.anyUpload),
+      uploadBytesSince: db.prepare<[string, number], { bytes: number }>(SQL.uploadBytesSince),
+      claimUpload: db.prepare<[string], { name: string }>(SQL.claimUpload),
+      deleteStaleUploads: db.prepare<[number, number], { name: string }>(SQL.deleteStaleUploads),
     };
 
     const s = this.statements;
@@ -282,6 +289,27 @@ export class SqliteStore implements Store {
   async advanceRead(conv: string, userId: string, seq: number): Promise<number | null> {
     const row = this.statements.advanceRead.get(seq, conv, conv, userId, seq);
     return row ? row.read_seq : null;
+  }
+
+  async addUpload(upload: UploadRecord): Promise<void> {
+    const { name, owner, bytes, createdAt, referenced } = upload;
+    this.statements.insertUpload.run(name, owner, bytes, createdAt, referenced ? 1 : 0);
+  }
+
+  async hasUploads(): Promise<boolean> {
+    return this.statements.anyUpload.get() !== undefined;
+  }
+
+  async uploadBytesSince(owner: string, since: number): Promise<number> {
+    return this.statements.uploadBytesSince.get(owner, since)?.bytes ?? 0;
+  }
+
+  async claimUpload(name: string): Promise<boolean> {
+    return this.statements.claimUpload.get(name) !== undefined;
+  }
+
+  async deleteStaleUploads(before: number, limit: number): Promise<string[]> {
+    return this.statements.deleteStaleUploads.all(before, limit).map((row) => row.name);
   }
 
   private finishCheckpoint(): void {

@@ -35,6 +35,19 @@ export interface HistoryPage {
   hasMore: boolean;
 }
 
+/** One stored upload (an image file in the uploads folder). */
+export interface UploadRecord {
+  /** The file's name in the uploads folder (`<random>.<ext>`). */
+  name: string;
+  /** The user who uploaded it ('' for files adopted from before uploads were recorded). */
+  owner: string;
+  bytes: number;
+  /** When it was stored, in ms. */
+  createdAt: number;
+  /** Whether a message or an avatar uses it; an unreferenced one is removed after a grace period. */
+  referenced: boolean;
+}
+
 /**
  * Everything the chat domain keeps. Asynchronous so that a networked database can stand in for
  * the embedded one without touching the domain.
@@ -69,5 +82,15 @@ export interface Store {
   membersOf(conv: string): Promise<string[]>;
   /** Moves a read cursor forward only (capped at the last seq); the new value, or null if unchanged. */
   advanceRead(conv: string, userId: string, seq: number): Promise<number | null>;
+  /** Records an upload; a name recorded before is left as it is. */
+  addUpload(upload: UploadRecord): Promise<void>;
+  /** Whether any upload is recorded at all. */
+  hasUploads(): Promise<boolean>;
+  /** Bytes of the owner's uploads made at or after `since` (ms) that are still kept. */
+  uploadBytesSince(owner: string, since: number): Promise<number>;
+  /** Marks an upload referenced; false when no upload of that name is recorded. */
+  claimUpload(name: string): Promise<boolean>;
+  /** Removes up to `limit` unreferenced uploads made before `before` (ms); their names, for the files to go. */
+  deleteStaleUploads(before: number, limit: number): Promise<string[]>;
   close(): Promise<void>;
 }

@@ -12,6 +12,7 @@ import { ChatError, type Caller, type ChatService } from '../chat/service';
 import { Hub, type Deliverable } from './hub';
 import { TokenBucket } from '../../../contract/token-bucket';
 import { parseClientFrame } from './validate';
+import { upgradeOrigin } from '../http/upload-urls';
 
 export interface GatewayOptions {
   heartbeatMs: number;
@@ -55,6 +56,8 @@ class Connection implements Deliverable {
   floodWarnedAt = 0;
   /** Whether `tcp` is corked until the end of this tick. */
   private corked = false;
+  /** The base the client reached us at (`Caller.origin`). */
+  origin?: string;
 
   constructor(
     readonly userId: string,
@@ -176,10 +179,11 @@ export class Gateway implements LocalDelivery {
       refuse(socket, 401, 'unauthorized', message);
       return;
     }
-    this.wss.handleUpgrade(request, socket, head, (ws) => this.open(ws, socket, userId, expiresAt));
+    const origin = upgradeOrigin(request);
+    this.wss.handleUpgrade(request, socket, head, (ws) => this.open(ws, socket, userId, expiresAt, origin));
   }
 
-  private open(ws: WebSocket, tcp: Duplex, userId: string, expiresAt: number): void {
+  private open(ws: WebSocket, tcp: Duplex, userId: string, expiresAt: number, origin?: string): void {
     const sendRate = this.options.sendRate ?? { perSecond: 20, burst: 40 };
     const frameRate = this.options.frameRate ?? { perSecond: 100, burst: 200 };
     const connection = new Connection(
@@ -190,6 +194,7 @@ export class Gateway implements LocalDelivery {
       new TokenBucket(sendRate.perSecond, sendRate.burst),
       new TokenBucket(frameRate.perSecond, frameRate.burst),
     );
+    connection.origin = origin;
     const log = this.log.child({ conn: connection.id, user: userId });
     this.metrics.connectionOpened();
     if (this.hub.add(connection)) this.announce(userId, true, log);
@@ -245,7 +250,7 @@ export class Gateway implements LocalDelivery {
       this.answerError(connection, 'rate_limited', 'too many messages: wait and resend with the same cid', frame.cid);
       return;
     }
-    const caller: Caller = { userId: connection.userId, connectionId: connection.id };
+    const caller: Caller = { userId: connection.userId, connectionId: connection.id, origin: connection.origin };
     try {
       await this.dispatch(caller, frame, (reply) => connection.send(reply));
     } catch (error) {

@@ -23,10 +23,11 @@ export function endpoints(url: string): { url: string; wsUrl: string } {
 }
 
 /**
- * A real server on a free port over a fresh SQLite file in a temporary folder. Stopping it a
- * second time does nothing, so a test may stop it itself and its fixture stop it again after.
+ * A real server on a free port over a fresh SQLite file in a temporary folder, logging nowhere
+ * unless given a logger. Stopping it a second time does nothing, so a test may stop it itself and
+ * its fixture stop it again after.
  */
-export async function startTestServer(overrides: Partial<ServerConfig> = {}): Promise<TestServer> {
+export async function startTestServer(overrides: Partial<ServerConfig> = {}, log?: pino.Logger): Promise<TestServer> {
   const dataDir = overrides.dataDir ?? tempDataDir();
   const config: ServerConfig = {
     ...loadConfig({}),
@@ -37,9 +38,11 @@ export async function startTestServer(overrides: Partial<ServerConfig> = {}): Pr
     // Rate limits are off unless a test is about them: most tests send faster than a person.
     sendRate: UNLIMITED,
     frameRate: UNLIMITED,
+    // Off (0) likewise: the upload tests upload far more than 20 a minute with one token.
+    uploadRate: 0,
     ...overrides,
   };
-  const server = await startServer(config, pino({ level: 'silent' }));
+  const server = await startServer(config, log ?? pino({ level: 'silent' }));
   let stopped: Promise<void> | undefined;
   return {
     ...server,
@@ -57,6 +60,25 @@ export async function login(baseUrl: string, devId: string): Promise<LoginRespon
   });
   if (!response.ok) throw new Error(`login failed: ${response.status} ${await response.text()}`);
   return (await response.json()) as LoginResponse;
+}
+
+/** A valid 1×1 PNG: the smallest upload. */
+export const TINY_PNG = Buffer.from(
+  'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==',
+  'base64',
+);
+
+/** Uploads an image as the app does (`POST /api/upload`, field `file`) and answers its URL; throws on a refusal. */
+export async function uploadImage(baseUrl: string, token: string, bytes: Buffer = TINY_PNG): Promise<string> {
+  const form = new FormData();
+  form.append('file', new Blob([new Uint8Array(bytes)], { type: 'image/png' }), 'photo.png');
+  const response = await fetch(`${baseUrl}/api/upload`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}` },
+    body: form,
+  });
+  if (!response.ok) throw new Error(`upload failed: ${response.status} ${await response.text()}`);
+  return ((await response.json()) as { url: string }).url;
 }
 
 /** The server's /metrics, as `name{labels}` → value. */
