@@ -1,5 +1,6 @@
 import pino from 'pino';
 import { tempDataDir } from '../../../test/support/tmp';
+import { RELAXED_LOGIN_RATE, TEST_METRICS_TOKEN } from '../../../test/support/server-settings';
 import WebSocket from 'ws';
 import { startServer, type ChatServer } from '../../src/app';
 import { loadConfig, type ServerConfig } from '../../src/config';
@@ -37,6 +38,9 @@ export async function startTestServer(overrides: Partial<ServerConfig> = {}): Pr
     // Rate limits are off unless a test is about them: most tests send faster than a person.
     sendRate: UNLIMITED,
     frameRate: UNLIMITED,
+    // Tests log many users in from 127.0.0.1; the login limit's own tests set it.
+    loginRate: RELAXED_LOGIN_RATE,
+    metricsToken: TEST_METRICS_TOKEN,
     ...overrides,
   };
   const server = await startServer(config, pino({ level: 'silent' }));
@@ -59,9 +63,11 @@ export async function login(baseUrl: string, devId: string): Promise<LoginRespon
   return (await response.json()) as LoginResponse;
 }
 
-/** The server's /metrics, as `name{labels}` → value. */
-export async function readMetrics(baseUrl: string): Promise<Map<string, number>> {
-  const text = await (await fetch(`${baseUrl}/metrics`)).text();
+/** The server's /metrics (with the test servers' token), as `name{labels}` → value. */
+export async function readMetrics(baseUrl: string, token = TEST_METRICS_TOKEN): Promise<Map<string, number>> {
+  const response = await fetch(`${baseUrl}/metrics`, { headers: { authorization: `Bearer ${token}` } });
+  if (!response.ok) throw new Error(`/metrics answered ${response.status}`);
+  const text = await response.text();
   const values = new Map<string, number>();
   for (const line of text.split('\n')) {
     if (!line || line.startsWith('#')) continue;
