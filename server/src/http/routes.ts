@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { DirectoryEntry, PublicUser } from '../../../contract/frames';
+import { LIMITS } from '../../../contract/limits';
 import type { LoginRequest, LoginResponse, ProfileUpdate } from '../../../contract/http';
 import { TokenError, bearerToken, type Tokens } from '../auth/tokens';
 import { WechatLoginError, type WechatLogin } from '../auth/wechat';
@@ -30,12 +31,11 @@ declare module 'fastify' {
   }
 }
 
-/** `GET /api/users` paging (docs/protocol.md): the default page, the largest, and the deepest offset. */
-const DIRECTORY_PAGE = 20;
-const DIRECTORY_PAGE_MAX = 50;
+/** `GET /api/users` (docs/protocol.md): a search of one character would list nearly everyone. */
+const { directoryPage: DIRECTORY_PAGE, directoryPageMax: DIRECTORY_PAGE_MAX } = LIMITS;
+const DIRECTORY_QUERY_MIN = LIMITS.directoryQueryMin;
+/** The deepest page: the store pages searches by limit only, so an offset costs as many rows. */
 const DIRECTORY_OFFSET_MAX = 1000;
-/** The shortest search: one character would list nearly everyone. */
-const DIRECTORY_QUERY_MIN = 2;
 
 const DEV_ID_PATTERN = '^[A-Za-z0-9_-]{8,64}$';
 
