@@ -55,7 +55,10 @@ function idleTimeouts(ms: number) {
     // The whole request is not bounded (an upload may take long); only its headers are.
     requestTimeout: 0,
     // Node checks headers' deadlines this often (30 s by default); 0 turns every limit off.
-    http: { headersTimeout: ms, connectionsCheckingInterval: ms > 0 ? Math.max(50, Math.min(30_000, ms / 2)) : 30_000 },
+    http: {
+      headersTimeout: ms,
+      connectionsCheckingInterval: ms > 0 ? Math.max(50, Math.min(30_000, Math.floor(ms / 2))) : 30_000,
+    },
   };
 }
 
