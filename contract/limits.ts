@@ -25,6 +25,10 @@ export const LIMITS = {
   /** `history` page size when `limit` is absent, and its upper bound. */
   historyDefault: 20,
   historyMax: 100,
+  /** `GET /api/users`: the shortest `q` (UTF-16 units; no `q` lists the caller's peers), the page size when `limit` is absent, and its upper bound. */
+  directoryQueryMin: 2,
+  directoryPage: 20,
+  directoryPageMax: 50,
 } as const;
 
 /** WebSocket close codes with a meaning in this protocol. */

@@ -31,8 +31,10 @@ describe('two users chat end to end', () => {
     await settle();
     expect(bobList.querySelectorAll('.session')).toHaveLength(0);
 
-    // Alice finds bob in contacts and opens the conversation.
+    // Alice finds bob in contacts (a search: they have not talked yet) and opens the conversation.
     const aliceContacts = renderPage<ContactsData>('contacts', alice.client);
+    await settle();
+    aliceContacts.querySelector('.search-input')!.dispatchEvent('input', { detail: { value: bobName } });
     await waitFor(() => aliceContacts.data.users.some((user) => user.nickname === bobName), 'bob in contacts');
     await settle();
     const bobIndex = aliceContacts.data.users.findIndex((user) => user.nickname === bobName);

@@ -61,6 +61,9 @@ export const OUR_ENV = {
   SEND_BURST: '1000000',
   FRAME_RATE: '1000000',
   FRAME_BURST: '1000000',
+  // Every simulated user logs in from 127.0.0.1.
+  LOGIN_RATE: '1000000000',
+  LOGIN_BURST: '1000000000',
   // Idle connections (the memory figure) must not be dropped for silence while they are counted.
   HEARTBEAT_MS: '600000',
   LOG_LEVEL: 'info',

@@ -37,8 +37,15 @@ export class Api {
     return this.call<LoginResponse>('POST', '/api/login', body, false);
   }
 
-  users(query = ''): Promise<DirectoryEntry[]> {
-    return this.call<DirectoryEntry[]>('GET', `/api/users?q=${encodeURIComponent(query)}`);
+  /**
+   * The directory: no query lists the caller's peers; a query needs at least
+   * `DIRECTORY_QUERY_MIN` characters. A page of `limit` entries from `offset`.
+   */
+  users(query = '', page: { limit?: number; offset?: number } = {}): Promise<DirectoryEntry[]> {
+    let path = `/api/users?q=${encodeURIComponent(query)}`;
+    if (page.limit !== undefined) path += `&limit=${page.limit}`;
+    if (page.offset) path += `&offset=${page.offset}`;
+    return this.call<DirectoryEntry[]>('GET', path);
   }
 
   /** Who the token names: answers 401 for a token the server no longer takes. */

@@ -251,9 +251,12 @@ export class ChatClient {
     return user;
   }
 
-  /** The directory, for starting a conversation; who is online goes to the people store. */
-  async directory(query = ''): Promise<DirectoryEntry[]> {
-    const users = await this.api.users(query);
+  /**
+   * The directory, for starting a conversation: the caller's peers without a query, else a
+   * search (at least 2 characters), a page at a time. Who is online goes to the people store.
+   */
+  async directory(query = '', page: { limit?: number; offset?: number } = {}): Promise<DirectoryEntry[]> {
+    const users = await this.api.users(query, page);
     this.state.people.remember(users);
     for (const user of users) this.state.people.setOnline(user.id, user.online);
     return users;

@@ -1,4 +1,4 @@
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyError } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger } from 'fastify';
 import pino, { type Logger } from 'pino';
 import { resolveTokenSecret, VerifiedTokens } from './auth/tokens';
 import { KnownUsers } from './chat/known-users';
@@ -10,7 +10,11 @@ import { PresenceService } from './chat/presence';
 import { ChatService } from './chat/service';
 import { UsersService } from './chat/users';
 import type { ServerConfig } from './config';
-import { bearerAuth, HttpError, registerRoutes } from './http/routes';
+import { clientErrorHandler, frameworkErrors, installErrorHandlers } from './http/errors';
+import { loginLimit, registerLoginLimit } from './http/login-limit';
+import { bearerAuth, registerRoutes } from './http/routes';
+import { routeAjvOptions } from './http/schema-options';
+import { registerMetricsRoute, registerSecurityHeaders } from './http/security';
 import { uploadRoutes } from './http/uploads';
 import { UploadStore, uploadsDir } from './http/upload-store';
 import { PrometheusMetrics } from './metrics';
@@ -34,6 +38,29 @@ function createLogger(config: ServerConfig): Logger {
     level: config.logLevel,
     transport: { target: 'pino-pretty', options: { translateTime: 'HH:MM:ss', ignore: 'pid,hostname' } },
   });
+}
+
+/**
+ * Node's HTTP server settings for HTTP_IDLE_TIMEOUT_MS: a connection silent that long is closed,
+ * whether it never sent a byte, stalled within a request, or sits idle between keep-alive
+ * requests; headers that trickle in take no longer than that in all. After a WebSocket upgrade
+ * none of these apply (ws clears the socket's timeout; its heartbeat rule takes over), and a slow
+ * upload that keeps sending is the upload floor rate's to cut (server/src/http/uploads.ts).
+ */
+function idleTimeouts(ms: number) {
+  return {
+    // socket.setTimeout: inactivity from the connection on, until a response is done.
+    connectionTimeout: ms,
+    // Between requests on a kept-alive connection (Node swaps the socket timeout for this one).
+    keepAliveTimeout: ms,
+    // The whole request is not bounded (an upload may take long); only its headers are.
+    requestTimeout: 0,
+    // Node checks headers' deadlines this often (30 s by default); 0 turns every limit off.
+    http: {
+      headersTimeout: ms,
+      connectionsCheckingInterval: ms > 0 ? Math.max(50, Math.min(30_000, Math.floor(ms / 2))) : 30_000,
+    },
+  };
 }
 
 /** Wires storage, the chat domain, HTTP routes and the socket gateway, and listens. */
@@ -97,26 +124,20 @@ export async function startServer(config: ServerConfig, log?: Logger): Promise<C
     loggerInstance: logger as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: 64 * 1024,
+    // The client address (the login limit's key) from X-Forwarded-For of these proxies only.
+    trustProxy: config.trustProxy ?? false,
+    ...idleTimeouts(config.httpIdleTimeoutMs),
+    ajv: { customOptions: routeAjvOptions },
+    frameworkErrors: frameworkErrors(metrics),
+    clientErrorHandler: clientErrorHandler(metrics),
   });
-  app.setErrorHandler((error: FastifyError | HttpError, request, reply) => {
-    metrics.error(
-      error instanceof HttpError ? error.code : error.validation ? 'bad_request' : String(error.statusCode ?? 500),
-    );
-    if (error instanceof HttpError) {
-      return reply.code(error.statusCode).send({ error: { code: error.code, message: error.message } });
-    }
-    if (error.validation) {
-      return reply.code(400).send({ error: { code: 'bad_request', message: error.message } });
-    }
-    const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
-    if (status === 500) request.log.error({ err: error }, 'request failed');
-    const message = status === 500 ? 'internal error' : error.message;
-    return reply.code(status).send({ error: { code: status === 500 ? 'internal' : 'bad_request', message } });
-  });
-  app.setNotFoundHandler((_request, reply) => {
-    reply.code(404).send({ error: { code: 'not_found', message: 'no such route' } });
-  });
+  installErrorHandlers(app, metrics);
+  // JSON only: a text/plain body is 415, not a string that fails the schema.
+  app.removeContentTypeParser('text/plain');
+  await registerSecurityHeaders(app);
+  await registerLoginLimit(app, config.loginRate);
   registerRoutes(app, {
+    loginLimit: loginLimit(config.loginRate),
     users,
     tokens,
     wechat: config.wechat ? new WechatLogin(config.wechat, logger) : undefined,
@@ -135,10 +156,8 @@ export async function startServer(config: ServerConfig, log?: Logger): Promise<C
     publicUrl: config.publicUrl,
     authenticate: bearerAuth(tokens),
   });
-  // Operators' view; the reverse proxy keeps it off the public internet (docs/deploy.md).
-  app.get('/metrics', async (_request, reply) => {
-    return reply.type(metrics.contentType).send(await metrics.render());
-  });
+  // Operators' view, with METRICS_TOKEN only (docs/deploy.md).
+  registerMetricsRoute(app, metrics, config.metricsToken);
   gateway.attach(app.server);
 
   await app.listen({ port: config.port, host: config.host });

@@ -51,6 +51,17 @@ export interface ServerConfig {
   redisPrefix: string;
   /** How long an instance that stops renewing its Redis entry counts as alive (a crash is noticed after it). */
   redisInstanceTtlMs: number;
+  /** `POST /api/login` per client address: per minute, and the burst it may save up. */
+  loginRate: { perMinute: number; burst: number };
+  /**
+   * Fastify `trustProxy`: whose `X-Forwarded-For` names the client (the login limit's key).
+   * Unset: nobody's, the socket's peer is the client. Addresses, CIDR ranges or `loopback`, comma-separated.
+   */
+  trustProxy?: string;
+  /** An HTTP connection that sends nothing for this long (between requests or within one) is closed. */
+  httpIdleTimeoutMs: number;
+  /** The bearer token `GET /metrics` needs; unset: no `/metrics` at all (404). */
+  metricsToken?: string;
 }
 
 function integer(name: string, fallback: number, env: NodeJS.ProcessEnv): number {
@@ -84,6 +95,17 @@ function checkLoginMode(wechat: ServerConfig['wechat'], env: NodeJS.ProcessEnv):
   );
 }
 
+/** `TRUST_PROXY`: a comma-separated list of the proxies' addresses, CIDR ranges or `loopback`-like names. */
+function trustProxy(env: NodeJS.ProcessEnv): ServerConfig['trustProxy'] {
+  const raw = env.TRUST_PROXY?.trim();
+  if (!raw) return undefined;
+  // Trusting every sender would let any client pick its own address (and its own login budget).
+  if (raw === 'true' || raw === '*' || /^\d+$/.test(raw)) {
+    throw new Error(`TRUST_PROXY names the proxies (e.g. "loopback" or "10.0.0.2,10.0.1.0/24"), got "${raw}"`);
+  }
+  return raw;
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
   const wechat = wechatConfig(env);
   checkLoginMode(wechat, env);
@@ -111,5 +133,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
     redisUrl: env.REDIS_URL || undefined,
     redisPrefix: env.REDIS_PREFIX ?? 'chat:',
     redisInstanceTtlMs: integer('REDIS_INSTANCE_TTL_MS', 15_000, env),
+    loginRate: { perMinute: integer('LOGIN_RATE', 10, env), burst: integer('LOGIN_BURST', 20, env) },
+    trustProxy: trustProxy(env),
+    httpIdleTimeoutMs: integer('HTTP_IDLE_TIMEOUT_MS', 30_000, env),
+    metricsToken: env.METRICS_TOKEN || undefined,
   };
 }

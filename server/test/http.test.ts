@@ -63,10 +63,14 @@ describe('POST /api/login (development mode)', () => {
     expect(first.expiresAt).toBeLessThanOrEqual(Date.now() + 7 * 24 * 3600 * 1000);
   });
 
-  it('gives a new user the default nickname 微信用户 + the last 4 characters of the devId and no avatar', async () => {
-    const id = devId('nick') + 'WXYZ';
+  it('gives a new user the default nickname 微信用户 + 4 random characters (nothing of the devId) and no avatar', async () => {
+    const id = devId('nick') + '____';
     const { user } = await login(server.url, id);
-    expect(user).toEqual({ id: expect.any(String), nickname: '微信用户WXYZ', avatar: '' });
+    expect(user).toEqual({
+      id: expect.any(String),
+      nickname: expect.stringMatching(/^微信用户[A-Za-z0-9]{4}$/),
+      avatar: '',
+    });
   });
 
   it('gives a different devId a different user', async () => {
@@ -96,21 +100,24 @@ describe('other request failures answer JSON too', () => {
   it.each([
     {
       status: 400,
+      code: 'bad_request',
       what: 'a body that is not JSON',
       request: { raw: '{"code": "x", devId', headers: { 'content-type': 'application/json' } },
     },
     {
       status: 413,
+      code: 'too_large',
       what: 'a body over 64 KiB',
       request: { json: { code: 'x', devId: 'abcdefgh12', pad: 'x'.repeat(64 * 1024) } },
     },
     {
       status: 415,
+      code: 'unsupported_media_type',
       what: 'a body that is not application/json',
       request: { raw: 'code=x&devId=abcdefgh12', headers: { 'content-type': 'application/x-www-form-urlencoded' } },
     },
-  ])('answers $status JSON for $what', async ({ status, request }) => {
-    expectFailure(await api(server.url, 'POST', '/api/login', request), status, 'bad_request');
+  ])('answers $status JSON for $what', async ({ status, code, request }) => {
+    expectFailure(await api(server.url, 'POST', '/api/login', request), status, code);
   });
 });
 
@@ -143,11 +150,19 @@ describe('GET /api/users', () => {
     expect(query.status).toBe(401);
   });
 
-  it('lists the other users, not the caller, with online true only while they have a socket open', async () => {
+  it("lists the caller's peers, not the caller, with online true only while they have a socket open", async () => {
     const tag = `dir${Math.random().toString(36).slice(2, 8)}`;
     const me = await newUser('me', `${tag} me`);
     const alice = await newUser('alice', `${tag} alice`);
     const bob = await newUser('bob', `${tag} bob`);
+    // Without a query the directory lists the caller's peers: people they share a conversation with.
+    const mine = await server.open(me.token);
+    for (const peer of [alice, bob]) {
+      mine.send({ type: 'send', cid: `hello-${peer.user.id}`, to: peer.user.id, kind: 'text', body: 'hello' });
+      await mine.next('ack', (frame) => frame.cid === `hello-${peer.user.id}`);
+    }
+    mine.close();
+    await mine.closed;
 
     const list = () => directory(me.token);
     const entry = (entries: DirectoryEntry[], user: LoginResponse) => entries.find((e) => e.id === user.user.id);

@@ -159,7 +159,7 @@ describe('POST /api/login (production mode, WeChat code2session)', () => {
       user: { id: expect.stringMatching(/^u[A-Za-z0-9_-]{12}$/), nickname: expect.any(String), avatar: '' },
       expiresAt: expect.any(Number),
     });
-    expect(answer.user.nickname).toMatch(/^微信用户[0-9a-f]{4}$/);
+    expect(answer.user.nickname).toMatch(/^微信用户[A-Za-z0-9]{4}$/);
 
     const directory = await call(server, 'GET', '/api/users', { token: answer.token });
     expect(directory.status).toBe(200);
@@ -211,7 +211,8 @@ describe('POST /api/login (production mode, WeChat code2session)', () => {
     expect(profile.status).toBe(200);
     expectClean(JSON.stringify(profile.body));
 
-    const directory = await call(server, 'GET', '/api/users', { token: bob.token });
+    const query = encodeURIComponent(alice.user.nickname);
+    const directory = await call(server, 'GET', `/api/users?q=${query}`, { token: bob.token });
     const entries = directory.body as DirectoryEntry[];
     expect(entries.find((entry) => entry.id === alice.user.id)).toEqual({ ...alice.user, online: false });
     expectClean(JSON.stringify(entries));

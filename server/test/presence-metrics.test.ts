@@ -1,6 +1,7 @@
 /** Presence frames to the people one shares a conversation with, and the /metrics endpoint. */
 import { useTestServer } from './support/fixture';
 import { closeAll } from './support/server';
+import { TEST_METRICS_TOKEN } from '../../test/support/server-settings';
 import { sleep } from './support/wait';
 
 // A server of its own for each test: the metrics count from zero.
@@ -34,7 +35,9 @@ describe('presence', () => {
 
 describe('GET /metrics', () => {
   async function metrics(): Promise<string> {
-    const response = await fetch(`${server.url}/metrics`);
+    const response = await fetch(`${server.url}/metrics`, {
+      headers: { authorization: `Bearer ${TEST_METRICS_TOKEN}` },
+    });
     expect(response.status).toBe(200);
     expect(response.headers.get('content-type')).toMatch(/^text\/plain/);
     return response.text();

@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { TEST_SERVER_ENV } from './server-settings';
 import path from 'node:path';
 import { inspectorUrl } from './inspector';
 import { tempDataDir } from './tmp';
@@ -38,6 +39,7 @@ export function startServerProcess(
       HOST: '127.0.0.1',
       DATA_DIR: dataDir,
       LOG_LEVEL: 'info',
+      ...TEST_SERVER_ENV,
       ...options.env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -4,19 +4,24 @@ import type { ProfileUpdate } from '../../../contract/http';
 import type { Identity, Store } from '../store/types';
 import type { Fanout } from './ports';
 
-/** Most entries one directory answer lists (docs/protocol.md, `GET /api/users`). */
-const DIRECTORY_LIMIT = 100;
+/** The characters of a default nickname's random tail: no look-alikes (0/O, 1/l/I). */
+const NICKNAME_ALPHABET = 'abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789';
 
 /**
- * A new user's nickname, so they are recognisable before they choose one: 微信用户 + 4 characters
- * of what names them. For a WeChat user, of a hash of the openid, so that no part of it shows.
+ * A new user's nickname, so they are recognisable before they choose one: 微信用户 + 4 random
+ * characters. Random, never derived from what names them: in development mode the device id is
+ * the login credential, and a nickname is shown to everyone.
  */
-function defaultNickname(identity: Identity): string {
-  const key =
-    identity.provider === 'wechat'
-      ? crypto.createHash('sha256').update(identity.externalId).digest('hex')
-      : identity.externalId;
-  return `微信用户${key.slice(-4)}`;
+export function defaultNickname(): string {
+  let tail = '';
+  for (let i = 0; i < 4; i++) tail += NICKNAME_ALPHABET[crypto.randomInt(NICKNAME_ALPHABET.length)];
+  return `微信用户${tail}`;
+}
+
+/** A page of the directory: how many entries, after how many. */
+export interface DirectoryPage {
+  limit: number;
+  offset: number;
 }
 
 /** Where a user's presence comes from when the directory lists them. */
@@ -34,7 +39,7 @@ export class UsersService {
 
   /** The user behind an identity; made on first sight, with the default nickname. */
   logIn(identity: Identity): Promise<PublicUser> {
-    return this.store.userFor(identity, { nickname: defaultNickname(identity) });
+    return this.store.userFor(identity, { nickname: defaultNickname() });
   }
 
   /** The user's own profile; null when the user no longer exists. */
@@ -62,11 +67,37 @@ export class UsersService {
   }
 
   /**
-   * Other users whose nickname contains `query` (all when empty), never the asker, each with
-   * whether they are connected to any instance now.
+   * A page of the other users whose nickname contains `query` (by nickname), never the asker.
+   * Whether someone is online is told only to people who share a conversation with them, as
+   * `presence` frames are: a stranger's `online` is false.
    */
-  async directory(query: string, askerId: string): Promise<DirectoryEntry[]> {
-    const users = await this.store.searchUsers(query, askerId, DIRECTORY_LIMIT);
-    return Promise.all(users.map(async (user) => ({ ...user, online: await this.presence.isOnline(user.id) })));
+  async directory(query: string, askerId: string, page: DirectoryPage): Promise<DirectoryEntry[]> {
+    // The store pages by limit only: the offset is skipped here, and bounded by the route.
+    const [found, peers] = await Promise.all([
+      this.store.searchUsers(query, askerId, page.offset + page.limit),
+      this.store.peersOf(askerId),
+    ]);
+    return this.withPresence(found.slice(page.offset), new Set(peers));
+  }
+
+  /**
+   * A page of the asker's peers (everyone who shares a conversation with them), in a stable
+   * order (by id), each with whether they are online.
+   */
+  async peers(askerId: string, page: DirectoryPage): Promise<DirectoryEntry[]> {
+    const ids = (await this.store.peersOf(askerId)).sort();
+    const users = await Promise.all(
+      ids.slice(page.offset, page.offset + page.limit).map((id) => this.store.getUser(id)),
+    );
+    return this.withPresence(
+      users.filter((user): user is PublicUser => user !== null),
+      new Set(ids),
+    );
+  }
+
+  private withPresence(users: PublicUser[], peers: ReadonlySet<string>): Promise<DirectoryEntry[]> {
+    return Promise.all(
+      users.map(async (user) => ({ ...user, online: peers.has(user.id) && (await this.presence.isOnline(user.id)) })),
+    );
   }
 }

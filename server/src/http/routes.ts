@@ -1,11 +1,15 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { DirectoryEntry, PublicUser } from '../../../contract/frames';
+import { LIMITS } from '../../../contract/limits';
 import type { LoginRequest, LoginResponse, ProfileUpdate } from '../../../contract/http';
 import { TokenError, bearerToken, type Tokens } from '../auth/tokens';
 import { WechatLoginError, type WechatLogin } from '../auth/wechat';
 import type { UsersService } from '../chat/users';
 import type { Identity } from '../store/types';
 import { originOf } from './upload-urls';
+import { HttpError } from './errors';
+
+export { HttpError };
 
 export interface RouteDeps {
   /** Every route that concerns a user goes through the domain, never straight to storage. */
@@ -20,6 +24,11 @@ export interface RouteDeps {
    * none of ours; `origin` is the base the request reached us at. Absent: avatars are taken as sent.
    */
   avatarUrl?: (url: string, origin: string | undefined) => Promise<string | null>;
+  /**
+   * The `@fastify/rate-limit` route config of `POST /api/login` (per client address); absent: no
+   * limit. Checked in `onRequest`, before the body is read, so before WeChat and before any account.
+   */
+  loginLimit?: { max: number; timeWindow: number };
 }
 
 declare module 'fastify' {
@@ -28,16 +37,11 @@ declare module 'fastify' {
   }
 }
 
-/** An HTTP failure answered as `{error:{code,message}}` with its status. */
-export class HttpError extends Error {
-  constructor(
-    readonly statusCode: number,
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
+/** `GET /api/users` (docs/protocol.md): a search of one character would list nearly everyone. */
+const { directoryPage: DIRECTORY_PAGE, directoryPageMax: DIRECTORY_PAGE_MAX } = LIMITS;
+const DIRECTORY_QUERY_MIN = LIMITS.directoryQueryMin;
+/** The deepest page: the store pages searches by limit only, so an offset costs as many rows. */
+const DIRECTORY_OFFSET_MAX = 1000;
 
 const DEV_ID_PATTERN = '^[A-Za-z0-9_-]{8,64}$';
 
@@ -66,7 +70,11 @@ const profileSchema = {
 const usersSchema = {
   querystring: {
     type: 'object',
-    properties: { q: { type: 'string', maxLength: 64 } },
+    properties: {
+      q: { type: 'string', maxLength: 64 },
+      limit: { type: 'string', pattern: '^[0-9]{1,3}$' },
+      offset: { type: 'string', pattern: '^[0-9]{1,6}$' },
+    },
   },
 } as const;
 
@@ -109,7 +117,8 @@ export function registerRoutes(app: FastifyInstance, deps: RouteDeps): void {
     return { status: 'ok' };
   });
 
-  app.post<{ Body: LoginRequest }>('/api/login', { schema: loginSchema }, async (request): Promise<LoginResponse> => {
+  const loginOptions = { schema: loginSchema, config: deps.loginLimit ? { rateLimit: deps.loginLimit } : {} };
+  app.post<{ Body: LoginRequest }>('/api/login', loginOptions, async (request): Promise<LoginResponse> => {
     const { code, devId } = request.body;
     let identity: Identity;
     if (deps.wechat) {
@@ -148,9 +157,24 @@ export function registerRoutes(app: FastifyInstance, deps: RouteDeps): void {
     return (await users.me(request.userId)) ?? userGone();
   });
 
-  app.get<{ Querystring: { q?: string } }>(
+  app.get<{ Querystring: { q?: string; limit?: string; offset?: string } }>(
     '/api/users',
     { schema: usersSchema, preHandler: authenticate },
-    async (request): Promise<DirectoryEntry[]> => users.directory(request.query.q ?? '', request.userId),
+    async (request): Promise<DirectoryEntry[]> => {
+      const { q = '', limit, offset } = request.query;
+      const page = { limit: limit === undefined ? DIRECTORY_PAGE : Number(limit), offset: Number(offset ?? 0) };
+      if (page.limit < 1 || page.limit > DIRECTORY_PAGE_MAX) {
+        throw new HttpError(400, 'bad_request', `limit must be 1–${DIRECTORY_PAGE_MAX}`);
+      }
+      if (page.offset > DIRECTORY_OFFSET_MAX) {
+        throw new HttpError(400, 'bad_request', `offset must be at most ${DIRECTORY_OFFSET_MAX}`);
+      }
+      // No query: the caller's own peers. A query: at least two characters, so nobody lists everyone.
+      if (q === '') return users.peers(request.userId, page);
+      if (q.length < DIRECTORY_QUERY_MIN) {
+        throw new HttpError(400, 'bad_request', `q needs at least ${DIRECTORY_QUERY_MIN} characters`);
+      }
+      return users.directory(q, request.userId, page);
+    },
   );
 }

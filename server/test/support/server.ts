@@ -1,5 +1,6 @@
 import pino from 'pino';
 import { tempDataDir } from '../../../test/support/tmp';
+import { RELAXED_LOGIN_RATE, TEST_METRICS_TOKEN } from '../../../test/support/server-settings';
 import WebSocket from 'ws';
 import { startServer, type ChatServer } from '../../src/app';
 import { loadConfig, type ServerConfig } from '../../src/config';
@@ -40,6 +41,9 @@ export async function startTestServer(overrides: Partial<ServerConfig> = {}, log
     frameRate: UNLIMITED,
     // Off (0) likewise: the upload tests upload far more than 20 a minute with one token.
     uploadRate: 0,
+    // Tests log many users in from 127.0.0.1; the login limit's own tests set it.
+    loginRate: RELAXED_LOGIN_RATE,
+    metricsToken: TEST_METRICS_TOKEN,
     ...overrides,
   };
   const server = await startServer(config, log ?? pino({ level: 'silent' }));
@@ -81,9 +85,11 @@ export async function uploadImage(baseUrl: string, token: string, bytes: Buffer 
   return ((await response.json()) as { url: string }).url;
 }
 
-/** The server's /metrics, as `name{labels}` → value. */
-export async function readMetrics(baseUrl: string): Promise<Map<string, number>> {
-  const text = await (await fetch(`${baseUrl}/metrics`)).text();
+/** The server's /metrics (with the test servers' token), as `name{labels}` → value. */
+export async function readMetrics(baseUrl: string, token = TEST_METRICS_TOKEN): Promise<Map<string, number>> {
+  const response = await fetch(`${baseUrl}/metrics`, { headers: { authorization: `Bearer ${token}` } });
+  if (!response.ok) throw new Error(`/metrics answered ${response.status}`);
+  const text = await response.text();
   const values = new Map<string, number>();
   for (const line of text.split('\n')) {
     if (!line || line.startsWith('#')) continue;
