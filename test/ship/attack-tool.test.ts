@@ -1,6 +1,6 @@
 // `npm run attack` (scripts/attack/): the operators' replay of issue 14's attacks. Its command line, its
 // output, and its verdicts: cheap rows run through the tool's own code against a real server on a free
-// port, and each verdict must be the one that server deserves (ISSUE_14_MERGED below picks which).
+// port, and each verdict must be the one issue 14 asks of that server.
 import { execFile } from 'node:child_process';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -131,38 +131,19 @@ describe('a target whose login limit is spent', () => {
   });
 });
 
-/**
- * Whether the server in this tree has issue 14's server changes (the rules each row judges by). The
- * coordinator sets it to true when merging them: every row below must then be HELD.
- */
-const ISSUE_14_MERGED = false;
-
 type Expectation = { verdict: Verdict; detail: RegExp };
 
-/** What the server before issue 14 does: each row FAILED, with the failure the issue describes. */
-const BEFORE: Record<number, Expectation> = {
-  5: { verdict: 'FAILED', detail: /12 opened, 12 still open/ },
+/**
+ * What the server must do (issue 14's rules, with the test server's settings: it sets a metrics
+ * token, and keeps MAX_CONNECTIONS_PER_USER at its default of 10).
+ */
+const EXPECTED: Record<number, Expectation> = {
   8: { verdict: 'HELD', detail: /the reversed id: refused bad_frame/ },
   9: { verdict: 'HELD', detail: /8000 units: refused bad_frame; 4000 units: stored/ },
   12: { verdict: 'HELD', detail: /answered 400 bad_request/ },
-  13: { verdict: 'FAILED', detail: /no credentials: 200 with \d+ figures/ },
-  16: { verdict: 'FAILED', detail: /lack Content-Security-Policy/ },
-};
-
-/**
- * What the server must do after issue 14 (its rules, with the test server's defaults: row 5 assumes
- * startTestServer keeps MAX_CONNECTIONS_PER_USER at 10, or is given it).
- */
-const AFTER: Record<number, Expectation> = {
-  5: { verdict: 'HELD', detail: /12 opened, 10 still open; 2 closed with 4004; the oldest closed/ },
-  8: { verdict: 'HELD', detail: /the reversed id: refused bad_frame|stored under the canonical id/ },
-  9: { verdict: 'HELD', detail: /8000 units: refused bad_frame; 4000 units: stored/ },
-  12: { verdict: 'HELD', detail: /answered 400 bad_request/ },
-  13: { verdict: 'HELD', detail: /no credentials: 404; a wrong token: 404/ },
+  13: { verdict: 'HELD', detail: /no credentials: 401; a wrong token: 401/ },
   16: { verdict: 'HELD', detail: /CSP, framing and nosniff on \/healthz, \/api\/me, \/no-such-route/ },
 };
-
-const EXPECTED = ISSUE_14_MERGED ? AFTER : BEFORE;
 
 describe('cheap rows against a real server', () => {
   let server: TestServer;
@@ -186,12 +167,12 @@ describe('cheap rows against a real server', () => {
   it('npm run attack prints the verdicts, and exits 1 when a row FAILED (0 when all held)', async () => {
     const result = await attack([server.url, '--only', '13,16']);
     const lines = result.stdout.trim().split('\n');
-    const verdict = ISSUE_14_MERGED ? 'HELD' : 'FAILED';
+    const verdict = 'HELD';
     expect(lines[0]).toBe(`Replaying 2 attacks against ${server.url}`);
     expect(lines.slice(1, 3)).toEqual([expect.stringMatching(LINE), expect.stringMatching(LINE)]);
     expect(lines[1]).toMatch(new RegExp(`^row 13 +metrics without credentials +${verdict} `));
     expect(lines[2]).toMatch(new RegExp(`^row 16 +security headers +${verdict} `));
-    expect(lines[3]).toBe(ISSUE_14_MERGED ? '2 held, 0 failed, 0 skipped' : '0 held, 2 failed, 0 skipped');
-    expect(result.code).toBe(ISSUE_14_MERGED ? 0 : 1);
+    expect(lines[3]).toBe('2 held, 0 failed, 0 skipped');
+    expect(result.code).toBe(0);
   });
 });
