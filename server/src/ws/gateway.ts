@@ -8,81 +8,19 @@ import { TokenError, bearerToken, type Tokens } from '../auth/tokens';
 import type { LocalDelivery } from '../bus/types';
 import type { PresenceService } from '../chat/presence';
 import { ChatError, type Caller, type ChatService, type Reply } from '../chat/service';
-import { ConnectionBudgets, UserBudgets, type Rate, type UserLimits } from './budgets';
+import { admit, type Admission } from './admission';
+import { ConnectionBudgets, UserBudgets } from './budgets';
 import { Connection, ConnectionGone } from './connection';
 import { Hub } from './hub';
-import { parseClientFrame } from './validate';
+import { DEFAULTS, NO_METRICS, type GatewayMetrics, type GatewayOptions } from './options';
 
-export interface GatewayOptions {
-  heartbeatMs: number;
-  /** Unsent bytes a connection may hold (beyond an answer being paced out) before a push closes it with 1013. */
-  maxBufferedBytes?: number;
-  /** Answers to `history`/`sync` go out only below this many unsent bytes; requests above it are refused. */
-  lowWaterBytes?: number;
-  /** `send` frames per second per connection, and the burst it may save up. */
-  sendRate?: Rate;
-  /** Frames of any kind per second per connection (a flood guard well above normal use). */
-  frameRate?: Rate;
-  /** `history` and `sync` frames per second per connection, and the burst. */
-  requestRate?: Rate;
-  /** `typing` frames per second per connection, and the burst; the excess is dropped silently. */
-  typingRate?: Rate;
-  /** What one user may ask for across their connections on this instance. */
-  user?: Partial<UserLimits>;
-  /** Sockets one user may hold here; one more closes their oldest with 4004. */
-  maxConnectionsPerUser?: number;
-  /** Sockets this instance holds; one more is refused before the upgrade with 503. */
-  maxConnections?: number;
-  metrics?: GatewayMetrics;
-}
-
-/** The defaults of docs/protocol.md, for a gateway made without settings (tests of its parts). */
-const DEFAULTS = {
-  maxBufferedBytes: 1024 * 1024,
-  lowWaterBytes: 256 * 1024,
-  sendRate: { perSecond: 20, burst: 40 },
-  frameRate: { perSecond: 100, burst: 200 },
-  requestRate: { perSecond: 10, burst: 20 },
-  typingRate: { perSecond: 1, burst: 3 },
-  user: {
-    requests: { perSecond: 20, burst: 40 },
-    sends: { perMinute: 60, burst: 120 },
-    bytesPerDay: 20 * 1024 * 1024,
-  },
-  maxConnectionsPerUser: 10,
-  maxConnections: 10_000,
-};
+export type { GatewayMetrics, GatewayOptions } from './options';
 
 /** What a 503 for a full server asks the client to wait, in seconds. */
 const FULL_RETRY_AFTER_S = 10;
 
-/** What the transport reports for the server's metrics. */
-export interface GatewayMetrics {
-  connectionOpened(): void;
-  connectionClosed(): void;
-  /** Frames of type `message` handed to connections. */
-  messagesDelivered(count: number): void;
-  syncDuration(seconds: number): void;
-  error(code: string): void;
-}
-
-const NO_METRICS: GatewayMetrics = {
-  connectionOpened() {},
-  connectionClosed() {},
-  messagesDelivered() {},
-  syncDuration() {},
-  error() {},
-};
-
 /** How long shutdown waits for clients to answer the 1001 close before cutting them. */
 const CLOSE_GRACE_MS = 1000;
-
-/** The text of a frame as `ws` hands it over (a Buffer, unless fragments or an ArrayBuffer). */
-function textOf(data: RawData): string {
-  if (Buffer.isBuffer(data)) return data.toString('utf8');
-  if (Array.isArray(data)) return Buffer.concat(data).toString('utf8');
-  return Buffer.from(data).toString('utf8');
-}
 
 const STATUS_TEXT: Record<number, string> = { 401: 'Unauthorized', 404: 'Not Found', 503: 'Service Unavailable' };
 
@@ -225,10 +163,12 @@ export class Gateway implements LocalDelivery {
         }
         return;
       }
-      const work = this.admit(connection, data, isBinary, log);
-      if (!work) return;
+      const admission = admit(data, isBinary, userId, connection.budgets, this.userBudgets);
+      if (admission.kind === 'drop') return;
       // Work for a connection that has closed (or begun to) meanwhile is dropped, never built.
-      connection.queue = connection.queue.then(() => (connection.open ? work() : undefined));
+      connection.queue = connection.queue.then(() =>
+        connection.open ? this.carryOut(connection, admission, log) : undefined,
+      );
     });
     ws.on('error', (error) => log.debug({ err: error }, 'socket error'));
     ws.on('close', (code) => {
@@ -249,68 +189,25 @@ export class Gateway implements LocalDelivery {
     }
   }
 
-  /**
-   * Decides on a frame as it arrives, before it waits in line: the budgets of the frames that cost
-   * the server work are spent here, so a flood of them queues nothing but its refusals. Returns
-   * the work to queue, or nothing for a frame dropped without a word.
-   */
-  private admit(
-    connection: Connection,
-    data: RawData,
-    isBinary: boolean,
-    log: Logger,
-  ): (() => void | Promise<void>) | undefined {
-    if (isBinary) {
-      return () => this.answerError(connection, 'bad_frame', 'binary frames are not part of the protocol');
+  /** A frame's turn has come: what was decided on its arrival is done. */
+  private async carryOut(connection: Connection, admission: Admission, log: Logger): Promise<void> {
+    switch (admission.kind) {
+      case 'pong':
+        return connection.sendText('pong');
+      case 'error':
+        return this.answerError(connection, admission.code, admission.message, admission.ref);
+      case 'request':
+        // Refused while earlier answers still wait unread, before any page is built.
+        if (connection.backedUp) {
+          const message = 'earlier answers are still unread: ask again once they are';
+          return this.answerError(connection, 'rate_limited', message, admission.ref);
+        }
+        return this.handle(connection, admission.frame, log);
+      case 'handle':
+        return this.handle(connection, admission.frame, log);
+      case 'drop':
+        return;
     }
-    const text = textOf(data);
-    // The protocol's other heartbeat (docs/protocol.md, `ping`): a bare text `ping` gets a bare `pong`.
-    if (text === 'ping') return () => connection.sendText('pong');
-    const parsed = parseClientFrame(text);
-    if (!parsed.ok) return () => this.answerError(connection, parsed.code, parsed.message, parsed.ref);
-    const frame = parsed.frame;
-    const refused = (message: string, ref?: string) => () => this.answerError(connection, 'rate_limited', message, ref);
-    switch (frame.type) {
-      case 'typing':
-        // A hint, not data: beyond the budget it is dropped without a word.
-        return connection.budgets.typing.take() ? () => this.handle(connection, frame, log) : undefined;
-      case 'history':
-      case 'sync': {
-        const ref = frame.type === 'sync' ? 'sync' : frame.conv;
-        if (!connection.budgets.requests.take() || !this.userBudgets.request(connection.userId)) {
-          return refused(`too many ${frame.type} requests: wait a moment and ask again`, ref);
-        }
-        return () => this.request(connection, frame, ref, log);
-      }
-      case 'send': {
-        // Not stored: the client keeps it and resends it later with the same cid.
-        if (!connection.budgets.sends.take()) {
-          return refused('too many messages: wait and resend with the same cid', frame.cid);
-        }
-        const refusal = this.userBudgets.send(connection.userId, Buffer.byteLength(frame.body));
-        if (refusal === 'rate') {
-          return refused('too many messages from this user: wait and resend with the same cid', frame.cid);
-        }
-        if (refusal === 'quota') {
-          return refused("today's quota of message bytes is spent: resend later with the same cid", frame.cid);
-        }
-        return () => this.handle(connection, frame, log);
-      }
-      default:
-        return () => this.handle(connection, frame, log);
-    }
-  }
-
-  /**
-   * A `history` or `sync`: refused while earlier answers still wait in the buffer (before any
-   * page is built), otherwise answered at the pace the client reads.
-   */
-  private async request(connection: Connection, frame: ClientFrame, ref: string, log: Logger): Promise<void> {
-    if (connection.backedUp) {
-      this.answerError(connection, 'rate_limited', 'earlier answers are still unread: ask again once they are', ref);
-      return;
-    }
-    await this.handle(connection, frame, log);
   }
 
   private async handle(connection: Connection, frame: ClientFrame, log: Logger): Promise<void> {
