@@ -82,7 +82,7 @@ let dataDirs = 0;
 
 export function startServer(
   kind: ServerKind,
-  options: { cpuProfileDir?: string; inspect?: boolean } = {},
+  options: { cpuProfileDir?: string; inspect?: boolean; env?: Record<string, string> } = {},
 ): Promise<ServerProcess> {
   let child: ChildProcess;
   // The inspector (loopback, any free port) lets the memory figure force a full GC before reading RSS.
@@ -93,7 +93,7 @@ export function startServer(
     fs.mkdirSync(dataDir, { recursive: true });
     const flags = options.cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfileDir}`] : [];
     child = spawn(process.execPath, [...inspect, ...flags, OUR_MAIN], {
-      env: { ...process.env, ...OUR_ENV, PORT: '0', DATA_DIR: dataDir },
+      env: { ...process.env, ...OUR_ENV, ...options.env, PORT: '0', DATA_DIR: dataDir },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
   } else {

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { SESSION_PAGE } from '../../miniprogram/stores/sessions';
 import type { CaseResult } from '../client/setdata';
 import type { ClosedResult, OpenResult, ServerKind } from '../server/loadgen';
+import type { AttackResult } from '../server/attack';
 import type { StorageCase, StorageResult } from '../server/storage';
 import { ROOT, OUR_ENV, type IoCounters } from './proc';
 import type { ProfileSummary, Share } from './profile';
@@ -92,6 +93,8 @@ export interface BenchResults {
   };
   /** Our store alone (bench/server/storage.ts), one entry per run. */
   storage: StorageResult[];
+  /** `/healthz` under attack 2 of issue 14 (bench/server/attack.ts), one entry per run; absent in older reports. */
+  attack?: AttackResult[];
   profile?: ProfileSummary & { connections: number; rate: number; file: string };
   durationSeconds: number;
 }
@@ -108,6 +111,29 @@ function range(values: number[]): Range {
   const mid = sorted.length >> 1;
   const median = sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
   return { min: sorted[0], median, max: sorted[sorted.length - 1] };
+}
+
+/** `/healthz` under attack 2 of issue 14, when it was measured. */
+function attackSection(runs: AttackResult[]): string[] {
+  if (runs.length === 0) return [];
+  const row = (label: string, pick: (run: AttackResult) => AttackResult['quiet']) => {
+    const p50 = range(runs.map((run) => pick(run).p50Ms)).median;
+    const p99 = range(runs.map((run) => pick(run).p99Ms)).median;
+    const max = range(runs.map((run) => pick(run).maxMs)).median;
+    return `| ${label} | ${num(p50, 1)} | ${num(p99, 1)} | ${num(max, 1)} |`;
+  };
+  const requests = range(runs.map((run) => run.requests)).median;
+  return [
+    '### `/healthz` under attack',
+    '',
+    `Attack 2 of issue 14 (\`bench/server/attack.ts\`): one user's 10 sockets stop reading and each asks for \`history\` (limit 100, messages of 4,000 characters: ~1.2 MB a page) every 10 ms for 5 s (${num(requests)} requests), against our server with its **default** budgets. \`GET /healthz\` one after another, 20 ms apart; median over ${runs.length} run${runs.length === 1 ? '' : 's'}, in ms:`,
+    '',
+    '| | p50 | p99 | max |',
+    '| --- | --- | --- | --- |',
+    row('quiet', (run) => run.quiet),
+    row('during the attack', (run) => run.attacked),
+    '',
+  ];
 }
 
 function num(value: number, digits = 0): string {
@@ -591,6 +617,7 @@ export async function writeReport(results: BenchResults): Promise<string[]> {
           `| ${num(row.batch)} | ${row.autoCheckpoint ? 'inside commits (SQLite automatic, the server before)' : 'worker thread (as the server runs)'} | ${span(row.us, 1)} | ${num(row.rate.median)} | ${num(row.p50.median, 3)} / ${num(row.p99.median, 2)} / ${num(row.max.median, 1)} |`,
       ),
       '',
+      ...attackSection(results.attack ?? []),
       '### What was done, and what is left',
       '',
       'Done in `server/src` since the first report. Measured back to back on this machine with `BENCH_ONLY=throughput BENCH_SERVERS=ours`, the build before these changes delivered 6,900–7,200 msg/s at 1,000 connections (117–123 µs of CPU and 13–14 KiB written to storage per message) where this one delivered 15,700–16,200 (58–64 µs, 6–7 KiB):',
