@@ -302,7 +302,10 @@ export class ChatClient {
 
   private socketChanged(state: SocketState): void {
     this.lifecycle.socketChanged(state, this.socket.retryAt);
-    if (state !== 'open') this.history.connectionLost();
+    if (state !== 'open') {
+      this.history.connectionLost();
+      this.resync.connectionLost();
+    }
   }
 
   private opened(): void {

@@ -75,6 +75,12 @@ export class Resync {
     for (const resolve of this.waiting.splice(0)) resolve();
   }
 
+  /** The connection is gone: the next one syncs when it opens, so a retry of a refused sync is moot. */
+  connectionLost(): void {
+    if (this.retry) clearTimeout(this.retry);
+    this.retry = null;
+  }
+
   stop(): void {
     if (this.queued) clearTimeout(this.queued);
     this.queued = null;
