@@ -11,6 +11,7 @@
  *   BENCH_QUICK=1      short windows and small counts: checks the machinery, not the machine
  *   BENCH_NO_DOCS=1    print the figures, write nothing under docs/
  *   BENCH_REPORT_ONLY=1  measure nothing: rewrite the docs from docs/benchmarks.json
+ *   BENCH_ONLY=attack  only /healthz under attack 2 of issue 14 (bench/server/attack.ts), printed
  */
 import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -36,6 +37,7 @@ import {
 } from './lib/proc';
 import { CONTENDED, writeReport, type BenchResults, type MachineInfo, type Usage } from './lib/report';
 import type { ClosedResult, OpenResult, ServerKind } from './server/loadgen';
+import type { AttackResult } from './server/attack';
 import type { StorageResult } from './server/storage';
 
 const QUICK = process.env.BENCH_QUICK === '1';
@@ -371,12 +373,19 @@ async function main(): Promise<void> {
     client: [],
     server: { throughput: [], latency: [], memory: [] },
     storage: [],
+    attack: [],
     durationSeconds: 0,
   };
   log(
     `machine: ${results.machine.cores} cores, ${results.machine.memoryGiB} GiB, Node ${results.machine.node}; open-file limit ${fileLimit}`,
   );
 
+  if (process.env.BENCH_ONLY === 'attack') {
+    const result = await runScript<AttackResult>('bench/server/attack.ts');
+    log(`/healthz quiet: ${JSON.stringify(result.quiet)}`);
+    log(`/healthz under attack (${result.requests} history requests): ${JSON.stringify(result.attacked)}`);
+    return;
+  }
   if (process.env.BENCH_ONLY === 'profile') {
     await profileOurs(results);
     const { profile } = results;
@@ -410,6 +419,11 @@ async function main(): Promise<void> {
     results.storage.push(await runScript<StorageResult>('bench/server/storage.ts'));
     const [today] = results.storage[results.storage.length - 1].cases;
     log(`storage run ${run}: ${today.microsPerMessage.toFixed(0)} µs per message as the server stores it`);
+  }
+  for (let run = 1; run <= RUNS; run++) {
+    const attack = await runScript<AttackResult>('bench/server/attack.ts');
+    results.attack?.push(attack);
+    log(`attack run ${run}: /healthz p99 ${attack.attacked.p99Ms.toFixed(1)} ms under attack`);
   }
   await profileOurs(results);
   results.durationSeconds = (performance.now() - started) / 1000;

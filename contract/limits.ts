@@ -40,6 +40,12 @@ export const CLOSE_CODES = {
   tokenExpired: 4001,
   /** The server may have missed deliveries (its fan-out bus was away): reconnect and `sync`. */
   resync: 4002,
+  /**
+   * The user opened more sockets than the server allows one user (`MAX_CONNECTIONS_PER_USER`) and
+   * this was their oldest: another device of the same user. Reconnect only when the app comes back
+   * to the foreground or the user acts, never in a loop.
+   */
+  replaced: 4004,
 } as const;
 
 /** The `code` of an `error` frame. */

@@ -64,6 +64,17 @@ export const OUR_ENV = {
   // Every simulated user logs in from 127.0.0.1.
   LOGIN_RATE: '1000000000',
   LOGIN_BURST: '1000000000',
+  REQUEST_RATE: '1000000',
+  REQUEST_BURST: '1000000',
+  USER_REQUEST_RATE: '1000000',
+  USER_REQUEST_BURST: '1000000',
+  USER_SEND_RATE: '1000000000',
+  USER_SEND_BURST: '1000000000',
+  USER_MESSAGE_BYTES_PER_DAY: '1000000000000',
+  TYPING_RATE: '1000000',
+  TYPING_BURST: '1000000',
+  MAX_CONNECTIONS_PER_USER: '1000000',
+  MAX_CONNECTIONS: '1000000',
   // Idle connections (the memory figure) must not be dropped for silence while they are counted.
   HEARTBEAT_MS: '600000',
   LOG_LEVEL: 'info',
@@ -74,7 +85,7 @@ let dataDirs = 0;
 
 export function startServer(
   kind: ServerKind,
-  options: { cpuProfileDir?: string; inspect?: boolean } = {},
+  options: { cpuProfileDir?: string; inspect?: boolean; env?: Record<string, string> } = {},
 ): Promise<ServerProcess> {
   let child: ChildProcess;
   // The inspector (loopback, any free port) lets the memory figure force a full GC before reading RSS.
@@ -85,7 +96,7 @@ export function startServer(
     fs.mkdirSync(dataDir, { recursive: true });
     const flags = options.cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfileDir}`] : [];
     child = spawn(process.execPath, [...inspect, ...flags, OUR_MAIN], {
-      env: { ...process.env, ...OUR_ENV, PORT: '0', DATA_DIR: dataDir },
+      env: { ...process.env, ...OUR_ENV, ...options.env, PORT: '0', DATA_DIR: dataDir },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
   } else {

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { SESSION_PAGE } from '../../miniprogram/stores/sessions';
 import type { CaseResult } from '../client/setdata';
 import type { ClosedResult, OpenResult, ServerKind } from '../server/loadgen';
+import type { AttackResult } from '../server/attack';
 import type { StorageCase, StorageResult } from '../server/storage';
 import { ROOT, OUR_ENV, type IoCounters } from './proc';
 import type { ProfileSummary, Share } from './profile';
@@ -92,6 +93,8 @@ export interface BenchResults {
   };
   /** Our store alone (bench/server/storage.ts), one entry per run. */
   storage: StorageResult[];
+  /** `/healthz` under attack 2 of issue 14 (bench/server/attack.ts), one entry per run; absent in older reports. */
+  attack?: AttackResult[];
   profile?: ProfileSummary & { connections: number; rate: number; file: string };
   durationSeconds: number;
 }
@@ -108,6 +111,29 @@ function range(values: number[]): Range {
   const mid = sorted.length >> 1;
   const median = sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
   return { min: sorted[0], median, max: sorted[sorted.length - 1] };
+}
+
+/** `/healthz` under attack 2 of issue 14, when it was measured. */
+function attackSection(runs: AttackResult[]): string[] {
+  if (runs.length === 0) return [];
+  const row = (label: string, pick: (run: AttackResult) => AttackResult['quiet']) => {
+    const p50 = range(runs.map((run) => pick(run).p50Ms)).median;
+    const p99 = range(runs.map((run) => pick(run).p99Ms)).median;
+    const max = range(runs.map((run) => pick(run).maxMs)).median;
+    return `| ${label} | ${num(p50, 1)} | ${num(p99, 1)} | ${num(max, 1)} |`;
+  };
+  const requests = range(runs.map((run) => run.requests)).median;
+  return [
+    '### `/healthz` under attack',
+    '',
+    `Attack 2 of issue 14 (\`bench/server/attack.ts\`): one user's 10 sockets stop reading and each asks for \`history\` (limit 100, messages of 4,000 characters: ~1.2 MB a page) every 10 ms for 5 s (${num(requests)} requests), against our server with its **default** budgets. \`GET /healthz\` one after another, 20 ms apart; median over ${runs.length} run${runs.length === 1 ? '' : 's'}, in ms:`,
+    '',
+    '| | p50 | p99 | max |',
+    '| --- | --- | --- | --- |',
+    row('quiet', (run) => run.quiet),
+    row('during the attack', (run) => run.attacked),
+    '',
+  ];
 }
 
 function num(value: number, digits = 0): string {
@@ -355,7 +381,7 @@ export async function writeReport(results: BenchResults): Promise<string[]> {
     '## How it was measured',
     '',
     `- **Three servers**, each its own process, each measured with the same load generator: **ours** (\`server/dist/server/src/main.js\`, built by \`npm run build:server\`: HTTP login, token, the upgrade's auth, Ajv validation of every frame, SQLite storage in WAL mode with \`synchronous = NORMAL\`, committed before the ack, an ack to the sender and the \`message\` to the peer); a **bare \`ws\` relay** (\`bench/server/bare-relay.ts\`: parses each frame's JSON, forwards a \`message\` frame to the peer named in \`to\`; no auth, no validation, no storage, no ack); a **Socket.IO relay** (\`bench/server/sio-relay.ts\`: \`transports: ['websocket']\`, forwards each \`send\` event to the peer as a \`message\` event). No permessage-deflate anywhere. Everything on 127.0.0.1.`,
-    `- **Our server's settings**: a fresh \`DATA_DIR\` for every start; \`SEND_RATE\`, \`SEND_BURST\`, \`FRAME_RATE\`, \`FRAME_BURST\` = ${num(Number(OUR_ENV.SEND_RATE))} — rate limiting is not what is measured, so the limits are set far above any load here (and \`LOGIN_RATE\`, \`LOGIN_BURST\` = ${num(Number(OUR_ENV.LOGIN_RATE))}: every simulated user logs in from 127.0.0.1); \`HEARTBEAT_MS\` = ${num(Number(OUR_ENV.HEARTBEAT_MS))} so idle connections are not dropped for silence while memory is measured; \`LOG_LEVEL=${OUR_ENV.LOG_LEVEL}\` (the default: nothing is logged per message).`,
+    `- **Our server's settings**: a fresh \`DATA_DIR\` for every start; \`SEND_RATE\`, \`SEND_BURST\`, \`FRAME_RATE\`, \`FRAME_BURST\` = ${num(Number(OUR_ENV.SEND_RATE))}, and the other budgets and connection caps (\`REQUEST_*\`, \`USER_*\`, \`TYPING_*\`, \`MAX_CONNECTIONS*\`) as high — rate limiting is not what is measured, so the limits are set far above any load here (and \`LOGIN_RATE\`, \`LOGIN_BURST\` = ${num(Number(OUR_ENV.LOGIN_RATE))}: every simulated user logs in from 127.0.0.1); \`HEARTBEAT_MS\` = ${num(Number(OUR_ENV.HEARTBEAT_MS))} so idle connections are not dropped for silence while memory is measured; \`LOG_LEVEL=${OUR_ENV.LOG_LEVEL}\` (the default: nothing is logged per message).`,
     `- **Load generator** (\`bench/server/loadgen.ts\`): one child process holding every simulated user's connection. Users are paired (0↔1, 2↔3, …), so every message has exactly one recipient. Our users each log in over HTTP (\`POST /api/login\`) and connect with their token; every message is a real protocol \`send\` (\`cid\`, \`to\`, \`kind: "text"\`, a ${config.bodyChars}-character body). The relays get the same frame (Socket.IO: the same object as an event).`,
     `- **Closed-loop throughput**: every user keeps ${config.window} messages outstanding to its peer and sends the next as soon as one is delivered; delivered messages are counted over a ${num(config.durationMs / 1000, 1)} s window after a ${num(config.warmupMs / 1000, 1)} s warm-up, at ${conns.map((c) => num(c)).join(' and ')} connections (for ours, every ack is counted too and matches the deliveries: see \`acks\` in the JSON). Then the load stops and what is in flight drains before the next step.`,
     `- **Open-loop latency**: ${num(config.latencyRate)} messages/s in total, spread evenly over ${num(config.latencyConnections)} connections on a fixed schedule (a rate the bare relay holds easily${allDelivered ? ' — all three deliver all of it' : ''}). Latency is from the time a message was due to its arrival at the peer, so a late sender counts against it (no coordinated omission); ${num(config.latencyDurationMs / 1000, 1)} s window after ${num(config.latencyWarmupMs / 1000, 1)} s warm-up.`,
@@ -591,6 +617,7 @@ export async function writeReport(results: BenchResults): Promise<string[]> {
           `| ${num(row.batch)} | ${row.autoCheckpoint ? 'inside commits (SQLite automatic, the server before)' : 'worker thread (as the server runs)'} | ${span(row.us, 1)} | ${num(row.rate.median)} | ${num(row.p50.median, 3)} / ${num(row.p99.median, 2)} / ${num(row.max.median, 1)} |`,
       ),
       '',
+      ...attackSection(results.attack ?? []),
       '### What was done, and what is left',
       '',
       'Done in `server/src` since the first report. Measured back to back on this machine with `BENCH_ONLY=throughput BENCH_SERVERS=ours`, the build before these changes delivered 6,900–7,200 msg/s at 1,000 connections (117–123 µs of CPU and 13–14 KiB written to storage per message) where this one delivered 15,700–16,200 (58–64 µs, 6–7 KiB):',

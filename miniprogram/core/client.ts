@@ -74,9 +74,14 @@ export class ChatClient {
     this.session = new Session(this.platform, this.api, random, (user) => this.showUser(user));
     this.lifecycle = new Lifecycle(this.state.connection);
     this.local = new LocalState(this.platform, this.state);
-    this.history = new HistoryRequests((frame) => this.transmit(frame));
+    this.history = new HistoryRequests((frame) => this.transmit(frame), random);
     this.typingHints = new Typing(this.state.people, (frame) => this.transmit(frame));
-    this.resync = new Resync(() => this.lifecycle.ready && this.sendSync());
+    this.resync = new Resync(
+      () => this.lifecycle.ready && this.sendSync(),
+      // A refused sync goes again on the same connection, whether or not it has synced yet.
+      () => (this.lifecycle.state === 'syncing' || this.lifecycle.ready) && this.sendSync(),
+      random,
+    );
     this.sends = new SendQueue({
       outbox: new Outbox(this.platform),
       api: this.api,
@@ -143,6 +148,11 @@ export class ChatClient {
     this.socket.reconnectNow();
   }
 
+  /** The user acts: a connection another device of theirs replaced (4004) comes back now. */
+  private resume(): void {
+    if (this.lifecycle.state === 'paused') this.socket.reconnectNow();
+  }
+
   /** The one-to-one conversation with a user, listed at once even before its first message. */
   conversationWith({ id, nickname, avatar }: PublicUser): string {
     const peer = { id, nickname, avatar };
@@ -154,6 +164,7 @@ export class ChatClient {
 
   /** The message page opened a conversation: fetch its newest page once, mark it read. */
   openConversation(conv: string): void {
+    this.resume();
     this.activeConv = conv;
     if (!this.state.messages.view(conv).loaded) void this.history.request(conv);
     this.markRead(conv);
@@ -165,6 +176,7 @@ export class ChatClient {
 
   /** Fetches the page before the oldest message held; resolves when it has arrived. */
   loadOlder(conv: string): Promise<void> {
+    this.resume();
     const first = this.state.messages.view(conv).items.find((item) => item.seq > 0);
     return this.history.request(conv, first ? first.seq : undefined);
   }
@@ -181,16 +193,19 @@ export class ChatClient {
 
   /** Shows the message at once and sends it as soon as a connection has synced; its cid, or null. */
   sendText(conv: string, body: string): string | null {
+    this.resume();
     return this.sends.sendText(conv, body);
   }
 
   /** Sends an image from the phone: shown at once with its upload progress, then sent like a text. */
   sendImage(conv: string, localPath: string): string | null {
+    this.resume();
     return this.sends.sendImage(conv, localPath);
   }
 
   /** Sends a failed message again, with its original cid. */
   resend(cid: string): void {
+    this.resume();
     this.sends.resend(cid);
   }
 
@@ -313,6 +328,7 @@ export class ChatClient {
       // Answers asked for on the lost connection will not come.
       this.syncsSent.splice(0);
       this.state.sessions.setLoadingMore(false);
+      this.resync.connectionLost();
     }
   }
 
@@ -378,6 +394,9 @@ export class ChatClient {
         if (this.sends.refused(frame)) return;
         // A refused page request (its conversation is gone) must not block the next one.
         stores.sessions.setLoadingMore(false);
+        // A request over the server's budget is asked again shortly; nothing to show.
+        if (frame.code === 'rate_limited' && frame.ref === 'sync') return this.resync.refused();
+        if (frame.code === 'rate_limited' && frame.ref !== undefined && this.history.refused(frame.ref)) return;
         stores.errors.record(frame.code, frame.message);
         return;
       default:

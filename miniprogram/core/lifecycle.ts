@@ -11,6 +11,7 @@ const FROM_SOCKET: Record<SocketState, ClientState> = {
   waiting: 'waiting',
   offline: 'offline',
   failed: 'failed',
+  paused: 'paused',
 };
 
 /**
@@ -19,7 +20,8 @@ const FROM_SOCKET: Record<SocketState, ClientState> = {
  * the connection store, which shows it.
  *
  * idle → connecting (logging in, opening) → syncing (open) → ready (synced);
- * any → waiting (a retry is scheduled) / offline (no network) / failed (the try limit); stop → idle.
+ * any → waiting (a retry is scheduled) / offline (no network) / failed (the try limit) / paused
+ * (replaced by another device of the user: until App.onShow or a user action); stop → idle.
  */
 export class Lifecycle {
   private current: ClientState = 'idle';

@@ -5,9 +5,11 @@ import { CLOSE_CODES } from '../../contract/limits';
 /**
  * idle: not started or stopped · connecting: a SocketTask is opening · open: frames flow ·
  * waiting: closed, a reconnect is scheduled · offline: the network is known to be down ·
- * failed: the try limit was reached; only `reconnectNow()` starts again.
+ * failed: the try limit was reached; only `reconnectNow()` starts again ·
+ * paused: the server closed it with 4004 (another device of the same user took its place); only
+ * `reconnectNow()` (the app shown again, the user acting) starts again.
  */
-export type SocketState = 'idle' | 'connecting' | 'open' | 'waiting' | 'offline' | 'failed';
+export type SocketState = 'idle' | 'connecting' | 'open' | 'waiting' | 'offline' | 'failed' | 'paused';
 
 export interface SocketEvents {
   state(state: SocketState): void;
@@ -106,7 +108,7 @@ export class ChatSocket {
     this.setState('idle');
   }
 
-  /** Reconnect at once unless a connection is open or opening (App.onShow, network back, retry). */
+  /** Reconnect at once unless a connection is open or opening (App.onShow, network back, retry, paused). */
   reconnectNow(): void {
     if (this.state === 'idle' || this.state === 'open' || this.state === 'connecting') return;
     this.attempts = 0;
@@ -189,6 +191,12 @@ export class ChatSocket {
     if (this.state === 'idle') return;
     if (hadTask && this.state === 'connecting') this.options.events.refused?.();
     this.options.events.lost?.(code, reason);
+    if (code === CLOSE_CODES.replaced) {
+      // The user's other devices hold all the sockets the server allows: reconnecting at once
+      // would only close one of theirs, which would do the same. Wait for the app to be shown.
+      this.setState('paused');
+      return;
+    }
     if (code === CLOSE_CODES.tokenExpired) {
       this.options.events.authExpired?.();
       this.scheduleReconnect(0);

@@ -14,6 +14,9 @@ export function syncFrame(messages: MessagesView, epoch: string): SyncFrame {
   return epoch ? { type: 'sync', epoch, cursors } : { type: 'sync', cursors };
 }
 
+/** A refused sync goes again after 1–2 s. */
+const SYNC_RETRY_MS = 1000;
+
 /**
  * Syncs beyond the one after every connect: a pull-down refresh, which waits for the answer, and
  * a resync when a message names a conversation the list does not have (many such messages in one
@@ -22,11 +25,30 @@ export function syncFrame(messages: MessagesView, epoch: string): SyncFrame {
 export class Resync {
   private readonly waiting: Array<() => void> = [];
   private queued: ReturnType<typeof setTimeout> | null = null;
+  private retry: ReturnType<typeof setTimeout> | null = null;
 
   constructor(
     /** Sends a `sync` now; false when no connection is ready. */
     private readonly sync: () => boolean,
+    /** Sends a `sync` on the open connection, ready or still catching up; false when none is open. */
+    private readonly syncAgain: () => boolean = sync,
+    private readonly random: () => number = Math.random,
   ) {}
+
+  /**
+   * The server refused a `sync` for its request budget (`rate_limited`, ref "sync"): asked again
+   * after 1–2 s, once however many refusals come meanwhile. A refresh waiting for it keeps waiting.
+   */
+  refused(): void {
+    if (this.retry) return;
+    this.retry = setTimeout(
+      () => {
+        this.retry = null;
+        this.syncAgain();
+      },
+      SYNC_RETRY_MS + this.random() * SYNC_RETRY_MS,
+    );
+  }
 
   /** Syncs and resolves once `synced` has come (at once when no connection is ready). */
   refresh(): Promise<void> {
@@ -53,8 +75,16 @@ export class Resync {
     for (const resolve of this.waiting.splice(0)) resolve();
   }
 
+  /** The connection is gone: the next one syncs when it opens, so a retry of a refused sync is moot. */
+  connectionLost(): void {
+    if (this.retry) clearTimeout(this.retry);
+    this.retry = null;
+  }
+
   stop(): void {
     if (this.queued) clearTimeout(this.queued);
     this.queued = null;
+    if (this.retry) clearTimeout(this.retry);
+    this.retry = null;
   }
 }

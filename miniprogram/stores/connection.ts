@@ -4,9 +4,11 @@ import { makeAutoObservable } from 'mobx-miniprogram';
  * The client's lifecycle, as the connection banner shows it (core/lifecycle.ts is its only writer):
  * idle (not started, or stopped) · connecting (logging in, or a socket opening) · syncing (open,
  * catching up) · ready (caught up: sends go out at once) · waiting (a retry is scheduled) ·
- * offline (the network is down) · failed (the try limit was reached; the banner offers a retry).
+ * offline (the network is down) · failed (the try limit was reached; the banner offers a retry) ·
+ * paused (another device of the same user took this connection's place: it comes back when the app
+ * is shown again or the user acts; nothing alarming to say).
  */
-export type ConnectionState = 'idle' | 'connecting' | 'syncing' | 'ready' | 'waiting' | 'offline' | 'failed';
+export type ConnectionState = 'idle' | 'connecting' | 'syncing' | 'ready' | 'waiting' | 'offline' | 'failed' | 'paused';
 
 export class ConnectionStore {
   state: ConnectionState = 'idle';
@@ -24,6 +26,7 @@ export class ConnectionStore {
     switch (this.state) {
       case 'ready':
       case 'idle':
+      case 'paused':
         return '';
       case 'connecting':
       case 'waiting':

@@ -109,6 +109,15 @@ export async function startServer(config: ServerConfig, log?: Logger): Promise<C
     heartbeatMs: config.heartbeatMs,
     sendRate: config.sendRate,
     frameRate: config.frameRate,
+    requestRate: config.requestRate,
+    typingRate: config.typingRate,
+    user: {
+      requests: config.userRequestRate,
+      sends: config.userSendRate,
+      bytesPerDay: config.userMessageBytesPerDay,
+    },
+    maxConnectionsPerUser: config.maxConnectionsPerUser,
+    maxConnections: config.maxConnections,
     metrics,
   });
   await bus.start(gateway, presence);

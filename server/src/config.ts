@@ -39,6 +39,20 @@ export interface ServerConfig {
   sendRate: { perSecond: number; burst: number };
   /** Frames of any kind a connection may send per second (a flood guard), and the burst. */
   frameRate: { perSecond: number; burst: number };
+  /** `history` and `sync` frames per connection per second, and the burst. */
+  requestRate: { perSecond: number; burst: number };
+  /** `history` and `sync` frames per user per second (all their connections here), and the burst. */
+  userRequestRate: { perSecond: number; burst: number };
+  /** Messages one user may store per minute (all their connections here), and the burst. */
+  userSendRate: { perMinute: number; burst: number };
+  /** UTF-8 bytes of message bodies one user may store per rolling 24 hours (on this instance). */
+  userMessageBytesPerDay: number;
+  /** `typing` frames per connection per second, and the burst; the excess is dropped silently. */
+  typingRate: { perSecond: number; burst: number };
+  /** Sockets one user may hold on this instance; one more closes their oldest with 4004. */
+  maxConnectionsPerUser: number;
+  /** Sockets this instance holds; one more is refused before the upgrade with 503. */
+  maxConnections: number;
   /** PostgreSQL instead of SQLite when set (`postgres://user@host:5432/db`); several instances share it. */
   databaseUrl?: string;
   /** PostgreSQL schema (search_path) for the tables, created when missing; unset = the URL's default. */
@@ -71,6 +85,13 @@ function integer(name: string, fallback: number, env: NodeJS.ProcessEnv): number
   if (!Number.isInteger(value) || value < 0) {
     throw new Error(`${name} must be a non-negative integer, got "${raw}"`);
   }
+  return value;
+}
+
+/** A setting that must be at least 1 (a limit of 0 would refuse everything). */
+function positive(name: string, fallback: number, env: NodeJS.ProcessEnv): number {
+  const value = integer(name, fallback, env);
+  if (value < 1) throw new Error(`${name} must be at least 1, got "${env[name]}"`);
   return value;
 }
 
@@ -127,6 +148,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
     uploadMinBytesPerS: integer('UPLOAD_MIN_BYTES_PER_S', 2048, env),
     sendRate: { perSecond: integer('SEND_RATE', 20, env), burst: integer('SEND_BURST', 40, env) },
     frameRate: { perSecond: integer('FRAME_RATE', 100, env), burst: integer('FRAME_BURST', 200, env) },
+    requestRate: { perSecond: positive('REQUEST_RATE', 10, env), burst: positive('REQUEST_BURST', 20, env) },
+    userRequestRate: {
+      perSecond: positive('USER_REQUEST_RATE', 20, env),
+      burst: positive('USER_REQUEST_BURST', 40, env),
+    },
+    userSendRate: { perMinute: positive('USER_SEND_RATE', 60, env), burst: positive('USER_SEND_BURST', 120, env) },
+    userMessageBytesPerDay: positive('USER_MESSAGE_BYTES_PER_DAY', 20 * 1024 * 1024, env),
+    typingRate: { perSecond: positive('TYPING_RATE', 1, env), burst: positive('TYPING_BURST', 3, env) },
+    maxConnectionsPerUser: positive('MAX_CONNECTIONS_PER_USER', 10, env),
+    maxConnections: positive('MAX_CONNECTIONS', 10_000, env),
     databaseUrl: env.DATABASE_URL || undefined,
     databaseSchema: env.DATABASE_SCHEMA || undefined,
     databasePoolSize: integer('DATABASE_POOL_SIZE', 10, env),

@@ -222,6 +222,15 @@ describe(`fuzzing the server's edge (FUZZ_SEED=${SEED})`, () => {
         SEND_BURST: '100000',
         FRAME_RATE: '100000',
         FRAME_BURST: '100000',
+        // The fuzzer sends far more than a person; budgets are not what it checks.
+        REQUEST_RATE: '100000',
+        REQUEST_BURST: '100000',
+        USER_REQUEST_RATE: '100000',
+        USER_REQUEST_BURST: '100000',
+        USER_SEND_RATE: '100000000',
+        USER_SEND_BURST: '100000000',
+        TYPING_RATE: '100000',
+        TYPING_BURST: '100000',
       },
     });
   });

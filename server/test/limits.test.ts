@@ -5,6 +5,7 @@
 import { LIMITS } from '../../contract/limits';
 import { directConversationId } from '../../contract/conversations';
 import { TokenBucket } from '../../contract/token-bucket';
+import { UserBudgets } from '../src/ws/budgets';
 import { useOwnServers, useSockets } from './support/fixture';
 import { person } from './support/server';
 import { sleep } from './support/wait';
@@ -23,6 +24,46 @@ describe('TokenBucket', () => {
     expect(bucket.take()).toBe(true);
     now = 100_000;
     expect([bucket.take(), bucket.take(), bucket.take(), bucket.take()]).toEqual([true, true, true, false]);
+  });
+});
+
+describe('UserBudgets', () => {
+  const limits = {
+    requests: { perSecond: 2, burst: 2 },
+    sends: { perMinute: 6, burst: 2 },
+    bytesPerDay: 1000,
+  };
+
+  it('counts message bytes over a rolling day, and a refusal for the quota spends no send', () => {
+    let now = Date.UTC(2026, 0, 1, 12);
+    const budgets = new UserBudgets(limits, { now: () => now });
+    expect(budgets.send('u', 600)).toBeUndefined();
+    now += 1000;
+    expect(budgets.send('u', 500)).toBe('quota');
+    // The quota refusal took no token: a small one still goes.
+    expect(budgets.send('u', 300)).toBeUndefined();
+    expect(budgets.send('u', 1)).toBe('rate');
+    // A day later the bytes of the first hour are forgotten.
+    now += 24 * 3600 * 1000;
+    expect(budgets.send('u', 999)).toBeUndefined();
+  });
+
+  it('forgets users whose budgets hold nothing, and never holds more than maxUsers', () => {
+    let now = 0;
+    const budgets = new UserBudgets(limits, { now: () => now, maxUsers: 3 });
+    for (const user of ['a', 'b', 'c', 'd']) expect(budgets.request(user)).toBe(true);
+    expect(budgets.size).toBe(3);
+    // 'a', the least recently active, was forgotten: its budget is whole again.
+    expect([budgets.request('a'), budgets.request('a'), budgets.request('a')]).toEqual([true, true, false]);
+    now += 3 * 60_000;
+    budgets.sweep();
+    expect(budgets.size).toBe(0);
+    // One who stored bytes today is kept, so that forgetting never gives the quota back.
+    budgets.send('e', 900);
+    now += 3 * 60_000;
+    budgets.sweep();
+    expect(budgets.size).toBe(1);
+    expect(budgets.send('e', 200)).toBe('quota');
   });
 });
 

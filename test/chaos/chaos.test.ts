@@ -22,6 +22,8 @@ const SEED = Number(process.env.CHAOS_SEED ?? 20_240_901);
 const SECONDS = Number(process.env.CHAOS_SECONDS ?? 20);
 const CLIENTS = Number(process.env.CHAOS_CLIENTS ?? 4);
 const TOKEN_SECRET = 'chaos-secret-0123456789abcdef';
+/** The phones send several messages a second for minutes: more than a user's budget of a minute. */
+const UNBUDGETED = { USER_SEND_RATE: '100000', USER_SEND_BURST: '100000' };
 
 type HistoryFrame = Extract<ServerFrame, { type: 'history' }>;
 
@@ -94,7 +96,7 @@ describe(`chaos (CHAOS_SEED=${SEED} CHAOS_SECONDS=${SECONDS} CHAOS_CLIENTS=${CLI
         duplicated: 0,
       };
 
-      server = await startServerProcess({ env: { TOKEN_SECRET, LOG_LEVEL: 'info' } });
+      server = await startServerProcess({ env: { TOKEN_SECRET, LOG_LEVEL: 'info', ...UNBUDGETED } });
       const port = server.port;
       const dataDir = server.dataDir;
 
@@ -189,7 +191,11 @@ describe(`chaos (CHAOS_SEED=${SEED} CHAOS_SECONDS=${SECONDS} CHAOS_CLIENTS=${CLI
             serverDown = true;
             await server.kill();
             await sleep(100 + int(1000));
-            server = await startServerProcess({ dataDir, port, env: { TOKEN_SECRET, LOG_LEVEL: 'info' } });
+            server = await startServerProcess({
+              dataDir,
+              port,
+              env: { TOKEN_SECRET, LOG_LEVEL: 'info', ...UNBUDGETED },
+            });
             serverDown = false;
           } else if (slot.phone) {
             // A kill: whatever the storage holds right now survives; nothing else does.

@@ -86,11 +86,14 @@ describe('chat client features against the real server', () => {
 
   it('shows the peer typing for a few seconds, and not after their message arrives', async () => {
     const { me, peer, conv } = await pair();
+    // Typing is relayed only in a stored conversation: one message first.
+    me.client.sendText(conv, 'hi');
+    await waitFor(() => peer.client.stores.messages.view(conv).items.length === 1, 'the first message');
     peer.client.typing(conv);
     peer.client.typing(conv); // throttled: one frame
     await waitFor(() => me.client.stores.people.isTyping(conv), 'the typing hint');
     peer.client.sendText(conv, 'done typing');
-    await waitFor(() => me.client.stores.messages.view(conv).items.length === 1, 'the message');
+    await waitFor(() => me.client.stores.messages.view(conv).items.length === 2, 'the message');
     expect(me.client.stores.people.isTyping(conv)).toBe(false);
   });
 

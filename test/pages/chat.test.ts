@@ -153,6 +153,9 @@ describe('message page', () => {
 
   it('says in the title that the peer is typing, and sends typing while the user types', async () => {
     const { me, peer, conv } = await pair();
+    // Typing is relayed only in a stored conversation: one message first.
+    me.client.sendText(conv, '在吗');
+    await waitFor(() => peer.client.stores.messages.view(conv).items.length === 1, 'the first message');
     const title = jest.spyOn(wx, 'setNavigationBarTitle');
     const page = renderPage<ChatData>('chat', me.client, { conv });
     await settle();

@@ -165,8 +165,13 @@ export class ChatService {
     );
   }
 
+  /**
+   * Relayed only within a stored conversation the typist belongs to: never to a stranger, and not
+   * before a dm's first message. Dropped without an error otherwise (a hint, not data).
+   */
   async typing(caller: Caller, frame: TypingFrame): Promise<void> {
-    const members = await this.membersFor(caller.userId, frame.conv);
+    const members = await this.store.membersOf(frame.conv);
+    if (!members.includes(caller.userId)) return;
     const others = members.filter((member) => member !== caller.userId);
     this.fanout.deliver(others, { type: 'typing', conv: frame.conv, user: caller.userId });
   }

@@ -1,4 +1,3 @@
-import crypto from 'node:crypto';
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
@@ -8,113 +7,30 @@ import type { ClientFrame, ServerFrame } from '../../../contract/frames';
 import { TokenError, bearerToken, type Tokens } from '../auth/tokens';
 import type { LocalDelivery } from '../bus/types';
 import type { PresenceService } from '../chat/presence';
-import { ChatError, type Caller, type ChatService } from '../chat/service';
-import { Hub, type Deliverable } from './hub';
-import { TokenBucket } from '../../../contract/token-bucket';
-import { parseClientFrame } from './validate';
+import { ChatError, type Caller, type ChatService, type Reply } from '../chat/service';
+import { admit, type Admission } from './admission';
+import { ConnectionBudgets, UserBudgets } from './budgets';
+import { Connection, ConnectionGone } from './connection';
+import { Hub } from './hub';
+import { DEFAULTS, NO_METRICS, type GatewayMetrics, type GatewayOptions } from './options';
 import { upgradeOrigin } from '../http/upload-urls';
 
-export interface GatewayOptions {
-  heartbeatMs: number;
-  /** Unsent bytes a connection may hold before it is closed with 1013. */
-  maxBufferedBytes?: number;
-  /** `send` frames per second per connection, and the burst it may save up. */
-  sendRate?: { perSecond: number; burst: number };
-  /** Frames of any kind per second per connection (a flood guard well above normal use). */
-  frameRate?: { perSecond: number; burst: number };
-  metrics?: GatewayMetrics;
-}
+export type { GatewayMetrics, GatewayOptions } from './options';
 
-/** What the transport reports for the server's metrics. */
-export interface GatewayMetrics {
-  connectionOpened(): void;
-  connectionClosed(): void;
-  /** Frames of type `message` handed to connections. */
-  messagesDelivered(count: number): void;
-  syncDuration(seconds: number): void;
-  error(code: string): void;
-}
-
-const NO_METRICS: GatewayMetrics = {
-  connectionOpened() {},
-  connectionClosed() {},
-  messagesDelivered() {},
-  syncDuration() {},
-  error() {},
-};
+/** What a 503 for a full server asks the client to wait, in seconds. */
+const FULL_RETRY_AFTER_S = 10;
 
 /** How long shutdown waits for clients to answer the 1001 close before cutting them. */
 const CLOSE_GRACE_MS = 1000;
 
-/** One authenticated socket. */
-class Connection implements Deliverable {
-  readonly id = crypto.randomUUID();
-  lastSeen = Date.now();
-  /** Frames of one connection are handled in order: a send must not overtake the sync before it. */
-  queue: Promise<void> = Promise.resolve();
-  /** When the connection was last told it is flooding (told at most once a second). */
-  floodWarnedAt = 0;
-  /** Whether `tcp` is corked until the end of this tick. */
-  private corked = false;
-  /** The base the client reached us at (`Caller.origin`). */
-  origin?: string;
+const STATUS_TEXT: Record<number, string> = { 401: 'Unauthorized', 404: 'Not Found', 503: 'Service Unavailable' };
 
-  constructor(
-    readonly userId: string,
-    private readonly socket: WebSocket,
-    /** The TCP socket under `socket`: frames of one tick go out in one write. */
-    private readonly tcp: Duplex,
-    private readonly maxBufferedBytes: number,
-    readonly sends: TokenBucket,
-    readonly frames: TokenBucket,
-  ) {}
-
-  sendText(text: string): void {
-    if (this.socket.readyState !== this.socket.OPEN) return;
-    // A client that stops reading must not make the server grow without bound; what it missed
-    // waits in storage for its next sync.
-    if (this.socket.bufferedAmount > this.maxBufferedBytes) {
-      this.close(CLOSE_CODES.tryAgainLater, 'not reading');
-      return;
-    }
-    // A group commit acks and delivers many sends in one tick, often several to one connection
-    // (acks of its sends, messages to it): corked, they cost one syscall instead of one each.
-    if (!this.corked) {
-      this.corked = true;
-      this.tcp.cork();
-      process.nextTick(() => {
-        this.corked = false;
-        this.tcp.uncork();
-      });
-    }
-    this.socket.send(text);
-  }
-
-  send(frame: ServerFrame): void {
-    this.sendText(JSON.stringify(frame));
-  }
-
-  close(code: number, reason: string): void {
-    this.socket.close(code, reason);
-  }
-
-  terminate(): void {
-    this.socket.terminate();
-  }
-}
-
-/** The text of a frame as `ws` hands it over (a Buffer, unless fragments or an ArrayBuffer). */
-function textOf(data: RawData): string {
-  if (Buffer.isBuffer(data)) return data.toString('utf8');
-  if (Array.isArray(data)) return Buffer.concat(data).toString('utf8');
-  return Buffer.from(data).toString('utf8');
-}
-
-function refuse(socket: Duplex, status: number, code: string, message: string): void {
+function refuse(socket: Duplex, status: number, code: string, message: string, retryAfterS?: number): void {
   const body = JSON.stringify({ error: { code, message } });
   socket.end(
-    `HTTP/1.1 ${status} ${status === 401 ? 'Unauthorized' : 'Not Found'}\r\n` +
+    `HTTP/1.1 ${status} ${STATUS_TEXT[status] ?? 'Error'}\r\n` +
       'Content-Type: application/json\r\n' +
+      (retryAfterS === undefined ? '' : `Retry-After: ${retryAfterS}\r\n`) +
       `Content-Length: ${Buffer.byteLength(body)}\r\n` +
       'Connection: close\r\n\r\n' +
       body,
@@ -130,8 +46,8 @@ export class Gateway implements LocalDelivery {
   private readonly hub = new Hub<Connection>();
   private readonly wss: WebSocketServer;
   private readonly sweepTimer: NodeJS.Timeout;
-  private readonly maxBufferedBytes: number;
   private readonly metrics: GatewayMetrics;
+  private readonly userBudgets: UserBudgets;
   /** Set once close() has begun: frames that arrive after it are not handled. */
   private closing = false;
   /** Presence announcements under way; close() waits for them (they may go to other instances). */
@@ -144,8 +60,8 @@ export class Gateway implements LocalDelivery {
     private readonly log: Logger,
     private readonly options: GatewayOptions,
   ) {
-    this.maxBufferedBytes = options.maxBufferedBytes ?? 1024 * 1024;
     this.metrics = options.metrics ?? NO_METRICS;
+    this.userBudgets = new UserBudgets({ ...DEFAULTS.user, ...options.user });
     this.wss = new WebSocketServer({
       noServer: true,
       maxPayload: LIMITS.maxFrameBytes,
@@ -163,11 +79,20 @@ export class Gateway implements LocalDelivery {
     });
   }
 
+  /** The instance holds as many sockets as it may: one more is refused before any other work. */
+  private full(): boolean {
+    return this.hub.size >= (this.options.maxConnections ?? DEFAULTS.maxConnections);
+  }
+
   private async upgrade(request: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
     socket.on('error', () => socket.destroy());
     const url = new URL(request.url ?? '/', 'http://localhost');
     if (url.pathname !== '/ws') {
       refuse(socket, 404, 'not_found', 'the socket lives at /ws');
+      return;
+    }
+    if (this.full()) {
+      this.refuseFull(socket);
       return;
     }
     let userId: string;
@@ -179,25 +104,49 @@ export class Gateway implements LocalDelivery {
       refuse(socket, 401, 'unauthorized', message);
       return;
     }
+    // Checked again: other upgrades may have completed while the token was checked.
+    if (this.full()) {
+      this.refuseFull(socket);
+      return;
+    }
     const origin = upgradeOrigin(request);
     this.wss.handleUpgrade(request, socket, head, (ws) => this.open(ws, socket, userId, expiresAt, origin));
   }
 
+  private refuseFull(socket: Duplex): void {
+    this.metrics.error('unavailable');
+    refuse(
+      socket,
+      503,
+      'unavailable',
+      'the server holds as many connections as it can: try again later',
+      FULL_RETRY_AFTER_S,
+    );
+  }
+
   private open(ws: WebSocket, tcp: Duplex, userId: string, expiresAt: number, origin?: string): void {
-    const sendRate = this.options.sendRate ?? { perSecond: 20, burst: 40 };
-    const frameRate = this.options.frameRate ?? { perSecond: 100, burst: 200 };
+    const options = this.options;
     const connection = new Connection(
       userId,
       ws,
       tcp,
-      this.maxBufferedBytes,
-      new TokenBucket(sendRate.perSecond, sendRate.burst),
-      new TokenBucket(frameRate.perSecond, frameRate.burst),
+      {
+        maxBufferedBytes: options.maxBufferedBytes ?? DEFAULTS.maxBufferedBytes,
+        lowWaterBytes: options.lowWaterBytes ?? DEFAULTS.lowWaterBytes,
+        drainTimeoutMs: 3 * options.heartbeatMs,
+      },
+      new ConnectionBudgets({
+        sends: options.sendRate ?? DEFAULTS.sendRate,
+        frames: options.frameRate ?? DEFAULTS.frameRate,
+        requests: options.requestRate ?? DEFAULTS.requestRate,
+        typing: options.typingRate ?? DEFAULTS.typingRate,
+      }),
     );
     connection.origin = origin;
     const log = this.log.child({ conn: connection.id, user: userId });
     this.metrics.connectionOpened();
     if (this.hub.add(connection)) this.announce(userId, true, log);
+    this.replaceOldest(userId, log);
     log.debug('connected');
 
     const expiry = setTimeout(
@@ -209,7 +158,7 @@ export class Gateway implements LocalDelivery {
       if (this.closing) return;
       connection.lastSeen = Date.now();
       // A flood is dropped before it can queue up work; the client hears so once a second.
-      if (!connection.frames.take()) {
+      if (!connection.budgets.frames.take()) {
         const now = Date.now();
         if (now - connection.floodWarnedAt >= 1000) {
           connection.floodWarnedAt = now;
@@ -217,7 +166,12 @@ export class Gateway implements LocalDelivery {
         }
         return;
       }
-      connection.queue = connection.queue.then(() => this.receive(connection, data, isBinary, log));
+      const admission = admit(data, isBinary, userId, connection.budgets, this.userBudgets);
+      if (admission.kind === 'drop') return;
+      // Work for a connection that has closed (or begun to) meanwhile is dropped, never built.
+      connection.queue = connection.queue.then(() =>
+        connection.open ? this.carryOut(connection, admission, log) : undefined,
+      );
     });
     ws.on('error', (error) => log.debug({ err: error }, 'socket error'));
     ws.on('close', (code) => {
@@ -228,32 +182,49 @@ export class Gateway implements LocalDelivery {
     });
   }
 
-  private async receive(connection: Connection, data: RawData, isBinary: boolean, log: Logger): Promise<void> {
-    if (isBinary) {
-      this.answerError(connection, 'bad_frame', 'binary frames are not part of the protocol');
-      return;
+  /** One socket more than a user may hold: their oldest open ones are closed with 4004. */
+  private replaceOldest(userId: string, log: Logger): void {
+    const max = this.options.maxConnectionsPerUser ?? DEFAULTS.maxConnectionsPerUser;
+    const open = this.hub.connectionsOf(userId).filter((connection) => connection.open);
+    for (const oldest of open.slice(0, Math.max(0, open.length - max))) {
+      log.debug({ replaced: oldest.id }, 'too many connections: the oldest is replaced');
+      oldest.close(CLOSE_CODES.replaced, 'replaced');
     }
-    const text = textOf(data);
-    // The protocol's other heartbeat (docs/protocol.md, `ping`): a bare text `ping` gets a bare `pong`.
-    if (text === 'ping') {
-      connection.sendText('pong');
-      return;
+  }
+
+  /** A frame's turn has come: what was decided on its arrival is done. */
+  private async carryOut(connection: Connection, admission: Admission, log: Logger): Promise<void> {
+    switch (admission.kind) {
+      case 'pong':
+        return connection.sendText('pong');
+      case 'error':
+        return this.answerError(connection, admission.code, admission.message, admission.ref);
+      case 'request':
+        // Refused while earlier answers still wait unread, before any page is built.
+        if (connection.backedUp) {
+          const message = 'earlier answers are still unread: ask again once they are';
+          return this.answerError(connection, 'rate_limited', message, admission.ref);
+        }
+        return this.handle(connection, admission.frame, log);
+      case 'handle':
+        return this.handle(connection, admission.frame, log);
+      case 'drop':
+        return;
     }
-    const parsed = parseClientFrame(text);
-    if (!parsed.ok) {
-      this.answerError(connection, parsed.code, parsed.message, parsed.ref);
-      return;
-    }
-    const frame = parsed.frame;
-    if (frame.type === 'send' && !connection.sends.take()) {
-      // Not stored: the client keeps it and resends it later with the same cid.
-      this.answerError(connection, 'rate_limited', 'too many messages: wait and resend with the same cid', frame.cid);
-      return;
-    }
+  }
+
+  private async handle(connection: Connection, frame: ClientFrame, log: Logger): Promise<void> {
     const caller: Caller = { userId: connection.userId, connectionId: connection.id, origin: connection.origin };
+    // Answers the server sizes itself are paced out; the rest go at once, under the push rule.
+    const paced = frame.type === 'history' || frame.type === 'sync' || frame.type === 'sessions';
+    const reply = paced
+      ? (answer: ServerFrame) => connection.reply(answer)
+      : (answer: ServerFrame) => connection.send(answer);
     try {
-      await this.dispatch(caller, frame, (reply) => connection.send(reply));
+      await this.dispatch(caller, frame, reply);
     } catch (error) {
+      // The connection went away mid-answer: the rest of the answer is not built.
+      if (error instanceof ConnectionGone) return;
       const ref = frame.type === 'send' ? frame.cid : undefined;
       if (error instanceof ChatError) {
         this.answerError(connection, error.code, error.message, ref);
@@ -264,11 +235,10 @@ export class Gateway implements LocalDelivery {
     }
   }
 
-  private async dispatch(caller: Caller, frame: ClientFrame, reply: (frame: ServerFrame) => void): Promise<void> {
+  private async dispatch(caller: Caller, frame: ClientFrame, reply: Reply): Promise<void> {
     switch (frame.type) {
       case 'ping':
-        reply({ type: 'pong' });
-        return;
+        return reply({ type: 'pong' });
       case 'sync': {
         const started = performance.now();
         await this.chat.sync(caller, frame, reply);
@@ -336,6 +306,7 @@ export class Gateway implements LocalDelivery {
   }
 
   private sweep(): void {
+    this.userBudgets.sweep();
     const deadline = Date.now() - 3 * this.options.heartbeatMs;
     const silent = this.hub.all().filter((connection) => connection.lastSeen < deadline);
     if (silent.length === 0) return;
@@ -354,6 +325,8 @@ export class Gateway implements LocalDelivery {
   async close(): Promise<void> {
     this.closing = true;
     clearInterval(this.sweepTimer);
+    // An answer waiting for a slow reader must not hold the stop; the client syncs again after.
+    for (const connection of this.hub.all()) connection.abandonAnswers();
     await Promise.all(this.hub.all().map((connection) => connection.queue));
     for (const connection of this.hub.all()) {
       connection.close(CLOSE_CODES.goingAway, 'server shutting down');

@@ -40,6 +40,11 @@ export class Hub<C extends Deliverable = Deliverable> {
     return this.count;
   }
 
+  /** The connections of one user, oldest first. */
+  connectionsOf(userId: string): C[] {
+    return [...(this.byUser.get(userId) ?? [])];
+  }
+
   all(): C[] {
     return [...this.byUser.values()].flatMap((set) => [...set]);
   }

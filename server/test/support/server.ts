@@ -11,6 +11,22 @@ import type { HttpErrorBody, LoginResponse } from '../../../contract/http';
 
 const UNLIMITED = { perSecond: 1e9, burst: 1e9 };
 
+/**
+ * The limits a server of the tests starts with unless a test sets them: off, as most tests log in
+ * many users, open many sockets and send faster than a person. A test about a limit sets it.
+ */
+export const RELAXED_LIMITS = {
+  sendRate: UNLIMITED,
+  frameRate: UNLIMITED,
+  requestRate: UNLIMITED,
+  userRequestRate: UNLIMITED,
+  userSendRate: { perMinute: 1e9, burst: 1e9 },
+  userMessageBytesPerDay: 1e15,
+  typingRate: UNLIMITED,
+  maxConnectionsPerUser: 1e6,
+  maxConnections: 1e6,
+} satisfies Partial<ServerConfig>;
+
 /** A server started by a test, with the addresses its clients use. */
 export interface TestServer extends ChatServer {
   readonly url: string;
@@ -36,9 +52,7 @@ export async function startTestServer(overrides: Partial<ServerConfig> = {}, log
     host: '127.0.0.1',
     dataDir,
     logLevel: 'silent',
-    // Rate limits are off unless a test is about them: most tests send faster than a person.
-    sendRate: UNLIMITED,
-    frameRate: UNLIMITED,
+    ...RELAXED_LIMITS,
     // Off (0) likewise: the upload tests upload far more than 20 a minute with one token.
     uploadRate: 0,
     // Tests log many users in from 127.0.0.1; the login limit's own tests set it.
