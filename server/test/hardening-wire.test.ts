@@ -5,7 +5,7 @@
  */
 import { LIMITS } from '../../contract/limits';
 import { useTestServer } from './support/fixture';
-import { chatStillWorks, fullHistory, twoPeople } from './support/server';
+import { chatStillWorks, fullHistory, settle, twoPeople } from './support/server';
 
 const server = useTestServer();
 
@@ -41,11 +41,18 @@ describe('attack 8: a dm id with its two users out of order', () => {
     expect(await server.store.membersOf(reversed)).toEqual([]);
   });
 
-  it('refuses a typing frame on the reversed id too', async () => {
-    const { alice, bob } = await twoPeople(server, server.sockets);
+  it('relays no typing on the reversed id (typing is dropped unanswered), only on the canonical one', async () => {
+    const { alice, bob, conv } = await twoPeople(server, server.sockets);
     const [smaller, larger] = [alice.id, bob.id].sort();
+    alice.socket.send({ type: 'send', cid: 'first', conv, kind: 'text', body: '你好' });
+    await bob.socket.next('message', (frame) => frame.cid === 'first');
     alice.socket.send({ type: 'typing', conv: `dm:${larger}:${smaller}` });
-    expect(await alice.socket.next('error')).toMatchObject({ code: 'bad_frame' });
+    alice.socket.send({ type: 'typing', conv });
+    // Frames of one connection are handled in order: the reversed one came first, and was dropped.
+    expect(await bob.socket.next('typing')).toEqual({ type: 'typing', conv, user: alice.id });
+    await settle(alice.socket, bob.socket);
+    expect(bob.socket.frames.filter((frame) => frame.type === 'typing')).toEqual([]);
+    expect(alice.socket.frames.filter((frame) => frame.type === 'error')).toEqual([]);
   });
 });
 
