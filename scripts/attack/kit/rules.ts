@@ -1,21 +1,23 @@
+import { CLOSE_CODES, LIMITS } from '../../../contract/limits';
+
 /**
  * The rules the verdicts judge by: issue 14's defaults (docs/protocol.md and the README's settings
  * table). A target started with other values for a setting a row tests may be judged differently;
- * docs/reliability.md, "Replaying the attacks", says which.
+ * docs/reliability.md, "Replaying the attacks", says which. What the wire contract fixes comes from it.
  */
 export const RULES = {
   /** MAX_CONNECTIONS_PER_USER: an 11th socket closes the oldest with 4004 `replaced`. */
   maxConnectionsPerUser: 10,
   /** CLOSE_CODES.replaced. */
-  replacedCloseCode: 4004,
+  replacedCloseCode: CLOSE_CODES.replaced,
   /** CLOSE_CODES.tryAgainLater: the bound for a client that does not read. */
-  notReadingCloseCode: 1013,
+  notReadingCloseCode: CLOSE_CODES.tryAgainLater,
   /** LIMITS.sessionsPage: most entries in one `sessions` frame. */
-  sessionsPage: 100,
+  sessionsPage: LIMITS.sessionsPage,
   /** LIMITS.excerptLength: a `sessions` entry's text `last.body` is cut to this many UTF-16 units. */
-  excerptLength: 50,
+  excerptLength: LIMITS.excerptLength,
   /** LIMITS.maxTextLength: the longest body, in UTF-16 units. */
-  maxTextLength: 4000,
+  maxTextLength: LIMITS.maxTextLength,
   /** USER_SEND_BURST: stored messages one user may send at once. */
   userSendBurst: 120,
   /** USER_SEND_RATE, per minute. */
@@ -32,5 +34,5 @@ export const RULES = {
   /** `/healthz` must answer well under this while any one user attacks. */
   healthzMs: 1000,
   /** Most entries one directory page holds. */
-  directoryPageMax: 50,
+  directoryPageMax: LIMITS.directoryPageMax,
 } as const;
