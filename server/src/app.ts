@@ -13,7 +13,7 @@ import type { ServerConfig } from './config';
 import { clientErrorHandler, frameworkErrors, installErrorHandlers } from './http/errors';
 import { loginLimit, registerLoginLimit } from './http/login-limit';
 import { bearerAuth, registerRoutes } from './http/routes';
-import { routeAjvOptions } from './http/schema-options';
+import { routeAjvOptions } from './ajv-options';
 import { registerMetricsRoute, registerSecurityHeaders } from './http/security';
 import { uploadRoutes } from './http/uploads';
 import { UploadStore, uploadsDir } from './http/upload-store';

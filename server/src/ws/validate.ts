@@ -1,4 +1,5 @@
 import Ajv, { type ValidateFunction } from 'ajv';
+import { utf16Lengths } from '../ajv-options';
 import { clientFrameSchemas, type ClientFrame, type ClientFrameType } from '../../../contract/frames';
 
 export type ParseResult =
@@ -6,22 +7,8 @@ export type ParseResult =
 
 // removeAdditional drops fields the schema does not name (a spoofed `from`, say) instead of
 // refusing the frame, so newer clients can add optional fields without breaking older servers.
-// `unicode: false`: a length counts UTF-16 code units, as the protocol says (Ajv's default counts
-// code points, which let 4,000 emoji, 8,000 units, through a 4,000 limit). Ajv 8 still honours the
-// option but warns that it is deprecated; that one warning is dropped.
-const ajv = new Ajv({
-  allErrors: false,
-  removeAdditional: true,
-  strict: true,
-  unicode: false,
-  logger: {
-    log: console.log,
-    warn: (...args: unknown[]) => {
-      if (!String(args[0]).includes('option unicode')) console.warn(...args);
-    },
-    error: console.error,
-  },
-});
+// Lengths count UTF-16 units (ajv-options.ts).
+const ajv = new Ajv({ allErrors: false, removeAdditional: true, strict: true, ...utf16Lengths });
 const validators = Object.fromEntries(
   Object.entries(clientFrameSchemas).map(([type, schema]) => [type, ajv.compile(schema)]),
 ) as Record<ClientFrameType, ValidateFunction>;
