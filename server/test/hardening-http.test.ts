@@ -3,7 +3,7 @@
  * a real server on a loopback port, and a normal two-user chat (`chatStillWorks`) goes on while it
  * runs.
  */
-import http from 'node:http';
+import type http from 'node:http';
 import net from 'node:net';
 import type { DirectoryEntry, PublicUser } from '../../contract/frames';
 import type { LoginResponse } from '../../contract/http';
@@ -20,6 +20,7 @@ import {
   type TestServer,
 } from './support/server';
 import { sleep, waitFor } from './support/wait';
+import { WechatStandIn } from './support/wechat-stand-in';
 
 const startServer = useOwnServers();
 const sockets: TestSocket[] = [];
@@ -54,9 +55,10 @@ function rawConnection(port: number, bytes?: string): { closed: Promise<string>;
 }
 
 /** WeChat's code2session stand-in: `dev-code` is a valid code for a new openid each time; others fail. */
-class FakeCode2Session {
+class FakeCode2Session extends WechatStandIn {
   readonly codes: string[] = [];
-  private readonly server = http.createServer((request, response) => {
+
+  protected answer(request: http.IncomingMessage, response: http.ServerResponse): void {
     const code = new URL(request.url ?? '/', 'http://stand-in').searchParams.get('js_code') ?? '';
     this.codes.push(code);
     response.writeHead(200, { 'content-type': 'application/json' });
@@ -67,16 +69,6 @@ class FakeCode2Session {
           : { errcode: 40029, errmsg: 'invalid code' },
       ),
     );
-  });
-
-  async start(): Promise<string> {
-    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
-    return `http://127.0.0.1:${(this.server.address() as net.AddressInfo).port}`;
-  }
-
-  async stop(): Promise<void> {
-    this.server.closeAllConnections();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
 }
 

@@ -37,6 +37,23 @@ async function sync(socket: TestSocket, cursors: SyncFrame['cursors'] = {}): Pro
   return { sessions, sessionsText, messages, synced };
 }
 
+/**
+ * The sync of a victim with more conversations than one page, while `chatStillWorks` runs: the
+ * socket stays open and the first page comes full, with more to come, in a frame well under the bound.
+ */
+async function syncUnderAttack(
+  server: { url: string; wsUrl: string },
+  socket: TestSocket,
+  cursors: SyncFrame['cursors'] = {},
+): Promise<SyncAnswer> {
+  const [answer] = await Promise.all([sync(socket, cursors), chatStillWorks(server)]);
+  expect(socket.ws.readyState).toBe(socket.ws.OPEN);
+  expect(Buffer.byteLength(answer.sessionsText)).toBeLessThan(FRAME_BOUND);
+  expect(answer.sessions.sessions).toHaveLength(LIMITS.sessionsPage);
+  expect(answer.sessions.more).toBe(true);
+  return answer;
+}
+
 /** Asks for the page after `after`; the frame and its size on the wire. */
 async function nextPage(
   socket: TestSocket,
@@ -157,11 +174,7 @@ describe('attack 1: a sessions frame too large to take', () => {
     );
 
     const socket = await victimSocket(server, server.sockets, victim.token);
-    const [answer] = await Promise.all([sync(socket), chatStillWorks(server)]);
-    expect(socket.ws.readyState).toBe(socket.ws.OPEN);
-    expect(Buffer.byteLength(answer.sessionsText)).toBeLessThan(FRAME_BOUND);
-    expect(answer.sessions.sessions).toHaveLength(LIMITS.sessionsPage);
-    expect(answer.sessions.more).toBe(true);
+    const answer = await syncUnderAttack(server, socket);
     expect(answer.sessions.after).toBeUndefined();
     expectExcerpts(answer.sessions.sessions);
     expect(answer.sessions.sessions[0].last?.body).toBe('😀'.repeat(LIMITS.excerptLength / 2));
@@ -188,10 +201,7 @@ describe('attack 1: a sessions frame too large to take', () => {
     const socket = await victimSocket(server, server.sockets, victim.token);
 
     const cursors = Object.fromEntries(convs.map((conv) => [conv, 1]));
-    const [answer] = await Promise.all([sync(socket, cursors), chatStillWorks(server)]);
-    expect(Buffer.byteLength(answer.sessionsText)).toBeLessThan(FRAME_BOUND);
-    expect(answer.sessions.sessions).toHaveLength(LIMITS.sessionsPage);
-    expect(answer.sessions.more).toBe(true);
+    const answer = await syncUnderAttack(server, socket, cursors);
     expect(answer.messages).toEqual([]);
     expect(answer.synced.truncated).toEqual([]);
     // Most recent first: the last one stored is on top.
@@ -210,11 +220,7 @@ describe('attack 1: a sessions frame too large to take', () => {
     );
     const socket = await victimSocket(server, server.sockets, victim.token);
 
-    const [answer] = await Promise.all([sync(socket), chatStillWorks(server)]);
-    expect(socket.ws.readyState).toBe(socket.ws.OPEN);
-    expect(Buffer.byteLength(answer.sessionsText)).toBeLessThan(FRAME_BOUND);
-    expect(answer.sessions.sessions).toHaveLength(LIMITS.sessionsPage);
-    expect(answer.sessions.more).toBe(true);
+    const answer = await syncUnderAttack(server, socket);
     expect(answer.messages.length).toBeLessThanOrEqual(LIMITS.syncMessages);
 
     const [entries] = await Promise.all([

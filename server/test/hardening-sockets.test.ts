@@ -10,7 +10,15 @@ import type { ServerFrame } from '../../contract/frames';
 import { CLOSE_CODES, LIMITS } from '../../contract/limits';
 import type { ServerConfig } from '../src/config';
 import { useOwnServers, useSockets } from './support/fixture';
-import { chatStillWorks, person, settle, TestSocket, type Person, type TestServer } from './support/server';
+import {
+  chatStillWorks,
+  person,
+  refusedUpgrade,
+  settle,
+  TestSocket,
+  type Person,
+  type TestServer,
+} from './support/server';
 import { sleep, waitFor } from './support/wait';
 
 const sockets = useSockets();
@@ -329,30 +337,8 @@ describe('attack 10: typing to strangers', () => {
 });
 
 describe('attack 11: too many sockets', () => {
-  /** An upgrade the server is expected to refuse: its status, Retry-After and JSON body. */
-  function refused(wsUrl: string, token: string): Promise<{ status: number; retryAfter?: string; body: unknown }> {
-    const ws = new WebSocket(wsUrl, { headers: { authorization: `Bearer ${token}` } });
-    return new Promise((resolve, reject) => {
-      ws.on('open', () => {
-        ws.terminate();
-        reject(new Error('the upgrade was accepted'));
-      });
-      ws.on('unexpected-response', (request, response) => {
-        let text = '';
-        response.setEncoding('utf8');
-        response.on('data', (chunk: string) => (text += chunk));
-        response.on('end', () => {
-          request.destroy();
-          resolve({
-            status: response.statusCode ?? 0,
-            retryAfter: response.headers['retry-after'],
-            body: JSON.parse(text) as unknown,
-          });
-        });
-      });
-      ws.on('error', reject);
-    });
-  }
+  /** An upgrade with `token` the server is expected to refuse: its status, Retry-After and JSON body. */
+  const refused = (wsUrl: string, token: string) => refusedUpgrade(wsUrl, { authorization: `Bearer ${token}` });
 
   it('at MAX_CONNECTIONS one more is refused before the upgrade with 503 unavailable and Retry-After', async () => {
     const max = 20;

@@ -4,12 +4,13 @@
  * against a real server while `chatStillWorks` shows two other people can still talk.
  */
 import fs from 'node:fs';
-import http from 'node:http';
+import type http from 'node:http';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import pino from 'pino';
 import { tempDataDir } from '../../test/support/tmp';
 import { useOwnServers, useSockets, useTestServer } from './support/fixture';
+import { answerToHeadersOnly, rawAnswer, rawPost, type RawAnswer } from './support/http';
 import {
   api,
   chatStillWorks,
@@ -65,36 +66,23 @@ async function upload(server: { url: string }, token: string, bytes: Buffer = TI
   };
 }
 
-/** Sends an upload's headers and none of its body, and waits for the answer (a refusal before the body). */
-function headersOnly(
+/** An upload request with `token`, a body of `contentType` and `contentLength` declared; nothing sent yet. */
+function uploadRequest(
   server: TestServer,
   token: string,
+  contentType: string,
   contentLength: number,
-): Promise<{ status: number; connection?: string; body: unknown }> {
-  return new Promise((resolve, reject) => {
-    const request = http.request({
-      host: '127.0.0.1',
-      port: server.port,
-      path: '/api/upload',
-      method: 'POST',
-      headers: {
-        authorization: `Bearer ${token}`,
-        'content-type': multipartBody(TINY_PNG).contentType,
-        'content-length': contentLength,
-      },
-    });
-    request.on('response', (response) => {
-      let text = '';
-      response.setEncoding('utf8');
-      response.on('data', (chunk: string) => (text += chunk));
-      response.on('end', () => {
-        resolve({ status: response.statusCode ?? 0, connection: response.headers.connection, body: JSON.parse(text) });
-        request.destroy();
-      });
-    });
-    request.on('error', reject);
-    request.flushHeaders();
+): http.ClientRequest {
+  return rawPost(server.port, '/api/upload', {
+    authorization: `Bearer ${token}`,
+    'content-type': contentType,
+    'content-length': contentLength,
   });
+}
+
+/** Sends an upload's headers and none of its body, and waits for the answer (a refusal before the body). */
+function headersOnly(server: TestServer, token: string, contentLength: number): Promise<RawAnswer> {
+  return answerToHeadersOnly(uploadRequest(server, token, multipartBody(TINY_PNG).contentType, contentLength));
 }
 
 /** The files in the server's uploads folder (temporary ones included), sorted. */
@@ -319,27 +307,11 @@ describe('attack 11: a slow upload', () => {
     const before = uploadsListing(server);
     const { head, tail, contentType } = multipartBody(pngOfSize(64 * 1024));
     const outcome = new Promise<{ status: number; body: unknown; closed: Promise<void> }>((resolve, reject) => {
-      const request = http.request({
-        host: '127.0.0.1',
-        port: server.port,
-        path: '/api/upload',
-        method: 'POST',
-        headers: {
-          authorization: `Bearer ${token}`,
-          'content-type': contentType,
-          'content-length': head.length + tail.length,
-        },
-      });
+      const request = uploadRequest(server, token, contentType, head.length + tail.length);
       const closed = new Promise<void>((done) => request.on('close', () => done()));
       let answered = false;
-      request.on('response', (response) => {
-        answered = true;
-        let text = '';
-        response.setEncoding('utf8');
-        response.on('data', (chunk: string) => (text += chunk));
-        response.on('end', () => resolve({ status: response.statusCode ?? 0, body: JSON.parse(text), closed }));
-      });
-      request.on('error', reject);
+      request.on('response', () => (answered = true));
+      rawAnswer(request).then(({ status, body }) => resolve({ status, body, closed }), reject);
       request.write(head);
       // One byte every 20 ms: 50 bytes a second, far below the floor. Bounded: 500 bytes (10 s),
       // then the rest at once, so a server without a floor answers too (and the test fails).
@@ -405,17 +377,7 @@ describe('attack 12: an aborted upload', () => {
     const { token } = await login(running.url, devId('quitter'));
     const before = uploadsListing(running);
     const { head, tail, contentType } = multipartBody(pngOfSize(64 * 1024));
-    const request = http.request({
-      host: '127.0.0.1',
-      port: running.port,
-      path: '/api/upload',
-      method: 'POST',
-      headers: {
-        authorization: `Bearer ${token}`,
-        'content-type': contentType,
-        'content-length': head.length + tail.length,
-      },
-    });
+    const request = uploadRequest(running, token, contentType, head.length + tail.length);
     request.on('error', () => {});
     request.write(Buffer.concat([head, tail.subarray(0, 8 * 1024)]));
     // Gone mid-body, once the server is writing the file.

@@ -3,7 +3,7 @@
  * HTTP server stands in for api.weixin.qq.com and answers as WeChat documents; the js_code picks its
  * answer. Also: the openid, the secret and the session_key never reach a client, and `loadConfig`.
  */
-import http from 'node:http';
+import type http from 'node:http';
 import net from 'node:net';
 import { Writable } from 'node:stream';
 import pino from 'pino';
@@ -14,6 +14,7 @@ import { WechatLogin, WechatLoginError } from '../src/auth/wechat';
 import { loadConfig } from '../src/config';
 import { useOwnServers, useTestServer } from './support/fixture';
 import { api, expectFailure, settle, type ApiAnswer, type TestServer as Server } from './support/server';
+import { WechatStandIn } from './support/wechat-stand-in';
 
 const APP_ID = 'wx0123456789abcdef';
 const SECRET = 'SeCrEt-of-the-app-4f9d2b7e61c0a8';
@@ -33,21 +34,10 @@ interface Received {
  * `http500` a 500 page · `html` a 200 HTML page · `array` JSON that is not an object · `noopenid` 200 JSON
  * without an openid · `hang` never answers. A wrong appid, secret, grant_type or path gets errcode 40013.
  */
-class FakeWechat {
+class FakeWechat extends WechatStandIn {
   readonly received: Received[] = [];
-  private readonly server = http.createServer((request, response) => this.answer(request, response));
 
-  async start(): Promise<string> {
-    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
-    return `http://127.0.0.1:${(this.server.address() as net.AddressInfo).port}`;
-  }
-
-  async stop(): Promise<void> {
-    this.server.closeAllConnections();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
-  }
-
-  private answer(request: http.IncomingMessage, response: http.ServerResponse): void {
+  protected answer(request: http.IncomingMessage, response: http.ServerResponse): void {
     const url = new URL(request.url ?? '/', 'http://stand-in');
     const query = Object.fromEntries(url.searchParams);
     this.received.push({ method: request.method ?? '', path: url.pathname, query });

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { sniffImage } from '../src/http/uploads';
 import { isUploadUrl, UPLOAD_NAME } from '../src/http/upload-urls';
 import { useTestServer } from './support/fixture';
+import { answerToHeadersOnly, rawPost, type RawAnswer } from './support/http';
 import { api, expectFailure, login, type TestServer as Server } from './support/server';
 import { waitFor } from './support/wait';
 
@@ -131,31 +132,9 @@ function rawRequest(
  * Sends an upload's headers (a multipart type, and `headers`) but none of its body, and waits for the
  * answer: only a refusal that does not need the body can come.
  */
-function headersOnly(
-  server: Server,
-  headers: Record<string, string | number>,
-): Promise<{ status: number; connection?: string; body: unknown }> {
+function headersOnly(server: Server, headers: Record<string, string | number>): Promise<RawAnswer> {
   const { contentType } = wxMultipart([]);
-  return new Promise((resolve, reject) => {
-    const request = http.request({
-      host: '127.0.0.1',
-      port: server.port,
-      path: '/api/upload',
-      method: 'POST',
-      headers: { 'content-type': contentType, ...headers },
-    });
-    request.on('response', (response) => {
-      let text = '';
-      response.setEncoding('utf8');
-      response.on('data', (chunk: string) => (text += chunk));
-      response.on('end', () => {
-        resolve({ status: response.statusCode ?? 0, connection: response.headers.connection, body: JSON.parse(text) });
-        request.destroy();
-      });
-    });
-    request.on('error', reject);
-    request.flushHeaders();
-  });
+  return answerToHeadersOnly(rawPost(server.port, '/api/upload', { 'content-type': contentType, ...headers }));
 }
 
 /** The files in the server's uploads folder (temporary ones included), sorted. */

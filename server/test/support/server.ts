@@ -227,10 +227,12 @@ export async function settlesWithin(promise: Promise<unknown>, ms: number): Prom
 
 export interface Refusal {
   status: number;
+  /** The `Retry-After` header, only when the refusal has one. */
+  retryAfter?: string;
   body: unknown;
 }
 
-/** Tries an upgrade that the server is expected to refuse; its HTTP status and JSON body. */
+/** Tries an upgrade that the server is expected to refuse; its HTTP status, Retry-After (if any) and JSON body. */
 export function refusedUpgrade(wsUrl: string, headers: Record<string, string> = {}): Promise<Refusal> {
   const ws = new WebSocket(wsUrl, { headers });
   return new Promise((resolve, reject) => {
@@ -245,7 +247,12 @@ export function refusedUpgrade(wsUrl: string, headers: Record<string, string> = 
       response.on('end', () => {
         request.destroy();
         try {
-          resolve({ status: response.statusCode ?? 0, body: text ? JSON.parse(text) : null });
+          const retryAfter = response.headers['retry-after'];
+          resolve({
+            status: response.statusCode ?? 0,
+            ...(retryAfter === undefined ? {} : { retryAfter }),
+            body: text ? JSON.parse(text) : null,
+          });
         } catch (error) {
           reject(error instanceof Error ? error : new Error(String(error)));
         }
