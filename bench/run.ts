@@ -12,6 +12,7 @@
  *   BENCH_NO_DOCS=1    print the figures, write nothing under docs/
  *   BENCH_REPORT_ONLY=1  measure nothing: rewrite the docs from docs/benchmarks.json
  *   BENCH_ONLY=attack  only /healthz under attack 2 of issue 14 (bench/server/attack.ts), printed
+ *   BENCH_ONLY=sync    only the sync of 10,000 conversations against 100 (bench/server/big-sync.ts), printed
  */
 import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -35,9 +36,10 @@ import {
   type LoadGenerator,
   type ServerProcess,
 } from './lib/proc';
-import { CONTENDED, writeReport, type BenchResults, type MachineInfo, type Usage } from './lib/report';
+import { CONTENDED, bigSyncSummary, writeReport, type BenchResults, type MachineInfo, type Usage } from './lib/report';
 import type { ClosedResult, OpenResult, ServerKind } from './server/loadgen';
 import type { AttackResult } from './server/attack';
+import type { BigSyncResult } from './server/big-sync';
 import type { StorageResult } from './server/storage';
 
 const QUICK = process.env.BENCH_QUICK === '1';
@@ -374,6 +376,7 @@ async function main(): Promise<void> {
     server: { throughput: [], latency: [], memory: [] },
     storage: [],
     attack: [],
+    bigSync: [],
     durationSeconds: 0,
   };
   log(
@@ -384,6 +387,12 @@ async function main(): Promise<void> {
     const result = await runScript<AttackResult>('bench/server/attack.ts');
     log(`/healthz quiet: ${JSON.stringify(result.quiet)}`);
     log(`/healthz under attack (${result.requests} history requests): ${JSON.stringify(result.attacked)}`);
+    return;
+  }
+  if (process.env.BENCH_ONLY === 'sync') {
+    const result = await runScript<BigSyncResult>('bench/server/big-sync.ts');
+    for (const line of bigSyncSummary([result])) log(line);
+    log(`done in ${((performance.now() - started) / 1000).toFixed(0)} s (sync only: no docs written)`);
     return;
   }
   if (process.env.BENCH_ONLY === 'profile') {
@@ -425,6 +434,17 @@ async function main(): Promise<void> {
     results.attack?.push(attack);
     log(`attack run ${run}: /healthz p99 ${attack.attacked.p99Ms.toFixed(1)} ms under attack`);
   }
+  for (let run = 1; run <= RUNS; run++) {
+    // Each run measures both cases in interleaved rounds, on two servers side by side.
+    const bigSync = await runScript<BigSyncResult>('bench/server/big-sync.ts');
+    results.bigSync?.push(bigSync);
+    const [, big] = bigSync.cases;
+    const whole = big.samples.map((s) => s.syncMs + s.pagesMs).sort((a, b) => a - b);
+    log(
+      `sync run ${run}: ${big.conversations} conversations, the whole list in ${whole[whole.length >> 1].toFixed(0)} ms`,
+    );
+  }
+  for (const line of bigSyncSummary(results.bigSync ?? [])) log(`sync: ${line}`);
   await profileOurs(results);
   results.durationSeconds = (performance.now() - started) / 1000;
 

@@ -85,15 +85,24 @@ let dataDirs = 0;
 
 export function startServer(
   kind: ServerKind,
-  options: { cpuProfileDir?: string; inspect?: boolean; env?: Record<string, string> } = {},
+  options: {
+    cpuProfileDir?: string;
+    inspect?: boolean;
+    env?: Record<string, string>;
+    /** Ours: a data folder prepared beforehand (its `chat.db` filled in), used as it is. */
+    dataDir?: string;
+  } = {},
 ): Promise<ServerProcess> {
   let child: ChildProcess;
   // The inspector (loopback, any free port) lets the memory figure force a full GC before reading RSS.
   const inspect = options.inspect ? [INSPECT_ARG] : [];
   if (kind === 'ours') {
-    const dataDir = path.join(OUT, 'data', `${process.pid}-${++dataDirs}`);
-    fs.rmSync(dataDir, { recursive: true, force: true });
-    fs.mkdirSync(dataDir, { recursive: true });
+    let dataDir = options.dataDir;
+    if (dataDir === undefined) {
+      dataDir = path.join(OUT, 'data', `${process.pid}-${++dataDirs}`);
+      fs.rmSync(dataDir, { recursive: true, force: true });
+      fs.mkdirSync(dataDir, { recursive: true });
+    }
     const flags = options.cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfileDir}`] : [];
     child = spawn(process.execPath, [...inspect, ...flags, OUR_MAIN], {
       env: { ...process.env, ...OUR_ENV, ...options.env, PORT: '0', DATA_DIR: dataDir },

@@ -9,6 +9,7 @@ import { SESSION_PAGE } from '../../miniprogram/stores/sessions';
 import type { CaseResult } from '../client/setdata';
 import type { ClosedResult, OpenResult, ServerKind } from '../server/loadgen';
 import type { AttackResult } from '../server/attack';
+import type { BigSyncResult, SyncSample } from '../server/big-sync';
 import type { StorageCase, StorageResult } from '../server/storage';
 import { ROOT, OUR_ENV, type IoCounters } from './proc';
 import type { ProfileSummary, Share } from './profile';
@@ -95,6 +96,8 @@ export interface BenchResults {
   storage: StorageResult[];
   /** `/healthz` under attack 2 of issue 14 (bench/server/attack.ts), one entry per run; absent in older reports. */
   attack?: AttackResult[];
+  /** The sync of 10,000 conversations against 100 (bench/server/big-sync.ts), one entry per run; absent in older reports. */
+  bigSync?: BigSyncResult[];
   profile?: ProfileSummary & { connections: number; rate: number; file: string };
   durationSeconds: number;
 }
@@ -132,6 +135,96 @@ function attackSection(runs: AttackResult[]): string[] {
     '| --- | --- | --- | --- |',
     row('quiet', (run) => run.quiet),
     row('during the attack', (run) => run.attacked),
+    '',
+  ];
+}
+
+/** The figures of the big sync: per case, over every round of every run, and the per-round ratios. */
+function bigSyncFigures(runs: BigSyncResult[]) {
+  const conversations = runs[0]?.cases.map((c) => c.conversations) ?? [];
+  const samples = (count: number) =>
+    runs.flatMap((run) => run.cases.filter((c) => c.conversations === count).flatMap((c) => c.samples));
+  const whole = (s: SyncSample) => s.syncMs + s.pagesMs;
+  const cases = conversations.map((count) => {
+    const all = samples(count);
+    return {
+      conversations: count,
+      rounds: all.length,
+      setupSeconds: range(
+        runs.flatMap((run) => run.cases.filter((c) => c.conversations === count).map((c) => c.setupSeconds)),
+      ),
+      syncMs: range(all.map((s) => s.syncMs)),
+      syncBytes: range(all.map((s) => s.syncBytes)),
+      replayed: range(all.map((s) => s.replayedMessages)),
+      pages: range(all.map((s) => s.pages)),
+      pagesMs: range(all.map((s) => s.pagesMs)),
+      pageMs: range(all.filter((s) => s.pages > 0).map((s) => s.pagesMs / s.pages)),
+      pagesBytes: range(all.map((s) => s.pagesBytes)),
+      wholeMs: range(all.map(whole)),
+    };
+  });
+  // Big / baseline, round by round (both measured back to back in each round).
+  const ratio = (value: (s: SyncSample) => number) => {
+    const [baseline, big] = conversations;
+    const per: number[] = [];
+    for (const run of runs) {
+      const a = run.cases.find((c) => c.conversations === baseline)?.samples ?? [];
+      const b = run.cases.find((c) => c.conversations === big)?.samples ?? [];
+      for (const sample of b) {
+        const base = a.find((s) => s.round === sample.round);
+        if (base) per.push(value(sample) / value(base));
+      }
+    }
+    return range(per);
+  };
+  return {
+    cases,
+    syncRatio: ratio((s) => s.syncMs),
+    wholeRatio: ratio(whole),
+    bodyUnits: runs[0]?.bodyUnits ?? NaN,
+    bodyBytes: runs[0]?.bodyBytes ?? NaN,
+  };
+}
+
+/** The big sync in a few lines, for the log. */
+export function bigSyncSummary(runs: BigSyncResult[]): string[] {
+  const { cases, syncRatio, wholeRatio } = bigSyncFigures(runs);
+  const lines = cases.map(
+    (c) =>
+      `${num(c.conversations)} conversations (${c.rounds} rounds; written in ${num(c.setupSeconds.median, 1)} s): ` +
+      `sync p50 ${num(c.syncMs.median, 1)} ms, max ${num(c.syncMs.max, 1)} ms, ${bytes(c.syncBytes.median)} ` +
+      `(${num(c.replayed.median)} messages replayed); the rest of the list ${num(c.pages.median)} pages in ` +
+      `p50 ${num(c.pagesMs.median, 1)} ms, max ${num(c.pagesMs.max, 1)} ms, ${bytes(c.pagesBytes.median)}; ` +
+      `the whole list p50 ${num(c.wholeMs.median, 1)} ms, max ${num(c.wholeMs.max, 1)} ms`,
+  );
+  if (cases.length === 2) {
+    lines.push(
+      `${num(cases[1].conversations)} / ${num(cases[0].conversations)} (per round): sync ${span(syncRatio, 2)}, ` +
+        `the whole list ${span(wholeRatio, 1)}`,
+    );
+  }
+  return lines;
+}
+
+/** The sync of 10,000 conversations against 100, when it was measured. */
+function bigSyncSection(runs: BigSyncResult[]): string[] {
+  if (runs.length === 0) return [];
+  const { cases, syncRatio, wholeRatio, bodyUnits, bodyBytes } = bigSyncFigures(runs);
+  if (cases.length !== 2) return [];
+  const [base, big] = cases;
+  const row = (c: (typeof cases)[number]) =>
+    `| ${num(c.conversations)} | ${num(c.syncMs.median, 1)} / ${num(c.syncMs.max, 1)} | ${bytes(c.syncBytes.median)} | ${num(c.replayed.median)} | ${num(c.pages.median)} | ${num(c.pagesMs.median, 1)} / ${num(c.pagesMs.max, 1)} | ${bytes(c.pagesBytes.median)} | ${num(c.wholeMs.median, 1)} / ${num(c.wholeMs.max, 1)} |`;
+  return [
+    '### A sync of 10,000 conversations',
+    '',
+    `Issue 14 (\`bench/server/big-sync.ts\`): a user whose ${num(big.conversations)} conversations each end with the largest text allowed (${num(bodyUnits)} UTF-16 units of '满', ${num(bodyBytes)} bytes of UTF-8), against the same user with ${num(base.conversations)} of them, on two servers of ours running side by side (the data written beforehand by the server's own store). In each of ${big.rounds} rounds, both back to back on a fresh socket: \`sync\` with no cursors until \`synced\` (the first page of the list and its conversations' messages), then \`sessions {after}\` page after page until \`more: false\`. Bytes are the frames' payloads; times are p50 / max over the rounds:`,
+    '',
+    '| conversations | sync (ms) | sync bytes | messages replayed | further pages | further pages (ms) | their bytes | whole list (ms) |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- |',
+    row(base),
+    row(big),
+    '',
+    `${num(big.conversations)} / ${num(base.conversations)}, round by round: sync **${span(syncRatio, 2)}** ×, the whole list ${span(wholeRatio, 1)} × (${num(base.conversations)} conversations fit on the first page; ${num(big.pageMs.median, 1)} ms a page for ${num(big.conversations)}).`,
     '',
   ];
 }
@@ -618,6 +711,7 @@ export async function writeReport(results: BenchResults): Promise<string[]> {
       ),
       '',
       ...attackSection(results.attack ?? []),
+      ...bigSyncSection(results.bigSync ?? []),
       '### What was done, and what is left',
       '',
       'Done in `server/src` since the first report. Measured back to back on this machine with `BENCH_ONLY=throughput BENCH_SERVERS=ours`, the build before these changes delivered 6,900–7,200 msg/s at 1,000 connections (117–123 µs of CPU and 13–14 KiB written to storage per message) where this one delivered 15,700–16,200 (58–64 µs, 6–7 KiB):',
