@@ -480,6 +480,48 @@ describe('read', () => {
     expect(statesIn(bob.socket)).toEqual([]);
   });
 
+  it("a send moves the sender's cursor: their other connections get states, the peer and the sending one none", async () => {
+    const alice = await newPerson();
+    const bob = await newPerson();
+    const aliceLaptop = await alice.connect();
+    let conv = '';
+    for (let i = 1; i <= 3; i++) conv = (await sendText(bob.socket, alice.id, `unread ${i}`)).conv;
+    await settle(alice.socket, aliceLaptop);
+    for (const socket of [alice.socket, aliceLaptop, bob.socket]) socket.frames.splice(0);
+    expect(await sessionOf(aliceLaptop, conv)).toMatchObject({ unread: 3, readSeq: 0, lastSeq: 3 });
+
+    const ack = await sendText(alice.socket, bob.id, 'a reply, without a read', 'reply');
+    expect(ack.seq).toBe(4);
+    // The laptop hears of the message, then of the read it implies.
+    expect(await aliceLaptop.next('message')).toMatchObject({ conv, seq: 4, from: alice.id });
+    expect(await aliceLaptop.next('states')).toEqual({ type: 'states', conv, user: alice.id, readSeq: 4 });
+    expect(await bob.socket.next('message')).toMatchObject({ conv, seq: 4 });
+    await settle(alice.socket, aliceLaptop);
+    await settle(bob.socket);
+    expect(statesIn(alice.socket)).toEqual([]);
+    expect(statesIn(aliceLaptop)).toEqual([]);
+    expect(statesIn(bob.socket)).toEqual([]);
+    expect(await sessionOf(aliceLaptop, conv)).toMatchObject({ unread: 0, readSeq: 4, lastSeq: 4 });
+    expect((await sessionOf(bob.socket, conv)).peerReadSeq).toBe(4);
+
+    // A resend of the stored cid moves nothing and tells nobody.
+    expect(await sendText(aliceLaptop, bob.id, 'again', 'reply')).toMatchObject({ seq: 4 });
+    await settle(alice.socket, aliceLaptop);
+    await settle(bob.socket);
+    for (const socket of [alice.socket, aliceLaptop, bob.socket]) expect(statesIn(socket)).toEqual([]);
+  });
+
+  it("a send into a conversation with unread messages tells the sender's other connections, which read them all", async () => {
+    const { alice, bob, aliceLaptop, conv } = await setup();
+    // The laptop has read 2 of Bob's 5; the phone replies without reading at all.
+    aliceLaptop.send({ type: 'read', conv, seq: 2 });
+    await alice.socket.next('states');
+    await bob.socket.next('states');
+    alice.socket.send({ type: 'send', cid: cid(), conv, kind: 'text', body: 'reply' });
+    expect(await aliceLaptop.next('states')).toEqual({ type: 'states', conv, user: alice.id, readSeq: 6 });
+    expect(await sessionOf(alice.socket, conv)).toMatchObject({ unread: 0, readSeq: 6 });
+  });
+
   it('answers forbidden for a conversation the reader is not in, and tells nobody', async () => {
     const { alice, bob, aliceLaptop, conv } = await setup();
     const mallory = await newPerson();

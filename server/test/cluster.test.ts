@@ -150,6 +150,8 @@ describeCluster('several instances on PostgreSQL and Redis', () => {
     );
     // The sender's other device, on another instance, gets it too.
     expect(await alicePad.next('message')).toEqual(expect.objectContaining({ seq: 1, body: 'hello from one' }));
+    // And hears that the send moved Alice's read cursor (the peer and the sending socket do not).
+    expect(await alicePad.next('states')).toEqual({ type: 'states', conv, user: alice.id, readSeq: 1 });
 
     bob.socket.send({ type: 'send', cid: 'reply', conv, kind: 'text', body: 'hi from three' });
     expect(await bob.socket.next('ack')).toEqual(expect.objectContaining({ seq: 2 }));
@@ -165,8 +167,10 @@ describeCluster('several instances on PostgreSQL and Redis', () => {
     expect(await bob.socket.next('states')).toEqual({ type: 'states', conv, user: alice.id, readSeq: 2 });
     expect(await alicePad.next('states')).toEqual({ type: 'states', conv, user: alice.id, readSeq: 2 });
     await settle(alice.socket);
-    // Not echoed to the socket that sent it.
+    // Not echoed to the socket that sent it; the send's own states went to Alice's other device only.
     expect(received(alice.socket, 'states')).toEqual([]);
+    await settle(bob.socket);
+    expect(received(bob.socket, 'states')).toEqual([]);
 
     // Every instance sees the same store.
     const sessions = await Promise.all(

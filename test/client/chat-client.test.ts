@@ -63,6 +63,41 @@ describe('ChatClient against the real server', () => {
     expect(bobAgain.client.stores.sessions.find(conv)?.unread).toBe(0);
   });
 
+  it("a send from one device clears the conversation's unread badge on the user's other device", async () => {
+    const bob = await phone();
+    const first = await phone();
+    // The same installation on a second phone: the same user, another connection.
+    const second = await phone({ storage: new Map([['chat.deviceId', first.adapter.storage.get('chat.deviceId')!]]) });
+    expect(second.client.stores.me.id).toBe(first.client.stores.me.id);
+    const me = first.client.stores.me.user!;
+    const conv = first.client.conversationWith(bob.client.stores.me.user!);
+    bob.client.conversationWith(me);
+
+    for (const body of ['bob 1', 'bob 2', 'bob 3']) bob.client.sendText(conv, body);
+    await waitFor(
+      () => [first, second].every((device) => device.client.stores.sessions.find(conv)?.unread === 3),
+      'three unread on both devices',
+    );
+    expect(second.client.stores.sessions.find(conv)?.badge).toBe('3');
+
+    // The server's word for it: the states frames the second device receives from now on.
+    const states: unknown[] = [];
+    second.adapter.liveTasks()[0].ws.on('message', (data: Buffer) => {
+      const frame = JSON.parse(data.toString()) as { type: string };
+      if (frame.type === 'states') states.push(frame);
+    });
+    // The first device replies from the list, without opening the conversation (no `read`).
+    first.client.sendText(conv, 'a reply');
+    await waitFor(() => second.client.stores.sessions.find(conv)?.unread === 0, 'the second device to clear its badge');
+    expect(second.client.stores.sessions.find(conv)).toMatchObject({ readSeq: 4, lastSeq: 4, badge: '' });
+    expect(second.client.stores.sessions.totalUnread).toBe(0);
+    await waitFor(() => states.length === 1, 'the states of the send');
+    expect(states).toEqual([{ type: 'states', conv, user: me.id, readSeq: 4 }]);
+    expect(first.client.stores.sessions.find(conv)).toMatchObject({ readSeq: 4, unread: 0 });
+    // Bob just has one more message to read.
+    await waitFor(() => bob.client.stores.sessions.find(conv)?.unread === 1, 'bob to get the reply');
+  });
+
   it('keeps the conversation open live: incoming messages are read at once', async () => {
     const alice = await phone();
     const bob = await phone();

@@ -196,6 +196,27 @@ describe('incoming frames', () => {
     expect(s.sessions.find(CONV)?.peerReadSeq).toBe(4);
   });
 
+  it('states of one’s own send on another device: the message or the states alone reads the conversation', () => {
+    // The message first (as the server sends them): one's own message is read as it is listed.
+    const s = stores();
+    incoming.applySessions(s, { type: 'sessions', sessions: [session(5, 3)], more: false });
+    incoming.applyMessage(s, message(6, ME.id), live);
+    expect(s.sessions.find(CONV)).toMatchObject({ lastSeq: 6, readSeq: 6, unread: 0, badge: '' });
+    incoming.applyStates(s, { type: 'states', conv: CONV, user: ME.id, readSeq: 6 });
+    expect(s.sessions.find(CONV)).toMatchObject({ readSeq: 6, unread: 0 });
+
+    // The states on its own (its message not listed yet): everything up to it is read, and what
+    // comes after counts again.
+    const t = stores();
+    incoming.applySessions(t, { type: 'sessions', sessions: [session(5, 3)], more: false });
+    incoming.applyStates(t, { type: 'states', conv: CONV, user: ME.id, readSeq: 6 });
+    expect(t.sessions.find(CONV)).toMatchObject({ lastSeq: 5, readSeq: 6, unread: 0, badge: '' });
+    incoming.applyMessage(t, message(6, ME.id), live);
+    incoming.applyMessage(t, message(7), live);
+    expect(t.sessions.find(CONV)).toMatchObject({ lastSeq: 7, readSeq: 6, unread: 1, badge: '1' });
+    expect(t.sessions.totalUnread).toBe(1);
+  });
+
   it('presence and typing: live hints in the people store', () => {
     const s = stores();
     incoming.applyPresence(s, { type: 'presence', user: PEER.id, online: true });

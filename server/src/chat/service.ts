@@ -98,7 +98,16 @@ export class ChatService {
     if (!duplicate) this.metrics.messageStored();
     await reply({ type: 'ack', cid: message.cid, conv: message.conv, seq: message.seq, ts: message.ts });
     // A resent cid was delivered when it was first stored; a client that missed it gets it by sync.
-    if (!duplicate) this.fanout.deliver(members, { type: 'message', ...message }, caller.connectionId);
+    if (duplicate) return;
+    this.fanout.deliver(members, { type: 'message', ...message }, caller.connectionId);
+    // Storing it moved the sender's read cursor to its seq (the conversation's last, so always
+    // forward): their other devices hear of that read as of any other. The sending connection has
+    // the ack, the peer the message itself (its sender has read everything up to it).
+    this.fanout.deliver(
+      [caller.userId],
+      { type: 'states', conv: message.conv, user: caller.userId, readSeq: message.seq },
+      caller.connectionId,
+    );
   }
 
   async history(caller: Caller, frame: HistoryFrame, reply: Reply): Promise<void> {
