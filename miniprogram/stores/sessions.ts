@@ -213,7 +213,10 @@ export class SessionsStore {
       delete hidden[message.conv];
       this.prefs = { ...this.prefs, hidden };
     }
-    const item = this.present({ ...base, last: message, lastSeq: message.seq, readSeq, unread });
+    // The server moves a sender's read cursor to the message they send: a reply from the peer
+    // means they have read everything before it (已读 under one's own messages).
+    const peerReadSeq = mine ? base.peerReadSeq : Math.max(base.peerReadSeq, message.seq);
+    const item = this.present({ ...base, last: message, lastSeq: message.seq, readSeq, unread, peerReadSeq });
     this.list = [item, ...this.list.filter((other) => other.conv !== message.conv)].sort(listOrder);
     return true;
   }

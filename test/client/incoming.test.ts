@@ -196,6 +196,15 @@ describe('incoming frames', () => {
     expect(s.sessions.find(CONV)?.peerReadSeq).toBe(4);
   });
 
+  it('a reply from the peer means they read all before it (已读), one’s own message does not', () => {
+    const s = stores();
+    incoming.applySessions(s, { type: 'sessions', sessions: [{ ...session(3, 0), peerReadSeq: 1 }], more: false });
+    incoming.applyMessage(s, message(4, ME.id), live);
+    expect(s.sessions.find(CONV)?.peerReadSeq).toBe(1);
+    incoming.applyMessage(s, message(5), live);
+    expect(s.sessions.find(CONV)?.peerReadSeq).toBe(5);
+  });
+
   it('states of one’s own send on another device: the message or the states alone reads the conversation', () => {
     // The message first (as the server sends them): one's own message is read as it is listed.
     const s = stores();
