@@ -95,7 +95,10 @@ export type SessionsRequestFrame = FromSchema<typeof clientFrameSchemas.sessions
 export type ClientFrame =
   PingFrame | SyncFrame | SendFrame | HistoryFrame | ReadFrame | TypingFrame | SessionsRequestFrame;
 
-export type MessageKind = SendFrame['kind'];
+/** What a client may send: `text` or `image`. */
+export type SendKind = SendFrame['kind'];
+/** A stored message's kind: what clients send, and `system` (group changes), the server's own. */
+export type MessageKind = SendKind | 'system';
 
 // ---------------------------------------------------------------------------------------------
 // Server → client

@@ -571,6 +571,108 @@ function storeConformance(name: string, makeHarness: () => Promise<StoreHarness>
       });
     });
 
+    describe('groups', () => {
+      let sys = 0;
+      const system = (from: PublicUser, event: object): NewMessage => ({
+        conv: '',
+        members: [],
+        from: from.id,
+        cid: `sys-${++sys}`,
+        kind: 'system',
+        body: JSON.stringify(event),
+        ts: 1_700_000_000_000 + ++cids,
+      });
+      const create = (groupId: string, owner: PublicUser, others: PublicUser[]) =>
+        store.changeGroup(groupId, system(owner, { event: 'created' }), {
+          create: { name: 'g', avatar: '', notice: '', owner: owner.id, createdAt: 1 },
+          join: [
+            { userId: owner.id, role: 'owner' },
+            ...others.map((other) => ({ userId: other.id, role: 'member' as const })),
+          ],
+        });
+
+      it('creates a group with its first message as seq 1, its members and their roles', async () => {
+        const [alice, bob, carol] = [await user('a'), await user('b'), await user('c')];
+        const created = await create('g1', alice, [bob, carol]);
+        expect(created).toMatchObject({ conv: 'g:g1', seq: 1, from: alice.id, kind: 'system' });
+        expect(await store.getGroup('g1')).toEqual({
+          id: 'g1',
+          name: 'g',
+          avatar: '',
+          notice: '',
+          owner: alice.id,
+          dismissed: false,
+          memberCount: 3,
+        });
+        expect(await store.getGroup('g-none')).toBeNull();
+        const members = await store.groupMembers('g1');
+        expect(members.map((m) => [m.id, m.role, m.joinedSeq]).sort()).toEqual(
+          [
+            [alice.id, 'owner', 1],
+            [bob.id, 'member', 1],
+            [carol.id, 'member', 1],
+          ].sort(),
+        );
+        expect(await store.membersOf('g:g1')).toEqual([alice.id, bob.id, carol.id].sort());
+        expect(await store.history('g:g1', undefined, 10)).toMatchObject({ messages: [{ seq: 1 }], hasMore: false });
+        // Groups are not in the dm session list and their members are not each other's dm peers.
+        expect(await sessionsOf(bob.id)).toEqual([]);
+        expect(await store.peersOf(bob.id)).toEqual([]);
+      });
+
+      it('records joins and leaves at their messages, roles, updates, and a dismissal', async () => {
+        const [alice, bob, carol] = [await user('a'), await user('b'), await user('c')];
+        await create('g2', alice, [bob]);
+        const sent = await store.appendMessage({ ...message(bob, alice), conv: 'g:g2', members: [] });
+        expect(sent.message.seq).toBe(2);
+        const joined = await store.changeGroup('g2', system(bob, { event: 'joined' }), {
+          join: [{ userId: carol.id, role: 'member' }],
+        });
+        expect(joined.seq).toBe(3);
+        expect(await store.groupMembership('g2', carol.id)).toEqual({ role: 'member', joinedSeq: 3, leftSeq: null });
+        await store.changeGroup('g2', system(alice, { event: 'role' }), {
+          roles: [{ userId: carol.id, role: 'admin' }],
+        });
+        const left = await store.changeGroup('g2', system(bob, { event: 'left' }), { leave: [bob.id] });
+        expect(await store.groupMembership('g2', bob.id)).toEqual({ role: 'member', joinedSeq: 1, leftSeq: left.seq });
+        expect(await store.membersOf('g:g2')).toEqual([alice.id, carol.id].sort());
+        expect(await store.groupMembership('g2', 'u-nobody')).toBeNull();
+        await store.changeGroup('g2', system(alice, { event: 'updated' }), {
+          update: { name: 'new', notice: 'n', owner: carol.id },
+        });
+        expect(await store.getGroup('g2')).toMatchObject({ name: 'new', notice: 'n', owner: carol.id, memberCount: 2 });
+        const members = await store.groupMembers('g2');
+        expect(members.map((m) => [m.id, m.role])).toEqual([
+          [alice.id, 'owner'],
+          [carol.id, 'admin'],
+        ]);
+        const dismissed = await store.changeGroup('g2', system(alice, { event: 'dismissed' }), { dismiss: true });
+        expect(dismissed.seq).toBe(7);
+        expect(await store.getGroup('g2')).toMatchObject({ dismissed: true, memberCount: 0 });
+        expect(await store.membersOf('g:g2')).toEqual([]);
+        expect(await store.groupMembership('g2', alice.id)).toMatchObject({ leftSeq: 7 });
+        // A former member who joins again starts over.
+        expect((await store.history('g:g2', undefined, 100)).messages.map((m) => m.seq)).toEqual([1, 2, 3, 4, 5, 6, 7]);
+      });
+
+      it('keeps seqs gap-free when group changes and sends race, across instances', async () => {
+        const [alice, bob] = [await user('a'), await user('b')];
+        await create('g3', alice, [bob]);
+        const other = await harness.another();
+        await Promise.all(
+          Array.from({ length: 10 }, (_, i) =>
+            i % 2
+              ? (i % 4 === 1 ? store : other).changeGroup('g3', system(alice, { event: 'updated' }), {
+                  update: { notice: `n${i}` },
+                })
+              : (i % 4 === 0 ? store : other).appendMessage({ ...message(bob, alice), conv: 'g:g3', members: [] }),
+          ),
+        );
+        const seqs = (await store.history('g:g3', undefined, 100)).messages.map((m) => m.seq);
+        expect(seqs).toEqual(Array.from({ length: 11 }, (_, i) => i + 1));
+      });
+    });
+
     describe('epoch', () => {
       it('is made with the store, stays across a reopen and differs for other data', async () => {
         const epoch = await store.epoch();

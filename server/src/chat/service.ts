@@ -3,6 +3,7 @@ import {
   directConversationId,
   directConversationMembers,
   isDirectConversationId,
+  isGroupConversationId,
 } from '../../../contract/conversations';
 import type {
   HistoryFrame,
@@ -158,8 +159,9 @@ export class ChatService {
     const members = await this.membersFor(caller.userId, frame.conv);
     const readSeq = await this.store.advanceRead(frame.conv, caller.userId, frame.seq);
     if (readSeq === null) return;
+    // In a group the cursor is told to the reader's other devices only.
     this.fanout.deliver(
-      members,
+      isGroupConversationId(frame.conv) ? [caller.userId] : members,
       { type: 'states', conv: frame.conv, user: caller.userId, readSeq },
       caller.connectionId,
     );
@@ -170,6 +172,8 @@ export class ChatService {
    * before a dm's first message. Dropped without an error otherwise (a hint, not data).
    */
   async typing(caller: Caller, frame: TypingFrame): Promise<void> {
+    // Not relayed in groups (no error either).
+    if (isGroupConversationId(frame.conv)) return;
     const members = await this.store.membersOf(frame.conv);
     if (!members.includes(caller.userId)) return;
     const others = members.filter((member) => member !== caller.userId);

@@ -1,6 +1,6 @@
 import type { ChatMessage, MessageKind, SessionEntry } from '../../../contract/frames';
 import { LIMITS } from '../../../contract/limits';
-import type { HistoryPage, SessionsPage } from './types';
+import type { GroupMemberRecord, GroupMembership, GroupRecord, GroupRole, HistoryPage, SessionsPage } from './types';
 
 /** A `messages` row, as both stores select it (sql.ts). */
 export interface MessageRow {
@@ -106,4 +106,60 @@ export function historyArgs(conv: string, before: number | undefined, limit: num
 /** The page from the rows `historyArgs` asked for (newest first), ascending as clients show it. */
 export function toPage(rows: MessageRow[], limit: number): HistoryPage {
   return { messages: rows.slice(0, limit).reverse().map(toMessage), hasMore: rows.length > limit };
+}
+
+/** A `chat_groups` row with its count of current members (sql.ts, `group`). */
+export interface GroupRow {
+  id: string;
+  name: string;
+  avatar: string;
+  notice: string;
+  owner: string;
+  dismissed: number;
+  member_count: number | string;
+}
+
+export interface GroupMemberRow {
+  id: string;
+  nickname: string;
+  avatar: string;
+  role: string;
+  joined_seq: number;
+}
+
+export interface MembershipRow {
+  role: string;
+  joined_seq: number;
+  left_seq: number | null;
+}
+
+export function toGroup(row: GroupRow): GroupRecord {
+  return {
+    id: row.id,
+    name: row.name,
+    avatar: row.avatar,
+    notice: row.notice,
+    owner: row.owner,
+    dismissed: Number(row.dismissed) !== 0,
+    memberCount: Number(row.member_count),
+  };
+}
+
+export function toGroupMember(row: GroupMemberRow): GroupMemberRecord {
+  return {
+    id: row.id,
+    nickname: row.nickname,
+    avatar: row.avatar,
+    role: row.role as GroupRole,
+    joinedSeq: row.joined_seq,
+  };
+}
+
+export function toMembership(row: MembershipRow): GroupMembership {
+  return { role: row.role as GroupRole, joinedSeq: row.joined_seq, leftSeq: row.left_seq };
+}
+
+/** A group's conversation id. */
+export function groupConv(groupId: string): string {
+  return `g:${groupId}`;
 }
