@@ -215,7 +215,7 @@ describe('changing a group', () => {
     expectFailure(await invite(alice, ['u-nobody']), 404, 'not_found');
     expectFailure(await invite(alice, [dave.id, erin.id]), 409, 'group_full');
     expect((await invite(alice, [dave.id])).status).toBe(200);
-    const history = await fullHistory(dave.socket, group.conv);
+    const history = await fullHistory(alice.socket, group.conv);
     expect(systemEvents(history)).toEqual([
       { event: 'created', users: [bob.id], name: '周末爬山' },
       { event: 'joined', users: [carol.id] },
@@ -335,5 +335,60 @@ describe('changing a group', () => {
     expect(await bobPhone.next('states')).toMatchObject({ conv: group.conv, user: bob.id, readSeq: 2 });
     await settle(bob.socket, alice.socket);
     expect(alice.socket.frames.some((f) => f.type === 'typing' || f.type === 'states')).toBe(false);
+  });
+});
+
+describe('who sees what', () => {
+  async function groupWithHistory() {
+    const [alice, bob, carol] = await people(3);
+    const group = await createGroup(alice, [bob]);
+    for (const cid of ['m2', 'm3']) {
+      alice.socket.send({ type: 'send', cid, conv: group.conv, kind: 'text', body: cid });
+      await alice.socket.next('ack', (frame) => frame.cid === cid);
+    }
+    const invited = await api(server.url, 'POST', `/api/groups/${group.id}/members`, {
+      token: alice.token,
+      json: { users: [carol.id] },
+    });
+    expect(invited.status).toBe(200);
+    alice.socket.send({ type: 'send', cid: 'm5', conv: group.conv, kind: 'text', body: 'm5' });
+    await carol.socket.next('message', (frame) => frame.cid === 'm5');
+    return { alice, bob, carol, group };
+  }
+
+  it('a member added later: history and sync start at the message that added them', async () => {
+    const { carol, group } = await groupWithHistory();
+    const history = await fullHistory(carol.socket, group.conv);
+    expect(history.map((m) => m.seq)).toEqual([4, 5]);
+    carol.socket.send({ type: 'history', conv: group.conv, limit: 1 });
+    expect(await carol.socket.next('history')).toMatchObject({ messages: [{ seq: 5 }], hasMore: true });
+    carol.socket.send({ type: 'history', conv: group.conv, before: 5, limit: 1 });
+    expect(await carol.socket.next('history')).toMatchObject({ messages: [{ seq: 4 }], hasMore: false });
+    carol.socket.send({ type: 'history', conv: group.conv, before: 4 });
+    expect(await carol.socket.next('history')).toMatchObject({ messages: [], hasMore: false });
+    const phone = await carol.connect();
+    phone.send({ type: 'sync', cursors: { [group.conv]: 0 } });
+    await phone.next('synced');
+    const replayed = phone.frames.flatMap((f) => (f.type === 'message' && f.conv === group.conv ? [f.seq] : []));
+    expect(replayed).toEqual([4, 5]);
+  });
+
+  it('a member who left reads and syncs up to their `left` message, and nothing after', async () => {
+    const { alice, bob, group } = await groupWithHistory();
+    expect(
+      (await api(server.url, 'DELETE', `/api/groups/${group.id}/members/${bob.id}`, { token: bob.token })).status,
+    ).toBe(204);
+    alice.socket.send({ type: 'send', cid: 'm7', conv: group.conv, kind: 'text', body: 'm7' });
+    await alice.socket.next('ack', (frame) => frame.cid === 'm7');
+    const history = await fullHistory(bob.socket, group.conv);
+    expect(history.map((m) => m.seq)).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(JSON.parse(history[5].body)).toEqual({ event: 'left', users: [bob.id] });
+    const phone = await bob.connect();
+    phone.send({ type: 'sync', cursors: { [group.conv]: 3 } });
+    await phone.next('synced');
+    const replayed = phone.frames.flatMap((f) => (f.type === 'message' && f.conv === group.conv ? [f.seq] : []));
+    expect(replayed).toEqual([4, 5, 6]);
+    bob.socket.send({ type: 'read', conv: group.conv, seq: 6 });
+    expect(await bob.socket.next('error')).toMatchObject({ code: 'forbidden' });
   });
 });

@@ -655,6 +655,19 @@ function storeConformance(name: string, makeHarness: () => Promise<StoreHarness>
         expect((await store.history('g:g2', undefined, 100)).messages.map((m) => m.seq)).toEqual([1, 2, 3, 4, 5, 6, 7]);
       });
 
+      it('gives lastSeqs of a group from the join and, for a former member, up to their leaving', async () => {
+        const [alice, bob, carol] = [await user('a'), await user('b'), await user('c')];
+        await create('g4', alice, [bob]);
+        await store.changeGroup('g4', system(alice, { event: 'joined' }), {
+          join: [{ userId: carol.id, role: 'member' }],
+        });
+        await store.changeGroup('g4', system(bob, { event: 'left' }), { leave: [bob.id] });
+        await store.appendMessage({ ...message(alice, carol), conv: 'g:g4', members: [] });
+        expect(await store.lastSeqs(carol.id, ['g:g4'])).toEqual([{ conv: 'g:g4', lastSeq: 4, firstSeq: 2 }]);
+        expect(await store.lastSeqs(bob.id, ['g:g4'])).toEqual([{ conv: 'g:g4', lastSeq: 3, firstSeq: 1 }]);
+        expect(await store.lastSeqs((await user('x')).id, ['g:g4'])).toEqual([]);
+      });
+
       it('keeps seqs gap-free when group changes and sends race, across instances', async () => {
         const [alice, bob] = [await user('a'), await user('b')];
         await create('g3', alice, [bob]);

@@ -45,6 +45,15 @@ describe('incoming frames', () => {
     expect(s.people.isTyping(CONV)).toBe(false);
   });
 
+  it('message: one of a group (not shown yet) is left alone, with no resync', () => {
+    const s = stores();
+    incoming.applySessions(s, { type: 'sessions', sessions: [session(1, 0)], more: false });
+    const system = { ...message(4, PEER.id, 'g:gGroup000001'), kind: 'system' as const, body: '{"event":"joined"}' };
+    expect(incoming.applyMessage(s, system, live)).toEqual([]);
+    expect(s.sessions.list.map((item) => item.conv)).toEqual([CONV]);
+    expect(s.messages.view('g:gGroup000001').items).toEqual([]);
+  });
+
   it('message: a live jump past the next seq asks for the hole; a replay does not', () => {
     const s = stores();
     incoming.applySessions(s, { type: 'sessions', sessions: [session(1, 0)], more: false });

@@ -14,7 +14,7 @@ import type {
   SyncFrame,
   TypingFrame,
 } from '../../../contract/frames';
-import type { Store } from '../store/types';
+import type { SeqRange, Store } from '../store/types';
 import { KnownUsers } from './known-users';
 import type { Fanout } from './ports';
 
@@ -103,9 +103,31 @@ export class ChatService {
   }
 
   async history(caller: Caller, frame: HistoryFrame, reply: Reply): Promise<void> {
+    const limit = frame.limit ?? LIMITS.historyDefault;
+    if (isGroupConversationId(frame.conv)) {
+      const page = await this.groupHistory(caller.userId, frame.conv, frame.before, limit);
+      await reply({ type: 'history', conv: frame.conv, ...page });
+      return;
+    }
     await this.membersFor(caller.userId, frame.conv);
-    const page = await this.store.history(frame.conv, frame.before, frame.limit ?? LIMITS.historyDefault);
+    const page = await this.store.history(frame.conv, frame.before, limit);
     await reply({ type: 'history', conv: frame.conv, messages: page.messages, hasMore: page.hasMore });
+  }
+
+  /**
+   * A group's history as a member sees it: from the message that added them, up to the one that
+   * said they left (a former member still reads that far); refused to anyone never a member.
+   */
+  private async groupHistory(userId: string, conv: string, before: number | undefined, limit: number) {
+    const membership = await this.store.groupMembership(conv.slice(2), userId);
+    if (!membership) throw new ChatError('forbidden', `you are not a member of ${conv}`);
+    const { joinedSeq, leftSeq } = membership;
+    const upper = leftSeq === null ? before : Math.min(before ?? Number.MAX_SAFE_INTEGER, leftSeq + 1);
+    if (upper !== undefined && upper <= joinedSeq) return { messages: [], hasMore: false };
+    const page = await this.store.history(conv, upper, limit);
+    const messages = page.messages.filter((message) => message.seq >= joinedSeq);
+    const first = messages[0]?.seq ?? 0;
+    return { messages, hasMore: page.hasMore && messages.length === page.messages.length && first > joinedSeq };
   }
 
   /**
@@ -127,8 +149,9 @@ export class ChatService {
     );
     const truncated: string[] = [];
     let budget: number = LIMITS.syncMessages;
-    for (const { conv, lastSeq } of [...page.sessions, ...held]) {
-      const cursor = Math.min(cursors[conv] ?? 0, lastSeq);
+    for (const { conv, lastSeq, firstSeq } of [...page.sessions, ...held] as SeqRange[]) {
+      // A group member added later is owed nothing before the message that added them.
+      const cursor = Math.max(Math.min(cursors[conv] ?? 0, lastSeq), (firstSeq ?? 1) - 1);
       const missing = lastSeq - cursor;
       if (missing === 0) continue;
       const count = Math.min(missing, LIMITS.syncPerConversation, budget);

@@ -10,6 +10,7 @@ import type {
   HistoryPage,
   Identity,
   NewMessage,
+  SeqRange,
   SessionsPage,
   Store,
   UploadRecord,
@@ -23,6 +24,7 @@ import {
   toMembership,
   toMessage,
   toPage,
+  toSeqRange,
   toSessionsPage,
   type GroupMemberRow,
   type GroupRow,
@@ -299,10 +301,13 @@ export class PostgresStore implements Store {
     return toSessionsPage(rows, limit);
   }
 
-  async lastSeqs(userId: string, convs: readonly string[]): Promise<Array<{ conv: string; lastSeq: number }>> {
+  async lastSeqs(userId: string, convs: readonly string[]): Promise<SeqRange[]> {
     if (convs.length === 0) return [];
-    const { rows } = await this.pool.query<{ conv: string; last_seq: number }>(SQL.lastSeqs, [userId, [...convs]]);
-    return rows.map((row) => ({ conv: row.conv, lastSeq: row.last_seq }));
+    const { rows } = await this.pool.query<{ conv: string; last_seq: number; joined_seq: number }>(SQL.lastSeqs, [
+      userId,
+      [...convs],
+    ]);
+    return rows.map(toSeqRange);
   }
 
   async peersOf(userId: string): Promise<string[]> {

@@ -1,6 +1,14 @@
 import type { ChatMessage, MessageKind, SessionEntry } from '../../../contract/frames';
 import { LIMITS } from '../../../contract/limits';
-import type { GroupMemberRecord, GroupMembership, GroupRecord, GroupRole, HistoryPage, SessionsPage } from './types';
+import type {
+  SeqRange,
+  GroupMemberRecord,
+  GroupMembership,
+  GroupRecord,
+  GroupRole,
+  HistoryPage,
+  SessionsPage,
+} from './types';
 
 /** A `messages` row, as both stores select it (sql.ts). */
 export interface MessageRow {
@@ -162,4 +170,9 @@ export function toMembership(row: MembershipRow): GroupMembership {
 /** A group's conversation id. */
 export function groupConv(groupId: string): string {
   return `g:${groupId}`;
+}
+
+/** A `lastSeqs` row as the range of a conversation the user may see. */
+export function toSeqRange(row: { conv: string; last_seq: number; joined_seq: number }): SeqRange {
+  return { conv: row.conv, lastSeq: row.last_seq, ...(row.joined_seq > 0 ? { firstSeq: row.joined_seq } : {}) };
 }

@@ -228,11 +228,15 @@ export function statements(d: Dialect) {
        LEFT JOIN messages lm ON lm.conv = page.id AND lm.seq = page.last_seq
        ORDER BY page.updated_at DESC, page.id${d.byteOrder}`,
     /**
-     * (userId, convs) → {conv, last_seq}[], most recent first: of the listed conversations, those
-     * the user is a member of, with their last seq (what `sync` replays for cursors off the first page).
+     * (userId, convs) → {conv, last_seq, joined_seq}[], most recent first: of the listed
+     * conversations, those the user is or was a member of, with the last seq they may see (a
+     * group's former member: the message that said they left) and the seq they joined at (0 in a
+     * dm): what `sync` replays for cursors off the first page.
      */
-    lastSeqs: `SELECT c.id AS conv, c.last_seq FROM members me JOIN conversations c ON c.id = me.conv
-       WHERE me.user_id = ${p(1)} AND me.left_seq IS NULL AND ${d.inList('me.conv', p(2))}
+    lastSeqs: `SELECT c.id AS conv, CASE WHEN me.left_seq IS NULL THEN c.last_seq ELSE me.left_seq END AS last_seq,
+         me.joined_seq
+       FROM members me JOIN conversations c ON c.id = me.conv
+       WHERE me.user_id = ${p(1)} AND ${d.inList('me.conv', p(2))}
        ORDER BY c.updated_at DESC, c.id${d.byteOrder}`,
     /** (id, name, avatar, notice, owner, createdAt). */
     insertGroup: `INSERT INTO chat_groups (id, name, avatar, notice, owner, created_at)

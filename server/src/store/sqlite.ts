@@ -12,6 +12,7 @@ import type {
   HistoryPage,
   Identity,
   NewMessage,
+  SeqRange,
   SessionsPage,
   Store,
   UploadRecord,
@@ -25,6 +26,7 @@ import {
   toMembership,
   toMessage,
   toPage,
+  toSeqRange,
   toSessionsPage,
   type GroupMemberRow,
   type GroupRow,
@@ -161,7 +163,7 @@ export class SqliteStore implements Store {
       advanceRead: db.prepare<[number, string, string, string, number], { read_seq: number }>(SQL.advanceRead),
       position: db.prepare<[string], { updated_at: number }>(SQL.position),
       sessionsPage: db.prepare<[string, number, number, string, number], SessionRow>(SQL.sessionsPage),
-      lastSeqs: db.prepare<[string, string], { conv: string; last_seq: number }>(SQL.lastSeqs),
+      lastSeqs: db.prepare<[string, string], { conv: string; last_seq: number; joined_seq: number }>(SQL.lastSeqs),
       insertUpload: db.prepare<[string, string, number, number, number]>(SQL.insertUpload),
       anyUpload: db.prepare<[], { name: string }>(SQL.anyUpload),
       uploadBytesSince: db.prepare<[string, number], { bytes: number }>(SQL.uploadBytesSince),
@@ -341,11 +343,9 @@ export class SqliteStore implements Store {
     return toSessionsPage(this.statements.sessionsPage.all(...sessionsArgs(userId, position, limit)), limit);
   }
 
-  async lastSeqs(userId: string, convs: readonly string[]): Promise<Array<{ conv: string; lastSeq: number }>> {
+  async lastSeqs(userId: string, convs: readonly string[]): Promise<SeqRange[]> {
     if (convs.length === 0) return [];
-    return this.statements.lastSeqs
-      .all(userId, JSON.stringify(convs))
-      .map((row) => ({ conv: row.conv, lastSeq: row.last_seq }));
+    return this.statements.lastSeqs.all(userId, JSON.stringify(convs)).map(toSeqRange);
   }
 
   async peersOf(userId: string): Promise<string[]> {

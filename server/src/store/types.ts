@@ -23,6 +23,13 @@ export interface AppendResult {
   duplicate: boolean;
 }
 
+/** What of a conversation a user may see: up to `lastSeq`, from `firstSeq` (absent: from 1). */
+export interface SeqRange {
+  conv: string;
+  lastSeq: number;
+  firstSeq?: number;
+}
+
 export type GroupRole = 'owner' | 'admin' | 'member';
 
 /** A stored group (`memberCount`: its current members). */
@@ -118,8 +125,12 @@ export interface Store {
    * excerpt of at most `LIMITS.excerptLength` UTF-16 units.
    */
   sessionsPage(userId: string, options?: { after?: string; limit?: number }): Promise<SessionsPage>;
-  /** Of the listed conversations, those the user is a member of, with their last seq, most recent first. */
-  lastSeqs(userId: string, convs: readonly string[]): Promise<Array<{ conv: string; lastSeq: number }>>;
+  /**
+   * Of the listed conversations, those the user is or was a member of, with the last seq they may
+   * see (a group they left: the message that said so), most recent first; `firstSeq` for a group:
+   * the seq of the message that added them (they see nothing before it).
+   */
+  lastSeqs(userId: string, convs: readonly string[]): Promise<SeqRange[]>;
   /** Everyone who shares a conversation with the user (whom their presence and profile concern). */
   peersOf(userId: string): Promise<string[]>;
   /** Member ids of a conversation; empty when it does not exist yet. */
