@@ -5,7 +5,7 @@
  * as follow-ups; core/client.ts carries them out.
  */
 import { directPeer, isGroupConversationId } from '../../contract/conversations';
-import type { ChatMessage, PublicUser, ServerFrameOf } from '../../contract/frames';
+import { isDirectSession, type ChatMessage, type PublicUser, type ServerFrameOf } from '../../contract/frames';
 import { LIMITS } from '../../contract/limits';
 import type { Stores } from '../stores/index';
 
@@ -54,7 +54,8 @@ function listMessage(stores: Stores, message: ChatMessage, active: boolean): Fol
  * Returns how many entries the frame added to the list.
  */
 export function applySessions(stores: Stores, frame: ServerFrameOf<'sessions'>): number {
-  stores.people.remember(frame.sessions.map((session) => session.peer));
+  // Group entries are not shown yet (the store keeps only dms, paging on past the groups).
+  stores.people.remember(frame.sessions.filter(isDirectSession).map((session) => session.peer));
   if (frame.after !== undefined) return stores.sessions.appendPage(frame.sessions, frame.more);
   stores.sessions.replaceAll(frame.sessions, frame.more);
   return stores.sessions.list.length;

@@ -391,4 +391,31 @@ describe('who sees what', () => {
     bob.socket.send({ type: 'read', conv: group.conv, seq: 6 });
     expect(await bob.socket.next('error')).toMatchObject({ code: 'forbidden' });
   });
+
+  it('sessions: a group entry carries the group; sync from nothing replays from the join; dismissed → left', async () => {
+    const { alice, carol, group } = await groupWithHistory();
+    const phone = await carol.connect();
+    phone.send({ type: 'sync', cursors: {} });
+    const { sessions } = await phone.next('sessions');
+    await phone.next('synced');
+    expect(sessions).toEqual([
+      {
+        conv: group.conv,
+        group: { id: group.id, name: group.name, avatar: '', memberCount: 3 },
+        last: expect.objectContaining({ seq: 5, body: 'm5' }),
+        lastSeq: 5,
+        readSeq: 0,
+        unread: 2,
+        mentioned: false,
+        left: false,
+      },
+    ]);
+    const replayed = phone.frames.flatMap((f) => (f.type === 'message' && f.conv === group.conv ? [f.seq] : []));
+    expect(replayed).toEqual([4, 5]);
+    expect((await api(server.url, 'DELETE', `/api/groups/${group.id}`, { token: alice.token })).status).toBe(204);
+    await carol.socket.next('message', (frame) => frame.conv === group.conv && frame.seq === 6);
+    carol.socket.send({ type: 'sync', cursors: { [group.conv]: 6 } });
+    const after = await carol.socket.next('sessions');
+    expect(after.sessions).toEqual([expect.objectContaining({ conv: group.conv, lastSeq: 6, left: true })]);
+  });
 });

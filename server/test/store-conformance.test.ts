@@ -4,7 +4,7 @@
  */
 import path from 'node:path';
 import { directConversationId } from '../../contract/conversations';
-import type { PublicUser } from '../../contract/frames';
+import { isDirectSession, type PublicUser } from '../../contract/frames';
 import { PostgresStore } from '../src/store/postgres';
 import { SqliteStore } from '../src/store/sqlite';
 import type { NewMessage, Store, UploadRecord } from '../src/store/types';
@@ -80,6 +80,8 @@ function storeConformance(name: string, makeHarness: () => Promise<StoreHarness>
 
     /** The first page of a user's sessions (the tests here list fewer than a page). */
     const sessionsOf = async (userId: string) => (await store.sessionsPage(userId)).sessions;
+    /** The dm entries of the first page (the tests of dms have no groups). */
+    const dmSessionsOf = async (userId: string) => (await sessionsOf(userId)).filter(isDirectSession);
 
     let cids = 0;
     function message(from: PublicUser, to: PublicUser, extra: Partial<NewMessage> = {}): NewMessage {
@@ -328,7 +330,7 @@ function storeConformance(name: string, makeHarness: () => Promise<StoreHarness>
         await store.appendMessage(message(me, ben, { body: 'to ben', ts: 2000 }));
         await store.appendMessage(message(ben, me, { body: 'from ben', ts: 2001 }));
 
-        let sessions = await sessionsOf(me.id);
+        let sessions = await dmSessionsOf(me.id);
         expect(sessions.map((session) => session.peer.nickname)).toEqual(['ben', 'ann']);
         expect(sessions[0]).toEqual({
           conv: directConversationId(me.id, ben.id),
@@ -338,6 +340,8 @@ function storeConformance(name: string, makeHarness: () => Promise<StoreHarness>
           readSeq: 1,
           peerReadSeq: 2,
           unread: 1,
+          mentioned: false,
+          left: false,
         });
         expect(sessions[1]).toEqual(
           expect.objectContaining({ lastSeq: 2, readSeq: 0, peerReadSeq: 2, unread: 2, peer: ann }),
@@ -346,7 +350,7 @@ function storeConformance(name: string, makeHarness: () => Promise<StoreHarness>
         // A newer message moves ann's conversation to the top; a new nickname shows at once.
         await store.appendMessage(message(ann, me, { body: 'newest', ts: 3000 }));
         await store.updateProfile(ann.id, { nickname: 'Ann', avatar: 'https://x/ann.png' });
-        sessions = await sessionsOf(me.id);
+        sessions = await dmSessionsOf(me.id);
         expect(sessions.map((session) => session.peer.nickname)).toEqual(['Ann', 'ben']);
         expect(sessions[0].peer).toEqual({ id: ann.id, nickname: 'Ann', avatar: 'https://x/ann.png' });
         expect(sessions[0].unread).toBe(3);
@@ -354,7 +358,7 @@ function storeConformance(name: string, makeHarness: () => Promise<StoreHarness>
         // Unread counts only the peer's messages above the read cursor.
         await store.advanceRead(sessions[0].conv, me.id, 2);
         await store.appendMessage(message(me, ann, { ts: 3001 }));
-        sessions = await sessionsOf(me.id);
+        sessions = await dmSessionsOf(me.id);
         expect(sessions[0]).toEqual(expect.objectContaining({ lastSeq: 4, readSeq: 4, unread: 0 }));
         const annView = await sessionsOf(ann.id);
         expect(annView).toEqual([
@@ -615,8 +619,19 @@ function storeConformance(name: string, makeHarness: () => Promise<StoreHarness>
         );
         expect(await store.membersOf('g:g1')).toEqual([alice.id, bob.id, carol.id].sort());
         expect(await store.history('g:g1', undefined, 10)).toMatchObject({ messages: [{ seq: 1 }], hasMore: false });
-        // Groups are not in the dm session list and their members are not each other's dm peers.
-        expect(await sessionsOf(bob.id)).toEqual([]);
+        // A group's session entry carries the group, not a peer; its members are not dm peers.
+        expect(await sessionsOf(bob.id)).toEqual([
+          {
+            conv: 'g:g1',
+            group: { id: 'g1', name: 'g', avatar: '', memberCount: 3 },
+            last: expect.objectContaining({ seq: 1, kind: 'system', from: alice.id }),
+            lastSeq: 1,
+            readSeq: 0,
+            unread: 1,
+            mentioned: false,
+            left: false,
+          },
+        ]);
         expect(await store.peersOf(bob.id)).toEqual([]);
       });
 
@@ -666,6 +681,21 @@ function storeConformance(name: string, makeHarness: () => Promise<StoreHarness>
         expect(await store.lastSeqs(carol.id, ['g:g4'])).toEqual([{ conv: 'g:g4', lastSeq: 4, firstSeq: 2 }]);
         expect(await store.lastSeqs(bob.id, ['g:g4'])).toEqual([{ conv: 'g:g4', lastSeq: 3, firstSeq: 1 }]);
         expect(await store.lastSeqs((await user('x')).id, ['g:g4'])).toEqual([]);
+        // Carol's unread counts from her join; bob's entry ends at his leaving.
+        expect(await sessionsOf(carol.id)).toEqual([
+          expect.objectContaining({ conv: 'g:g4', lastSeq: 4, readSeq: 0, unread: 3, left: false }),
+        ]);
+        expect(await sessionsOf(bob.id)).toEqual([
+          expect.objectContaining({
+            conv: 'g:g4',
+            lastSeq: 3,
+            readSeq: 3,
+            unread: 0,
+            left: true,
+            last: expect.objectContaining({ seq: 3 }),
+            group: expect.objectContaining({ memberCount: 2 }),
+          }),
+        ]);
       });
 
       it('keeps seqs gap-free when group changes and sends race, across instances', async () => {

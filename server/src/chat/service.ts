@@ -14,7 +14,7 @@ import type {
   SyncFrame,
   TypingFrame,
 } from '../../../contract/frames';
-import type { SeqRange, Store } from '../store/types';
+import type { Store } from '../store/types';
 import { KnownUsers } from './known-users';
 import type { Fanout } from './ports';
 
@@ -143,15 +143,19 @@ export class ChatService {
     const page = await this.store.sessionsPage(caller.userId);
     await reply({ type: 'sessions', sessions: page.sessions, more: page.more });
     const onPage = new Set(page.sessions.map((session) => session.conv));
-    const held = await this.store.lastSeqs(
-      caller.userId,
-      Object.keys(cursors).filter((conv) => !onPage.has(conv)),
-    );
+    // The conversations the client holds off the page, and the page's groups (for where each
+    // member's view of a group begins).
+    const ranges = await this.store.lastSeqs(caller.userId, [
+      ...Object.keys(cursors).filter((conv) => !onPage.has(conv)),
+      ...page.sessions.filter((session) => isGroupConversationId(session.conv)).map((session) => session.conv),
+    ]);
+    const firstSeqs = new Map(ranges.map((range) => [range.conv, range.firstSeq ?? 1]));
+    const held = ranges.filter((range) => !onPage.has(range.conv));
     const truncated: string[] = [];
     let budget: number = LIMITS.syncMessages;
-    for (const { conv, lastSeq, firstSeq } of [...page.sessions, ...held] as SeqRange[]) {
+    for (const { conv, lastSeq } of [...page.sessions, ...held]) {
       // A group member added later is owed nothing before the message that added them.
-      const cursor = Math.max(Math.min(cursors[conv] ?? 0, lastSeq), (firstSeq ?? 1) - 1);
+      const cursor = Math.max(Math.min(cursors[conv] ?? 0, lastSeq), (firstSeqs.get(conv) ?? 1) - 1);
       const missing = lastSeq - cursor;
       if (missing === 0) continue;
       const count = Math.min(missing, LIMITS.syncPerConversation, budget);

@@ -1,4 +1,4 @@
-import type { ChatMessage, MessageKind, SessionEntry } from '../../../contract/frames';
+import type { AnySessionEntry, ChatMessage, MessageKind } from '../../../contract/frames';
 import { LIMITS } from '../../../contract/limits';
 import type {
   SeqRange,
@@ -21,16 +21,23 @@ export interface MessageRow {
   ts: number;
 }
 
-/** One row of the sessions query (the conversation, the peer, the last message as `m_*`). */
+/** One row of the sessions query (the conversation, the peer or the group, the last message as `m_*`). */
 export interface SessionRow {
   conv: string;
   last_seq: number;
   read_seq: number;
-  peer_id: string;
-  peer_read_seq: number;
-  nickname: string;
-  avatar: string;
-  unread: number;
+  /** Null in a dm. */
+  role: string | null;
+  left_seq: number | null;
+  peer_id: string | null;
+  peer_read_seq: number | null;
+  nickname: string | null;
+  avatar: string | null;
+  group_id: string | null;
+  group_name: string | null;
+  group_avatar: string | null;
+  member_count: number | string;
+  unread: number | string;
   m_seq: number | null;
   m_cid: string | null;
   m_sender: string | null;
@@ -51,26 +58,46 @@ export function toMessage(row: MessageRow): ChatMessage {
   };
 }
 
-export function toSession(row: SessionRow): SessionEntry {
+export function toSession(row: SessionRow): AnySessionEntry {
+  const last =
+    row.m_seq === null
+      ? null
+      : toMessage({
+          conv: row.conv,
+          seq: row.m_seq,
+          cid: row.m_cid ?? '',
+          sender: row.m_sender ?? '',
+          kind: row.m_kind ?? 'text',
+          body: row.m_kind === 'text' ? excerpt(row.m_body ?? '') : (row.m_body ?? ''),
+          ts: row.m_ts ?? 0,
+        });
+  if (row.role !== null) {
+    return {
+      conv: row.conv,
+      group: {
+        id: row.group_id ?? row.conv.slice(2),
+        name: row.group_name ?? '',
+        avatar: row.group_avatar ?? '',
+        memberCount: Number(row.member_count),
+      },
+      last,
+      lastSeq: row.last_seq,
+      readSeq: row.read_seq,
+      unread: Number(row.unread),
+      mentioned: false,
+      left: row.left_seq !== null,
+    };
+  }
   return {
     conv: row.conv,
-    peer: { id: row.peer_id, nickname: row.nickname, avatar: row.avatar },
-    last:
-      row.m_seq === null
-        ? null
-        : toMessage({
-            conv: row.conv,
-            seq: row.m_seq,
-            cid: row.m_cid ?? '',
-            sender: row.m_sender ?? '',
-            kind: row.m_kind ?? 'text',
-            body: row.m_kind === 'text' ? excerpt(row.m_body ?? '') : (row.m_body ?? ''),
-            ts: row.m_ts ?? 0,
-          }),
+    peer: { id: row.peer_id ?? '', nickname: row.nickname ?? '', avatar: row.avatar ?? '' },
+    last,
     lastSeq: row.last_seq,
     readSeq: row.read_seq,
-    peerReadSeq: row.peer_read_seq,
-    unread: row.unread,
+    peerReadSeq: row.peer_read_seq ?? 0,
+    unread: Number(row.unread),
+    mentioned: false,
+    left: false,
   };
 }
 

@@ -202,29 +202,36 @@ export function statements(d: Dialect) {
     position: `SELECT updated_at FROM conversations WHERE id = ${p(1)}`,
     /**
      * (userId, afterTs, afterTs, afterConv, limit) → SessionRow[]: the session list's keyset page
-     * on (last activity desc, conv) after the position (afterTs, afterConv), most recent first.
+     * on (last activity desc, conv) after the position (afterTs, afterConv), most recent first:
+     * dms (with their peer) and groups (with the group; for a former member up to their leaving).
      * The page's conversations are chosen first, so the counts, the peer and the last message are
      * read for them alone; a text's body comes as at most `excerptLength` characters (code points:
      * the store cuts that to UTF-16 units), so a long body is never handed over whole.
      */
     sessionsPage: `WITH page AS (
-         SELECT c.id, c.last_seq, c.updated_at, me.user_id, me.read_seq
+         SELECT c.id, c.updated_at, me.user_id, me.read_seq, me.role, me.joined_seq, me.left_seq,
+                CASE WHEN me.left_seq IS NULL THEN c.last_seq ELSE me.left_seq END AS last_seq
          FROM members me JOIN conversations c ON c.id = me.conv
-         WHERE me.user_id = ${p(1)} AND me.role IS NULL
+         WHERE me.user_id = ${p(1)}
            AND (c.updated_at < ${p(2)} OR (c.updated_at = ${p(3)} AND c.id${d.byteOrder} > ${p(4)}))
          ORDER BY c.updated_at DESC, c.id${d.byteOrder}
          LIMIT ${p(5)}
        )
-       SELECT page.id AS conv, page.last_seq, page.read_seq, peer.user_id AS peer_id, peer.read_seq AS peer_read_seq,
-              u.nickname, u.avatar,
+       SELECT page.id AS conv, page.last_seq, page.read_seq, page.role, page.left_seq,
+              peer.user_id AS peer_id, peer.read_seq AS peer_read_seq, u.nickname, u.avatar,
+              g.id AS group_id, g.name AS group_name, g.avatar AS group_avatar,
+              CASE WHEN page.role IS NULL THEN 0 ELSE
+                (SELECT count(*) FROM members gm WHERE gm.conv = page.id AND gm.left_seq IS NULL) END AS member_count,
               (SELECT count(*) FROM messages m
-                WHERE m.conv = page.id AND m.seq > page.read_seq AND m.sender <> page.user_id) AS unread,
+                WHERE m.conv = page.id AND m.seq > page.read_seq AND m.seq >= page.joined_seq
+                  AND m.seq <= page.last_seq AND m.sender <> page.user_id) AS unread,
               lm.seq AS m_seq, lm.cid AS m_cid, lm.sender AS m_sender, lm.kind AS m_kind,
               CASE WHEN lm.kind = 'text' THEN substr(lm.body, 1, ${LIMITS.excerptLength}) ELSE lm.body END AS m_body,
               lm.ts AS m_ts
        FROM page
-       JOIN members peer ON peer.conv = page.id AND peer.user_id <> page.user_id
-       JOIN users u ON u.id = peer.user_id
+       LEFT JOIN members peer ON page.role IS NULL AND peer.conv = page.id AND peer.user_id <> page.user_id
+       LEFT JOIN users u ON u.id = peer.user_id
+       LEFT JOIN chat_groups g ON page.role IS NOT NULL AND g.id = substr(page.id, 3)
        LEFT JOIN messages lm ON lm.conv = page.id AND lm.seq = page.last_seq
        ORDER BY page.updated_at DESC, page.id${d.byteOrder}`,
     /**

@@ -1,4 +1,4 @@
-import type { ChatMessage, MessageKind, PublicUser, SessionEntry } from '../../../contract/frames';
+import type { AnySessionEntry, ChatMessage, MessageKind, PublicUser } from '../../../contract/frames';
 
 /** How a person proved who they are: a development device id, or a WeChat openid. */
 export interface Identity {
@@ -76,7 +76,7 @@ export interface GroupChange {
 
 /** A page of a user's session list. */
 export interface SessionsPage {
-  sessions: SessionEntry[];
+  sessions: AnySessionEntry[];
   /** More entries follow the last one. */
   more: boolean;
 }
