@@ -418,4 +418,21 @@ describe('who sees what', () => {
     const after = await carol.socket.next('sessions');
     expect(after.sessions).toEqual([expect.objectContaining({ conv: group.conv, lastSeq: 6, left: true })]);
   });
+
+  it('receipts: of the current members but the sender, who read message N and who did not', async () => {
+    const { alice, bob, carol, group } = await groupWithHistory();
+    const receipts = (person: Person, seq: string) =>
+      api(server.url, 'GET', `/api/groups/${group.id}/receipts?seq=${seq}`, { token: person.token });
+    bob.socket.send({ type: 'read', conv: group.conv, seq: 5 });
+    await settle(bob.socket);
+    const answer = await receipts(carol, '5');
+    expect(answer.status).toBe(200);
+    expect(answer.body).toEqual({ seq: 5, read: [bob.id], unread: [carol.id] });
+    expect((await receipts(alice, '2')).body).toEqual({ seq: 2, read: [bob.id], unread: [carol.id] });
+    expectFailure(await receipts(alice, '99'), 404, 'not_found');
+    expectFailure(await receipts(alice, '0'), 400, 'bad_request');
+    expectFailure(await receipts(alice, 'x'), 400, 'bad_request');
+    const stranger = await server.person();
+    expectFailure(await receipts(stranger, '5'), 403, 'forbidden');
+  });
 });

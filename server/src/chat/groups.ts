@@ -224,6 +224,26 @@ export class GroupService {
     });
   }
 
+  /**
+   * Who of the current members other than its sender has read message `seq` (read cursor ≥ seq),
+   * and who has not; for a current member.
+   */
+  async receipts(
+    callerId: string,
+    groupId: string,
+    seq: number,
+  ): Promise<{ seq: number; read: string[]; unread: string[] }> {
+    const { members } = await this.context(callerId, groupId);
+    const [message] = (await this.store.history(groupConv(groupId), seq + 1, 1)).messages;
+    if (!message || message.seq !== seq) throw new GroupError('not_found', `no message ${seq} in the group`);
+    const others = members.filter((member) => member.id !== message.from);
+    return {
+      seq,
+      read: others.filter((member) => member.readSeq >= seq).map((member) => member.id),
+      unread: others.filter((member) => member.readSeq < seq).map((member) => member.id),
+    };
+  }
+
   /** The owner ends the group: `dismissed`, then every send into it is refused. */
   async dismiss(callerId: string, groupId: string): Promise<void> {
     return this.serial(groupId, async () => {

@@ -143,6 +143,22 @@ export function registerGroupRoutes(app: FastifyInstance, deps: GroupRouteDeps):
     });
   }
 
+  app.get<{ Params: { id: string }; Querystring: { seq: string } }>(
+    '/api/groups/:id/receipts',
+    {
+      preHandler: authenticate,
+      schema: {
+        params: groupParams,
+        querystring: {
+          type: 'object',
+          properties: { seq: { type: 'string', pattern: '^[1-9][0-9]{0,14}$' } },
+          required: ['seq'],
+        },
+      },
+    },
+    async (request) => answer(() => groups.receipts(request.userId, request.params.id, Number(request.query.seq))),
+  );
+
   app.delete<{ Params: { id: string } }>(
     '/api/groups/:id',
     { preHandler: authenticate, schema: { params: groupParams } },

@@ -160,6 +160,7 @@ export interface GroupMemberRow {
   avatar: string;
   role: string;
   joined_seq: number;
+  read_seq: number;
 }
 
 export interface MembershipRow {
@@ -187,6 +188,7 @@ export function toGroupMember(row: GroupMemberRow): GroupMemberRecord {
     avatar: row.avatar,
     role: row.role as GroupRole,
     joinedSeq: row.joined_seq,
+    readSeq: row.read_seq,
   };
 }
 

@@ -50,6 +50,8 @@ export interface GroupMemberRecord {
   avatar: string;
   role: GroupRole;
   joinedSeq: number;
+  /** Their read cursor in the group's conversation. */
+  readSeq: number;
 }
 
 /** A user's place in a group, present (`leftSeq` null) or past. */
