@@ -435,4 +435,18 @@ describe('who sees what', () => {
     const stranger = await server.person();
     expectFailure(await receipts(stranger, '5'), 403, 'forbidden');
   });
+
+  it('sessions paging may start after a group the user left; never after a stranger group', async () => {
+    const { alice, bob, group } = await groupWithHistory();
+    expect(
+      (await api(server.url, 'DELETE', `/api/groups/${group.id}/members/${bob.id}`, { token: bob.token })).status,
+    ).toBe(204);
+    bob.socket.send({ type: 'sessions', after: group.conv });
+    expect(await bob.socket.next('sessions')).toMatchObject({ after: group.conv, more: false });
+    const stranger = await server.person();
+    stranger.socket.send({ type: 'sessions', after: group.conv });
+    expect(await stranger.socket.next('error')).toMatchObject({ code: 'forbidden' });
+    alice.socket.send({ type: 'sessions', after: group.conv });
+    expect(await alice.socket.next('sessions')).toMatchObject({ after: group.conv });
+  });
 });

@@ -170,6 +170,15 @@ export class ChatService {
 
   /** The page of sessions after the conversation `after` (the last one the client holds). */
   async sessions(caller: Caller, frame: SessionsRequestFrame, reply: Reply): Promise<void> {
+    if (isGroupConversationId(frame.after)) {
+      // A group the caller left stays in their list (left: true): the next page may follow it.
+      if (!(await this.store.groupMembership(frame.after.slice(2), caller.userId))) {
+        throw new ChatError('forbidden', `you are not a member of ${frame.after}`);
+      }
+      const page = await this.store.sessionsPage(caller.userId, { after: frame.after });
+      await reply({ type: 'sessions', sessions: page.sessions, more: page.more, after: frame.after });
+      return;
+    }
     const members = await this.store.membersOf(frame.after);
     if (members.length === 0) {
       // Not stored: one the caller could be in (a dm naming them) is unknown, anything else not theirs.
