@@ -6,13 +6,19 @@
 import type { ChatMessage, ServerFrameOf } from '../../contract/frames';
 import { useTestServer } from './support/fixture';
 import { api, expectFailure, fullHistory, settle, uploadImage, type Person, type TestSocket } from './support/server';
-import type { GroupView } from '../src/chat/groups';
 
 const MAX = 4;
 const server = useTestServer({ groupMaxMembers: MAX });
 
-/** A group as the API answers it. */
-type GroupBody = GroupView;
+interface GroupBody {
+  id: string;
+  conv: string;
+  name: string;
+  avatar: string;
+  notice: string;
+  owner: string;
+  memberCount: number;
+}
 
 async function people(count: number): Promise<Person[]> {
   const list: Person[] = [];
