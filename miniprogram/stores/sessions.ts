@@ -1,11 +1,5 @@
 import { makeAutoObservable, observable } from 'mobx-miniprogram';
-import {
-  isDirectSession,
-  type AnySessionEntry,
-  type ChatMessage,
-  type PublicUser,
-  type SessionEntry,
-} from '../../contract/frames';
+import type { ChatMessage, PublicUser, SessionEntry } from '../../contract/frames';
 import { badgeText, formatSessionTime, previewOf } from '../utils/format';
 import { samePerson } from './me';
 
@@ -117,9 +111,8 @@ export class SessionsStore {
   }
 
   /** The first page (or a list from storage) replaces the list; `more`: the server holds more. */
-  replaceAll(entries: AnySessionEntry[], more = false): void {
+  replaceAll(entries: SessionEntry[], more = false): void {
     this.list = entries
-      .filter(isDirectSession)
       .filter((entry) => !this.isHidden(entry))
       .map((entry) => this.present(entry))
       .sort(listOrder);
@@ -130,12 +123,11 @@ export class SessionsStore {
    * A next page: its entries are added, each conversation once (an entry held already stays,
    * unless the page's is newer). Returns how many entries it added to the list.
    */
-  appendPage(entries: AnySessionEntry[], more: boolean): number {
+  appendPage(entries: SessionEntry[], more: boolean): number {
     const held = new Map(this.list.map((item, index) => [item.conv, index]));
     const next = this.list.slice();
     let added = 0;
-    // Groups are not listed yet; the page still ends where the server's did.
-    for (const entry of entries.filter(isDirectSession)) {
+    for (const entry of entries) {
       if (this.isHidden(entry)) continue;
       const index = held.get(entry.conv);
       if (index === undefined) {
@@ -175,7 +167,7 @@ export class SessionsStore {
     return last ? last.conv : '';
   }
 
-  private endPage(entries: AnySessionEntry[], more: boolean): void {
+  private endPage(entries: SessionEntry[], more: boolean): void {
     const end = entries[entries.length - 1];
     if (end) this.pageEnd = { conv: end.conv, lastSeq: end.lastSeq };
     else if (!more) this.pageEnd = null;
