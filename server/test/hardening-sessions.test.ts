@@ -338,21 +338,26 @@ describe('sessions {after}: the next page of the list', () => {
       from.socket.send({ type: 'send', cid, to: to.id, kind: 'text', body: 'hello' });
       await from.socket.next('ack', (ack) => ack.cid === cid);
     }
-    const withAnn = directConversationId(me.id, ann.id);
-    const withBen = directConversationId(me.id, ben.id);
+    // The list's own order (two sends in one millisecond tie on time and fall back to the id).
+    me.socket.send({ type: 'sync', cursors: {} });
+    const [first, second] = (await me.socket.next('sessions')).sessions;
+    await me.socket.next('synced');
+    expect([first.conv, second.conv].sort()).toEqual(
+      [directConversationId(me.id, ann.id), directConversationId(me.id, ben.id)].sort(),
+    );
 
-    const { page } = await nextPage(me.socket, withBen);
+    const { page } = await nextPage(me.socket, first.conv);
     expect(page).toEqual({
       type: 'sessions',
-      sessions: [expect.objectContaining({ conv: withAnn, peer: expect.objectContaining({ id: ann.id }) })],
+      sessions: [expect.objectContaining({ conv: second.conv, peer: expect.objectContaining({ id: second.peer.id }) })],
       more: false,
-      after: withBen,
+      after: first.conv,
     });
-    expect((await nextPage(me.socket, withAnn)).page).toEqual({
+    expect((await nextPage(me.socket, second.conv)).page).toEqual({
       type: 'sessions',
       sessions: [],
       more: false,
-      after: withAnn,
+      after: second.conv,
     });
 
     me.socket.send({ type: 'sessions', after: directConversationId(ann.id, carol.id) });
