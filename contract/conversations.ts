@@ -32,3 +32,8 @@ export function directPeer(conv: string, userId: string): string | null {
   if (!members || !members.includes(userId)) return null;
   return members[0] === userId ? members[1] : members[0];
 }
+
+/** Whether an id names a group's conversation (`g:<group id>`). */
+export function isGroupConversationId(conv: string): boolean {
+  return conv.startsWith('g:');
+}

@@ -95,7 +95,10 @@ export type SessionsRequestFrame = FromSchema<typeof clientFrameSchemas.sessions
 export type ClientFrame =
   PingFrame | SyncFrame | SendFrame | HistoryFrame | ReadFrame | TypingFrame | SessionsRequestFrame;
 
-export type MessageKind = SendFrame['kind'];
+/** What a client may send: `text` or `image`. */
+export type SendKind = SendFrame['kind'];
+/** A stored message's kind: what clients send, and `system` (group changes), the server's own. */
+export type MessageKind = SendKind | 'system';
 
 // ---------------------------------------------------------------------------------------------
 // Server → client
@@ -130,6 +133,32 @@ export interface SessionEntry {
   readSeq: number;
   peerReadSeq: number;
   unread: number;
+  /** Always false in a dm (the server sends both; the app's own entries may lack them). */
+  mentioned?: boolean;
+  left?: boolean;
+}
+
+/** A group's entry in the session list: no `peer`, the group instead. */
+export interface GroupSessionEntry {
+  conv: string;
+  group: { id: string; name: string; avatar: string; memberCount: number };
+  /** The last message the member may see (for one who left: the message that said so). */
+  last: ChatMessage | null;
+  lastSeq: number;
+  readSeq: number;
+  unread: number;
+  /** An unread message mentions the user (mentions are not built yet: false). */
+  mentioned: boolean;
+  /** The user left, was removed, or the group was dismissed. */
+  left: boolean;
+}
+
+/** An entry of a `sessions` frame: a dm's or a group's. */
+export type AnySessionEntry = SessionEntry | GroupSessionEntry;
+
+/** Whether a session entry is a dm's (it has a `peer`). */
+export function isDirectSession(entry: AnySessionEntry): entry is SessionEntry {
+  return 'peer' in entry;
 }
 
 export type ServerFrame =
@@ -140,7 +169,7 @@ export type ServerFrame =
    * A page of the session list, most recent first: the first page answers `sync` (no `after`),
    * the next ones a `sessions {after}` request (its `after` echoed). `more`: entries follow.
    */
-  | { type: 'sessions'; sessions: SessionEntry[]; more: boolean; after?: string }
+  | { type: 'sessions'; sessions: AnySessionEntry[]; more: boolean; after?: string }
   | { type: 'synced'; epoch: string; truncated: string[] }
   | { type: 'history'; conv: string; messages: ChatMessage[]; hasMore: boolean }
   | { type: 'states'; conv: string; user: string; readSeq: number }

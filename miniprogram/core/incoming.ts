@@ -4,8 +4,8 @@
  * client to do next (fetch a hole, mark a conversation read, list the sessions again) comes back
  * as follow-ups; core/client.ts carries them out.
  */
-import { directPeer } from '../../contract/conversations';
-import type { ChatMessage, PublicUser, ServerFrameOf } from '../../contract/frames';
+import { directPeer, isGroupConversationId } from '../../contract/conversations';
+import { isDirectSession, type ChatMessage, type PublicUser, type ServerFrameOf } from '../../contract/frames';
 import { LIMITS } from '../../contract/limits';
 import type { Stores } from '../stores/index';
 
@@ -54,7 +54,8 @@ function listMessage(stores: Stores, message: ChatMessage, active: boolean): Fol
  * Returns how many entries the frame added to the list.
  */
 export function applySessions(stores: Stores, frame: ServerFrameOf<'sessions'>): number {
-  stores.people.remember(frame.sessions.map((session) => session.peer));
+  // Group entries are not shown yet (the store keeps only dms, paging on past the groups).
+  stores.people.remember(frame.sessions.filter(isDirectSession).map((session) => session.peer));
   if (frame.after !== undefined) return stores.sessions.appendPage(frame.sessions, frame.more);
   stores.sessions.replaceAll(frame.sessions, frame.more);
   return stores.sessions.list.length;
@@ -62,6 +63,9 @@ export function applySessions(stores: Stores, frame: ServerFrameOf<'sessions'>):
 
 /** `message`: stored once, listed, and read at once when its conversation is on screen. */
 export function applyMessage(stores: Stores, message: ChatMessage, context: FrameContext): FollowUp[] {
+  // The app does not show groups yet: their messages (a member gets them live) are left alone,
+  // not listed under a peer nor answered with a resync; sync and history bring them once it does.
+  if (isGroupConversationId(message.conv)) return [];
   const me = stores.me.id;
   const followUps: FollowUp[] = [];
   if (message.from !== me) stores.people.stopTyping(message.conv);

@@ -1,12 +1,12 @@
 import type { Platform } from './platform';
-import type { MessageKind } from '../../contract/frames';
+import type { SendKind } from '../../contract/frames';
 
 export interface OutboxEntry {
   cid: string;
   conv: string;
   /** The peer of a one-to-one conversation: sends go `to` them, which also creates it. */
   to: string;
-  kind: MessageKind;
+  kind: SendKind;
   /** The text, or the uploaded image's url ('' while an image still waits for its upload). */
   body: string;
   /** An image's file on the phone, until it is uploaded. */

@@ -1,5 +1,5 @@
 import { directPeer } from '../../contract/conversations';
-import type { ChatMessage, ClientFrame, MessageKind, ServerFrameOf } from '../../contract/frames';
+import type { ChatMessage, ClientFrame, SendKind, ServerFrameOf } from '../../contract/frames';
 import { TokenBucket } from '../../contract/token-bucket';
 import type { ErrorsStore } from '../stores/errors';
 import type { MessagesStore } from '../stores/messages';
@@ -278,7 +278,7 @@ export class SendQueue {
   }
 
   /** A new outbox entry for a one-to-one conversation of the logged-in user, or null. */
-  private newEntry(conv: string, kind: MessageKind, body: string, localPath?: string): OutboxEntry | null {
+  private newEntry(conv: string, kind: SendKind, body: string, localPath?: string): OutboxEntry | null {
     const me = this.options.me();
     const to = me ? directPeer(conv, me) : null;
     if (!to) return null;

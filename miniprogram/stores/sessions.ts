@@ -1,5 +1,11 @@
 import { makeAutoObservable, observable } from 'mobx-miniprogram';
-import type { ChatMessage, PublicUser, SessionEntry } from '../../contract/frames';
+import {
+  isDirectSession,
+  type AnySessionEntry,
+  type ChatMessage,
+  type PublicUser,
+  type SessionEntry,
+} from '../../contract/frames';
 import { badgeText, formatSessionTime, previewOf } from '../utils/format';
 import { samePerson } from './me';
 
@@ -111,8 +117,9 @@ export class SessionsStore {
   }
 
   /** The first page (or a list from storage) replaces the list; `more`: the server holds more. */
-  replaceAll(entries: SessionEntry[], more = false): void {
+  replaceAll(entries: AnySessionEntry[], more = false): void {
     this.list = entries
+      .filter(isDirectSession)
       .filter((entry) => !this.isHidden(entry))
       .map((entry) => this.present(entry))
       .sort(listOrder);
@@ -123,11 +130,12 @@ export class SessionsStore {
    * A next page: its entries are added, each conversation once (an entry held already stays,
    * unless the page's is newer). Returns how many entries it added to the list.
    */
-  appendPage(entries: SessionEntry[], more: boolean): number {
+  appendPage(entries: AnySessionEntry[], more: boolean): number {
     const held = new Map(this.list.map((item, index) => [item.conv, index]));
     const next = this.list.slice();
     let added = 0;
-    for (const entry of entries) {
+    // Groups are not listed yet; the page still ends where the server's did.
+    for (const entry of entries.filter(isDirectSession)) {
       if (this.isHidden(entry)) continue;
       const index = held.get(entry.conv);
       if (index === undefined) {
@@ -167,7 +175,7 @@ export class SessionsStore {
     return last ? last.conv : '';
   }
 
-  private endPage(entries: SessionEntry[], more: boolean): void {
+  private endPage(entries: AnySessionEntry[], more: boolean): void {
     const end = entries[entries.length - 1];
     if (end) this.pageEnd = { conv: end.conv, lastSeq: end.lastSeq };
     else if (!more) this.pageEnd = null;

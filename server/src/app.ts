@@ -7,12 +7,14 @@ import { LocalBus } from './bus/local';
 import { RedisBus } from './bus/redis';
 import type { Bus } from './bus/types';
 import { PresenceService } from './chat/presence';
+import { GroupService } from './chat/groups';
 import { ChatService } from './chat/service';
 import { UsersService } from './chat/users';
 import type { ServerConfig } from './config';
 import { clientErrorHandler, frameworkErrors, installErrorHandlers } from './http/errors';
 import { loginLimit, registerLoginLimit } from './http/login-limit';
 import { bearerAuth, registerRoutes } from './http/routes';
+import { registerGroupRoutes } from './http/group-routes';
 import { routeAjvOptions } from './ajv-options';
 import { registerMetricsRoute, registerSecurityHeaders } from './http/security';
 import { uploadRoutes } from './http/uploads';
@@ -105,6 +107,11 @@ export async function startServer(config: ServerConfig, log?: Logger): Promise<C
     imageUrl: (body, origin) => uploads.claim(body, origin),
     users: knownUsers,
   });
+  const groups = new GroupService(store, bus, {
+    maxMembers: config.groupMaxMembers,
+    avatarUrl: (url, origin) => uploads.claim(url, origin),
+    users: knownUsers,
+  });
   const gateway = new Gateway(chat, presence, tokens, logger, {
     heartbeatMs: config.heartbeatMs,
     sendRate: config.sendRate,
@@ -153,6 +160,7 @@ export async function startServer(config: ServerConfig, log?: Logger): Promise<C
     accepting: () => accepting,
     avatarUrl: (url, origin) => uploads.claim(url, origin),
   });
+  registerGroupRoutes(app, { groups, authenticate: bearerAuth(tokens), maxMembers: config.groupMaxMembers });
   // Encapsulated: the multipart parser serves the upload route only.
   await app.register(uploadRoutes, {
     uploads,

@@ -76,6 +76,8 @@ export interface ServerConfig {
   httpIdleTimeoutMs: number;
   /** The bearer token `GET /metrics` needs; unset: no `/metrics` at all (404). */
   metricsToken?: string;
+  /** The most members a group may have, its owner included (GROUP_MAX_MEMBERS). */
+  groupMaxMembers: number;
 }
 
 function integer(name: string, fallback: number, env: NodeJS.ProcessEnv): number {
@@ -92,6 +94,13 @@ function integer(name: string, fallback: number, env: NodeJS.ProcessEnv): number
 function positive(name: string, fallback: number, env: NodeJS.ProcessEnv): number {
   const value = integer(name, fallback, env);
   if (value < 1) throw new Error(`${name} must be at least 1, got "${env[name]}"`);
+  return value;
+}
+
+/** GROUP_MAX_MEMBERS: a group is its owner and at least one more. */
+function groupMaxMembers(env: NodeJS.ProcessEnv): number {
+  const value = integer('GROUP_MAX_MEMBERS', 500, env);
+  if (value < 2) throw new Error(`GROUP_MAX_MEMBERS must be at least 2, got "${env.GROUP_MAX_MEMBERS}"`);
   return value;
 }
 
@@ -145,6 +154,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
     uploadRate: integer('UPLOAD_RATE', 20, env),
     uploadBytesPerDay: integer('UPLOAD_BYTES_PER_DAY', 100 * 1024 * 1024, env),
     uploadGraceS: integer('UPLOAD_GRACE_S', 24 * 3600, env),
+    groupMaxMembers: groupMaxMembers(env),
     uploadMinBytesPerS: integer('UPLOAD_MIN_BYTES_PER_S', 2048, env),
     sendRate: { perSecond: integer('SEND_RATE', 20, env), burst: integer('SEND_BURST', 40, env) },
     frameRate: { perSecond: integer('FRAME_RATE', 100, env), burst: integer('FRAME_BURST', 200, env) },

@@ -3,7 +3,7 @@
  * authorship, refusals), history paging, read cursors, and typing.
  */
 import { directConversationId } from '../../contract/conversations';
-import type { ServerFrameOf } from '../../contract/frames';
+import { isDirectSession, type ServerFrameOf } from '../../contract/frames';
 import type { UploadResponse } from '../../contract/http';
 import { useSockets, useTestServer } from './support/fixture';
 import { fullHistory, settle, TestSocket, twoPeople, type Person } from './support/server';
@@ -422,7 +422,7 @@ describe('read', () => {
     const { sessions } = await socket.next('sessions');
     await socket.next('synced');
     socket.frames.splice(0);
-    const session = sessions.find((entry) => entry.conv === conv);
+    const session = sessions.filter(isDirectSession).find((entry) => entry.conv === conv);
     if (!session) throw new Error(`no session ${conv}`);
     return session;
   }

@@ -4,7 +4,7 @@
  * the rest of the list comes with `sessions {after}`.
  */
 import { directConversationId } from '../../contract/conversations';
-import type { PublicUser, ServerFrame, ServerFrameOf, SessionEntry, SyncFrame } from '../../contract/frames';
+import type { AnySessionEntry, PublicUser, ServerFrame, ServerFrameOf, SyncFrame } from '../../contract/frames';
 import { LIMITS } from '../../contract/limits';
 import type { Store } from '../src/store/types';
 import { useTestServer } from './support/fixture';
@@ -71,7 +71,7 @@ async function allPages(
   socket: TestSocket,
   first: ServerFrameOf<'sessions'>,
   maxPages: number,
-): Promise<SessionEntry[]> {
+): Promise<AnySessionEntry[]> {
   const entries = [...first.sessions];
   let more = first.more;
   for (let pages = 1; more; pages++) {
@@ -87,7 +87,7 @@ async function allPages(
 }
 
 /** Every `last` of a text is an excerpt: at most 50 units, no half of a surrogate pair. */
-function expectExcerpts(entries: readonly SessionEntry[]): void {
+function expectExcerpts(entries: readonly AnySessionEntry[]): void {
   for (const entry of entries) {
     expect(entry.last).not.toBeNull();
     if (entry.last?.kind !== 'text') continue;
@@ -97,7 +97,7 @@ function expectExcerpts(entries: readonly SessionEntry[]): void {
 }
 
 /** In the list's order: last activity, newest first, then conv. */
-function expectListOrder(entries: readonly SessionEntry[]): void {
+function expectListOrder(entries: readonly AnySessionEntry[]): void {
   for (let i = 1; i < entries.length; i++) {
     const [a, b] = [entries[i - 1], entries[i]];
     const inOrder = a.last!.ts > b.last!.ts || (a.last!.ts === b.last!.ts && a.conv < b.conv);

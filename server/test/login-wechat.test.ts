@@ -8,7 +8,7 @@ import net from 'node:net';
 import { Writable } from 'node:stream';
 import pino from 'pino';
 import { directConversationId } from '../../contract/conversations';
-import type { DirectoryEntry } from '../../contract/frames';
+import { isDirectSession, type DirectoryEntry } from '../../contract/frames';
 import type { LoginResponse } from '../../contract/http';
 import { WechatLogin, WechatLoginError } from '../src/auth/wechat';
 import { loadConfig } from '../src/config';
@@ -217,7 +217,7 @@ describe('POST /api/login (production mode, WeChat code2session)', () => {
     bobSocket.send({ type: 'sync', cursors: {} });
     const sessions = await bobSocket.next('sessions');
     const conv = directConversationId(alice.user.id, bob.user.id);
-    expect(sessions.sessions.find((entry) => entry.conv === conv)?.peer).toEqual(alice.user);
+    expect(sessions.sessions.filter(isDirectSession).find((entry) => entry.conv === conv)?.peer).toEqual(alice.user);
     await bobSocket.next('synced');
     await settle(aliceSocket, bobSocket);
 

@@ -4,7 +4,7 @@
  */
 import path from 'node:path';
 import { directConversationId } from '../../contract/conversations';
-import type { PublicUser } from '../../contract/frames';
+import { isDirectSession, type PublicUser } from '../../contract/frames';
 import { PostgresStore } from '../src/store/postgres';
 import { SqliteStore } from '../src/store/sqlite';
 import type { NewMessage, Store, UploadRecord } from '../src/store/types';
@@ -80,6 +80,8 @@ function storeConformance(name: string, makeHarness: () => Promise<StoreHarness>
 
     /** The first page of a user's sessions (the tests here list fewer than a page). */
     const sessionsOf = async (userId: string) => (await store.sessionsPage(userId)).sessions;
+    /** The dm entries of the first page (the tests of dms have no groups). */
+    const dmSessionsOf = async (userId: string) => (await sessionsOf(userId)).filter(isDirectSession);
 
     let cids = 0;
     function message(from: PublicUser, to: PublicUser, extra: Partial<NewMessage> = {}): NewMessage {
@@ -328,7 +330,7 @@ function storeConformance(name: string, makeHarness: () => Promise<StoreHarness>
         await store.appendMessage(message(me, ben, { body: 'to ben', ts: 2000 }));
         await store.appendMessage(message(ben, me, { body: 'from ben', ts: 2001 }));
 
-        let sessions = await sessionsOf(me.id);
+        let sessions = await dmSessionsOf(me.id);
         expect(sessions.map((session) => session.peer.nickname)).toEqual(['ben', 'ann']);
         expect(sessions[0]).toEqual({
           conv: directConversationId(me.id, ben.id),
@@ -338,6 +340,8 @@ function storeConformance(name: string, makeHarness: () => Promise<StoreHarness>
           readSeq: 1,
           peerReadSeq: 2,
           unread: 1,
+          mentioned: false,
+          left: false,
         });
         expect(sessions[1]).toEqual(
           expect.objectContaining({ lastSeq: 2, readSeq: 0, peerReadSeq: 2, unread: 2, peer: ann }),
@@ -346,7 +350,7 @@ function storeConformance(name: string, makeHarness: () => Promise<StoreHarness>
         // A newer message moves ann's conversation to the top; a new nickname shows at once.
         await store.appendMessage(message(ann, me, { body: 'newest', ts: 3000 }));
         await store.updateProfile(ann.id, { nickname: 'Ann', avatar: 'https://x/ann.png' });
-        sessions = await sessionsOf(me.id);
+        sessions = await dmSessionsOf(me.id);
         expect(sessions.map((session) => session.peer.nickname)).toEqual(['Ann', 'ben']);
         expect(sessions[0].peer).toEqual({ id: ann.id, nickname: 'Ann', avatar: 'https://x/ann.png' });
         expect(sessions[0].unread).toBe(3);
@@ -354,7 +358,7 @@ function storeConformance(name: string, makeHarness: () => Promise<StoreHarness>
         // Unread counts only the peer's messages above the read cursor.
         await store.advanceRead(sessions[0].conv, me.id, 2);
         await store.appendMessage(message(me, ann, { ts: 3001 }));
-        sessions = await sessionsOf(me.id);
+        sessions = await dmSessionsOf(me.id);
         expect(sessions[0]).toEqual(expect.objectContaining({ lastSeq: 4, readSeq: 4, unread: 0 }));
         const annView = await sessionsOf(ann.id);
         expect(annView).toEqual([
@@ -568,6 +572,147 @@ function storeConformance(name: string, makeHarness: () => Promise<StoreHarness>
         );
         expect(new Set(deleted).size).toBe(deleted.length);
         for (const name of names) expect(await store.claimUpload(name)).toBe(!deleted.includes(name));
+      });
+    });
+
+    describe('groups', () => {
+      let sys = 0;
+      const system = (from: PublicUser, event: object): NewMessage => ({
+        conv: '',
+        members: [],
+        from: from.id,
+        cid: `sys-${++sys}`,
+        kind: 'system',
+        body: JSON.stringify(event),
+        ts: 1_700_000_000_000 + ++cids,
+      });
+      const create = (groupId: string, owner: PublicUser, others: PublicUser[]) =>
+        store.changeGroup(groupId, system(owner, { event: 'created' }), {
+          create: { name: 'g', avatar: '', notice: '', owner: owner.id, createdAt: 1 },
+          join: [
+            { userId: owner.id, role: 'owner' },
+            ...others.map((other) => ({ userId: other.id, role: 'member' as const })),
+          ],
+        });
+
+      it('creates a group with its first message as seq 1, its members and their roles', async () => {
+        const [alice, bob, carol] = [await user('a'), await user('b'), await user('c')];
+        const created = await create('g1', alice, [bob, carol]);
+        expect(created).toMatchObject({ conv: 'g:g1', seq: 1, from: alice.id, kind: 'system' });
+        expect(await store.getGroup('g1')).toEqual({
+          id: 'g1',
+          name: 'g',
+          avatar: '',
+          notice: '',
+          owner: alice.id,
+          dismissed: false,
+          memberCount: 3,
+        });
+        expect(await store.getGroup('g-none')).toBeNull();
+        const members = await store.groupMembers('g1');
+        expect(members.map((m) => [m.id, m.role, m.joinedSeq]).sort()).toEqual(
+          [
+            [alice.id, 'owner', 1],
+            [bob.id, 'member', 1],
+            [carol.id, 'member', 1],
+          ].sort(),
+        );
+        expect(await store.membersOf('g:g1')).toEqual([alice.id, bob.id, carol.id].sort());
+        expect(await store.history('g:g1', undefined, 10)).toMatchObject({ messages: [{ seq: 1 }], hasMore: false });
+        // A group's session entry carries the group, not a peer; its members are not dm peers.
+        expect(await sessionsOf(bob.id)).toEqual([
+          {
+            conv: 'g:g1',
+            group: { id: 'g1', name: 'g', avatar: '', memberCount: 3 },
+            last: expect.objectContaining({ seq: 1, kind: 'system', from: alice.id }),
+            lastSeq: 1,
+            readSeq: 0,
+            unread: 1,
+            mentioned: false,
+            left: false,
+          },
+        ]);
+        expect(await store.peersOf(bob.id)).toEqual([]);
+      });
+
+      it('records joins and leaves at their messages, roles, updates, and a dismissal', async () => {
+        const [alice, bob, carol] = [await user('a'), await user('b'), await user('c')];
+        await create('g2', alice, [bob]);
+        const sent = await store.appendMessage({ ...message(bob, alice), conv: 'g:g2', members: [] });
+        expect(sent.message.seq).toBe(2);
+        const joined = await store.changeGroup('g2', system(bob, { event: 'joined' }), {
+          join: [{ userId: carol.id, role: 'member' }],
+        });
+        expect(joined.seq).toBe(3);
+        expect(await store.groupMembership('g2', carol.id)).toEqual({ role: 'member', joinedSeq: 3, leftSeq: null });
+        await store.changeGroup('g2', system(alice, { event: 'role' }), {
+          roles: [{ userId: carol.id, role: 'admin' }],
+        });
+        const left = await store.changeGroup('g2', system(bob, { event: 'left' }), { leave: [bob.id] });
+        expect(await store.groupMembership('g2', bob.id)).toEqual({ role: 'member', joinedSeq: 1, leftSeq: left.seq });
+        expect(await store.membersOf('g:g2')).toEqual([alice.id, carol.id].sort());
+        expect(await store.groupMembership('g2', 'u-nobody')).toBeNull();
+        await store.changeGroup('g2', system(alice, { event: 'updated' }), {
+          update: { name: 'new', notice: 'n', owner: carol.id },
+        });
+        expect(await store.getGroup('g2')).toMatchObject({ name: 'new', notice: 'n', owner: carol.id, memberCount: 2 });
+        const members = await store.groupMembers('g2');
+        expect(members.map((m) => [m.id, m.role])).toEqual([
+          [alice.id, 'owner'],
+          [carol.id, 'admin'],
+        ]);
+        const dismissed = await store.changeGroup('g2', system(alice, { event: 'dismissed' }), { dismiss: true });
+        expect(dismissed.seq).toBe(7);
+        expect(await store.getGroup('g2')).toMatchObject({ dismissed: true, memberCount: 0 });
+        expect(await store.membersOf('g:g2')).toEqual([]);
+        expect(await store.groupMembership('g2', alice.id)).toMatchObject({ leftSeq: 7 });
+        // A former member who joins again starts over.
+        expect((await store.history('g:g2', undefined, 100)).messages.map((m) => m.seq)).toEqual([1, 2, 3, 4, 5, 6, 7]);
+      });
+
+      it('gives lastSeqs of a group from the join and, for a former member, up to their leaving', async () => {
+        const [alice, bob, carol] = [await user('a'), await user('b'), await user('c')];
+        await create('g4', alice, [bob]);
+        await store.changeGroup('g4', system(alice, { event: 'joined' }), {
+          join: [{ userId: carol.id, role: 'member' }],
+        });
+        await store.changeGroup('g4', system(bob, { event: 'left' }), { leave: [bob.id] });
+        await store.appendMessage({ ...message(alice, carol), conv: 'g:g4', members: [] });
+        expect(await store.lastSeqs(carol.id, ['g:g4'])).toEqual([{ conv: 'g:g4', lastSeq: 4, firstSeq: 2 }]);
+        expect(await store.lastSeqs(bob.id, ['g:g4'])).toEqual([{ conv: 'g:g4', lastSeq: 3, firstSeq: 1 }]);
+        expect(await store.lastSeqs((await user('x')).id, ['g:g4'])).toEqual([]);
+        // Carol's unread counts from her join; bob's entry ends at his leaving.
+        expect(await sessionsOf(carol.id)).toEqual([
+          expect.objectContaining({ conv: 'g:g4', lastSeq: 4, readSeq: 0, unread: 3, left: false }),
+        ]);
+        expect(await sessionsOf(bob.id)).toEqual([
+          expect.objectContaining({
+            conv: 'g:g4',
+            lastSeq: 3,
+            readSeq: 3,
+            unread: 0,
+            left: true,
+            last: expect.objectContaining({ seq: 3 }),
+            group: expect.objectContaining({ memberCount: 2 }),
+          }),
+        ]);
+      });
+
+      it('keeps seqs gap-free when group changes and sends race, across instances', async () => {
+        const [alice, bob] = [await user('a'), await user('b')];
+        await create('g3', alice, [bob]);
+        const other = await harness.another();
+        await Promise.all(
+          Array.from({ length: 10 }, (_, i) =>
+            i % 2
+              ? (i % 4 === 1 ? store : other).changeGroup('g3', system(alice, { event: 'updated' }), {
+                  update: { notice: `n${i}` },
+                })
+              : (i % 4 === 0 ? store : other).appendMessage({ ...message(bob, alice), conv: 'g:g3', members: [] }),
+          ),
+        );
+        const seqs = (await store.history('g:g3', undefined, 100)).messages.map((m) => m.seq);
+        expect(seqs).toEqual(Array.from({ length: 11 }, (_, i) => i + 1));
       });
     });
 

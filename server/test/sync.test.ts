@@ -94,6 +94,8 @@ describe('sync', () => {
         readSeq: 1,
         peerReadSeq: 2,
         unread: 1,
+        mentioned: false,
+        left: false,
       },
       {
         conv: ab,
@@ -104,6 +106,8 @@ describe('sync', () => {
         peerReadSeq: 5,
         // Only Bob's three messages count, not Alice's own.
         unread: 3,
+        mentioned: false,
+        left: false,
       },
     ]);
 

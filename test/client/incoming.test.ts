@@ -45,6 +45,32 @@ describe('incoming frames', () => {
     expect(s.people.isTyping(CONV)).toBe(false);
   });
 
+  it('sessions: group entries (not shown yet) are left out, and the next page starts after them', () => {
+    const s = stores();
+    const group = {
+      conv: 'g:gGroup000001',
+      group: { id: 'gGroup000001', name: '周末爬山', avatar: '', memberCount: 3 },
+      last: null,
+      lastSeq: 1,
+      readSeq: 0,
+      unread: 1,
+      mentioned: false,
+      left: false,
+    };
+    incoming.applySessions(s, { type: 'sessions', sessions: [session(1, 0), group], more: true });
+    expect(s.sessions.list.map((item) => item.conv)).toEqual([CONV]);
+    expect(s.sessions.nextPageAfter()).toBe('g:gGroup000001');
+  });
+
+  it('message: one of a group (not shown yet) is left alone, with no resync', () => {
+    const s = stores();
+    incoming.applySessions(s, { type: 'sessions', sessions: [session(1, 0)], more: false });
+    const system = { ...message(4, PEER.id, 'g:gGroup000001'), kind: 'system' as const, body: '{"event":"joined"}' };
+    expect(incoming.applyMessage(s, system, live)).toEqual([]);
+    expect(s.sessions.list.map((item) => item.conv)).toEqual([CONV]);
+    expect(s.messages.view('g:gGroup000001').items).toEqual([]);
+  });
+
   it('message: a live jump past the next seq asks for the hole; a replay does not', () => {
     const s = stores();
     incoming.applySessions(s, { type: 'sessions', sessions: [session(1, 0)], more: false });

@@ -3,6 +3,7 @@ import {
   directConversationId,
   directConversationMembers,
   isDirectConversationId,
+  isGroupConversationId,
 } from '../../../contract/conversations';
 import type {
   HistoryFrame,
@@ -111,9 +112,31 @@ export class ChatService {
   }
 
   async history(caller: Caller, frame: HistoryFrame, reply: Reply): Promise<void> {
+    const limit = frame.limit ?? LIMITS.historyDefault;
+    if (isGroupConversationId(frame.conv)) {
+      const page = await this.groupHistory(caller.userId, frame.conv, frame.before, limit);
+      await reply({ type: 'history', conv: frame.conv, ...page });
+      return;
+    }
     await this.membersFor(caller.userId, frame.conv);
-    const page = await this.store.history(frame.conv, frame.before, frame.limit ?? LIMITS.historyDefault);
+    const page = await this.store.history(frame.conv, frame.before, limit);
     await reply({ type: 'history', conv: frame.conv, messages: page.messages, hasMore: page.hasMore });
+  }
+
+  /**
+   * A group's history as a member sees it: from the message that added them, up to the one that
+   * said they left (a former member still reads that far); refused to anyone never a member.
+   */
+  private async groupHistory(userId: string, conv: string, before: number | undefined, limit: number) {
+    const membership = await this.store.groupMembership(conv.slice(2), userId);
+    if (!membership) throw new ChatError('forbidden', `you are not a member of ${conv}`);
+    const { joinedSeq, leftSeq } = membership;
+    const upper = leftSeq === null ? before : Math.min(before ?? Number.MAX_SAFE_INTEGER, leftSeq + 1);
+    if (upper !== undefined && upper <= joinedSeq) return { messages: [], hasMore: false };
+    const page = await this.store.history(conv, upper, limit);
+    const messages = page.messages.filter((message) => message.seq >= joinedSeq);
+    const first = messages[0]?.seq ?? 0;
+    return { messages, hasMore: page.hasMore && messages.length === page.messages.length && first > joinedSeq };
   }
 
   /**
@@ -129,14 +152,19 @@ export class ChatService {
     const page = await this.store.sessionsPage(caller.userId);
     await reply({ type: 'sessions', sessions: page.sessions, more: page.more });
     const onPage = new Set(page.sessions.map((session) => session.conv));
-    const held = await this.store.lastSeqs(
-      caller.userId,
-      Object.keys(cursors).filter((conv) => !onPage.has(conv)),
-    );
+    // The conversations the client holds off the page, and the page's groups (for where each
+    // member's view of a group begins).
+    const ranges = await this.store.lastSeqs(caller.userId, [
+      ...Object.keys(cursors).filter((conv) => !onPage.has(conv)),
+      ...page.sessions.filter((session) => isGroupConversationId(session.conv)).map((session) => session.conv),
+    ]);
+    const firstSeqs = new Map(ranges.map((range) => [range.conv, range.firstSeq ?? 1]));
+    const held = ranges.filter((range) => !onPage.has(range.conv));
     const truncated: string[] = [];
     let budget: number = LIMITS.syncMessages;
     for (const { conv, lastSeq } of [...page.sessions, ...held]) {
-      const cursor = Math.min(cursors[conv] ?? 0, lastSeq);
+      // A group member added later is owed nothing before the message that added them.
+      const cursor = Math.max(Math.min(cursors[conv] ?? 0, lastSeq), (firstSeqs.get(conv) ?? 1) - 1);
       const missing = lastSeq - cursor;
       if (missing === 0) continue;
       const count = Math.min(missing, LIMITS.syncPerConversation, budget);
@@ -151,6 +179,15 @@ export class ChatService {
 
   /** The page of sessions after the conversation `after` (the last one the client holds). */
   async sessions(caller: Caller, frame: SessionsRequestFrame, reply: Reply): Promise<void> {
+    if (isGroupConversationId(frame.after)) {
+      // A group the caller left stays in their list (left: true): the next page may follow it.
+      if (!(await this.store.groupMembership(frame.after.slice(2), caller.userId))) {
+        throw new ChatError('forbidden', `you are not a member of ${frame.after}`);
+      }
+      const page = await this.store.sessionsPage(caller.userId, { after: frame.after });
+      await reply({ type: 'sessions', sessions: page.sessions, more: page.more, after: frame.after });
+      return;
+    }
     const members = await this.store.membersOf(frame.after);
     if (members.length === 0) {
       // Not stored: one the caller could be in (a dm naming them) is unknown, anything else not theirs.
@@ -167,8 +204,9 @@ export class ChatService {
     const members = await this.membersFor(caller.userId, frame.conv);
     const readSeq = await this.store.advanceRead(frame.conv, caller.userId, frame.seq);
     if (readSeq === null) return;
+    // In a group the cursor is told to the reader's other devices only.
     this.fanout.deliver(
-      members,
+      isGroupConversationId(frame.conv) ? [caller.userId] : members,
       { type: 'states', conv: frame.conv, user: caller.userId, readSeq },
       caller.connectionId,
     );
@@ -179,6 +217,8 @@ export class ChatService {
    * before a dm's first message. Dropped without an error otherwise (a hint, not data).
    */
   async typing(caller: Caller, frame: TypingFrame): Promise<void> {
+    // Not relayed in groups (no error either).
+    if (isGroupConversationId(frame.conv)) return;
     const members = await this.store.membersOf(frame.conv);
     if (!members.includes(caller.userId)) return;
     const others = members.filter((member) => member !== caller.userId);

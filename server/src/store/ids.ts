@@ -15,3 +15,8 @@ export function newUserId(): string {
 export function newEpoch(): string {
   return crypto.randomBytes(8).toString('hex');
 }
+
+/** A new group's id: `g` + 12 base64url characters (its conversation is `g:<id>`). */
+export function newGroupId(): string {
+  return 'g' + crypto.randomBytes(9).toString('base64url');
+}

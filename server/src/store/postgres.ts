@@ -1,9 +1,38 @@
 import pg from 'pg';
 import type { ChatMessage, PublicUser } from '../../../contract/frames';
 import { LIMITS } from '../../../contract/limits';
-import type { AppendResult, HistoryPage, Identity, NewMessage, SessionsPage, Store, UploadRecord } from './types';
-import { historyArgs, sessionsArgs, toMessage, toPage, toSessionsPage, type MessageRow, type SessionRow } from './rows';
-import { epochOf, firstMigration, statements, uploadsTable, type Dialect } from './sql';
+import type {
+  AppendResult,
+  GroupChange,
+  GroupMemberRecord,
+  GroupMembership,
+  GroupRecord,
+  HistoryPage,
+  Identity,
+  NewMessage,
+  SeqRange,
+  SessionsPage,
+  Store,
+  UploadRecord,
+} from './types';
+import {
+  groupConv,
+  historyArgs,
+  sessionsArgs,
+  toGroup,
+  toGroupMember,
+  toMembership,
+  toMessage,
+  toPage,
+  toSeqRange,
+  toSessionsPage,
+  type GroupMemberRow,
+  type GroupRow,
+  type MembershipRow,
+  type MessageRow,
+  type SessionRow,
+} from './rows';
+import { epochOf, firstMigration, groupsMigration, statements, uploadsTable, type Dialect } from './sql';
 import { newEpoch, newUserId } from './ids';
 
 /** PostgreSQL's words for the shared SQL (sql.ts). */
@@ -27,6 +56,8 @@ const MIGRATIONS: readonly string[] = [
   firstMigration(POSTGRES),
   // Every upload recorded: its owner, size and whether anything refers to it.
   uploadsTable(POSTGRES),
+  // Groups: their rows, and the role, join and leave positions of their members.
+  groupsMigration(POSTGRES),
 ];
 
 const SQL = statements(POSTGRES);
@@ -270,10 +301,13 @@ export class PostgresStore implements Store {
     return toSessionsPage(rows, limit);
   }
 
-  async lastSeqs(userId: string, convs: readonly string[]): Promise<Array<{ conv: string; lastSeq: number }>> {
+  async lastSeqs(userId: string, convs: readonly string[]): Promise<SeqRange[]> {
     if (convs.length === 0) return [];
-    const { rows } = await this.pool.query<{ conv: string; last_seq: number }>(SQL.lastSeqs, [userId, [...convs]]);
-    return rows.map((row) => ({ conv: row.conv, lastSeq: row.last_seq }));
+    const { rows } = await this.pool.query<{ conv: string; last_seq: number; joined_seq: number }>(SQL.lastSeqs, [
+      userId,
+      [...convs],
+    ]);
+    return rows.map(toSeqRange);
   }
 
   async peersOf(userId: string): Promise<string[]> {
@@ -289,6 +323,55 @@ export class PostgresStore implements Store {
   async advanceRead(conv: string, userId: string, seq: number): Promise<number | null> {
     const { rows } = await this.pool.query<{ read_seq: number }>(SQL.advanceRead, [seq, conv, conv, userId, seq]);
     return rows[0] ? rows[0].read_seq : null;
+  }
+
+  async changeGroup(groupId: string, message: NewMessage, change: GroupChange): Promise<ChatMessage> {
+    const conv = groupConv(groupId);
+    const { ts } = message;
+    return this.transaction(async (client) => {
+      if (change.create) {
+        const { name, avatar, notice, owner, createdAt } = change.create;
+        await client.query(SQL.insertConversation, [conv, ts]);
+        await client.query(SQL.insertGroup, [groupId, name, avatar, notice, owner, createdAt]);
+      }
+      // The conversation's row lock serializes this change with every append to the group.
+      const next = await client.query<{ last_seq: number }>(SQL.nextSeq, [ts, conv]);
+      if (!next.rows[0]) throw new Error(`group conversation ${conv} is not stored`);
+      const seq = next.rows[0].last_seq;
+      await client.query(SQL.insertMessage, [conv, seq, message.cid, message.from, message.kind, message.body, ts]);
+      for (const userId of change.leave ?? []) await client.query(SQL.leaveGroup, [seq, conv, userId]);
+      for (const { userId, role } of change.join ?? []) await client.query(SQL.joinGroup, [conv, userId, role, seq]);
+      for (const { userId, role } of change.roles ?? []) await client.query(SQL.setRole, [role, conv, userId]);
+      if (change.update || change.dismiss) {
+        const update = change.update ?? {};
+        await client.query(SQL.updateGroup, [
+          update.name ?? null,
+          update.avatar ?? null,
+          update.notice ?? null,
+          update.owner ?? null,
+          change.dismiss ? 1 : null,
+          groupId,
+        ]);
+      }
+      if (change.dismiss) await client.query(SQL.leaveAll, [seq, conv]);
+      await client.query(SQL.senderRead, [seq, conv, message.from, seq]);
+      return { conv, seq, cid: message.cid, from: message.from, kind: message.kind, body: message.body, ts };
+    });
+  }
+
+  async getGroup(groupId: string): Promise<GroupRecord | null> {
+    const { rows } = await this.pool.query<GroupRow>(SQL.group, [groupConv(groupId), groupId]);
+    return rows[0] ? toGroup(rows[0]) : null;
+  }
+
+  async groupMembers(groupId: string): Promise<GroupMemberRecord[]> {
+    const { rows } = await this.pool.query<GroupMemberRow>(SQL.groupMembers, [groupConv(groupId)]);
+    return rows.map(toGroupMember);
+  }
+
+  async groupMembership(groupId: string, userId: string): Promise<GroupMembership | null> {
+    const { rows } = await this.pool.query<MembershipRow>(SQL.membership, [groupConv(groupId), userId]);
+    return rows[0] ? toMembership(rows[0]) : null;
   }
 
   async addUpload(upload: UploadRecord): Promise<void> {

@@ -1,6 +1,14 @@
-import type { ChatMessage, MessageKind, SessionEntry } from '../../../contract/frames';
+import type { AnySessionEntry, ChatMessage, MessageKind } from '../../../contract/frames';
 import { LIMITS } from '../../../contract/limits';
-import type { HistoryPage, SessionsPage } from './types';
+import type {
+  SeqRange,
+  GroupMemberRecord,
+  GroupMembership,
+  GroupRecord,
+  GroupRole,
+  HistoryPage,
+  SessionsPage,
+} from './types';
 
 /** A `messages` row, as both stores select it (sql.ts). */
 export interface MessageRow {
@@ -13,16 +21,23 @@ export interface MessageRow {
   ts: number;
 }
 
-/** One row of the sessions query (the conversation, the peer, the last message as `m_*`). */
+/** One row of the sessions query (the conversation, the peer or the group, the last message as `m_*`). */
 export interface SessionRow {
   conv: string;
   last_seq: number;
   read_seq: number;
-  peer_id: string;
-  peer_read_seq: number;
-  nickname: string;
-  avatar: string;
-  unread: number;
+  /** Null in a dm. */
+  role: string | null;
+  left_seq: number | null;
+  peer_id: string | null;
+  peer_read_seq: number | null;
+  nickname: string | null;
+  avatar: string | null;
+  group_id: string | null;
+  group_name: string | null;
+  group_avatar: string | null;
+  member_count: number | string;
+  unread: number | string;
   m_seq: number | null;
   m_cid: string | null;
   m_sender: string | null;
@@ -43,26 +58,46 @@ export function toMessage(row: MessageRow): ChatMessage {
   };
 }
 
-export function toSession(row: SessionRow): SessionEntry {
+export function toSession(row: SessionRow): AnySessionEntry {
+  const last =
+    row.m_seq === null
+      ? null
+      : toMessage({
+          conv: row.conv,
+          seq: row.m_seq,
+          cid: row.m_cid ?? '',
+          sender: row.m_sender ?? '',
+          kind: row.m_kind ?? 'text',
+          body: row.m_kind === 'text' ? excerpt(row.m_body ?? '') : (row.m_body ?? ''),
+          ts: row.m_ts ?? 0,
+        });
+  if (row.role !== null) {
+    return {
+      conv: row.conv,
+      group: {
+        id: row.group_id ?? row.conv.slice(2),
+        name: row.group_name ?? '',
+        avatar: row.group_avatar ?? '',
+        memberCount: Number(row.member_count),
+      },
+      last,
+      lastSeq: row.last_seq,
+      readSeq: row.read_seq,
+      unread: Number(row.unread),
+      mentioned: false,
+      left: row.left_seq !== null,
+    };
+  }
   return {
     conv: row.conv,
-    peer: { id: row.peer_id, nickname: row.nickname, avatar: row.avatar },
-    last:
-      row.m_seq === null
-        ? null
-        : toMessage({
-            conv: row.conv,
-            seq: row.m_seq,
-            cid: row.m_cid ?? '',
-            sender: row.m_sender ?? '',
-            kind: row.m_kind ?? 'text',
-            body: row.m_kind === 'text' ? excerpt(row.m_body ?? '') : (row.m_body ?? ''),
-            ts: row.m_ts ?? 0,
-          }),
+    peer: { id: row.peer_id ?? '', nickname: row.nickname ?? '', avatar: row.avatar ?? '' },
+    last,
     lastSeq: row.last_seq,
     readSeq: row.read_seq,
-    peerReadSeq: row.peer_read_seq,
-    unread: row.unread,
+    peerReadSeq: row.peer_read_seq ?? 0,
+    unread: Number(row.unread),
+    mentioned: false,
+    left: false,
   };
 }
 
@@ -106,4 +141,67 @@ export function historyArgs(conv: string, before: number | undefined, limit: num
 /** The page from the rows `historyArgs` asked for (newest first), ascending as clients show it. */
 export function toPage(rows: MessageRow[], limit: number): HistoryPage {
   return { messages: rows.slice(0, limit).reverse().map(toMessage), hasMore: rows.length > limit };
+}
+
+/** A `chat_groups` row with its count of current members (sql.ts, `group`). */
+export interface GroupRow {
+  id: string;
+  name: string;
+  avatar: string;
+  notice: string;
+  owner: string;
+  dismissed: number;
+  member_count: number | string;
+}
+
+export interface GroupMemberRow {
+  id: string;
+  nickname: string;
+  avatar: string;
+  role: string;
+  joined_seq: number;
+  read_seq: number;
+}
+
+export interface MembershipRow {
+  role: string;
+  joined_seq: number;
+  left_seq: number | null;
+}
+
+export function toGroup(row: GroupRow): GroupRecord {
+  return {
+    id: row.id,
+    name: row.name,
+    avatar: row.avatar,
+    notice: row.notice,
+    owner: row.owner,
+    dismissed: Number(row.dismissed) !== 0,
+    memberCount: Number(row.member_count),
+  };
+}
+
+export function toGroupMember(row: GroupMemberRow): GroupMemberRecord {
+  return {
+    id: row.id,
+    nickname: row.nickname,
+    avatar: row.avatar,
+    role: row.role as GroupRole,
+    joinedSeq: row.joined_seq,
+    readSeq: row.read_seq,
+  };
+}
+
+export function toMembership(row: MembershipRow): GroupMembership {
+  return { role: row.role as GroupRole, joinedSeq: row.joined_seq, leftSeq: row.left_seq };
+}
+
+/** A group's conversation id. */
+export function groupConv(groupId: string): string {
+  return `g:${groupId}`;
+}
+
+/** A `lastSeqs` row as the range of a conversation the user may see. */
+export function toSeqRange(row: { conv: string; last_seq: number; joined_seq: number }): SeqRange {
+  return { conv: row.conv, lastSeq: row.last_seq, ...(row.joined_seq > 0 ? { firstSeq: row.joined_seq } : {}) };
 }

@@ -113,6 +113,31 @@ export function uploadsTable({ text, integer }: Dialect): string {
   `;
 }
 
+/**
+ * Groups (a later migration of both stores). A group's conversation is `g:<id>`; its members are
+ * rows of `members` like a dm's (the read cursor), with the group columns: `role` (`owner`,
+ * `admin`, `member`; null in a dm), `joined_seq` (the seq of the system message that added them)
+ * and `left_seq` (the seq of the one that said they left or were removed; null while a member).
+ * A message is one row whatever the group's size. The table is `chat_groups`: `groups` is a
+ * keyword of both databases' window clauses.
+ */
+export function groupsMigration({ text, integer }: Dialect): string {
+  return `
+  CREATE TABLE chat_groups (
+    id ${text} PRIMARY KEY,
+    name ${text} NOT NULL,
+    avatar ${text} NOT NULL DEFAULT '',
+    notice ${text} NOT NULL DEFAULT '',
+    owner ${text} NOT NULL,
+    created_at ${integer} NOT NULL,
+    dismissed ${integer} NOT NULL DEFAULT 0
+  );
+  ALTER TABLE members ADD COLUMN role ${text};
+  ALTER TABLE members ADD COLUMN joined_seq ${integer} NOT NULL DEFAULT 0;
+  ALTER TABLE members ADD COLUMN left_seq ${integer};
+  `;
+}
+
 const MESSAGE = 'conv, seq, cid, sender, kind, body, ts';
 
 /**
@@ -161,9 +186,9 @@ export function statements(d: Dialect) {
     /** (userId) → {user_id}[]. */
     peers: `SELECT DISTINCT peer.user_id FROM members me
        JOIN members peer ON peer.conv = me.conv AND peer.user_id <> me.user_id
-       WHERE me.user_id = ${p(1)}`,
-    /** (conv) → {user_id}[], sorted. */
-    members: `SELECT user_id FROM members WHERE conv = ${p(1)} ORDER BY user_id${d.byteOrder}`,
+       WHERE me.user_id = ${p(1)} AND me.role IS NULL`,
+    /** (conv) → {user_id}[], sorted: the current members (a group's who left are not). */
+    members: `SELECT user_id FROM members WHERE conv = ${p(1)} AND left_seq IS NULL ORDER BY user_id${d.byteOrder}`,
     /**
      * (seq, conv, conv, userId, seq) → {read_seq}, or no row when nothing moved. One statement:
      * a concurrent advance of the same row waits for it, then checks `read_seq <` again.
@@ -177,38 +202,74 @@ export function statements(d: Dialect) {
     position: `SELECT updated_at FROM conversations WHERE id = ${p(1)}`,
     /**
      * (userId, afterTs, afterTs, afterConv, limit) → SessionRow[]: the session list's keyset page
-     * on (last activity desc, conv) after the position (afterTs, afterConv), most recent first.
+     * on (last activity desc, conv) after the position (afterTs, afterConv), most recent first:
+     * dms (with their peer) and groups (with the group; for a former member up to their leaving).
      * The page's conversations are chosen first, so the counts, the peer and the last message are
      * read for them alone; a text's body comes as at most `excerptLength` characters (code points:
      * the store cuts that to UTF-16 units), so a long body is never handed over whole.
      */
     sessionsPage: `WITH page AS (
-         SELECT c.id, c.last_seq, c.updated_at, me.user_id, me.read_seq
+         SELECT c.id, c.updated_at, me.user_id, me.read_seq, me.role, me.joined_seq, me.left_seq,
+                CASE WHEN me.left_seq IS NULL THEN c.last_seq ELSE me.left_seq END AS last_seq
          FROM members me JOIN conversations c ON c.id = me.conv
          WHERE me.user_id = ${p(1)}
            AND (c.updated_at < ${p(2)} OR (c.updated_at = ${p(3)} AND c.id${d.byteOrder} > ${p(4)}))
          ORDER BY c.updated_at DESC, c.id${d.byteOrder}
          LIMIT ${p(5)}
        )
-       SELECT page.id AS conv, page.last_seq, page.read_seq, peer.user_id AS peer_id, peer.read_seq AS peer_read_seq,
-              u.nickname, u.avatar,
+       SELECT page.id AS conv, page.last_seq, page.read_seq, page.role, page.left_seq,
+              peer.user_id AS peer_id, peer.read_seq AS peer_read_seq, u.nickname, u.avatar,
+              g.id AS group_id, g.name AS group_name, g.avatar AS group_avatar,
+              CASE WHEN page.role IS NULL THEN 0 ELSE
+                (SELECT count(*) FROM members gm WHERE gm.conv = page.id AND gm.left_seq IS NULL) END AS member_count,
               (SELECT count(*) FROM messages m
-                WHERE m.conv = page.id AND m.seq > page.read_seq AND m.sender <> page.user_id) AS unread,
+                WHERE m.conv = page.id AND m.seq > page.read_seq AND m.seq >= page.joined_seq
+                  AND m.seq <= page.last_seq AND m.sender <> page.user_id) AS unread,
               lm.seq AS m_seq, lm.cid AS m_cid, lm.sender AS m_sender, lm.kind AS m_kind,
               CASE WHEN lm.kind = 'text' THEN substr(lm.body, 1, ${LIMITS.excerptLength}) ELSE lm.body END AS m_body,
               lm.ts AS m_ts
        FROM page
-       JOIN members peer ON peer.conv = page.id AND peer.user_id <> page.user_id
-       JOIN users u ON u.id = peer.user_id
+       LEFT JOIN members peer ON page.role IS NULL AND peer.conv = page.id AND peer.user_id <> page.user_id
+       LEFT JOIN users u ON u.id = peer.user_id
+       LEFT JOIN chat_groups g ON page.role IS NOT NULL AND g.id = substr(page.id, 3)
        LEFT JOIN messages lm ON lm.conv = page.id AND lm.seq = page.last_seq
        ORDER BY page.updated_at DESC, page.id${d.byteOrder}`,
     /**
-     * (userId, convs) → {conv, last_seq}[], most recent first: of the listed conversations, those
-     * the user is a member of, with their last seq (what `sync` replays for cursors off the first page).
+     * (userId, convs) → {conv, last_seq, joined_seq}[], most recent first: of the listed
+     * conversations, those the user is or was a member of, with the last seq they may see (a
+     * group's former member: the message that said they left) and the seq they joined at (0 in a
+     * dm): what `sync` replays for cursors off the first page.
      */
-    lastSeqs: `SELECT c.id AS conv, c.last_seq FROM members me JOIN conversations c ON c.id = me.conv
+    lastSeqs: `SELECT c.id AS conv, CASE WHEN me.left_seq IS NULL THEN c.last_seq ELSE me.left_seq END AS last_seq,
+         me.joined_seq
+       FROM members me JOIN conversations c ON c.id = me.conv
        WHERE me.user_id = ${p(1)} AND ${d.inList('me.conv', p(2))}
        ORDER BY c.updated_at DESC, c.id${d.byteOrder}`,
+    /** (id, name, avatar, notice, owner, createdAt). */
+    insertGroup: `INSERT INTO chat_groups (id, name, avatar, notice, owner, created_at)
+       VALUES (${p(1)}, ${p(2)}, ${p(3)}, ${p(4)}, ${p(5)}, ${p(6)})`,
+    /** (conv, id) → GroupRow: the group with its count of current members. */
+    group: `SELECT g.id, g.name, g.avatar, g.notice, g.owner, g.dismissed,
+         (SELECT count(*) FROM members m WHERE m.conv = ${p(1)} AND m.left_seq IS NULL) AS member_count
+       FROM chat_groups g WHERE g.id = ${p(2)}`,
+    /** (conv) → GroupMemberRow[]: the current members, longest-standing first. */
+    groupMembers: `SELECT u.id, u.nickname, u.avatar, m.role, m.joined_seq, m.read_seq FROM members m JOIN users u ON u.id = m.user_id
+       WHERE m.conv = ${p(1)} AND m.left_seq IS NULL ORDER BY m.joined_seq, m.user_id${d.byteOrder}`,
+    /** (conv, userId) → {role, joined_seq, left_seq}: the user's place in a group, past or present. */
+    membership: `SELECT role, joined_seq, left_seq FROM members WHERE conv = ${p(1)} AND user_id = ${p(2)} AND role IS NOT NULL`,
+    /** (conv, userId, role, joinedSeq): joins (again: a former member's row starts over, its read cursor kept). */
+    joinGroup: `INSERT INTO members (conv, user_id, role, joined_seq) VALUES (${p(1)}, ${p(2)}, ${p(3)}, ${p(4)})
+       ON CONFLICT (conv, user_id) DO UPDATE SET role = excluded.role, joined_seq = excluded.joined_seq, left_seq = NULL`,
+    /** (leftSeq, conv, userId): a member leaves (or is removed). */
+    leaveGroup: `UPDATE members SET left_seq = ${p(1)} WHERE conv = ${p(2)} AND user_id = ${p(3)} AND left_seq IS NULL`,
+    /** (leftSeq, conv): every current member leaves (the group was dismissed). */
+    leaveAll: `UPDATE members SET left_seq = ${p(1)} WHERE conv = ${p(2)} AND left_seq IS NULL`,
+    /** (role, conv, userId). */
+    setRole: `UPDATE members SET role = ${p(1)} WHERE conv = ${p(2)} AND user_id = ${p(3)}`,
+    /** (name or null, avatar or null, notice or null, owner or null, dismissed or null, id); null leaves a field. */
+    updateGroup: `UPDATE chat_groups SET name = coalesce(${p(1)}, name), avatar = coalesce(${p(2)}, avatar),
+         notice = coalesce(${p(3)}, notice), owner = coalesce(${p(4)}, owner), dismissed = coalesce(${p(5)}, dismissed)
+       WHERE id = ${p(6)}`,
     /** (name, owner, bytes, createdAt, referenced); a name already recorded is left as it is. */
     insertUpload: `INSERT INTO uploads (name, owner, bytes, created_at, referenced)
        VALUES (${p(1)}, ${p(2)}, ${p(3)}, ${p(4)}, ${p(5)}) ON CONFLICT (name) DO NOTHING`,

@@ -3,9 +3,38 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import type { ChatMessage, PublicUser } from '../../../contract/frames';
 import { LIMITS } from '../../../contract/limits';
-import type { AppendResult, HistoryPage, Identity, NewMessage, SessionsPage, Store, UploadRecord } from './types';
-import { historyArgs, sessionsArgs, toMessage, toPage, toSessionsPage, type MessageRow, type SessionRow } from './rows';
-import { epochOf, firstMigration, messagesTable, statements, uploadsTable, type Dialect } from './sql';
+import type {
+  AppendResult,
+  GroupChange,
+  GroupMemberRecord,
+  GroupMembership,
+  GroupRecord,
+  HistoryPage,
+  Identity,
+  NewMessage,
+  SeqRange,
+  SessionsPage,
+  Store,
+  UploadRecord,
+} from './types';
+import {
+  groupConv,
+  historyArgs,
+  sessionsArgs,
+  toGroup,
+  toGroupMember,
+  toMembership,
+  toMessage,
+  toPage,
+  toSeqRange,
+  toSessionsPage,
+  type GroupMemberRow,
+  type GroupRow,
+  type MembershipRow,
+  type MessageRow,
+  type SessionRow,
+} from './rows';
+import { epochOf, firstMigration, groupsMigration, messagesTable, statements, uploadsTable, type Dialect } from './sql';
 import { newEpoch, newUserId } from './ids';
 import { WalCheckpointer } from './checkpointer';
 import { BoundedSet } from '../bounded-set';
@@ -41,6 +70,8 @@ export const MIGRATIONS: readonly string[] = [
   `,
   // Every upload recorded: its owner, size and whether anything refers to it.
   uploadsTable(SQLITE),
+  // Groups: their rows, and the role, join and leave positions of their members.
+  groupsMigration(SQLITE),
 ];
 
 const SQL = statements(SQLITE);
@@ -71,6 +102,7 @@ export class SqliteStore implements Store {
   private readonly db: Database.Database;
   private readonly statements;
   private readonly appendTx: (message: NewMessage) => AppendResult;
+  private readonly changeGroupTx: (groupId: string, message: NewMessage, change: GroupChange) => ChatMessage;
   private readonly appendBatchTx: (batch: PendingAppend[]) => void;
   /** Appends waiting for this event-loop turn's transaction (group commit). */
   private pending: PendingAppend[] = [];
@@ -131,12 +163,23 @@ export class SqliteStore implements Store {
       advanceRead: db.prepare<[number, string, string, string, number], { read_seq: number }>(SQL.advanceRead),
       position: db.prepare<[string], { updated_at: number }>(SQL.position),
       sessionsPage: db.prepare<[string, number, number, string, number], SessionRow>(SQL.sessionsPage),
-      lastSeqs: db.prepare<[string, string], { conv: string; last_seq: number }>(SQL.lastSeqs),
+      lastSeqs: db.prepare<[string, string], { conv: string; last_seq: number; joined_seq: number }>(SQL.lastSeqs),
       insertUpload: db.prepare<[string, string, number, number, number]>(SQL.insertUpload),
       anyUpload: db.prepare<[], { name: string }>(SQL.anyUpload),
       uploadBytesSince: db.prepare<[string, number], { bytes: number }>(SQL.uploadBytesSince),
       claimUpload: db.prepare<[string], { name: string }>(SQL.claimUpload),
       deleteStaleUploads: db.prepare<[number, number], { name: string }>(SQL.deleteStaleUploads),
+      insertGroup: db.prepare<[string, string, string, string, string, number]>(SQL.insertGroup),
+      group: db.prepare<[string, string], GroupRow>(SQL.group),
+      groupMembers: db.prepare<[string], GroupMemberRow>(SQL.groupMembers),
+      membership: db.prepare<[string, string], MembershipRow>(SQL.membership),
+      joinGroup: db.prepare<[string, string, string, number]>(SQL.joinGroup),
+      leaveGroup: db.prepare<[number, string, string]>(SQL.leaveGroup),
+      leaveAll: db.prepare<[number, string]>(SQL.leaveAll),
+      setRole: db.prepare<[string, string, string]>(SQL.setRole),
+      updateGroup: db.prepare<[string | null, string | null, string | null, string | null, number | null, string]>(
+        SQL.updateGroup,
+      ),
     };
 
     const s = this.statements;
@@ -166,6 +209,35 @@ export class SqliteStore implements Store {
         duplicate: false,
       };
     };
+    this.changeGroupTx = db.transaction((groupId: string, message: NewMessage, change: GroupChange): ChatMessage => {
+      const { conv, ts } = message;
+      if (change.create) {
+        const { name, avatar, notice, owner, createdAt } = change.create;
+        s.insertConversation.run(conv, ts);
+        s.insertGroup.run(groupId, name, avatar, notice, owner, createdAt);
+      }
+      const row = s.nextSeq.get(ts, conv);
+      if (!row) throw new Error(`group conversation ${conv} is not stored`);
+      const seq = row.last_seq;
+      s.insertMessage.run(conv, seq, message.cid, message.from, message.kind, message.body, ts);
+      for (const userId of change.leave ?? []) s.leaveGroup.run(seq, conv, userId);
+      for (const { userId, role } of change.join ?? []) s.joinGroup.run(conv, userId, role, seq);
+      for (const { userId, role } of change.roles ?? []) s.setRole.run(role, conv, userId);
+      const update = change.update ?? {};
+      if (change.update || change.dismiss) {
+        s.updateGroup.run(
+          update.name ?? null,
+          update.avatar ?? null,
+          update.notice ?? null,
+          update.owner ?? null,
+          change.dismiss ? 1 : null,
+          groupId,
+        );
+      }
+      if (change.dismiss) s.leaveAll.run(seq, conv);
+      s.senderRead.run(seq, conv, message.from, seq);
+      return { conv, seq, cid: message.cid, from: message.from, kind: message.kind, body: message.body, ts };
+    });
     const appendTx = db.transaction(appendOne);
     // Remembered only once committed: a rolled-back conversation must be inserted again.
     this.appendTx = (message: NewMessage) => {
@@ -271,11 +343,9 @@ export class SqliteStore implements Store {
     return toSessionsPage(this.statements.sessionsPage.all(...sessionsArgs(userId, position, limit)), limit);
   }
 
-  async lastSeqs(userId: string, convs: readonly string[]): Promise<Array<{ conv: string; lastSeq: number }>> {
+  async lastSeqs(userId: string, convs: readonly string[]): Promise<SeqRange[]> {
     if (convs.length === 0) return [];
-    return this.statements.lastSeqs
-      .all(userId, JSON.stringify(convs))
-      .map((row) => ({ conv: row.conv, lastSeq: row.last_seq }));
+    return this.statements.lastSeqs.all(userId, JSON.stringify(convs)).map(toSeqRange);
   }
 
   async peersOf(userId: string): Promise<string[]> {
@@ -289,6 +359,26 @@ export class SqliteStore implements Store {
   async advanceRead(conv: string, userId: string, seq: number): Promise<number | null> {
     const row = this.statements.advanceRead.get(seq, conv, conv, userId, seq);
     return row ? row.read_seq : null;
+  }
+
+  async changeGroup(groupId: string, message: NewMessage, change: GroupChange): Promise<ChatMessage> {
+    // Appends already waiting go first, so the seqs follow the order of arrival.
+    if (this.pending.length > 0) this.commitPending();
+    return this.changeGroupTx(groupId, { ...message, conv: groupConv(groupId) }, change);
+  }
+
+  async getGroup(groupId: string): Promise<GroupRecord | null> {
+    const row = this.statements.group.get(groupConv(groupId), groupId);
+    return row ? toGroup(row) : null;
+  }
+
+  async groupMembers(groupId: string): Promise<GroupMemberRecord[]> {
+    return this.statements.groupMembers.all(groupConv(groupId)).map(toGroupMember);
+  }
+
+  async groupMembership(groupId: string, userId: string): Promise<GroupMembership | null> {
+    const row = this.statements.membership.get(groupConv(groupId), userId);
+    return row ? toMembership(row) : null;
   }
 
   async addUpload(upload: UploadRecord): Promise<void> {

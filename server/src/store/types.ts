@@ -1,4 +1,4 @@
-import type { ChatMessage, MessageKind, PublicUser, SessionEntry } from '../../../contract/frames';
+import type { AnySessionEntry, ChatMessage, MessageKind, PublicUser } from '../../../contract/frames';
 
 /** How a person proved who they are: a development device id, or a WeChat openid. */
 export interface Identity {
@@ -23,9 +23,62 @@ export interface AppendResult {
   duplicate: boolean;
 }
 
+/** What of a conversation a user may see: up to `lastSeq`, from `firstSeq` (absent: from 1). */
+export interface SeqRange {
+  conv: string;
+  lastSeq: number;
+  firstSeq?: number;
+}
+
+export type GroupRole = 'owner' | 'admin' | 'member';
+
+/** A stored group (`memberCount`: its current members). */
+export interface GroupRecord {
+  id: string;
+  name: string;
+  avatar: string;
+  notice: string;
+  owner: string;
+  dismissed: boolean;
+  memberCount: number;
+}
+
+/** A current member of a group, with their role and the seq of the message that added them. */
+export interface GroupMemberRecord {
+  id: string;
+  nickname: string;
+  avatar: string;
+  role: GroupRole;
+  joinedSeq: number;
+  /** Their read cursor in the group's conversation. */
+  readSeq: number;
+}
+
+/** A user's place in a group, present (`leftSeq` null) or past. */
+export interface GroupMembership {
+  role: GroupRole;
+  joinedSeq: number;
+  leftSeq: number | null;
+}
+
+/**
+ * What one group change does, in the transaction that stores its system message (whose seq the
+ * joins and leaves record). Applied in this order: create, leave, join, roles, update, dismiss.
+ */
+export interface GroupChange {
+  /** A new group: its row and its conversation are made (the message is then seq 1). */
+  create?: { name: string; avatar: string; notice: string; owner: string; createdAt: number };
+  leave?: readonly string[];
+  join?: ReadonlyArray<{ userId: string; role: GroupRole }>;
+  roles?: ReadonlyArray<{ userId: string; role: GroupRole }>;
+  update?: { name?: string; avatar?: string; notice?: string; owner?: string };
+  /** The group ends: marked dismissed, every current member left at this message. */
+  dismiss?: boolean;
+}
+
 /** A page of a user's session list. */
 export interface SessionsPage {
-  sessions: SessionEntry[];
+  sessions: AnySessionEntry[];
   /** More entries follow the last one. */
   more: boolean;
 }
@@ -74,14 +127,29 @@ export interface Store {
    * excerpt of at most `LIMITS.excerptLength` UTF-16 units.
    */
   sessionsPage(userId: string, options?: { after?: string; limit?: number }): Promise<SessionsPage>;
-  /** Of the listed conversations, those the user is a member of, with their last seq, most recent first. */
-  lastSeqs(userId: string, convs: readonly string[]): Promise<Array<{ conv: string; lastSeq: number }>>;
+  /**
+   * Of the listed conversations, those the user is or was a member of, with the last seq they may
+   * see (a group they left: the message that said so), most recent first; `firstSeq` for a group:
+   * the seq of the message that added them (they see nothing before it).
+   */
+  lastSeqs(userId: string, convs: readonly string[]): Promise<SeqRange[]>;
   /** Everyone who shares a conversation with the user (whom their presence and profile concern). */
   peersOf(userId: string): Promise<string[]>;
   /** Member ids of a conversation; empty when it does not exist yet. */
   membersOf(conv: string): Promise<string[]>;
   /** Moves a read cursor forward only (capped at the last seq); the new value, or null if unchanged. */
   advanceRead(conv: string, userId: string, seq: number): Promise<number | null>;
+  /**
+   * Stores a group's system message (`message.members` is ignored: the group's rows are its
+   * members) with the next seq of the group's conversation, and applies `change` in the same
+   * transaction.
+   */
+  changeGroup(groupId: string, message: NewMessage, change: GroupChange): Promise<ChatMessage>;
+  getGroup(groupId: string): Promise<GroupRecord | null>;
+  /** The current members, longest-standing first. */
+  groupMembers(groupId: string): Promise<GroupMemberRecord[]>;
+  /** The user's place in the group, null when they were never a member. */
+  groupMembership(groupId: string, userId: string): Promise<GroupMembership | null>;
   /** Records an upload; a name recorded before is left as it is. */
   addUpload(upload: UploadRecord): Promise<void>;
   /** Whether any upload is recorded at all. */

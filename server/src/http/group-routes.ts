@@ -1,0 +1,170 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { LIMITS } from '../../../contract/limits';
+import { GroupError, type GroupService, type GroupUpdate } from '../chat/groups';
+import { HttpError } from './errors';
+import { originOf } from './upload-urls';
+
+/** The groups API (docs/protocol.md, "Groups"): every route needs the Bearer token. */
+export interface GroupRouteDeps {
+  groups: GroupService;
+  authenticate: (request: FastifyRequest) => Promise<void>;
+  /** The most members a request may name (refused as out of range beyond it, before any work). */
+  maxMembers: number;
+}
+
+const STATUS: Record<GroupError['code'], number> = {
+  bad_request: 400,
+  forbidden: 403,
+  not_found: 404,
+  group_full: 409,
+};
+
+const id = { type: 'string', minLength: 1, maxLength: LIMITS.maxIdLength } as const;
+
+function userList(maxMembers: number) {
+  // Longer lists are over the limit whatever they hold; far longer ones are not read at all.
+  return { type: 'array', items: id, maxItems: Math.max(maxMembers * 2, 1000) } as const;
+}
+
+const groupParams = {
+  type: 'object',
+  properties: { id },
+  required: ['id'],
+} as const;
+
+const memberParams = {
+  type: 'object',
+  properties: { id, userId: id },
+  required: ['id', 'userId'],
+} as const;
+
+/** A domain refusal as our HTTP error. */
+async function answer<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    if (error instanceof GroupError) throw new HttpError(STATUS[error.code], error.code, error.message);
+    throw error;
+  }
+}
+
+export function registerGroupRoutes(app: FastifyInstance, deps: GroupRouteDeps): void {
+  const { groups, authenticate } = deps;
+  const users = userList(deps.maxMembers);
+
+  app.post<{ Body: { name: string; members: string[] } }>(
+    '/api/groups',
+    {
+      preHandler: authenticate,
+      schema: {
+        body: {
+          type: 'object',
+          properties: { name: { type: 'string' }, members: users },
+          required: ['name', 'members'],
+          additionalProperties: false,
+        },
+      },
+    },
+    async (request, reply) => {
+      const group = await answer(() => groups.create(request.userId, request.body.name, request.body.members));
+      return reply.code(201).send({ group });
+    },
+  );
+
+  app.get<{ Params: { id: string } }>(
+    '/api/groups/:id',
+    { preHandler: authenticate, schema: { params: groupParams } },
+    async (request) => answer(() => groups.get(request.userId, request.params.id)),
+  );
+
+  app.patch<{ Params: { id: string }; Body: GroupUpdate }>(
+    '/api/groups/:id',
+    {
+      preHandler: authenticate,
+      schema: {
+        params: groupParams,
+        body: {
+          type: 'object',
+          properties: {
+            name: { type: 'string' },
+            notice: { type: 'string' },
+            avatar: { type: 'string', maxLength: 512 },
+          },
+          additionalProperties: false,
+        },
+      },
+    },
+    async (request) => {
+      const origin = originOf(request.protocol, request.host);
+      const group = await answer(() => groups.update(request.userId, request.params.id, request.body, origin));
+      return { group };
+    },
+  );
+
+  app.post<{ Params: { id: string }; Body: { users: string[] } }>(
+    '/api/groups/:id/members',
+    {
+      preHandler: authenticate,
+      schema: {
+        params: groupParams,
+        body: { type: 'object', properties: { users }, required: ['users'], additionalProperties: false },
+      },
+    },
+    async (request) => {
+      const group = await answer(() => groups.invite(request.userId, request.params.id, request.body.users));
+      return { group };
+    },
+  );
+
+  app.delete<{ Params: { id: string; userId: string } }>(
+    '/api/groups/:id/members/:userId',
+    { preHandler: authenticate, schema: { params: memberParams } },
+    async (request, reply) => {
+      await answer(() => groups.remove(request.userId, request.params.id, request.params.userId));
+      return reply.code(204).send();
+    },
+  );
+
+  for (const [method, admin] of [
+    ['PUT', true],
+    ['DELETE', false],
+  ] as const) {
+    app.route<{ Params: { id: string; userId: string } }>({
+      method,
+      url: '/api/groups/:id/admins/:userId',
+      preHandler: authenticate,
+      schema: { params: memberParams },
+      handler: async (request) => {
+        const group = await answer(() =>
+          groups.setAdmin(request.userId, request.params.id, request.params.userId, admin),
+        );
+        return { group };
+      },
+    });
+  }
+
+  app.get<{ Params: { id: string }; Querystring: { seq: string } }>(
+    '/api/groups/:id/receipts',
+    {
+      preHandler: authenticate,
+      schema: {
+        params: groupParams,
+        querystring: {
+          type: 'object',
+          properties: { seq: { type: 'string', pattern: '^[1-9][0-9]{0,14}$' } },
+          required: ['seq'],
+        },
+      },
+    },
+    async (request) => answer(() => groups.receipts(request.userId, request.params.id, Number(request.query.seq))),
+  );
+
+  app.delete<{ Params: { id: string } }>(
+    '/api/groups/:id',
+    { preHandler: authenticate, schema: { params: groupParams } },
+    async (request, reply) => {
+      await answer(() => groups.dismiss(request.userId, request.params.id));
+      return reply.code(204).send();
+    },
+  );
+}
