@@ -6,19 +6,13 @@
 import type { ChatMessage, ServerFrameOf } from '../../contract/frames';
 import { useTestServer } from './support/fixture';
 import { api, expectFailure, fullHistory, settle, uploadImage, type Person, type TestSocket } from './support/server';
+import type { GroupView } from '../src/chat/groups';
 
 const MAX = 4;
 const server = useTestServer({ groupMaxMembers: MAX });
 
-interface GroupBody {
-  id: string;
-  conv: string;
-  name: string;
-  avatar: string;
-  notice: string;
-  owner: string;
-  memberCount: number;
-}
+/** A group as the API answers it. */
+type GroupBody = GroupView;
 
 async function people(count: number): Promise<Person[]> {
   const list: Person[] = [];
