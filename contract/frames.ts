@@ -47,6 +47,8 @@ export const clientFrameSchemas = {
       conv: id,
       kind: { enum: ['text', 'image'] },
       body: { type: 'string', minLength: 1, maxLength: LIMITS.maxTextLength },
+      /** In a group: the members the message mentions (@), or `["all"]` (owner and admins only). */
+      mentions: { type: 'array', items: id, minItems: 1, maxItems: LIMITS.mentionsMax },
     },
     required: ['type', 'cid', 'kind', 'body'],
     additionalProperties: false,
@@ -122,6 +124,8 @@ export interface ChatMessage {
   body: string;
   /** Server time the message was stored, in ms since the epoch. */
   ts: number;
+  /** A group message's mentions as sent: user ids, or `["all"]`. Absent when it mentions nobody. */
+  mentions?: string[];
 }
 
 export interface SessionEntry {
@@ -147,7 +151,7 @@ export interface GroupSessionEntry {
   lastSeq: number;
   readSeq: number;
   unread: number;
-  /** An unread message mentions the user (mentions are not built yet: false). */
+  /** An unread message mentions the user or `all` ([有人@我]). */
   mentioned: boolean;
   /** The user left, was removed, or the group was dismissed. */
   left: boolean;

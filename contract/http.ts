@@ -31,3 +31,56 @@ export interface UploadResponse {
 export interface HttpErrorBody {
   error: { code: string; message: string };
 }
+
+// ---------------------------------------------------------------------------------------------
+// Groups (docs/protocol.md, "Groups")
+
+export type GroupRole = 'owner' | 'admin' | 'member';
+
+/** A group as every group route answers it. */
+export interface Group {
+  id: string;
+  /** Its conversation: `g:<id>`. */
+  conv: string;
+  name: string;
+  /** An uploaded image's url, or '' (the app then draws a grid of members' avatars). */
+  avatar: string;
+  notice: string;
+  owner: string;
+  memberCount: number;
+}
+
+export interface GroupMember extends PublicUser {
+  role: GroupRole;
+}
+
+/** `GET /api/groups/:id`. */
+export interface GroupDetails {
+  group: Group;
+  members: GroupMember[];
+}
+
+/** `POST /api/groups`. */
+export interface CreateGroupRequest {
+  name: string;
+  members: string[];
+}
+
+/** `PATCH /api/groups/:id`: only the fields given change. */
+export interface GroupUpdate {
+  name?: string;
+  notice?: string;
+  avatar?: string;
+}
+
+/** `POST /api/groups`, `PATCH /api/groups/:id`, `POST /api/groups/:id/members`. */
+export interface GroupResponse {
+  group: Group;
+}
+
+/** `GET /api/groups/:id/receipts?seq=N`. */
+export interface GroupReceipts {
+  seq: number;
+  read: string[];
+  unread: string[];
+}

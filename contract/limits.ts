@@ -14,6 +14,8 @@ export const LIMITS = {
   maxCidLength: 64,
   /** Longest conversation id or user id a client may name. */
   maxIdLength: 128,
+  /** The most users one message may mention (`send.mentions`). */
+  mentionsMax: 100,
   /** Messages `sync` replays per conversation before listing it as truncated. */
   syncPerConversation: 50,
   /** Messages one `sync` replays in all; conversations past it are listed as truncated. */

@@ -288,8 +288,16 @@ describe(`chaos (CHAOS_SEED=${SEED} CHAOS_SECONDS=${SECONDS} CHAOS_CLIENTS=${CLI
       for (const slot of slots) {
         const { client } = slot.phone!;
         for (const conv of slot.convs) {
-          for (let page = 0; page < 1000 && client.stores.messages.view(conv).hasMore; page++)
+          for (let page = 0; page < 1000 && client.stores.messages.view(conv).hasMore; page++) {
+            // A heartbeat that timed out during the chaos may still reconnect the phone now; a page
+            // asked for while it is away is not sent (the user scrolls again), so wait until ready.
+            await waitFor(
+              () => client.stores.connection.state === 'ready',
+              `phone ${slot.index} ready to load history`,
+              30_000,
+            );
             await client.loadOlder(conv);
+          }
           const items = client.stores.messages.view(conv).items;
           figures.delivered += items.length;
           const held = items.map(({ seq, body }) => ({ seq, body }));

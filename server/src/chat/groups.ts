@@ -1,5 +1,7 @@
 import crypto from 'node:crypto';
 import type { ChatMessage } from '../../../contract/frames';
+import type { Group, GroupMember, GroupUpdate } from '../../../contract/http';
+import type { SystemEvent } from '../../../contract/system-events';
 import type { GroupChange, GroupMemberRecord, GroupRecord, GroupRole, Store } from '../store/types';
 import { newGroupId } from '../store/ids';
 import { groupConv } from '../store/rows';
@@ -10,22 +12,8 @@ import type { Fanout } from './ports';
 export const GROUP_LIMITS = { nameMax: 30, noticeMax: 500 } as const;
 
 /** A group as the API answers it. */
-export interface GroupView {
-  id: string;
-  conv: string;
-  name: string;
-  avatar: string;
-  notice: string;
-  owner: string;
-  memberCount: number;
-}
-
-export interface GroupMemberView {
-  id: string;
-  nickname: string;
-  avatar: string;
-  role: GroupRole;
-}
+export type GroupView = Group;
+export type GroupMemberView = GroupMember;
 
 /** A refusal of a group operation; the HTTP routes answer it with its status. */
 export class GroupError extends Error {
@@ -49,20 +37,7 @@ export interface GroupOptions {
   users?: KnownUsers;
 }
 
-export interface GroupUpdate {
-  name?: string;
-  notice?: string;
-  avatar?: string;
-}
-
-/** The system events (docs/protocol.md, "System messages"). */
-type SystemEvent =
-  | { event: 'created'; users: string[]; name: string }
-  | { event: 'joined'; users: string[] }
-  | { event: 'left' | 'removed'; users: [string] }
-  | { event: 'updated'; name?: string; notice?: string; avatar?: string }
-  | { event: 'role'; users: [string]; role: GroupRole }
-  | { event: 'dismissed' };
+export type { GroupUpdate };
 
 function view(group: GroupRecord): GroupView {
   const { id, name, avatar, notice, owner, memberCount } = group;

@@ -1,3 +1,4 @@
+import type { GroupRole } from '../../../contract/http';
 import type { AnySessionEntry, ChatMessage, MessageKind, PublicUser } from '../../../contract/frames';
 
 /** How a person proved who they are: a development device id, or a WeChat openid. */
@@ -30,7 +31,7 @@ export interface SeqRange {
   firstSeq?: number;
 }
 
-export type GroupRole = 'owner' | 'admin' | 'member';
+export type { GroupRole };
 
 /** A stored group (`memberCount`: its current members). */
 export interface GroupRecord {
