@@ -8,7 +8,8 @@ export type SystemEvent =
   | { event: 'created'; users: string[]; name: string }
   | { event: 'joined'; users: string[] }
   | { event: 'left' | 'removed'; users: [string] }
-  | { event: 'updated'; name?: string; notice?: string; avatar?: string }
+  /** `previousName`: the name before, when `name` changed (an addition to the contract). */
+  | { event: 'updated'; name?: string; notice?: string; avatar?: string; previousName?: string }
   | { event: 'role'; users: [string]; role: GroupRole }
   | { event: 'dismissed' }
   | { event: 'recalled'; seq: number };

@@ -1,6 +1,17 @@
 import type { Platform } from './platform';
 import type { DirectoryEntry, PublicUser } from '../../contract/frames';
-import type { HttpErrorBody, LoginRequest, LoginResponse, ProfileUpdate, UploadResponse } from '../../contract/http';
+import type {
+  Group,
+  GroupDetails,
+  GroupReceipts,
+  GroupResponse,
+  GroupUpdate,
+  HttpErrorBody,
+  LoginRequest,
+  LoginResponse,
+  ProfileUpdate,
+  UploadResponse,
+} from '../../contract/http';
 
 /** An HTTP call that failed: `status` 0 when the server could not be reached at all. */
 export class ApiError extends Error {
@@ -13,7 +24,8 @@ export class ApiError extends Error {
   }
 }
 
-type Method = 'GET' | 'POST' | 'PUT';
+/** What wx.request can send (no PATCH: the server takes PUT for its partial updates). */
+type Method = 'GET' | 'POST' | 'PUT' | 'DELETE';
 
 function succeeded(status: number): boolean {
   return status >= 200 && status < 300;
@@ -57,6 +69,43 @@ export class Api {
     return this.call<PublicUser>('PUT', '/api/profile', update);
   }
 
+  // Groups (docs/protocol.md, "Groups"): `id` is the group's id, not its conversation.
+
+  async createGroup(name: string, members: readonly string[]): Promise<Group> {
+    return (await this.call<GroupResponse>('POST', '/api/groups', { name, members })).group;
+  }
+
+  group(id: string): Promise<GroupDetails> {
+    return this.call<GroupDetails>('GET', `/api/groups/${encodeURIComponent(id)}`);
+  }
+
+  async updateGroup(id: string, update: GroupUpdate): Promise<Group> {
+    return (await this.call<GroupResponse>('PUT', `/api/groups/${encodeURIComponent(id)}`, update)).group;
+  }
+
+  async inviteToGroup(id: string, users: readonly string[]): Promise<Group> {
+    const path = `/api/groups/${encodeURIComponent(id)}/members`;
+    return (await this.call<GroupResponse>('POST', path, { users })).group;
+  }
+
+  /** Leaves the group (`userId` the caller's own) or removes a member. */
+  async removeFromGroup(id: string, userId: string): Promise<void> {
+    await this.call<unknown>('DELETE', `/api/groups/${encodeURIComponent(id)}/members/${encodeURIComponent(userId)}`);
+  }
+
+  async setGroupAdmin(id: string, userId: string, admin: boolean): Promise<Group> {
+    const path = `/api/groups/${encodeURIComponent(id)}/admins/${encodeURIComponent(userId)}`;
+    return (await this.call<GroupResponse>(admin ? 'PUT' : 'DELETE', path)).group;
+  }
+
+  async dismissGroup(id: string): Promise<void> {
+    await this.call<unknown>('DELETE', `/api/groups/${encodeURIComponent(id)}`);
+  }
+
+  groupReceipts(id: string, seq: number): Promise<GroupReceipts> {
+    return this.call<GroupReceipts>('GET', `/api/groups/${encodeURIComponent(id)}/receipts?seq=${seq}`);
+  }
+
   /** Uploads an image file (wx.uploadFile, field `file`); `progress` gets 0–100. */
   upload(filePath: string, progress?: (percent: number) => void): Promise<UploadResponse> {
     return new Promise<UploadResponse>((resolve, reject) => {
@@ -82,7 +131,8 @@ export class Api {
   }
 
   private call<T>(method: Method, path: string, body?: object, authorized = true): Promise<T> {
-    const header: Record<string, string> = { 'content-type': 'application/json' };
+    // A JSON content type with no body is refused by the server: only with a body.
+    const header: Record<string, string> = body === undefined ? {} : { 'content-type': 'application/json' };
     const token = this.token();
     if (authorized && token) header.authorization = `Bearer ${token}`;
     return new Promise<T>((resolve, reject) => {

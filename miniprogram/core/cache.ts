@@ -1,5 +1,5 @@
 import type { Platform } from './platform';
-import type { ChatMessage, SessionEntry } from '../../contract/frames';
+import type { AnySessionEntry, ChatMessage } from '../../contract/frames';
 
 /** What is kept between launches so the first screen needs no network. */
 export interface CacheSnapshot {
@@ -7,7 +7,7 @@ export interface CacheSnapshot {
   epoch: string;
   /** The user it belongs to: another user's cache is never shown. */
   userId: string;
-  sessions: SessionEntry[];
+  sessions: AnySessionEntry[];
   /** The newest stored messages of the most recent conversations, ascending. */
   messages: Record<string, ChatMessage[]>;
 }

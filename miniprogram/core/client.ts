@@ -3,6 +3,7 @@ import type { ClientFrame, DirectoryEntry, PublicUser, ServerFrame } from '../..
 import type { ProfileUpdate } from '../../contract/http';
 import { createStores, type StoreViews, type Stores } from '../stores/index';
 import { Api } from './api';
+import { GroupActions } from './groups';
 import { DEFAULT_BACKOFF, type BackoffOptions } from './backoff';
 import { HistoryRequests } from './history';
 import * as incoming from './incoming';
@@ -59,6 +60,8 @@ export class ChatClient {
   private readonly history: HistoryRequests;
   private readonly typingHints: Typing;
   private readonly resync: Resync;
+  /** Groups: create, details, members, roles, receipts (pages call these directly). */
+  readonly groups: GroupActions;
   /** The conversation the message page shows, '' when none. */
   private activeConv = '';
   /** The cursors of each `sync` sent on this connection and not yet answered by `synced`, in order. */
@@ -71,6 +74,7 @@ export class ChatClient {
     this.platform = options.platform;
     this.state = options.stores ?? createStores();
     this.api = new Api(this.platform, base, () => this.session.token);
+    this.groups = new GroupActions(this.api, this.state);
     this.session = new Session(this.platform, this.api, random, (user) => this.showUser(user));
     this.lifecycle = new Lifecycle(this.state.connection);
     this.local = new LocalState(this.platform, this.state);
@@ -192,9 +196,9 @@ export class ChatClient {
   }
 
   /** Shows the message at once and sends it as soon as a connection has synced; its cid, or null. */
-  sendText(conv: string, body: string): string | null {
+  sendText(conv: string, body: string, mentions?: readonly string[]): string | null {
     this.resume();
-    return this.sends.sendText(conv, body);
+    return this.sends.sendText(conv, body, mentions);
   }
 
   /** Sends an image from the phone: shown at once with its upload progress, then sent like a text. */
@@ -212,6 +216,13 @@ export class ChatClient {
   /** Pins a conversation to the top of the list (on this device), or unpins it. */
   pin(conv: string, pinned: boolean): void {
     this.state.sessions.pin(conv, pinned);
+    this.local.savePrefs();
+    this.local.saveSoon();
+  }
+
+  /** 消息免打扰 on this device: a grey dot instead of a count, nothing added to the tab badge. */
+  mute(conv: string, muted: boolean): void {
+    this.state.sessions.mute(conv, muted);
     this.local.savePrefs();
     this.local.saveSoon();
   }
@@ -286,12 +297,13 @@ export class ChatClient {
     this.session.clear();
     this.local.clear();
     this.sends.clear();
-    const { me, sessions, messages, people, errors } = this.state;
+    const { me, sessions, messages, people, groups, errors } = this.state;
     me.setUser(null);
     sessions.clear();
-    sessions.setPrefs({ pins: {}, hidden: {} });
+    sessions.setPrefs({ pins: {}, hidden: {}, mutes: {} });
     messages.clear();
     people.clear();
+    groups.clear();
     errors.clear();
   }
 
@@ -363,6 +375,7 @@ export class ChatClient {
     switch (frame.type) {
       case 'sessions': {
         const added = incoming.applySessions(stores, frame);
+        this.groups.prefetch();
         // A next page whose entries were all deleted on this device adds nothing to scroll to.
         if (frame.after !== undefined && added === 0) this.loadMoreSessions();
         return;
@@ -408,6 +421,7 @@ export class ChatClient {
     for (const followUp of followUps) {
       if (followUp.type === 'fetchHistory') void this.history.request(followUp.conv, followUp.before, followUp.limit);
       else if (followUp.type === 'markRead') this.markRead(followUp.conv);
+      else if (followUp.type === 'groupChanged') this.groups.changed(followUp.conv, followUp.conv === this.activeConv);
       else if (this.lifecycle.ready) this.resync.soon();
     }
   }

@@ -5,6 +5,7 @@
  * as follow-ups; core/client.ts carries them out.
  */
 import { directPeer, isGroupConversationId } from '../../contract/conversations';
+import { parseSystemEvent } from '../../contract/system-events';
 import { isDirectSession, type ChatMessage, type PublicUser, type ServerFrameOf } from '../../contract/frames';
 import { LIMITS } from '../../contract/limits';
 import type { Stores } from '../stores/index';
@@ -23,7 +24,9 @@ export type FollowUp =
   /** The conversation on screen got a message from the peer: it is read. */
   | { type: 'markRead'; conv: string }
   /** A message for a conversation the list has never heard of: ask for the session list again. */
-  | { type: 'resync' };
+  | { type: 'resync' }
+  /** A system message changed a group (members, roles, name): its details are stale. */
+  | { type: 'groupChanged'; conv: string };
 
 /** The other member of a one-to-one conversation, if the app knows who they are. */
 export function peerOf(stores: Stores, conv: string): PublicUser | undefined {
@@ -54,7 +57,6 @@ function listMessage(stores: Stores, message: ChatMessage, active: boolean): Fol
  * Returns how many entries the frame added to the list.
  */
 export function applySessions(stores: Stores, frame: ServerFrameOf<'sessions'>): number {
-  // Group entries are not shown yet (the store keeps only dms, paging on past the groups).
   stores.people.remember(frame.sessions.filter(isDirectSession).map((session) => session.peer));
   if (frame.after !== undefined) return stores.sessions.appendPage(frame.sessions, frame.more);
   stores.sessions.replaceAll(frame.sessions, frame.more);
@@ -63,9 +65,6 @@ export function applySessions(stores: Stores, frame: ServerFrameOf<'sessions'>):
 
 /** `message`: stored once, listed, and read at once when its conversation is on screen. */
 export function applyMessage(stores: Stores, message: ChatMessage, context: FrameContext): FollowUp[] {
-  // The app does not show groups yet: their messages (a member gets them live) are left alone,
-  // not listed under a peer nor answered with a resync; sync and history bring them once it does.
-  if (isGroupConversationId(message.conv)) return [];
   const me = stores.me.id;
   const followUps: FollowUp[] = [];
   if (message.from !== me) stores.people.stopTyping(message.conv);
@@ -78,9 +77,39 @@ export function applyMessage(stores: Stores, message: ChatMessage, context: Fram
     followUps.push({ type: 'fetchHistory', conv: message.conv, before: message.seq, limit });
   }
   const active = message.conv === context.activeConv;
+  const newest = message.seq > (stores.sessions.find(message.conv)?.lastSeq ?? 0);
   followUps.push(...listMessage(stores, message, active));
+  if (message.kind === 'system' && isGroupConversationId(message.conv)) {
+    followUps.push(...applyGroupEvent(stores, message, newest));
+  }
   if (active && message.from !== me && context.live) followUps.push({ type: 'markRead', conv: message.conv });
   return followUps;
+}
+
+/**
+ * What a group's system message changes here at once: its name and avatar in the list, and
+ * whether the user is still in it. Only the newest news decides membership (an old `removed`
+ * replayed after the user was invited back does not put them out again). The members and roles
+ * are fetched again by the client (`groupChanged`).
+ */
+export function applyGroupEvent(stores: Stores, message: ChatMessage, newest: boolean): FollowUp[] {
+  const event = parseSystemEvent(message.body);
+  if (!event) return [];
+  const me = stores.me.id;
+  const conv = message.conv;
+  if (event.event === 'updated') {
+    const change: { name?: string; avatar?: string } = {};
+    if (event.name !== undefined) change.name = event.name;
+    if (event.avatar !== undefined) change.avatar = event.avatar;
+    if (newest && (change.name !== undefined || change.avatar !== undefined)) stores.sessions.updateGroup(conv, change);
+  }
+  const out =
+    event.event === 'dismissed' || ((event.event === 'left' || event.event === 'removed') && event.users[0] === me);
+  if (out && newest) {
+    stores.sessions.setLeft(conv);
+    stores.groups.setLeft(conv);
+  }
+  return [{ type: 'groupChanged', conv }];
 }
 
 /** The ack of one's own send, as the message it stored (the outbox knows its body). */
@@ -115,7 +144,8 @@ export function applyTruncated(
 /** `states`: someone read up to `readSeq` — the user on another device, or the peer ("已读"). */
 export function applyStates(stores: Stores, frame: ServerFrameOf<'states'>): void {
   if (frame.user === stores.me.id) stores.sessions.markRead(frame.conv, frame.readSeq);
-  else stores.sessions.setPeerRead(frame.conv, frame.readSeq);
+  // In a group, others' cursors are not sent (receipts come over HTTP).
+  else if (!isGroupConversationId(frame.conv)) stores.sessions.setPeerRead(frame.conv, frame.readSeq);
 }
 
 /** `presence`: a peer came online or went offline. */

@@ -1,5 +1,5 @@
-import type { ChatMessage } from '../../contract/frames';
-import type { SessionPrefs } from '../stores/sessions';
+import { isDirectSession, type ChatMessage } from '../../contract/frames';
+import { entryOf, type SessionPrefs } from '../stores/sessions';
 import type { Stores } from '../stores/index';
 import { CACHE_LIMITS, LocalCache, type CacheSnapshot } from './cache';
 import type { Platform } from './platform';
@@ -38,11 +38,13 @@ export class LocalState {
   restore(): void {
     const { me, sessions, people, messages } = this.stores;
     const saved = this.platform.getStorageSync<(SessionPrefs & { userId: string }) | ''>(STORAGE.prefs);
-    if (saved && saved.userId === me.id) sessions.setPrefs({ pins: saved.pins ?? {}, hidden: saved.hidden ?? {} });
+    if (saved && saved.userId === me.id) {
+      sessions.setPrefs({ pins: saved.pins ?? {}, hidden: saved.hidden ?? {}, mutes: saved.mutes ?? {} });
+    }
     const snapshot = me.id ? this.cache.load(me.id) : null;
     if (!snapshot || snapshot.epoch !== this.epoch) return;
+    people.remember(snapshot.sessions.filter(isDirectSession).map((session) => session.peer));
     sessions.replaceAll(snapshot.sessions);
-    people.remember(snapshot.sessions.map((session) => session.peer));
     for (const [conv, held] of Object.entries(snapshot.messages)) {
       if (held.length > 0) messages.addHistory(conv, held, held[0].seq > 1, me.id, true);
     }
@@ -78,23 +80,15 @@ export class LocalState {
     const epoch = this.epoch;
     const userId = this.stores.me.id;
     if (!epoch || !userId) return null;
-    const sessions = this.stores.sessions.list
-      .slice(0, CACHE_LIMITS.conversations)
-      .map(({ conv, peer, last, lastSeq, readSeq, peerReadSeq, unread }) => ({
-        conv,
-        peer,
-        last,
-        lastSeq,
-        readSeq,
-        peerReadSeq,
-        unread,
-      }));
+    const sessions = this.stores.sessions.list.slice(0, CACHE_LIMITS.conversations).map(entryOf);
     const messages: Record<string, ChatMessage[]> = {};
     for (const session of sessions) {
       const stored = this.stores.messages.view(session.conv).items.filter((item) => item.seq > 0);
       messages[session.conv] = stored
         .slice(-CACHE_LIMITS.messagesPerConversation)
-        .map(({ conv, seq, cid, from, kind, body, ts }) => ({ conv, seq, cid, from, kind, body, ts }));
+        .map(({ conv, seq, cid, from, kind, body, ts, mentions }) =>
+          mentions ? { conv, seq, cid, from, kind, body, ts, mentions } : { conv, seq, cid, from, kind, body, ts },
+        );
     }
     return { epoch, userId, sessions, messages };
   }

@@ -4,8 +4,12 @@ import type { SendKind } from '../../contract/frames';
 export interface OutboxEntry {
   cid: string;
   conv: string;
-  /** The peer of a one-to-one conversation: sends go `to` them, which also creates it. */
+  /** The peer of a one-to-one conversation: sends go `to` them, which also creates it; '' in a group. */
   to: string;
+  /** The sender (absent in entries made before groups: the dm's other member). */
+  from?: string;
+  /** A group message's mentions: member ids, or `["all"]`. */
+  mentions?: string[];
   kind: SendKind;
   /** The text, or the uploaded image's url ('' while an image still waits for its upload). */
   body: string;

@@ -1,4 +1,4 @@
-import { directPeer } from '../../contract/conversations';
+import { directPeer, isGroupConversationId } from '../../contract/conversations';
 import type { ChatMessage, ClientFrame, SendKind, ServerFrameOf } from '../../contract/frames';
 import { TokenBucket } from '../../contract/token-bucket';
 import type { ErrorsStore } from '../stores/errors';
@@ -6,6 +6,13 @@ import type { MessagesStore } from '../stores/messages';
 import { ApiError, type Api } from './api';
 import { newCid } from './ids';
 import type { Outbox, OutboxEntry } from './outbox';
+
+/** The `send` frame of an outbox entry: `to` the peer in a dm (which creates it), `conv` in a group. */
+function sendFrame(entry: OutboxEntry): ClientFrame {
+  const { cid, to, conv, kind, body, mentions } = entry;
+  if (to) return { type: 'send', cid, to, kind, body };
+  return mentions ? { type: 'send', cid, conv, kind, body, mentions } : { type: 'send', cid, conv, kind, body };
+}
 
 /** A send refused for the moment (rate_limited) goes again after this, plus up to as much jitter. */
 const RETRY_AFTER_REFUSAL_MS = 1000;
@@ -66,9 +73,11 @@ export class SendQueue {
   constructor(private readonly options: SendQueueOptions) {}
 
   /** A text, shown at once and sent as soon as a connection is ready; its cid, or null. */
-  sendText(conv: string, body: string): string | null {
+  sendText(conv: string, body: string, mentions?: readonly string[]): string | null {
     const text = body.trim();
     const entry = text ? this.newEntry(conv, 'text', text) : null;
+    if (entry && mentions && mentions.length > 0 && isGroupConversationId(conv))
+      entry.mentions = [...new Set(mentions)];
     if (!entry) return null;
     this.options.outbox.add(entry);
     this.show(entry);
@@ -137,6 +146,7 @@ export class SendQueue {
       from: me,
       kind: entry.kind,
       body: entry.body,
+      ...(entry.mentions ? { mentions: entry.mentions } : {}),
     };
   }
 
@@ -207,11 +217,10 @@ export class SendQueue {
         this.schedulePump(1000 / SEND_PACE.perSecond);
         return;
       }
-      const { cid, to, kind, body } = entry;
-      if (!this.options.transmit({ type: 'send', cid, to, kind, body })) return;
-      this.inFlight.add(cid);
-      this.awaitAck(cid);
-      outbox.tried([cid]);
+      if (!this.options.transmit(sendFrame(entry))) return;
+      this.inFlight.add(entry.cid);
+      this.awaitAck(entry.cid);
+      outbox.tried([entry.cid]);
     }
   }
 
@@ -277,15 +286,17 @@ export class SendQueue {
       });
   }
 
-  /** A new outbox entry for a one-to-one conversation of the logged-in user, or null. */
+  /** A new outbox entry for a dm or a group of the logged-in user, or null. */
   private newEntry(conv: string, kind: SendKind, body: string, localPath?: string): OutboxEntry | null {
     const me = this.options.me();
-    const to = me ? directPeer(conv, me) : null;
-    if (!to) return null;
+    if (!me) return null;
+    const to = isGroupConversationId(conv) ? '' : directPeer(conv, me);
+    if (to === null) return null;
     const entry: OutboxEntry = {
       cid: newCid(this.options.random),
       conv,
       to,
+      from: me,
       kind,
       body,
       createdAt: Date.now(),
@@ -300,8 +311,8 @@ export class SendQueue {
     messages.addPending({
       conv: entry.conv,
       cid: entry.cid,
-      // The sender is the member of the conversation the entry does not go to.
-      from: directPeer(entry.conv, entry.to) ?? '',
+      // Entries made before groups have no `from`: the member of the dm they do not go to.
+      from: entry.from ?? directPeer(entry.conv, entry.to) ?? '',
       kind: entry.kind,
       // An image not yet uploaded shows from the phone's own file.
       body: entry.body || entry.localPath || '',

@@ -1,5 +1,6 @@
 import { ConnectionStore, type ConnectionView } from './connection';
 import { ErrorsStore, type ErrorsView } from './errors';
+import { GroupsStore, type GroupsView } from './groups';
 import { MeStore, type MeView } from './me';
 import { MessagesStore, type MessagesView } from './messages';
 import { PeopleStore, type PeopleView } from './people';
@@ -12,6 +13,7 @@ export interface Stores {
   sessions: SessionsStore;
   messages: MessagesStore;
   people: PeopleStore;
+  groups: GroupsStore;
   errors: ErrorsStore;
 }
 
@@ -22,16 +24,25 @@ export interface StoreViews {
   readonly sessions: SessionsView;
   readonly messages: MessagesView;
   readonly people: PeopleView;
+  readonly groups: GroupsView;
   readonly errors: ErrorsView;
 }
 
 export function createStores(): Stores {
+  const me = new MeStore();
+  const people = new PeopleStore();
+  const groups = new GroupsStore();
   return {
-    me: new MeStore(),
+    me,
     connection: new ConnectionStore(),
-    sessions: new SessionsStore(),
+    sessions: new SessionsStore({
+      meId: () => me.id,
+      nameOf: (userId) => people.profile(userId)?.nickname ?? '',
+      facesOf: (conv) => groups.faces(conv),
+    }),
     messages: new MessagesStore(),
-    people: new PeopleStore(),
+    people,
+    groups,
     errors: new ErrorsStore(),
   };
 }

@@ -1,30 +1,95 @@
 import { makeAutoObservable, observable } from 'mobx-miniprogram';
+import { isGroupConversationId } from '../../contract/conversations';
 import {
   isDirectSession,
   type AnySessionEntry,
   type ChatMessage,
+  type GroupSessionEntry,
   type PublicUser,
-  type SessionEntry,
 } from '../../contract/frames';
 import { badgeText, formatSessionTime, previewOf } from '../utils/format';
+import { systemTip, type NameOf } from '../utils/system-tip';
 import { samePerson } from './me';
 
-/** A session as the list shows it: the server's entry plus its display strings. */
-export interface SessionItem extends SessionEntry {
+/** A group as its session entry names it. */
+export type GroupSummary = GroupSessionEntry['group'];
+
+/**
+ * A session as the list shows it: the server's entry (a dm's `peer` or a group's `group`) plus
+ * its display strings, so the page draws either kind from the same fields.
+ */
+export interface SessionItem {
+  conv: string;
+  /** A one-to-one conversation's other member; absent in a group. */
+  peer?: PublicUser;
+  /** A group's summary; absent in a dm. */
+  group?: GroupSummary;
+  last: ChatMessage | null;
+  lastSeq: number;
+  readSeq: number;
+  /** How far the peer has read (dm only; a group's receipts come over HTTP). */
+  peerReadSeq: number;
+  unread: number;
+  /** An unread message mentions the user or everyone: `[有人@我]`. */
+  mentioned: boolean;
+  /** The user is no longer in the group (left, removed, or dismissed). */
+  left: boolean;
+  isGroup: boolean;
+  /** The peer's nickname, or the group's name. */
+  title: string;
+  /** The peer's avatar, or the group's own ('' to draw `faces` or an initial). */
+  avatar: string;
+  /** A group without its own avatar: up to nine members' avatars for the grid ('' for one without). */
+  faces: string[];
   preview: string;
   time: string;
   badge: string;
   /** Pinned to the top of the list by this user (on this device). */
   pinned: boolean;
+  /** 消息免打扰: a grey dot instead of a count, nothing added to the tab badge (on this device). */
+  muted: boolean;
 }
 
 /**
  * The user's own arrangement of the list, kept on the device (not on the server): pinned
- * conversations (when pinned), and deleted ones (hidden until a message newer than `seq`).
+ * conversations (when pinned), muted ones, and deleted ones (hidden until a message newer than `seq`).
  */
 export interface SessionPrefs {
   pins: Record<string, number>;
   hidden: Record<string, number>;
+  mutes?: Record<string, true>;
+}
+
+/** What a list item is made from: an entry of either kind, before display. */
+type Entry = Pick<SessionItem, 'conv' | 'peer' | 'group' | 'last' | 'lastSeq' | 'readSeq' | 'peerReadSeq' | 'unread'> &
+  Partial<Pick<SessionItem, 'mentioned' | 'left'>>;
+
+/** The server's shape of an item again (for the cache), without the display fields. */
+export function entryOf(item: SessionItem): AnySessionEntry {
+  const { conv, last, lastSeq, readSeq, unread, mentioned, left } = item;
+  if (item.group) return { conv, group: item.group, last, lastSeq, readSeq, unread, mentioned, left };
+  const peer = item.peer ?? { id: '', nickname: '', avatar: '' };
+  return { conv, peer, last, lastSeq, readSeq, peerReadSeq: item.peerReadSeq, unread, mentioned, left };
+}
+
+function fromServer(entry: AnySessionEntry): Entry {
+  return isDirectSession(entry) ? { ...entry } : { ...entry, peerReadSeq: 0 };
+}
+
+/** What a group's entry needs from the other stores to be drawn. */
+export interface SessionsContext {
+  meId(): string;
+  /** A user's nickname for a group's previews (`昵称: 内容`) and tips; '' when unknown. */
+  nameOf: NameOf;
+  /** The member avatars of a group without its own, once the app has its members. */
+  facesOf(conv: string): string[];
+}
+
+const NO_CONTEXT: SessionsContext = { meId: () => '', nameOf: () => '', facesOf: () => [] };
+
+/** Whether a message mentions the user (by id, or everyone). */
+export function mentions(message: ChatMessage, meId: string): boolean {
+  return message.from !== meId && !!message.mentions && message.mentions.some((id) => id === meId || id === 'all');
 }
 
 /**
@@ -57,22 +122,49 @@ export class SessionsStore {
    */
   private pageEnd: { conv: string; lastSeq: number } | null = null;
 
-  constructor() {
-    makeAutoObservable(this, { list: observable.ref, prefs: observable.ref });
+  constructor(private readonly context: SessionsContext = NO_CONTEXT) {
+    makeAutoObservable<SessionsStore, 'context'>(this, { list: observable.ref, prefs: observable.ref, context: false });
   }
 
-  private present(entry: SessionEntry): SessionItem {
+  private present(entry: Entry): SessionItem {
+    const muted = !!this.prefs.mutes?.[entry.conv];
+    const group = entry.group;
     return {
       ...entry,
-      preview: previewOf(entry.last),
+      mentioned: entry.mentioned ?? false,
+      left: entry.left ?? false,
+      isGroup: !!group,
+      title: group ? group.name : (entry.peer?.nickname ?? ''),
+      avatar: group ? group.avatar : (entry.peer?.avatar ?? ''),
+      faces: group && !group.avatar ? this.context.facesOf(entry.conv) : [],
+      preview: this.previewOf(entry),
       time: formatSessionTime(entry.last ? entry.last.ts : 0),
-      badge: badgeText(entry.unread),
+      // Muted: a dot instead of a count (the page draws it for a muted item with unread).
+      badge: muted ? '' : badgeText(entry.unread),
       pinned: entry.conv in this.prefs.pins,
+      muted,
     };
   }
 
+  /** A dm's last message as it is; a group's with its sender (`昵称: 内容`), a system one as its tip. */
+  private previewOf(entry: Entry): string {
+    const last = entry.last;
+    if (!last || !entry.group) return previewOf(last);
+    const meId = this.context.meId();
+    if (last.kind === 'system') return systemTip(last.body, last.from, meId, this.context.nameOf);
+    if (last.from === meId) return previewOf(last);
+    const name = this.context.nameOf(last.from);
+    return name ? `${name}: ${previewOf(last)}` : previewOf(last);
+  }
+
+  /** Re-draws every group's preview, title and grid (names or members became known). */
+  refreshGroups(): void {
+    if (!this.list.some((item) => item.isGroup)) return;
+    this.list = this.list.map((item) => (item.isGroup ? this.present(item) : item));
+  }
+
   /** Hidden by the user, and nothing newer has arrived since. */
-  private isHidden(entry: SessionEntry): boolean {
+  private isHidden(entry: Pick<Entry, 'conv' | 'lastSeq'>): boolean {
     const hiddenAt = this.prefs.hidden[entry.conv];
     return hiddenAt !== undefined && entry.lastSeq <= hiddenAt;
   }
@@ -108,8 +200,9 @@ export class SessionsStore {
     this.list = this.list.filter((other) => other.conv !== conv);
   }
 
+  /** The tab badge: muted conversations add nothing. */
   get totalUnread(): number {
-    return this.list.reduce((sum, item) => sum + item.unread, 0);
+    return this.list.reduce((sum, item) => sum + (item.muted ? 0 : item.unread), 0);
   }
 
   find(conv: string): SessionItem | undefined {
@@ -119,9 +212,8 @@ export class SessionsStore {
   /** The first page (or a list from storage) replaces the list; `more`: the server holds more. */
   replaceAll(entries: AnySessionEntry[], more = false): void {
     this.list = entries
-      .filter(isDirectSession)
       .filter((entry) => !this.isHidden(entry))
-      .map((entry) => this.present(entry))
+      .map((entry) => this.present(fromServer(entry)))
       .sort(listOrder);
     this.endPage(entries, more);
   }
@@ -134,16 +226,15 @@ export class SessionsStore {
     const held = new Map(this.list.map((item, index) => [item.conv, index]));
     const next = this.list.slice();
     let added = 0;
-    // Groups are not listed yet; the page still ends where the server's did.
-    for (const entry of entries.filter(isDirectSession)) {
+    for (const entry of entries) {
       if (this.isHidden(entry)) continue;
       const index = held.get(entry.conv);
       if (index === undefined) {
         held.set(entry.conv, next.length);
-        next.push(this.present(entry));
+        next.push(this.present(fromServer(entry)));
         added++;
       } else if (entry.lastSeq > next[index].lastSeq) {
-        next[index] = this.present(entry);
+        next[index] = this.present(fromServer(entry));
       }
     }
     this.list = next.sort(listOrder);
@@ -192,19 +283,26 @@ export class SessionsStore {
     ].sort(listOrder);
   }
 
+  /** A group the user just created, listed before its first message arrives. */
+  ensureGroup(conv: string, group: GroupSummary): void {
+    if (this.find(conv)) return;
+    const entry: Entry = { conv, group, last: null, lastSeq: 0, readSeq: 0, peerReadSeq: 0, unread: 0 };
+    this.list = [...this.list, this.present(entry)].sort(listOrder);
+  }
+
   /**
    * A new message, incoming or acknowledged. Returns false when its conversation is unknown and
-   * no peer was given: the caller must fetch the session list.
+   * no peer was given (a group is never made up here): the caller must fetch the session list.
    */
   applyMessage(message: ChatMessage, meId: string, active: boolean, peer?: PublicUser): boolean {
     const hiddenAt = this.prefs.hidden[message.conv];
     // Old news of a deleted conversation (a sync replay) does not bring it back.
     if (hiddenAt !== undefined && message.seq <= hiddenAt) return true;
     const existing = this.find(message.conv);
-    if (!existing && !peer) return false;
-    const base: SessionEntry = existing ?? {
+    if (!existing && (!peer || isGroupConversationId(message.conv))) return false;
+    const base: Entry = existing ?? {
       conv: message.conv,
-      peer: peer as PublicUser,
+      peer,
       last: null,
       lastSeq: 0,
       readSeq: 0,
@@ -214,7 +312,10 @@ export class SessionsStore {
     if (message.seq <= base.lastSeq && base.last) return true;
     const mine = message.from === meId;
     const readSeq = mine || active ? Math.max(base.readSeq, message.seq) : base.readSeq;
-    const unread = mine || active ? 0 : base.unread + (message.seq > base.readSeq ? 1 : 0);
+    // A group's system tips are read in passing, as in WeChat: they count for no badge.
+    const counts = message.seq > base.readSeq && message.kind !== 'system';
+    const unread = mine || active ? 0 : base.unread + (counts ? 1 : 0);
+    const mentioned = unread > 0 && (!!base.mentioned || mentions(message, meId));
     if (hiddenAt !== undefined) {
       // Something new in a deleted conversation brings it back.
       const hidden = { ...this.prefs.hidden };
@@ -223,8 +324,16 @@ export class SessionsStore {
     }
     // The server moves a sender's read cursor to the message they send: a reply from the peer
     // means they have read everything before it (已读 under one's own messages).
-    const peerReadSeq = mine ? base.peerReadSeq : Math.max(base.peerReadSeq, message.seq);
-    const item = this.present({ ...base, last: message, lastSeq: message.seq, readSeq, unread, peerReadSeq });
+    const peerReadSeq = mine || base.group ? base.peerReadSeq : Math.max(base.peerReadSeq, message.seq);
+    const item = this.present({
+      ...base,
+      last: message,
+      lastSeq: message.seq,
+      readSeq,
+      unread,
+      peerReadSeq,
+      mentioned,
+    });
     this.list = [item, ...this.list.filter((other) => other.conv !== message.conv)].sort(listOrder);
     return true;
   }
@@ -233,7 +342,8 @@ export class SessionsStore {
   markRead(conv: string, seq: number): void {
     this.update(conv, (item) => {
       const readSeq = Math.max(item.readSeq, seq);
-      return { ...item, readSeq, unread: readSeq >= item.lastSeq ? 0 : item.unread };
+      const all = readSeq >= item.lastSeq;
+      return { ...item, readSeq, unread: all ? 0 : item.unread, mentioned: all ? false : item.mentioned };
     });
   }
 
@@ -242,11 +352,32 @@ export class SessionsStore {
     this.update(conv, (item) => ({ ...item, peerReadSeq: Math.max(item.peerReadSeq, seq) }));
   }
 
-  /** A user's new nickname or avatar, in every conversation with them. */
+  /** A group's name, avatar or size changed (a system message, or its details fetched). */
+  updateGroup(conv: string, change: Partial<GroupSummary>): void {
+    this.update(conv, (item) => (item.group ? { ...item, group: { ...item.group, ...change } } : item));
+  }
+
+  /** The user is no longer in the group: its entry stays, marked. */
+  setLeft(conv: string): void {
+    this.update(conv, (item) => ({ ...item, left: true }));
+  }
+
+  /** Mutes a conversation on this device (消息免打扰), or unmutes it. */
+  mute(conv: string, muted: boolean): void {
+    const mutes = { ...this.prefs.mutes };
+    if (muted) mutes[conv] = true;
+    else delete mutes[conv];
+    this.prefs = { ...this.prefs, mutes };
+    this.update(conv, (item) => item);
+  }
+
+  /** A user's new nickname or avatar, in every conversation with them (and groups' previews). */
   updatePeer(user: PublicUser): void {
-    const stale = (item: SessionItem) => item.peer.id === user.id && !samePerson(item.peer, user);
-    if (!this.list.some(stale)) return;
-    this.list = this.list.map((item) => (stale(item) ? { ...item, peer: user } : item));
+    const stale = (item: SessionItem) => !!item.peer && item.peer.id === user.id && !samePerson(item.peer, user);
+    if (this.list.some(stale)) {
+      this.list = this.list.map((item) => (stale(item) ? this.present({ ...item, peer: user }) : item));
+    }
+    this.refreshGroups();
   }
 
   /** Re-reads relative times (刚刚 → HH:mm → 昨天) when the list is shown again. */
@@ -268,7 +399,7 @@ export class SessionsStore {
     this.pageEnd = null;
   }
 
-  private update(conv: string, change: (item: SessionEntry) => SessionEntry): void {
+  private update(conv: string, change: (item: SessionItem) => Entry): void {
     const index = this.list.findIndex((item) => item.conv === conv);
     if (index < 0) return;
     const next = this.list.slice();
@@ -277,4 +408,4 @@ export class SessionsStore {
   }
 }
 
-export type SessionsView = Pick<SessionsStore, 'list' | 'totalUnread' | 'find' | 'more' | 'loadingMore'>;
+export type SessionsView = Pick<SessionsStore, 'list' | 'totalUnread' | 'find' | 'more' | 'loadingMore' | 'prefs'>;

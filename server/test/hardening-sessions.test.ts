@@ -4,7 +4,14 @@
  * the rest of the list comes with `sessions {after}`.
  */
 import { directConversationId } from '../../contract/conversations';
-import type { AnySessionEntry, PublicUser, ServerFrame, ServerFrameOf, SyncFrame } from '../../contract/frames';
+import type {
+  AnySessionEntry,
+  SessionEntry,
+  PublicUser,
+  ServerFrame,
+  ServerFrameOf,
+  SyncFrame,
+} from '../../contract/frames';
 import { LIMITS } from '../../contract/limits';
 import type { Store } from '../src/store/types';
 import { useTestServer } from './support/fixture';
@@ -349,7 +356,12 @@ describe('sessions {after}: the next page of the list', () => {
     const { page } = await nextPage(me.socket, first.conv);
     expect(page).toEqual({
       type: 'sessions',
-      sessions: [expect.objectContaining({ conv: second.conv, peer: expect.objectContaining({ id: second.peer.id }) })],
+      sessions: [
+        expect.objectContaining({
+          conv: second.conv,
+          peer: expect.objectContaining({ id: (second as SessionEntry).peer.id }),
+        }),
+      ],
       more: false,
       after: first.conv,
     });

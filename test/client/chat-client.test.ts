@@ -40,7 +40,7 @@ describe('ChatClient against the real server', () => {
     await waitFor(() => bob.client.stores.sessions.list.length === 1, 'bob to list the conversation');
     const session = bob.client.stores.sessions.list[0];
     expect(session).toMatchObject({ conv, unread: 1, preview: '你好', badge: '1' });
-    expect(session.peer.id).toBe(alice.client.stores.me.id);
+    expect(session.peer?.id).toBe(alice.client.stores.me.id);
     expect(bob.client.stores.messages.view(conv).items.map((item) => item.body)).toEqual(['你好']);
     expect(bob.client.stores.sessions.totalUnread).toBe(1);
   });

@@ -410,7 +410,7 @@ describe('delivery and liveness under faults', () => {
     proxy.restore();
     relaunched.client.start();
     await expectExactDelivery([relaunched, bob], conv, [['hello, new friend']]);
-    expect(relaunched.client.stores.sessions.find(conv)?.peer.id).toBe(bob.client.stores.me.id);
+    expect(relaunched.client.stores.sessions.find(conv)?.peer?.id).toBe(bob.client.stores.me.id);
   });
 
   it('background → foreground: a socket that died in the background comes back at once on onShow', async () => {

@@ -128,7 +128,7 @@ describe('chat client features against the real server', () => {
     const file = path.join(tempDataDir(), 'new-avatar.png');
     fs.writeFileSync(file, PNG);
     const user = await peer.client.updateProfile({ nickname: '新名字', avatarPath: file });
-    await waitFor(() => me.client.stores.sessions.find(conv)?.peer.nickname === '新名字', 'the new name in my list');
+    await waitFor(() => me.client.stores.sessions.find(conv)?.title === '新名字', 'the new name in my list');
     expect(me.client.stores.sessions.find(conv)?.peer).toEqual(user);
     await waitFor(() => secondDevice.client.stores.me.user?.nickname === '新名字', 'the other device');
     expect(secondDevice.client.stores.me.user).toEqual(user);

@@ -183,7 +183,7 @@ describe('incoming frames', () => {
       after: entry(2, 1, 200).conv,
     });
     expect(added).toBe(1);
-    expect(s.sessions.list.map((item) => [item.peer.nickname, item.lastSeq])).toEqual([
+    expect(s.sessions.list.map((item) => [item.title, item.lastSeq])).toEqual([
       ['p2', 2],
       ['p1', 1],
       ['p3', 1],
@@ -191,7 +191,7 @@ describe('incoming frames', () => {
     expect(s.sessions.more).toBe(false);
     // A new first page starts over.
     incoming.applySessions(s, { type: 'sessions', sessions: [entry(3, 2, 500)], more: false });
-    expect(s.sessions.list.map((item) => item.peer.nickname)).toEqual(['p3']);
+    expect(s.sessions.list.map((item) => item.title)).toEqual(['p3']);
   });
 
   it('sessions: the next page starts after the last entry of the last page, or the last held when that one moved', () => {

@@ -83,7 +83,7 @@ describe('contacts page', () => {
     const conv = me.client.conversationWith(peer.client.stores.me.user!);
     expect(navigateTo).toHaveBeenCalledWith({ url: `/pages/chat/chat?conv=${conv}` });
     // Listed at once, before any message.
-    expect(me.client.stores.sessions.find(conv)?.peer.nickname).toBe(peerName);
+    expect(me.client.stores.sessions.find(conv)?.title).toBe(peerName);
     navigateTo.mockRestore();
   });
 

@@ -147,13 +147,13 @@ Component<
       this.shownLength = 0;
       const { messages, sessions, connection, me, people } = this.chat.stores;
       const session = sessions.find(conv);
-      this.peerName = session ? session.peer.nickname : '';
+      this.peerName = session ? session.title : '';
       this.showTitle();
       this.setData({
         meInitial: (me.user?.nickname ?? '我').slice(0, 1),
         meAvatar: me.user?.avatar ?? '',
         peerInitial: this.peerName.slice(0, 1),
-        peerAvatar: session ? session.peer.avatar : '',
+        peerAvatar: session ? session.avatar : '',
       });
       const items = () => messages.view(conv).items;
       const timeline = createTimeline();

@@ -121,7 +121,9 @@ export class GroupService {
         if (value !== undefined && value !== group[field]) changed[field] = value;
       }
       if (Object.keys(changed).length === 0) return view(group);
-      await this.record(groupId, callerId, { event: 'updated', ...changed }, { update: changed });
+      // The old name too, so a tip can say "X将"周末爬山"改名为"周日爬山"" without history.
+      const previous = changed.name !== undefined ? { previousName: group.name } : {};
+      await this.record(groupId, callerId, { event: 'updated', ...changed, ...previous }, { update: changed });
       return view(await this.group(groupId));
     });
   }

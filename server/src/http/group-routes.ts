@@ -77,29 +77,29 @@ export function registerGroupRoutes(app: FastifyInstance, deps: GroupRouteDeps):
     async (request) => answer(() => groups.get(request.userId, request.params.id)),
   );
 
-  app.patch<{ Params: { id: string }; Body: GroupUpdate }>(
-    '/api/groups/:id',
-    {
-      preHandler: authenticate,
-      schema: {
-        params: groupParams,
-        body: {
-          type: 'object',
-          properties: {
-            name: { type: 'string' },
-            notice: { type: 'string' },
-            avatar: { type: 'string', maxLength: 512 },
-          },
-          additionalProperties: false,
+  // wx.request cannot send PATCH (its methods stop at PUT/DELETE): PUT is the same partial update.
+  app.route<{ Params: { id: string }; Body: GroupUpdate }>({
+    method: ['PATCH', 'PUT'],
+    url: '/api/groups/:id',
+    preHandler: authenticate,
+    schema: {
+      params: groupParams,
+      body: {
+        type: 'object',
+        properties: {
+          name: { type: 'string' },
+          notice: { type: 'string' },
+          avatar: { type: 'string', maxLength: 512 },
         },
+        additionalProperties: false,
       },
     },
-    async (request) => {
+    handler: async (request) => {
       const origin = originOf(request.protocol, request.host);
       const group = await answer(() => groups.update(request.userId, request.params.id, request.body, origin));
       return { group };
     },
-  );
+  });
 
   app.post<{ Params: { id: string }; Body: { users: string[] } }>(
     '/api/groups/:id/members',

@@ -224,7 +224,7 @@ export function statements(d: Dialect) {
                 (SELECT count(*) FROM members gm WHERE gm.conv = page.id AND gm.left_seq IS NULL) END AS member_count,
               (SELECT count(*) FROM messages m
                 WHERE m.conv = page.id AND m.seq > page.read_seq AND m.seq >= page.joined_seq
-                  AND m.seq <= page.last_seq AND m.sender <> page.user_id) AS unread,
+                  AND m.seq <= page.last_seq AND m.sender <> page.user_id AND m.kind <> 'system') AS unread,
               lm.seq AS m_seq, lm.cid AS m_cid, lm.sender AS m_sender, lm.kind AS m_kind,
               CASE WHEN lm.kind = 'text' THEN substr(lm.body, 1, ${LIMITS.excerptLength}) ELSE lm.body END AS m_body,
               lm.ts AS m_ts
