@@ -220,6 +220,25 @@ function groupSuite(storeName: string, settings: () => Partial<ServerConfig>): v
         ]);
       });
 
+      it('name and notice are checked as a profile nickname is: strings, UTF-16 lengths, taken as sent', async () => {
+        const [alice, bob] = await people(2);
+        const group = await createGroup(alice, [bob]);
+        const patch = (json: unknown) =>
+          api(server.url, 'PATCH', `/api/groups/${group.id}`, { token: alice.token, json });
+        expectFailure(await patch({ name: 123 }), 400, 'bad_request');
+        expectFailure(await patch({ notice: ['x'] }), 400, 'bad_request');
+        expectFailure(await patch({ name: '😀'.repeat(16) }), 400, 'bad_request');
+        expectFailure(await patch({ notice: '😀'.repeat(251) }), 400, 'bad_request');
+        const notice = `第一行\n第二行${'x'.repeat(500 - 7)}`;
+        expect(notice).toHaveLength(500);
+        const answer = await patch({ name: ' 三十 '.padEnd(30, '字'), notice });
+        expect(answer.status).toBe(200);
+        expect((answer.body as { group: GroupBody }).group).toMatchObject({ name: ' 三十 '.padEnd(30, '字'), notice });
+        // An avatar must be one of our uploads (a foreign url, or a path we never stored: 400).
+        expectFailure(await patch({ avatar: 'https://cdn.example.com/a.png' }), 400, 'bad_request');
+        expectFailure(await patch({ avatar: `${server.url}/uploads/nothere.png` }), 400, 'bad_request');
+      });
+
       it('invites: any member adds others (`joined`), members already in are ignored, nobody new → no message, group_full', async () => {
         const [alice, bob, carol, dave, erin] = await people(5);
         const group = await createGroup(alice, [bob]);
@@ -454,6 +473,76 @@ function groupSuite(storeName: string, settings: () => Partial<ServerConfig>): v
         carol.socket.send({ type: 'sync', cursors: { [group.conv]: 6 } });
         const after = await carol.socket.next('sessions');
         expect(after.sessions).toEqual([expect.objectContaining({ conv: group.conv, lastSeq: 6, left: true })]);
+      });
+
+      it('a member who left: their session stays with left: true; read, receipts and invites by them are forbidden', async () => {
+        const { alice, bob, carol, group } = await groupWithHistory();
+        expect(
+          (await api(server.url, 'DELETE', `/api/groups/${group.id}/members/${bob.id}`, { token: bob.token })).status,
+        ).toBe(204);
+        await bob.socket.next('message', (frame) => frame.conv === group.conv && frame.seq === 6);
+        alice.socket.send({ type: 'send', cid: 'm7', conv: group.conv, kind: 'text', body: 'm7' });
+        await alice.socket.next('ack', (frame) => frame.cid === 'm7');
+        bob.socket.send({ type: 'sync', cursors: {} });
+        const { sessions } = await bob.socket.next('sessions');
+        expect(sessions).toEqual([
+          expect.objectContaining({
+            conv: group.conv,
+            lastSeq: 6,
+            left: true,
+            mentioned: false,
+            last: expect.objectContaining({ seq: 6 }),
+          }),
+        ]);
+        expectFailure(
+          await api(server.url, 'GET', `/api/groups/${group.id}/receipts?seq=2`, { token: bob.token }),
+          403,
+          'forbidden',
+        );
+        const dave = await server.person();
+        expectFailure(
+          await api(server.url, 'POST', `/api/groups/${group.id}/members`, {
+            token: bob.token,
+            json: { users: [dave.id] },
+          }),
+          403,
+          'forbidden',
+        );
+        expectFailure(
+          await api(server.url, 'PATCH', `/api/groups/${group.id}`, { token: bob.token, json: { notice: 'x' } }),
+          403,
+          'forbidden',
+        );
+        // Nothing changed by the refusals: carol still sees 7 messages, no `joined`.
+        const history = await fullHistory(alice.socket, group.conv);
+        expect(history.map((m) => m.seq)).toEqual([1, 2, 3, 4, 5, 6, 7]);
+        void carol;
+      });
+
+      it('presence goes to dm peers only, never to fellow group members', async () => {
+        const [alice, bob, carol] = await people(3);
+        await createGroup(alice, [bob]);
+        bob.socket.send({ type: 'send', cid: 'dm', to: carol.id, kind: 'text', body: 'hi' });
+        await bob.socket.next('ack', (frame) => frame.cid === 'dm');
+        bob.socket.close();
+        expect(await carol.socket.next('presence', (frame) => frame.user === bob.id)).toMatchObject({ online: false });
+        await settle(alice.socket);
+        expect(alice.socket.frames.some((frame) => frame.type === 'presence')).toBe(false);
+      });
+
+      it('an avatar set back to "" (none) is stored as ""', async () => {
+        const [alice, bob] = await people(2);
+        const group = await createGroup(alice, [bob]);
+        const avatar = await uploadImage(server.url, alice.token);
+        const patch = (json: unknown) =>
+          api(server.url, 'PATCH', `/api/groups/${group.id}`, { token: alice.token, json });
+        expect(((await patch({ avatar })).body as { group: GroupBody }).group.avatar).toBe(avatar);
+        expect(((await patch({ avatar: '' })).body as { group: GroupBody }).group.avatar).toBe('');
+        const history = await fullHistory(bob.socket, group.conv);
+        expect(systemEvents(history).slice(1)).toEqual([
+          { event: 'updated', avatar },
+          { event: 'updated', avatar: '' },
+        ]);
       });
 
       it('receipts: of the current members but the sender, who read message N and who did not', async () => {
