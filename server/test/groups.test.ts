@@ -79,7 +79,7 @@ function groupSuite(storeName: string, settings: () => Partial<ServerConfig>): v
         expect(got.status).toBe(200);
         expect(got.body).toEqual({
           group,
-          // All joined with seq 1: by id.
+          // All joined with seq 1: the owner first (as WeChat's member grid starts), then by id.
           members: [alice, bob, carol]
             .map((p) => ({
               id: p.id,
@@ -87,7 +87,7 @@ function groupSuite(storeName: string, settings: () => Partial<ServerConfig>): v
               avatar: '',
               role: p === alice ? 'owner' : 'member',
             }))
-            .sort((a, b) => (a.id < b.id ? -1 : 1)),
+            .sort((a, b) => (a.role !== b.role ? (a.role === 'owner' ? -1 : 1) : a.id < b.id ? -1 : 1)),
         });
       });
 

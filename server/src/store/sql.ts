@@ -281,7 +281,8 @@ export function statements(d: Dialect) {
        FROM chat_groups g WHERE g.id = ${p(2)}`,
     /** (conv) → GroupMemberRow[]: the current members, longest-standing first. */
     groupMembers: `SELECT u.id, u.nickname, u.avatar, m.role, m.joined_seq, m.read_seq FROM members m JOIN users u ON u.id = m.user_id
-       WHERE m.conv = ${p(1)} AND m.left_seq IS NULL ORDER BY m.joined_seq, m.user_id${d.byteOrder}`,
+       WHERE m.conv = ${p(1)} AND m.left_seq IS NULL
+       ORDER BY m.joined_seq, CASE m.role WHEN 'owner' THEN 0 WHEN 'admin' THEN 1 ELSE 2 END, m.user_id${d.byteOrder}`,
     /** (conv, userId) → {role, joined_seq, left_seq}: the user's place in a group, past or present. */
     membership: `SELECT role, joined_seq, left_seq FROM members WHERE conv = ${p(1)} AND user_id = ${p(2)} AND role IS NOT NULL`,
     /** (conv, userId, role, joinedSeq): joins (again: a former member's row starts over, its read cursor kept). */
