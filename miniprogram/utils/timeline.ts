@@ -1,11 +1,45 @@
 import type { MessageItem } from '../stores/messages';
+import { systemTip } from './system-tip';
 
 /** A message as the message page draws it. */
 export interface TimelineItem extends MessageItem {
   /** The time separator above it ('' for none): after a gap of more than five minutes. */
   timeLabel: string;
-  /** The own message up to which the peer has read: "已读" shows under it. */
+  /** The own message up to which the peer has read: "已读" shows under it (dm). */
   readMark: boolean;
+  /** A system message's grey tip, written from the reader's side ('' for other kinds). */
+  tip: string;
+  /** In a group, above someone else's bubble: the sender's nickname ('' in a dm and for one's own). */
+  senderName: string;
+  /** In a group, the sender's avatar ('' to draw `senderInitial`). */
+  senderAvatar: string;
+  senderInitial: string;
+  /** The message mentions the user, or everyone. */
+  mentionsMe: boolean;
+  /** Under the user's own last message in a group: `N人未读` or `全部已读` ('' elsewhere). */
+  receiptLabel: string;
+}
+
+/** Someone the group page draws: a member's current profile as the app knows it. */
+export interface Sender {
+  nickname: string;
+  avatar: string;
+}
+
+/** What a group's page adds to its timeline. */
+export interface GroupContext {
+  meId: string;
+  /** A sender's profile ('' fields, or undefined, while the app does not know them). */
+  senderOf(userId: string): Sender | undefined;
+  /** How many have read the user's message `seq`, once asked (`groups.receipt(conv)`). */
+  receipt?: { seq: number; read: number; unread: number };
+}
+
+export interface TimelineContext {
+  /** How far the peer has read (a dm; 0 in a group). */
+  peerReadSeq: number;
+  /** Set for a group conversation. */
+  group?: GroupContext;
 }
 
 const GAP_MS = 5 * 60 * 1000;
@@ -26,24 +60,77 @@ export function formatMessageTime(ts: number, now: number = Date.now()): string 
   return date.getFullYear() === today.getFullYear() ? day : `${date.getFullYear()}年${day}`;
 }
 
+/** `N人未读` / `全部已读` for a receipt count; '' when nothing is known yet. */
+export function receiptLabel(receipt: { read: number; unread: number } | undefined): string {
+  if (!receipt) return '';
+  return receipt.unread > 0 ? `${receipt.unread}人未读` : '全部已读';
+}
+
+/**
+ * The seq of the user's own last stored message that receipts are about (texts and pictures,
+ * not system messages); 0 when there is none among `items`.
+ */
+export function ownLastSeq(items: readonly MessageItem[]): number {
+  for (let i = items.length - 1; i >= 0; i--) {
+    const item = items[i];
+    if (item.mine && item.seq > 0 && item.kind !== 'system') return item.seq;
+  }
+  return 0;
+}
+
+const FIELDS = [
+  'timeLabel',
+  'readMark',
+  'tip',
+  'senderName',
+  'senderAvatar',
+  'senderInitial',
+  'mentionsMe',
+  'receiptLabel',
+] as const;
+
+type Decoration = Pick<TimelineItem, (typeof FIELDS)[number]>;
+
+function sameDecoration(a: Decoration, b: Decoration): boolean {
+  return FIELDS.every((field) => a[field] === b[field]);
+}
+
 /**
  * Decorates messages for display, reusing the decorated object of every message whose inputs
  * did not change, so the page's path-update binding sees an append as an append.
  */
 export function createTimeline(now: () => number = Date.now) {
   const cache = new WeakMap<MessageItem, TimelineItem>();
-  return (items: readonly MessageItem[], peerReadSeq: number): TimelineItem[] => {
+  return (items: readonly MessageItem[], context: TimelineContext): TimelineItem[] => {
+    const { peerReadSeq, group } = context;
     let readUpTo = 0;
-    for (const item of items) {
-      if (item.mine && item.seq > 0 && item.seq <= peerReadSeq) readUpTo = item.seq;
+    if (!group) {
+      for (const item of items) {
+        if (item.mine && item.seq > 0 && item.seq <= peerReadSeq) readUpTo = item.seq;
+      }
     }
+    // The receipt line goes under the user's last message, once its count is known for that seq.
+    const lastOwn = group ? ownLastSeq(items) : 0;
+    const receipt = group && group.receipt && group.receipt.seq === lastOwn ? receiptLabel(group.receipt) : '';
+    const nameOf = (userId: string): string => group?.senderOf(userId)?.nickname ?? '';
     return items.map((item, index) => {
       const previous = index > 0 ? items[index - 1] : null;
-      const timeLabel = !previous || item.ts - previous.ts > GAP_MS ? formatMessageTime(item.ts, now()) : '';
-      const readMark = readUpTo > 0 && item.seq === readUpTo;
+      const sender = group && !item.mine && item.kind !== 'system' ? group.senderOf(item.from) : undefined;
+      const senderName = sender?.nickname ?? '';
+      const decoration: Decoration = {
+        timeLabel: !previous || item.ts - previous.ts > GAP_MS ? formatMessageTime(item.ts, now()) : '',
+        readMark: readUpTo > 0 && item.seq === readUpTo,
+        tip: item.kind === 'system' ? systemTip(item.body, item.from, group?.meId ?? '', nameOf) : '',
+        senderName,
+        senderAvatar: sender?.avatar ?? '',
+        senderInitial: senderName.slice(0, 1),
+        mentionsMe:
+          !!group && !item.mine && !!item.mentions && item.mentions.some((id) => id === group.meId || id === 'all'),
+        receiptLabel: lastOwn > 0 && item.seq === lastOwn ? receipt : '',
+      };
       const cached = cache.get(item);
-      if (cached && cached.timeLabel === timeLabel && cached.readMark === readMark) return cached;
-      const decorated = { ...item, timeLabel, readMark };
+      if (cached && sameDecoration(cached, decoration)) return cached;
+      const decorated = { ...item, ...decoration };
       cache.set(item, decorated);
       return decorated;
     });

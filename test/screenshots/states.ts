@@ -1,6 +1,7 @@
 import type { Phone } from '../support/app';
 import { directConversationId } from '../../contract/conversations';
 import type { ChatMessage, DirectoryEntry, PublicUser, SessionEntry } from '../../contract/frames';
+import type { Group, GroupMember } from '../../contract/http';
 
 /**
  * The states `npm run screenshots` renders, one PNG each (docs/screenshots/<name>.png), in this order.
@@ -138,6 +139,81 @@ function fillContacts(phone: Phone): void {
   phone.stores.connection.setState('ready');
 }
 
+/** The group 周末爬山 (five members, 林晓雨 its owner), for the group message page and its receipts. */
+const HIKE: Group = {
+  id: 'gHike2025x01',
+  conv: 'g:gHike2025x01',
+  name: '周末爬山',
+  avatar: '',
+  notice: '',
+  owner: people.xiaoyu.id,
+  memberCount: 5,
+};
+
+function hikeMembers(): GroupMember[] {
+  const { xiaoyu, ziang, yiming, min } = people;
+  return [
+    { ...xiaoyu, role: 'owner' },
+    { ...ME, role: 'member' },
+    { ...ziang, role: 'admin' },
+    { ...yiming, role: 'member' },
+    { ...min, role: 'member' },
+  ];
+}
+
+/** The group's conversation: a tip, a rename, a mention of 李想 and his reply, which three have not read. */
+function hikeMessages(): ChatMessage[] {
+  const { xiaoyu, ziang, yiming } = people;
+  let seq = 0;
+  const say = (from: PublicUser, ts: number, body: string, extra: Partial<ChatMessage> = {}): ChatMessage => {
+    seq += 1;
+    cidSeed += 1;
+    return { conv: HIKE.conv, seq, cid: `shot${cidSeed}`, from: from.id, kind: 'text', body, ts, ...extra };
+  };
+  const system = (from: PublicUser, ts: number, event: object) =>
+    say(from, ts, JSON.stringify(event), { kind: 'system', cid: '' });
+  return [
+    system(xiaoyu, at(1, 19, 58), {
+      event: 'created',
+      users: [ME.id, ziang.id, yiming.id, people.min.id],
+      name: '爬山',
+    }),
+    say(xiaoyu, at(1, 20, 0), '周六爬北高峰，有空吗？🏔'),
+    say(ziang, at(1, 20, 3), '我可以！几点出发？'),
+    system(xiaoyu, at(1, 20, 4), { event: 'updated', name: '周末爬山', previousName: '爬山' }),
+    say(yiming, at(0, 20, 51), '@李想 你上次说的那条路线叫什么？', { mentions: [ME.id] }),
+    say(ME, at(0, 21, 6), '从龙井村上去，走十里琅珰，风景最好'),
+  ];
+}
+
+/** The group page's stores: the list entry, the details (members), the messages and the receipt count. */
+function fillHike(phone: Phone): void {
+  const messages = hikeMessages();
+  const last = messages[messages.length - 1];
+  const { stores, client } = phone;
+  stores.people.remember(hikeMembers());
+  stores.groups.set(HIKE.conv, HIKE, hikeMembers(), ME.id);
+  stores.sessions.replaceAll([
+    {
+      conv: HIKE.conv,
+      group: { id: HIKE.id, name: HIKE.name, avatar: HIKE.avatar, memberCount: HIKE.memberCount },
+      last,
+      lastSeq: last.seq,
+      readSeq: last.seq,
+      unread: 0,
+      mentioned: false,
+      left: false,
+    },
+  ]);
+  stores.messages.addHistory(HIKE.conv, messages, false, ME.id, false);
+  stores.groups.setReceipt(HIKE.conv, { seq: last.seq, read: 1, unread: 3 });
+  // The page asks the client for the details and receipts (HTTP in the app): answer from here.
+  const { xiaoyu, ziang, yiming, min } = people;
+  client.groups.load = () => Promise.resolve();
+  client.groups.receipts = (_conv, seq) => Promise.resolve({ seq, read: [xiaoyu], unread: [ziang, yiming, min] });
+  stores.connection.setState('ready');
+}
+
 export const STATES: ScreenshotState[] = [
   {
     name: 'sessions',
@@ -214,5 +290,30 @@ export const STATES: ScreenshotState[] = [
       fillSessions(phone);
       phone.stores.connection.setState('ready');
     },
+  },
+  {
+    name: 'group-chat',
+    page: 'chat',
+    caption:
+      'Group message page: senders’ names and faces, system tips, an @ mention, 3人未读 under the own last message',
+    query: { conv: HIKE.conv },
+    fill: fillHike,
+  },
+  {
+    name: 'group-mention',
+    page: 'chat',
+    caption: 'Group message page: typing @ opens the member picker',
+    query: { conv: HIKE.conv },
+    fill: fillHike,
+    interact(page) {
+      page.querySelector('.input')?.dispatchEvent('input', { detail: { value: '@', cursor: 1 } });
+    },
+  },
+  {
+    name: 'group-receipts',
+    page: 'receipts',
+    caption: 'Who read a message in a group: 未读 and 已读 members',
+    query: { conv: HIKE.conv, seq: '6' },
+    fill: fillHike,
   },
 ];

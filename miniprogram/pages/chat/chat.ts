@@ -1,10 +1,25 @@
 import { observable, runInAction, type IObservableValue } from 'mobx-miniprogram';
 import type { ChatClient } from '../../core/client';
+import { isGroupConversationId } from '../../../contract/conversations';
 import { LIMITS } from '../../../contract/limits';
 import type { MessageItem } from '../../stores/messages';
 import { bindData, type Unbind } from '../../utils/bind';
 import { EMOJI } from '../../utils/emoji';
-import { createTimeline, type TimelineItem } from '../../utils/timeline';
+import { createTimeline, ownLastSeq, type GroupContext, type TimelineItem } from '../../utils/timeline';
+
+/** Someone the @ picker lists: a member, or everyone (`all`, for the owner and admins). */
+export interface MentionChoice {
+  id: string;
+  nickname: string;
+  avatar: string;
+  initial: string;
+}
+
+/** A mention chosen in the picker while composing: its id, and the name inserted as `@name `. */
+interface Mention {
+  id: string;
+  name: string;
+}
 
 interface Instance {
   /** The app's chat client, looked up once when the page attaches. */
@@ -22,6 +37,18 @@ interface Instance {
   /** How many messages the page showed at its last update, to count arrivals. */
   shownLength: number;
   peerName: string;
+  /** The conversation is a group's (`g:<id>`). */
+  isGroup: boolean;
+  /** Mentions picked for the draft; sent for those whose `@name` is still in the text. */
+  mentions: Mention[];
+  /** Where the `@` that opened the picker is in the draft. */
+  mentionAt: number;
+  /** Polls the receipt line while the page shows (a group's receipts are not pushed). */
+  receiptTimer?: ReturnType<typeof setInterval>;
+  /** A receipt request is on its way: the next waits for it. */
+  receiptBusy: boolean;
+  /** The page is on screen (not covered by another page or the app in the background). */
+  shown: boolean;
 }
 
 export interface ChatData {
@@ -41,7 +68,27 @@ export interface ChatData {
   newCount: number;
   showEmoji: boolean;
   emoji: readonly string[];
+  /** A group conversation: senders' names, system tips, @ mentions, receipts. */
+  isGroup: boolean;
+  /** The title: the peer's nickname, or `群名(成员数)`. */
+  title: string;
+  /** The user is no longer in the group: `你已不在群聊中` replaces the input bar. */
+  left: boolean;
+  /** The seq of the user's own last message in a group (0: none): receipts are about it. */
+  ownSeq: number;
+  /** The @ picker is open. */
+  showPicker: boolean;
+  pickerQuery: string;
+  /** Whom the picker lists (filtered by `pickerQuery`), `所有人` first for the owner and admins. */
+  pickerMembers: MentionChoice[];
 }
+
+/** How often the receipt line is asked again while the page shows. */
+export const RECEIPT_POLL_MS = 10_000;
+
+/** The entry of the @ picker that mentions everyone (`mentions: ['all']`). */
+export const MENTION_ALL = 'all';
+const ALL_NAME = '所有人';
 
 /** Messages shown per page, when opening and per step back in time. */
 const PAGE = LIMITS.historyDefault;
@@ -88,6 +135,15 @@ Component<
     previewImage(event: WechatMiniprogram.BaseEvent): void;
     copy(event: WechatMiniprogram.BaseEvent): void;
     showTitle(): void;
+    openSettings(): void;
+    openReceipts(): void;
+    refreshReceipt(): void;
+    startReceiptPolling(): void;
+    stopReceiptPolling(): void;
+    openPicker(): void;
+    closePicker(): void;
+    onPickerSearch(event: WechatMiniprogram.Input): void;
+    pickMention(event: WechatMiniprogram.BaseEvent): void;
   },
   [],
   Instance,
@@ -109,6 +165,13 @@ Component<
     newCount: 0,
     showEmoji: false,
     emoji: EMOJI,
+    isGroup: false,
+    title: '',
+    left: false,
+    ownSeq: 0,
+    showPicker: false,
+    pickerQuery: '',
+    pickerMembers: [],
   },
   observers: {
     // `.**`: path updates (messages[12]) change the list too, not only whole-array sets.
@@ -135,8 +198,12 @@ Component<
         this.setData({ newCount: this.data.newCount + added });
       }
     },
-    typing() {
+    'typing, title'() {
       this.showTitle();
+    },
+    ownSeq() {
+      // The user's last message changed (sent, acked): ask who has read it.
+      this.refreshReceipt();
     },
   },
   lifetimes: {
@@ -145,11 +212,16 @@ Component<
       this.chat = getApp<IAppOption>().client;
       this.atBottom = true;
       this.shownLength = 0;
-      const { messages, sessions, connection, me, people } = this.chat.stores;
+      this.isGroup = isGroupConversationId(conv);
+      this.mentions = [];
+      this.mentionAt = -1;
+      this.receiptBusy = false;
+      this.shown = true;
+      const { messages, sessions, connection, me, people, groups } = this.chat.stores;
       const session = sessions.find(conv);
       this.peerName = session ? session.title : '';
-      this.showTitle();
       this.setData({
+        isGroup: this.isGroup,
         meInitial: (me.user?.nickname ?? '我').slice(0, 1),
         meAvatar: me.user?.avatar ?? '',
         peerInitial: this.peerName.slice(0, 1),
@@ -157,32 +229,151 @@ Component<
       });
       const items = () => messages.view(conv).items;
       const timeline = createTimeline();
+      // A sender's name and face: the group's member list (fetched below), else a profile the app knows.
+      const senderOf: GroupContext['senderOf'] = (userId) =>
+        groups.details(conv)?.members.find((member) => member.id === userId) ?? people.profile(userId);
+      const group = (): GroupContext | undefined =>
+        this.isGroup ? { meId: me.id, senderOf, receipt: groups.receipt(conv) } : undefined;
       this.shownFrom = observable.box(windowStart(items(), storedCount(items()), PAGE));
       this.unbind = bindData(this, {
         messages: () =>
-          timeline(
-            items().slice(firstShownIndex(items(), this.shownFrom.get())),
-            sessions.find(conv)?.peerReadSeq ?? 0,
-          ),
+          timeline(items().slice(firstShownIndex(items(), this.shownFrom.get())), {
+            peerReadSeq: sessions.find(conv)?.peerReadSeq ?? 0,
+            group: group(),
+          }),
         hasMore: () => messages.view(conv).hasMore || firstShownIndex(items(), this.shownFrom.get()) > 0,
         banner: () => connection.banner,
-        typing: () => people.isTyping(conv),
+        typing: () => !this.isGroup && people.isTyping(conv),
+        title: () => {
+          const entry = sessions.find(conv);
+          if (!this.isGroup) return entry ? entry.title : this.peerName;
+          const details = groups.details(conv);
+          const name = details?.group.name ?? entry?.title ?? '';
+          const count = details?.group.memberCount ?? entry?.group?.memberCount ?? 0;
+          // WeChat counts the members in a group's title; not once the user is out of it.
+          return !name || entry?.left || details?.myRole === null || count <= 0 ? name : `${name}(${count})`;
+        },
+        left: () => this.isGroup && (sessions.find(conv)?.left === true || groups.details(conv)?.myRole === null),
+        ownSeq: () => (this.isGroup ? ownLastSeq(items()) : 0),
       });
       this.chat.openConversation(conv);
+      if (this.isGroup) {
+        // Members' names and faces, the title's count, the user's role (for @所有人).
+        this.chat.groups.load(conv).catch(() => undefined);
+        this.startReceiptPolling();
+      }
     },
     detached() {
+      this.stopReceiptPolling();
       this.unbind?.();
       this.chat.closeConversation(this.data.conv);
     },
   },
+  pageLifetimes: {
+    show() {
+      if (!this.chat) return;
+      this.shown = true;
+      this.refreshReceipt();
+      this.startReceiptPolling();
+    },
+    hide() {
+      this.shown = false;
+      this.stopReceiptPolling();
+    },
+  },
   methods: {
     showTitle() {
-      const title = this.data.typing ? '对方正在输入…' : this.peerName;
+      const title = this.data.typing ? '对方正在输入…' : this.data.title || this.peerName;
       if (title) void wx.setNavigationBarTitle({ title });
     },
     onInput(event) {
-      this.setData({ draft: event.detail.value });
-      if (event.detail.value) this.chat.typing(this.data.conv);
+      const before = this.data.draft;
+      const value = event.detail.value;
+      this.setData({ draft: value });
+      if (!value) this.mentions = [];
+      if (!this.isGroup) {
+        if (value) this.chat.typing(this.data.conv);
+        return;
+      }
+      // One `@` typed (not pasted, not deleted): pick whom it mentions, as WeChat does.
+      const cursor = typeof event.detail.cursor === 'number' ? event.detail.cursor : value.length;
+      const at = cursor - 1;
+      if (
+        !this.data.left &&
+        value.length === before.length + 1 &&
+        value.charAt(at) === '@' &&
+        value.slice(0, at) + value.slice(cursor) === before
+      ) {
+        this.mentionAt = at;
+        this.openPicker();
+      }
+    },
+    openPicker() {
+      const { me, groups } = this.chat.stores;
+      const details = groups.details(this.data.conv);
+      const members: MentionChoice[] = (details?.members ?? [])
+        .filter((member) => member.id !== me.id)
+        .map(({ id, nickname, avatar }) => ({ id, nickname, avatar, initial: nickname.slice(0, 1) }));
+      const mayMentionAll = details?.myRole === 'owner' || details?.myRole === 'admin';
+      if (mayMentionAll) members.unshift({ id: MENTION_ALL, nickname: ALL_NAME, avatar: '', initial: '@' });
+      this.setData({ showPicker: true, pickerQuery: '', pickerMembers: members, showEmoji: false });
+    },
+    closePicker() {
+      this.setData({ showPicker: false, pickerQuery: '' });
+    },
+    onPickerSearch(event) {
+      const query = event.detail.value.trim();
+      this.openPicker();
+      if (!query) return;
+      this.setData({
+        pickerQuery: query,
+        pickerMembers: this.data.pickerMembers.filter((member) => member.nickname.includes(query)),
+      });
+    },
+    pickMention(event) {
+      const id = String(event.currentTarget.dataset.id);
+      const name = String(event.currentTarget.dataset.name);
+      const draft = this.data.draft;
+      // After the `@` that opened the picker (or at the end, when the draft changed meanwhile).
+      const at = draft.charAt(this.mentionAt) === '@' ? this.mentionAt : draft.length;
+      const head = draft.charAt(at) === '@' ? draft.slice(0, at + 1) : `${draft}@`;
+      this.mentions.push({ id, name });
+      this.setData({ draft: `${head}${name} ${draft.slice(head.length)}`, showPicker: false, pickerQuery: '' });
+    },
+    openSettings() {
+      void wx.navigateTo({ url: `/pages/group-settings/group-settings?conv=${this.data.conv}` });
+    },
+    openReceipts() {
+      const receipt = this.chat.stores.groups.receipt(this.data.conv);
+      const seq = receipt ? receipt.seq : this.data.ownSeq;
+      if (seq > 0) void wx.navigateTo({ url: `/pages/receipts/receipts?conv=${this.data.conv}&seq=${seq}` });
+    },
+    refreshReceipt() {
+      const conv = this.data.conv;
+      const seq = this.data.ownSeq;
+      if (!this.isGroup || !this.shown || this.receiptBusy || seq <= 0 || this.data.left) return;
+      // Everyone has read it: that will not change until the user sends again.
+      const held = this.chat.stores.groups.receipt(conv);
+      if (held && held.seq === seq && held.unread === 0) return;
+      this.receiptBusy = true;
+      this.chat.groups
+        .receipts(conv, seq)
+        // Not the user's action: the line keeps what it had, the next poll tries again.
+        .catch(() => undefined)
+        .finally(() => {
+          this.receiptBusy = false;
+          // The user sent again meanwhile: ask about the newer message.
+          if (this.data.ownSeq !== seq) this.refreshReceipt();
+        });
+    },
+    startReceiptPolling() {
+      if (!this.isGroup || this.receiptTimer !== undefined) return;
+      this.receiptTimer = setInterval(() => this.refreshReceipt(), RECEIPT_POLL_MS);
+    },
+    stopReceiptPolling() {
+      if (this.receiptTimer === undefined) return;
+      clearInterval(this.receiptTimer);
+      this.receiptTimer = undefined;
     },
     send() {
       const text = this.data.draft.trim();
@@ -192,7 +383,13 @@ Component<
         void wx.showToast({ title: `消息过长，最多${LIMITS.maxTextLength}字`, icon: 'none' });
         return;
       }
-      this.chat.sendText(this.data.conv, this.data.draft);
+      const draft = this.data.draft;
+      // The mentions whose `@name` is still in the text (one deleted while typing is not sent).
+      const mentions = [
+        ...new Set(this.mentions.filter((mention) => draft.includes(`@${mention.name}`)).map((m) => m.id)),
+      ];
+      this.mentions = [];
+      this.chat.sendText(this.data.conv, draft, mentions.length > 0 ? mentions : undefined);
       this.setData({ draft: '' });
     },
     resend(event) {
