@@ -181,9 +181,8 @@ describe('聊天信息: the group settings page, against the real server', () =>
     await settle();
     expect(adminPicker.data.rows.map((row) => row.id).sort()).toEqual([idOf(carol), idOf(dave)].sort());
     expect(texts(adminPicker, '.done')).toEqual(['删除']);
-    adminPicker.querySelectorAll('.row')[adminPicker.data.rows.findIndex((row) => row.id === idOf(dave))].dispatchEvent(
-      'tap',
-    );
+    const daveRow = adminPicker.data.rows.findIndex((row) => row.id === idOf(dave));
+    adminPicker.querySelectorAll('.row')[daveRow].dispatchEvent('tap');
     await settle();
     expect(texts(adminPicker, '.done')).toEqual(['删除(1)']);
     const navigateBack = jest.spyOn(wx, 'navigateBack').mockImplementation(() => ok('navigateBack'));

@@ -134,9 +134,9 @@ describe('session list: a group from the server', () => {
     expect(texts(page, '.preview')).toEqual([`[有人@我] ${userOf(owner).nickname}: @我 周末爬山吗`]);
     expect(texts(page, '.badge')).toEqual(['1']);
 
-    const navigateTo = jest.spyOn(wx, 'navigateTo').mockImplementation(() =>
-      Promise.resolve({ errMsg: 'navigateTo:ok' }),
-    );
+    const navigateTo = jest
+      .spyOn(wx, 'navigateTo')
+      .mockImplementation(() => Promise.resolve({ errMsg: 'navigateTo:ok' }));
     page.querySelector('.session')!.dispatchEvent('tap');
     await settle();
     expect(navigateTo).toHaveBeenCalledWith({ url: `/pages/chat/chat?conv=${conv}` });

@@ -164,12 +164,24 @@ function groupMembers(key: GroupKey): GroupMember[] {
   return key === 'hike' ? [owner, ...others] : [others[0], owner, ...others.slice(1)];
 }
 
-function groupMessage(key: GroupKey, seq: number, from: PublicUser, ts: number, body: string, extra: Partial<ChatMessage> = {}): ChatMessage {
+function groupMessage(
+  key: GroupKey,
+  seq: number,
+  from: PublicUser,
+  ts: number,
+  body: string,
+  extra: Partial<ChatMessage> = {},
+): ChatMessage {
   cidSeed += 1;
   return { conv: groupConv(key), seq, cid: `shot${cidSeed}`, from: from.id, kind: 'text', body, ts, ...extra };
 }
 
-function groupSession(key: GroupKey, last: ChatMessage, unread: number, extra: Partial<GroupSessionEntry> = {}): GroupSessionEntry {
+function groupSession(
+  key: GroupKey,
+  last: ChatMessage,
+  unread: number,
+  extra: Partial<GroupSessionEntry> = {},
+): GroupSessionEntry {
   const { id, name } = GROUPS[key];
   return {
     conv: groupConv(key),
@@ -189,7 +201,15 @@ function fillGroupDetails({ stores }: Phone, notice = ''): void {
   for (const key of Object.keys(GROUPS) as GroupKey[]) {
     const members = groupMembers(key);
     const { id, name } = GROUPS[key];
-    const group = { id, conv: groupConv(key), name, avatar: '', notice, owner: members.find((m) => m.role === 'owner')!.id, memberCount: members.length };
+    const group = {
+      id,
+      conv: groupConv(key),
+      name,
+      avatar: '',
+      notice,
+      owner: members.find((m) => m.role === 'owner')!.id,
+      memberCount: members.length,
+    };
     stores.people.remember(members.map(({ id: userId, nickname, avatar }) => ({ id: userId, nickname, avatar })));
     stores.groups.set(groupConv(key), group, members, ME.id);
   }
@@ -199,14 +219,29 @@ function fillGroupDetails({ stores }: Phone, notice = ''): void {
 function fillGroupSessions(phone: Phone): void {
   fillGroupDetails(phone);
   const { xiaoyu, yiming, dad, na } = people;
+  // A few chats between the groups (周一鸣's 99+ would hide the tab total of the groups).
   const dms = sessionList();
   const groups = [
-    groupSession('hike', groupMessage('hike', 58, xiaoyu, NOW - 60_000, `@${ME.nickname} 周六早上八点地铁站集合，记得带水`, { mentions: [ME.id] }), 3, { mentioned: true }),
+    groupSession(
+      'hike',
+      groupMessage('hike', 58, xiaoyu, NOW - 60_000, `@${ME.nickname} 周六早上八点地铁站集合，记得带水`, {
+        mentions: [ME.id],
+      }),
+      3,
+      { mentioned: true },
+    ),
     groupSession('family', groupMessage('family', 311, dad, at(0, 20, 58), '今晚的红烧肉特别成功 😋'), 5),
     groupSession('work', groupMessage('work', 1024, yiming, at(0, 19, 12), '需求文档已更新，大家有空看一下'), 0),
-    groupSession('books', groupMessage('books', 40, na, at(2, 21, 0), JSON.stringify({ event: 'removed', users: [ME.id] }), { kind: 'system' }), 0, { left: true }),
+    groupSession(
+      'books',
+      groupMessage('books', 40, na, at(0, 19, 40), JSON.stringify({ event: 'removed', users: [ME.id] }), {
+        kind: 'system',
+      }),
+      0,
+      { left: true },
+    ),
   ];
-  phone.stores.sessions.replaceAll([dms[0], groups[0], groups[1], dms[1], groups[2], dms[2], dms[4], groups[3]]);
+  phone.stores.sessions.replaceAll([dms[0], groups[0], groups[1], dms[1], groups[2], dms[4], groups[3]]);
   phone.stores.sessions.pin(convWith(dad), true);
   phone.client.mute(groupConv('family'), true);
   phone.stores.connection.setState('ready');
@@ -292,7 +327,8 @@ export const STATES: ScreenshotState[] = [
   {
     name: 'sessions-groups',
     page: 'index',
-    caption: 'Session list with groups: member grids, `昵称: 内容`, [有人@我], a muted group (dot, [5条], bell), a group left',
+    caption:
+      'Session list with groups: member grids, `昵称: 内容`, [有人@我], a muted group (dot, [5条], bell), a group left',
     fill: fillGroupSessions,
   },
   {
