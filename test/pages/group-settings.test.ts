@@ -175,6 +175,13 @@ describe('聊天信息: the group settings page, against the real server', () =>
     await owner.client.groups.invite(conv, [idOf(dave)]);
     await waitFor(() => bob.client.stores.sessions.find(conv)?.lastSeq === 3, 'bob to hear of dave');
     await bob.client.groups.load(conv);
+    const adminPage = settings(bob, conv);
+    await loaded(adminPage, 4);
+    const navigateTo = jest.spyOn(wx, 'navigateTo').mockImplementation(() => ok('navigateTo'));
+    adminPage.querySelector('.remove-tile')!.dispatchEvent('tap');
+    await settle();
+    expect(navigateTo).toHaveBeenCalledWith({ url: `/pages/group-create/group-create?mode=remove&conv=${conv}` });
+    navigateTo.mockRestore();
 
     const adminPicker = renderPage<GroupCreateData>('group-create', bob.client, { mode: 'remove', conv });
     await waitFor(() => adminPicker.data.rows.length === 2, 'the members bob may remove');
@@ -196,6 +203,41 @@ describe('聊天信息: the group settings page, against the real server', () =>
     expect(ownerPicker.data.rows.map((row) => row.id).sort()).toEqual([idOf(bob), idOf(carol)].sort());
     ownerPicker.detach();
     navigateBack.mockRestore();
+    // The admin's settings page under the picker follows: three members.
+    await waitFor(() => adminPage.data.members.length === 3, 'dave gone from the grid');
+    adminPage.detach();
+  });
+
+  it('lets the owner make a member an admin by tapping them; − shows only with someone to remove', async () => {
+    const { owner, bob, carol, conv } = await threeInAGroup();
+    const page = settings(owner, conv);
+    await loaded(page, 3);
+    const sheet = jest.spyOn(wx, 'showActionSheet');
+    sheet.mockImplementationOnce(() => Promise.resolve({ tapIndex: 0, errMsg: 'showActionSheet:ok' }));
+    const carolTile = page.data.members.findIndex((member) => member.id === idOf(carol));
+    page.querySelectorAll('.person')[carolTile].dispatchEvent('tap');
+    await waitFor(() => page.data.members[carolTile].role === 'admin', 'carol an admin');
+    expect(sheet).toHaveBeenLastCalledWith(expect.objectContaining({ itemList: ['设为管理员'] }));
+
+    // Bob, an admin, now has nobody he may remove: no −.
+    await waitFor(() => bob.client.stores.sessions.find(conv)?.lastSeq === 3, 'bob to hear of it');
+    await bob.client.groups.load(conv);
+    const bobPage = settings(bob, conv);
+    await loaded(bobPage, 3);
+    expect(bobPage.querySelectorAll('.minus')).toHaveLength(0);
+    // A member's tap on someone does nothing.
+    const calls = sheet.mock.calls.length;
+    bobPage.querySelectorAll('.person')[carolTile].dispatchEvent('tap');
+    await settle();
+    expect(sheet.mock.calls).toHaveLength(calls);
+
+    sheet.mockImplementationOnce(() => Promise.resolve({ tapIndex: 0, errMsg: 'showActionSheet:ok' }));
+    page.querySelectorAll('.person')[carolTile].dispatchEvent('tap');
+    await waitFor(() => page.data.members[carolTile].role === 'member', 'carol a member again');
+    expect(sheet).toHaveBeenLastCalledWith(expect.objectContaining({ itemList: ['取消管理员'] }));
+    sheet.mockRestore();
+    page.detach();
+    bobPage.detach();
   });
 
   it('mutes and pins with the switches', async () => {

@@ -216,7 +216,8 @@ Component<
       }));
       const chosen = [...this.picked.values()];
       const placeholder = defaultGroupName(this.chat.stores.me.user, chosen);
-      this.setData({ rows, chosen, placeholder: chosen.length > 0 ? placeholder : '群聊名称' });
+      // Before anyone is picked there is no default name yet: the field is optional.
+      this.setData({ rows, chosen, placeholder: chosen.length > 0 ? placeholder : '选填' });
     },
     /** Whom the user may take out: the owner anyone else, an admin plain members, a member nobody. */
     removable() {

@@ -25,6 +25,8 @@ export interface GroupSettingsData {
   pinned: boolean;
   /** Owner or admin: may rename, edit the notice and remove members. */
   canEdit: boolean;
+  /** Someone the user may remove is in the group (the owner: anyone; an admin: a plain member). */
+  canRemove: boolean;
   isOwner: boolean;
   /** Every member shown (after 查看更多群成员). */
   expanded: boolean;
@@ -47,8 +49,9 @@ function ownerFirst(members: readonly GroupMember[]): GroupMember[] {
   return [...owner, ...members.filter((member) => member.role !== 'owner')];
 }
 
-// 聊天信息 of a group (from the message page's ···): members with + (invite) and − (remove),
-// name and notice (owner and admins edit), 消息免打扰, 置顶聊天, 退出群聊 and, for the owner, 解散群聊.
+// 聊天信息 of a group (from the message page's ···): members with + (invite) and − (remove; the
+// owner taps a member to make them an admin or not), name and notice (owner and admins edit),
+// 消息免打扰, 置顶聊天, 退出群聊 and, for the owner, 解散群聊.
 // `conv` arrives from the page query.
 Component<
   GroupSettingsData,
@@ -57,6 +60,7 @@ Component<
     load(): Promise<void>;
     invite(): void;
     remove(): void;
+    manageMember(event: WechatMiniprogram.BaseEvent): Promise<void>;
     expand(): void;
     editName(): Promise<void>;
     editNotice(): Promise<void>;
@@ -82,6 +86,7 @@ Component<
     muted: false,
     pinned: false,
     canEdit: false,
+    canRemove: false,
     isOwner: false,
     expanded: false,
     gridMax: GRID_MEMBERS,
@@ -112,6 +117,11 @@ Component<
         muted: () => !!session()?.muted,
         pinned: () => !!session()?.pinned,
         canEdit: () => role() === 'owner' || role() === 'admin',
+        canRemove: () => {
+          const members = details()?.members ?? [];
+          if (role() === 'owner') return members.length > 1;
+          return role() === 'admin' && members.some((member) => member.role === 'member');
+        },
         isOwner: () => role() === 'owner',
       });
       void this.load();
@@ -140,8 +150,24 @@ Component<
       void wx.navigateTo({ url: `/pages/group-create/group-create?mode=invite&conv=${this.properties.conv}` });
     },
     remove() {
-      if (!this.data.canEdit || this.data.left) return;
+      if (!this.data.canRemove || this.data.left) return;
       void wx.navigateTo({ url: `/pages/group-create/group-create?mode=remove&conv=${this.properties.conv}` });
+    },
+    /** The owner taps a member: makes them an admin, or a plain member again. */
+    async manageMember(event) {
+      const member = this.data.members.find((one) => one.id === String(event.currentTarget.dataset.id));
+      if (!this.data.isOwner || this.data.left || !member || member.role === 'owner') return;
+      const admin = member.role !== 'admin';
+      try {
+        await wx.showActionSheet({ itemList: [admin ? '设为管理员' : '取消管理员'] });
+      } catch {
+        return; // Cancelled.
+      }
+      try {
+        await this.chat.groups.setAdmin(this.properties.conv, member.id, admin);
+      } catch (error) {
+        showGroupError(error);
+      }
     },
     expand() {
       this.setData({ expanded: true });
@@ -178,7 +204,7 @@ Component<
         if (this.data.notice) {
           await wx.showModal({ title: '群公告', content: this.data.notice, showCancel: false, confirmText: '知道了' });
         } else {
-          void wx.showToast({ title: '只有群主或管理员可以编辑', icon: 'none' });
+          void wx.showToast({ title: '只有群主及管理员可以编辑', icon: 'none' });
         }
         return;
       }
