@@ -27,9 +27,10 @@ export const GRID_FACES = 9;
 export class GroupsStore {
   private readonly states = observable.map<string, GroupState>({}, { deep: false });
   private readonly receiptCounts = observable.map<string, ReceiptCount>({}, { deep: false });
+  private readonly faceCache = new WeakMap<GroupState, string[]>();
 
   constructor() {
-    makeAutoObservable(this);
+    makeAutoObservable<GroupsStore, 'faceCache'>(this, { faceCache: false });
   }
 
   /** By conversation id (`g:<id>`). */
@@ -44,7 +45,13 @@ export class GroupsStore {
   /** Avatars for the grid of a group without its own: up to nine members', '' for one without. */
   faces(conv: string): string[] {
     const state = this.states.get(conv);
-    return state ? state.members.slice(0, GRID_FACES).map((member) => member.avatar) : [];
+    if (!state) return [];
+    // The same array while the members are the same, so a redrawn list item sends no new grid.
+    const held = this.faceCache.get(state);
+    if (held) return held;
+    const faces = state.members.slice(0, GRID_FACES).map((member) => member.avatar);
+    this.faceCache.set(state, faces);
+    return faces;
   }
 
   set(conv: string, group: Group, members: GroupMember[], meId: string): void {

@@ -85,6 +85,9 @@ export interface SessionsContext {
   facesOf(conv: string): string[];
 }
 
+/** One empty grid for every item without one: an unchanged field costs no setData path. */
+const NO_FACES: string[] = [];
+
 const NO_CONTEXT: SessionsContext = { meId: () => '', nameOf: () => '', facesOf: () => [] };
 
 /** Whether a message mentions the user (by id, or everyone). */
@@ -136,7 +139,7 @@ export class SessionsStore {
       isGroup: !!group,
       title: group ? group.name : (entry.peer?.nickname ?? ''),
       avatar: group ? group.avatar : (entry.peer?.avatar ?? ''),
-      faces: group && !group.avatar ? this.context.facesOf(entry.conv) : [],
+      faces: group && !group.avatar ? this.context.facesOf(entry.conv) : NO_FACES,
       preview: this.previewOf(entry),
       time: formatSessionTime(entry.last ? entry.last.ts : 0),
       // Muted: a dot instead of a count (the page draws it for a muted item with unread).

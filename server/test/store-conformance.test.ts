@@ -716,6 +716,137 @@ function storeConformance(name: string, makeHarness: () => Promise<StoreHarness>
       });
     });
 
+    describe('mentions', () => {
+      let sys = 0;
+      const system = (from: PublicUser): NewMessage => ({
+        conv: '',
+        members: [],
+        from: from.id,
+        cid: `msys-${++sys}`,
+        kind: 'system',
+        body: '{"event":"created"}',
+        ts: 1_700_000_000_000 + ++cids,
+      });
+      const send = (from: PublicUser, groupId: string, mentions?: string[]) =>
+        store.appendMessage({
+          conv: `g:${groupId}`,
+          members: [],
+          from: from.id,
+          cid: `m${++cids}`,
+          kind: 'text',
+          body: `body ${cids}`,
+          ts: 1_700_000_000_000 + cids,
+          ...(mentions ? { mentions } : {}),
+        });
+      const mentionedOf = async (userId: string, conv: string) =>
+        (await store.sessionsPage(userId)).sessions.find((session) => session.conv === conv)?.mentioned;
+
+      it('stores mentions with the message (history, messagesAfter, sessions.last), absent when none', async () => {
+        const [alice, bob, carol] = [await user('a'), await user('b'), await user('c')];
+        await store.changeGroup('gm1', system(alice), {
+          create: { name: 'g', avatar: '', notice: '', owner: alice.id, createdAt: 1 },
+          join: [alice, bob, carol].map((u, i) => ({
+            userId: u.id,
+            role: i === 0 ? ('owner' as const) : ('member' as const),
+          })),
+        });
+        const plain = await send(alice, 'gm1');
+        expect(plain.message).not.toHaveProperty('mentions');
+        const sent = await send(alice, 'gm1', [bob.id, carol.id]);
+        expect(sent.message).toMatchObject({ seq: 3, mentions: [bob.id, carol.id] });
+        const history = await store.history('g:gm1', undefined, 10);
+        expect(history.messages.map((m) => m.mentions)).toEqual([undefined, undefined, [bob.id, carol.id]]);
+        expect(history.messages[1]).not.toHaveProperty('mentions');
+        expect((await store.messagesAfter('g:gm1', 2, 10))[0].mentions).toEqual([bob.id, carol.id]);
+        const entry = (await store.sessionsPage(bob.id)).sessions[0];
+        expect(entry.last).toMatchObject({ seq: 3, mentions: [bob.id, carol.id] });
+        // A resend of the cid answers the stored message, mentions included.
+        const again = await store.appendMessage({
+          ...message(alice, bob),
+          cid: sent.message.cid,
+          conv: 'g:gm1',
+          members: [],
+        });
+        expect(again).toMatchObject({ duplicate: true, message: { seq: 3, mentions: [bob.id, carol.id] } });
+        // A dm's last message has none.
+        await store.appendMessage(message(alice, bob));
+        const dm = (await store.sessionsPage(bob.id)).sessions.find((s) => isDirectSession(s));
+        expect(dm?.last).not.toHaveProperty('mentions');
+        expect(dm).toMatchObject({ mentioned: false, left: false });
+      });
+
+      it('mentioned: while an unread message mentions the user or all; off once read past it', async () => {
+        const [alice, bob, carol, dave] = [await user('a'), await user('b'), await user('c'), await user('d')];
+        await store.changeGroup('gm2', system(alice), {
+          create: { name: 'g', avatar: '', notice: '', owner: alice.id, createdAt: 1 },
+          join: [alice, bob, carol].map((u, i) => ({
+            userId: u.id,
+            role: i === 0 ? ('owner' as const) : ('member' as const),
+          })),
+        });
+        const conv = 'g:gm2';
+        expect(await mentionedOf(bob.id, conv)).toBe(false);
+        const toBob = await send(carol, 'gm2', [bob.id]);
+        expect(await mentionedOf(bob.id, conv)).toBe(true);
+        expect(await mentionedOf(carol.id, conv)).toBe(false);
+        expect(await mentionedOf(alice.id, conv)).toBe(false);
+        // A later plain message keeps it; reading up to the mention ends it.
+        await send(alice, 'gm2');
+        expect(await mentionedOf(bob.id, conv)).toBe(true);
+        await store.advanceRead(conv, bob.id, toBob.message.seq);
+        expect(await mentionedOf(bob.id, conv)).toBe(false);
+        // `all`: every current member but the sender, in one statement.
+        const all = await send(alice, 'gm2', ['all']);
+        expect(all.message.mentions).toEqual(['all']);
+        expect(await mentionedOf(bob.id, conv)).toBe(true);
+        expect(await mentionedOf(carol.id, conv)).toBe(true);
+        expect(await mentionedOf(alice.id, conv)).toBe(false);
+        // Someone who joins after the mention is not mentioned by it.
+        await store.changeGroup('gm2', system(alice), { join: [{ userId: dave.id, role: 'member' }] });
+        expect(await mentionedOf(dave.id, conv)).toBe(false);
+        // The sender's own message moves their cursor past every mention before it.
+        await send(carol, 'gm2');
+        expect(await mentionedOf(carol.id, conv)).toBe(false);
+        await store.advanceRead(conv, bob.id, all.message.seq);
+        expect(await mentionedOf(bob.id, conv)).toBe(false);
+        // A member who left is not mentioned by what follows.
+        await store.changeGroup('gm2', system(bob), { leave: [bob.id] });
+        await send(alice, 'gm2', ['all']);
+        expect(await mentionedOf(bob.id, conv)).toBe(false);
+        expect(await mentionedOf(dave.id, conv)).toBe(true);
+      });
+    });
+
+    describe('withGroupLock', () => {
+      it('runs the changes of one group one at a time, across two store instances; others in parallel', async () => {
+        const other = await harness.another();
+        const log: string[] = [];
+        const work = (label: string) => async () => {
+          log.push(`${label}+`);
+          await new Promise((resolve) => setTimeout(resolve, 30));
+          log.push(`${label}-`);
+          return label;
+        };
+        const results = await Promise.all([
+          store.withGroupLock('gl1', work('a')),
+          other.withGroupLock('gl1', work('b')),
+          store.withGroupLock('gl1', work('c')),
+        ]);
+        expect(results).toEqual(['a', 'b', 'c']);
+        // Each starts only after the one before it ended (SQLite runs them as its callers queue them).
+        if (name === 'PostgreSQL') {
+          for (let i = 0; i < log.length; i += 2) expect(log[i + 1]).toBe(log[i].replace('+', '-'));
+        }
+        // A failing change releases the lock.
+        await expect(
+          store.withGroupLock('gl2', async () => {
+            throw new Error('refused');
+          }),
+        ).rejects.toThrow('refused');
+        expect(await other.withGroupLock('gl2', async () => 'free')).toBe('free');
+      });
+    });
+
     describe('epoch', () => {
       it('is made with the store, stays across a reopen and differs for other data', async () => {
         const epoch = await store.epoch();

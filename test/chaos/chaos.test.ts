@@ -4,6 +4,7 @@ import type { OutboxEntry } from '../../miniprogram/core/outbox';
 import WebSocket from 'ws';
 import { createPhone, sleep, stored, waitFor, type Phone } from '../support/app';
 import { FaultProxy } from '../support/fault-proxy';
+import { httpCall } from '../support/http-call';
 import { startServerProcess, type ServerProcess } from '../support/server-process';
 import { seeded as prng } from '../support/fixtures';
 
@@ -58,6 +59,13 @@ async function rawSocket(
   };
 }
 
+/** A user who is no phone (a dev login straight at the server): their id. */
+async function devLogin(port: number, devId: string): Promise<string> {
+  const answer = await httpCall(port, 'POST', '/api/login', { body: { code: 'dev', devId } });
+  if (answer.status !== 200) throw new Error(`dev login: HTTP ${answer.status}`);
+  return (answer.body as LoginResponse).user.id;
+}
+
 interface Slot {
   index: number;
   proxy: FaultProxy;
@@ -94,6 +102,7 @@ describe(`chaos (CHAOS_SEED=${SEED} CHAOS_SECONDS=${SECONDS} CHAOS_CLIENTS=${CLI
         delays: 0,
         lost: 0,
         duplicated: 0,
+        groupChanges: 0,
       };
 
       server = await startServerProcess({ env: { TOKEN_SECRET, LOG_LEVEL: 'info', ...UNBUDGETED } });
@@ -136,7 +145,14 @@ describe(`chaos (CHAOS_SEED=${SEED} CHAOS_SECONDS=${SECONDS} CHAOS_CLIENTS=${CLI
         slots[b].convs.push(conv);
         return conv;
       });
+      // And one group of every phone, phone 0 its owner: its members change during the run.
+      const groupConv = await slots[0].phone!.client.groups.create(users.slice(1));
+      for (const slot of slots) slot.convs.push(groupConv);
+      convs.push(groupConv);
+      /** Who reads each conversation's truth: a member of it from its first message. */
+      const readers = [...pairs.map(([a]) => a), 0];
       const sentBodies = new Map<string, string[]>(convs.map((conv) => [conv, []]));
+      const bystanders = await Promise.all([1, 2].map((i) => devLogin(port, `chaos-bystander-${SEED}-${i}`)));
 
       const until = Date.now() + SECONDS * 1000;
       let serverDown = false;
@@ -156,6 +172,33 @@ describe(`chaos (CHAOS_SEED=${SEED} CHAOS_SECONDS=${SECONDS} CHAOS_CLIENTS=${CLI
             }
           }
           await sleep(20 + int(120));
+        }
+      })();
+
+      // Membership changes while the phones chat: people who are no phones are invited, removed,
+      // and the group renamed, straight at the server (not through a phone's proxy). A change that
+      // meets the server down is simply not made.
+      const membership = (async () => {
+        const ownerToken = stored<LoginResponse>(slots[0].phone!, 'chat.session')!.token;
+        const groupId = groupConv.slice(2);
+        const inGroup = new Set<string>();
+        while (Date.now() < until) {
+          await sleep(400 + int(1500));
+          const who = bystanders[int(bystanders.length)];
+          const roll = random();
+          const change =
+            roll < 0.2
+              ? { method: 'PUT', path: `/api/groups/${groupId}`, body: { name: `chaos ${int(1000)}` } }
+              : inGroup.has(who)
+                ? { method: 'DELETE', path: `/api/groups/${groupId}/members/${who}` }
+                : { method: 'POST', path: `/api/groups/${groupId}/members`, body: { users: [who] } };
+          const { status } = await httpCall(port, change.method, change.path, { token: ownerToken, body: change.body });
+          // A removal whose answer a kill cut off may have been made: 404 says it was.
+          if (change.method === 'DELETE' && status === 404) inGroup.delete(who);
+          if (status < 200 || status >= 300) continue;
+          figures.groupChanges++;
+          if (change.method === 'DELETE') inGroup.delete(who);
+          else if (change.method === 'POST') inGroup.add(who);
         }
       })();
 
@@ -211,7 +254,7 @@ describe(`chaos (CHAOS_SEED=${SEED} CHAOS_SECONDS=${SECONDS} CHAOS_CLIENTS=${CLI
         }
       })();
 
-      await Promise.all([chat, chaos]);
+      await Promise.all([chat, chaos, membership]);
       await Promise.all(ending);
 
       // Heal everything and wait for quiescence.
@@ -246,19 +289,19 @@ describe(`chaos (CHAOS_SEED=${SEED} CHAOS_SECONDS=${SECONDS} CHAOS_CLIENTS=${CLI
       });
 
       // The server's history is the truth: read it over a raw socket, as a member.
-      const truth = new Map<string, Array<{ seq: number; body: string }>>();
+      const truth = new Map<string, Array<{ seq: number; body: string; kind: string }>>();
       for (const [index, conv] of convs.entries()) {
-        const member = slots[pairs[index][0]];
+        const member = slots[readers[index]];
         const login = stored<LoginResponse>(member.phone!, 'chat.session');
         if (!login) throw new Error(`phone ${member.index} has no session`);
         const socket = await rawSocket(`ws://127.0.0.1:${port}/ws`, login.token);
-        const messages: Array<{ seq: number; body: string }> = [];
+        const messages: Array<{ seq: number; body: string; kind: string }> = [];
         let before: number | undefined;
         for (let page = 0; page < 10_000; page++) {
           const answer = await socket.history(
             before ? { type: 'history', conv, before, limit: 100 } : { type: 'history', conv, limit: 100 },
           );
-          messages.unshift(...answer.messages.map(({ seq, body }) => ({ seq, body })));
+          messages.unshift(...answer.messages.map(({ seq, body, kind }) => ({ seq, body, kind })));
           if (!answer.hasMore || answer.messages.length === 0) break;
           before = answer.messages[0].seq;
         }
@@ -269,7 +312,9 @@ describe(`chaos (CHAOS_SEED=${SEED} CHAOS_SECONDS=${SECONDS} CHAOS_CLIENTS=${CLI
       const problems: string[] = [];
       for (const conv of convs) {
         const history = truth.get(conv)!;
-        figures.acked += history.length;
+        // A group's system messages (membership changes) are the server's, not sends.
+        const sends = history.filter((message) => message.kind !== 'system');
+        figures.acked += sends.length;
         history.forEach((message, i) => {
           if (message.seq !== i + 1) problems.push(`${conv}: server seq ${message.seq} at ${i + 1}`);
         });
@@ -280,8 +325,8 @@ describe(`chaos (CHAOS_SEED=${SEED} CHAOS_SECONDS=${SECONDS} CHAOS_CLIENTS=${CLI
           if (times === 0) figures.lost++;
           if (times > 1) figures.duplicated += times - 1;
         }
-        if (history.length !== sentBodies.get(conv)!.length)
-          problems.push(`${conv}: ${history.length} stored, ${sentBodies.get(conv)!.length} sent`);
+        if (sends.length !== sentBodies.get(conv)!.length)
+          problems.push(`${conv}: ${sends.length} stored, ${sentBodies.get(conv)!.length} sent`);
       }
 
       // Every phone holds exactly that, after scrolling up to the first message.
@@ -301,7 +346,7 @@ describe(`chaos (CHAOS_SEED=${SEED} CHAOS_SECONDS=${SECONDS} CHAOS_CLIENTS=${CLI
           const items = client.stores.messages.view(conv).items;
           figures.delivered += items.length;
           const held = items.map(({ seq, body }) => ({ seq, body }));
-          const expected = truth.get(conv)!;
+          const expected = truth.get(conv)!.map(({ seq, body }) => ({ seq, body }));
           if (JSON.stringify(held) !== JSON.stringify(expected)) {
             const seqs = items.map((item) => item.seq);
             const twice = seqs.length - new Set(seqs).size;

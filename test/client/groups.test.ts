@@ -152,4 +152,20 @@ describe('groups through the client, against the real server', () => {
       'the send to fail',
     );
   });
+
+  it("a relaunch shows the group from the phone's cache before any network, named and with its tip", async () => {
+    const { owner, bob, conv } = await threeInAGroup();
+    owner.client.sendText(conv, '缓存里的群消息');
+    await waitFor(() => bob.client.stores.sessions.find(conv)?.lastSeq === 2, 'bob to get it');
+    await bob.client.groups.load(conv);
+    await waitFor(() => bob.adapter.storage.has('chat.cache'), 'the cache to be written');
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    bob.client.stop();
+    // Pointed at nowhere: whatever shows comes from storage.
+    const relaunched = fixture.unstarted('http://127.0.0.1:9', { storage: new Map(bob.adapter.storage) });
+    const entry = relaunched.client.stores.sessions.find(conv);
+    expect(entry).toMatchObject({ isGroup: true, title: owner.client.stores.sessions.find(conv)!.title, lastSeq: 2 });
+    expect(entry!.group).toMatchObject({ memberCount: 3 });
+    expect(relaunched.client.stores.messages.view(conv).items.map((item) => item.body)).toContain('缓存里的群消息');
+  });
 });

@@ -45,30 +45,77 @@ describe('incoming frames', () => {
     expect(s.people.isTyping(CONV)).toBe(false);
   });
 
-  it('sessions: group entries (not shown yet) are left out, and the next page starts after them', () => {
+  const GROUP = 'g:gGroup000001';
+  const groupEntry = {
+    conv: GROUP,
+    group: { id: 'gGroup000001', name: '周末爬山', avatar: '', memberCount: 3 },
+    last: null,
+    lastSeq: 1,
+    readSeq: 0,
+    unread: 1,
+    mentioned: true,
+    left: false,
+  };
+
+  it('sessions: a group entry is listed under its name, with its mention, and pages on after it', () => {
     const s = stores();
-    const group = {
-      conv: 'g:gGroup000001',
-      group: { id: 'gGroup000001', name: '周末爬山', avatar: '', memberCount: 3 },
-      last: null,
-      lastSeq: 1,
-      readSeq: 0,
-      unread: 1,
-      mentioned: false,
-      left: false,
-    };
-    incoming.applySessions(s, { type: 'sessions', sessions: [session(1, 0), group], more: true });
-    expect(s.sessions.list.map((item) => item.conv)).toEqual([CONV]);
-    expect(s.sessions.nextPageAfter()).toBe('g:gGroup000001');
+    incoming.applySessions(s, { type: 'sessions', sessions: [session(1, 0), groupEntry], more: true });
+    expect(s.sessions.find(GROUP)).toMatchObject({ isGroup: true, title: '周末爬山', mentioned: true, left: false });
+    expect(s.sessions.find(GROUP)!.peer).toBeUndefined();
+    expect(s.sessions.nextPageAfter()).toBe(GROUP);
   });
 
-  it('message: one of a group (not shown yet) is left alone, with no resync', () => {
+  it('message: one of a group the list has not heard of asks for the list again (a group is never made up)', () => {
     const s = stores();
     incoming.applySessions(s, { type: 'sessions', sessions: [session(1, 0)], more: false });
-    const system = { ...message(4, PEER.id, 'g:gGroup000001'), kind: 'system' as const, body: '{"event":"joined"}' };
-    expect(incoming.applyMessage(s, system, live)).toEqual([]);
-    expect(s.sessions.list.map((item) => item.conv)).toEqual([CONV]);
-    expect(s.messages.view('g:gGroup000001').items).toEqual([]);
+    const joined = { ...message(4, PEER.id, GROUP), kind: 'system' as const, body: '{"event":"joined","users":["x"]}' };
+    expect(incoming.applyMessage(s, joined, live)).toEqual([{ type: 'resync' }, { type: 'groupChanged', conv: GROUP }]);
+    expect(s.sessions.find(GROUP)).toBeUndefined();
+    // The message itself is held for when the conversation opens.
+    expect(s.messages.view(GROUP).items.map((item) => item.seq)).toEqual([4]);
+  });
+
+  it('message: the system messages of a group rename it, and put the user out when they say so', () => {
+    const s = stores();
+    incoming.applySessions(s, { type: 'sessions', sessions: [groupEntry], more: false });
+    const me = s.me.id;
+    const renamed = {
+      ...message(2, PEER.id, GROUP),
+      kind: 'system' as const,
+      body: '{"event":"updated","name":"周日爬山","previousName":"周末爬山"}',
+    };
+    incoming.applyMessage(s, renamed, live);
+    expect(s.sessions.find(GROUP)).toMatchObject({ title: '周日爬山', unread: 1 });
+    // Someone else leaving changes nothing here; the user being removed puts them out.
+    const left = {
+      ...message(3, PEER.id, GROUP),
+      kind: 'system' as const,
+      body: '{"event":"left","users":["uOther"]}',
+    };
+    incoming.applyMessage(s, left, live);
+    expect(s.sessions.find(GROUP)!.left).toBe(false);
+    const removed = {
+      ...message(4, PEER.id, GROUP),
+      kind: 'system' as const,
+      body: JSON.stringify({ event: 'removed', users: [me] }),
+    };
+    incoming.applyMessage(s, removed, live);
+    expect(s.sessions.find(GROUP)).toMatchObject({ left: true, preview: '你被移出了群聊' });
+  });
+
+  it('message: a mention of the user (or of all) marks the group until it is read', () => {
+    const s = stores();
+    incoming.applySessions(s, {
+      type: 'sessions',
+      sessions: [{ ...groupEntry, mentioned: false, unread: 0 }],
+      more: false,
+    });
+    incoming.applyMessage(s, { ...message(2, PEER.id, GROUP), mentions: ['all'] }, live);
+    expect(s.sessions.find(GROUP)).toMatchObject({ mentioned: true, unread: 1 });
+    s.sessions.markRead(GROUP, 2);
+    expect(s.sessions.find(GROUP)).toMatchObject({ mentioned: false, unread: 0 });
+    incoming.applyMessage(s, { ...message(3, PEER.id, GROUP), mentions: ['uSomeoneElse'] }, live);
+    expect(s.sessions.find(GROUP)!.mentioned).toBe(false);
   });
 
   it('message: a live jump past the next seq asks for the hole; a replay does not', () => {

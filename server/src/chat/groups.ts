@@ -58,7 +58,10 @@ function checkName(name: string): void {
 export class GroupService {
   private readonly clock: () => number;
   private readonly users: KnownUsers;
-  /** Changes to one group, one after the other on this instance (checks, then the change). */
+  /**
+   * Changes to one group, one after the other on this instance (checks, then the change); the
+   * store's group lock does the same across instances, and this queue spares it the waits.
+   */
   private readonly queues = new Map<string, Promise<unknown>>();
 
   constructor(
@@ -290,10 +293,15 @@ export class GroupService {
     return message;
   }
 
-  /** Runs `work` after every earlier change to the same group on this instance. */
+  /**
+   * Runs `work` (a change's checks, then its write) after every earlier change to the same group
+   * on this instance, and while no instance sharing the store changes that group (the store's
+   * group lock): the checks always see the group as the write will change it.
+   */
   private serial<T>(groupId: string, work: () => Promise<T>): Promise<T> {
     const before = this.queues.get(groupId) ?? Promise.resolve();
-    const result = before.then(work, work);
+    const locked = () => this.store.withGroupLock(groupId, work);
+    const result = before.then(locked, locked);
     const tail = result.catch(() => undefined);
     this.queues.set(groupId, tail);
     void tail.then(() => {

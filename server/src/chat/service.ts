@@ -87,6 +87,8 @@ export class ChatService {
       throw new ChatError('bad_frame', 'send: an image message\'s "body" must be the url POST /api/upload answered');
     }
     const { conv, members } = await this.destination(caller.userId, frame);
+    const mentions =
+      frame.mentions === undefined ? [] : await this.mentions(caller.userId, conv, members, frame.mentions);
     const { message, duplicate } = await this.store.appendMessage({
       conv,
       members,
@@ -95,6 +97,7 @@ export class ChatService {
       kind: frame.kind,
       body,
       ts: this.clock(),
+      ...(mentions.length > 0 ? { mentions } : {}),
     });
     if (!duplicate) this.metrics.messageStored();
     await reply({ type: 'ack', cid: message.cid, conv: message.conv, seq: message.seq, ts: message.ts });
@@ -223,6 +226,35 @@ export class ChatService {
     if (!members.includes(caller.userId)) return;
     const others = members.filter((member) => member !== caller.userId);
     this.fanout.deliver(others, { type: 'typing', conv: frame.conv, user: caller.userId });
+  }
+
+  /**
+   * A group send's `mentions` as stored: current members other than the sender, each once (the
+   * sender's own id dropped), or exactly `["all"]`, which only the owner and admins may send.
+   * Mentions outside a group, `all` beside ids, or someone not a current member are `bad_frame`.
+   */
+  private async mentions(
+    userId: string,
+    conv: string,
+    members: readonly string[],
+    requested: readonly string[],
+  ): Promise<string[]> {
+    if (!isGroupConversationId(conv)) throw new ChatError('bad_frame', 'send: "mentions" is for group messages only');
+    const unique = [...new Set(requested)];
+    if (unique.includes('all')) {
+      if (unique.length > 1) throw new ChatError('bad_frame', 'send: "mentions" is either ["all"] or member ids');
+      const membership = await this.store.groupMembership(conv.slice(2), userId);
+      if (membership?.role !== 'owner' && membership?.role !== 'admin') {
+        throw new ChatError('forbidden', 'only the owner and admins may mention all');
+      }
+      return ['all'];
+    }
+    const current = new Set(members);
+    const stranger = unique.find((id) => !current.has(id));
+    if (stranger !== undefined) {
+      throw new ChatError('bad_frame', `send: "mentions" names ${stranger.slice(0, 80)}, not a member of ${conv}`);
+    }
+    return unique.filter((id) => id !== userId);
   }
 
   /** The conversation a send goes into, and its members; refused unless the sender is one. */

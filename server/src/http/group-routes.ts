@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { LIMITS } from '../../../contract/limits';
-import { GroupError, type GroupService, type GroupUpdate } from '../chat/groups';
+import { GROUP_LIMITS, GroupError, type GroupService, type GroupUpdate } from '../chat/groups';
 import { HttpError } from './errors';
 import { originOf } from './upload-urls';
 
@@ -20,6 +20,14 @@ const STATUS: Record<GroupError['code'], number> = {
 };
 
 const id = { type: 'string', minLength: 1, maxLength: LIMITS.maxIdLength } as const;
+
+/**
+ * A group's texts, checked as `PUT /api/profile` checks a nickname: strings (never converted),
+ * lengths in UTF-16 units (server/src/ajv-options.ts), taken as sent (no trimming; a notice may
+ * hold newlines). The service checks the same limits again for callers other than these routes.
+ */
+const groupName = { type: 'string', minLength: 1, maxLength: GROUP_LIMITS.nameMax } as const;
+const groupNotice = { type: 'string', maxLength: GROUP_LIMITS.noticeMax } as const;
 
 function userList(maxMembers: number) {
   // Longer lists are over the limit whatever they hold; far longer ones are not read at all.
@@ -59,7 +67,7 @@ export function registerGroupRoutes(app: FastifyInstance, deps: GroupRouteDeps):
       schema: {
         body: {
           type: 'object',
-          properties: { name: { type: 'string' }, members: users },
+          properties: { name: groupName, members: users },
           required: ['name', 'members'],
           additionalProperties: false,
         },
@@ -87,8 +95,8 @@ export function registerGroupRoutes(app: FastifyInstance, deps: GroupRouteDeps):
       body: {
         type: 'object',
         properties: {
-          name: { type: 'string' },
-          notice: { type: 'string' },
+          name: groupName,
+          notice: groupNotice,
           avatar: { type: 'string', maxLength: 512 },
         },
         additionalProperties: false,

@@ -18,6 +18,7 @@ import type {
 import {
   groupConv,
   historyArgs,
+  mentionsColumn,
   sessionsArgs,
   toGroup,
   toGroupMember,
@@ -32,7 +33,15 @@ import {
   type MessageRow,
   type SessionRow,
 } from './rows';
-import { epochOf, firstMigration, groupsMigration, statements, uploadsTable, type Dialect } from './sql';
+import {
+  epochOf,
+  firstMigration,
+  groupsMigration,
+  mentionsMigration,
+  statements,
+  uploadsTable,
+  type Dialect,
+} from './sql';
 import { newEpoch, newUserId } from './ids';
 
 /** PostgreSQL's words for the shared SQL (sql.ts). */
@@ -58,7 +67,15 @@ const MIGRATIONS: readonly string[] = [
   uploadsTable(POSTGRES),
   // Groups: their rows, and the role, join and leave positions of their members.
   groupsMigration(POSTGRES),
+  // Mentions: the message's, and each member's newest mention.
+  mentionsMigration(POSTGRES),
 ];
+
+/**
+ * The first key of the advisory locks that serialize a group's changes across instances (the
+ * two-key form, apart from the migration lock's one key); the second is a hash of the group.
+ */
+const GROUP_LOCK_SPACE = 0x67726f;
 
 const SQL = statements(POSTGRES);
 
@@ -103,6 +120,12 @@ export class PostgresStore implements Store {
   private constructor(
     private readonly pool: pg.Pool,
     private readonly schema: string | undefined,
+    /**
+     * Connections that only hold group locks (`withGroupLock`). A pool of their own: a change
+     * holding a lock takes connections from `pool` for its work, so if locks came from `pool`
+     * too, changes waiting for locks could hold every connection their holders need.
+     */
+    private readonly lockPool: pg.Pool,
   ) {}
 
   /** Connects, creates the schema when missing and runs the migrations it lacks. */
@@ -122,11 +145,17 @@ export class PostgresStore implements Store {
     });
     // An idle connection that the server drops must not crash the process; the pool replaces it.
     pool.on('error', () => {});
-    const store = new PostgresStore(pool, schema);
+    const lockPool = new pg.Pool({
+      connectionString: options.url,
+      max: Math.max(1, Math.ceil((options.poolSize ?? 10) / 2)),
+      connectionTimeoutMillis: 10_000,
+    });
+    lockPool.on('error', () => {});
+    const store = new PostgresStore(pool, schema, lockPool);
     try {
       await store.migrate();
     } catch (error) {
-      await pool.end();
+      await Promise.all([pool.end(), lockPool.end()]);
       throw error;
     }
     return store;
@@ -252,6 +281,7 @@ export class PostgresStore implements Store {
           conv,
           [...message.members].sort(),
         ]);
+        const mentions = mentionsColumn(message.mentions);
         // Waits for a concurrent insert of the same (sender, cid) to end; if it committed, nothing is inserted.
         const inserted = await client.query(`${SQL.insertMessage} ON CONFLICT (sender, cid) DO NOTHING`, [
           conv,
@@ -261,14 +291,26 @@ export class PostgresStore implements Store {
           message.kind,
           message.body,
           ts,
+          mentions,
         ]);
         if (inserted.rowCount === 0) throw new LostRace();
+        if (message.mentions && mentions !== null) {
+          const all = message.mentions[0] === 'all' ? 1 : 0;
+          await client.query(SQL.mention, [seq, conv, message.from, all, [...message.mentions]]);
+        }
         // The sender has read everything up to what they just wrote.
         await client.query(SQL.senderRead, [seq, conv, message.from, seq]);
-        return {
-          message: { conv, seq, cid: message.cid, from: message.from, kind: message.kind, body: message.body, ts },
-          duplicate: false,
+        const stored: ChatMessage = {
+          conv,
+          seq,
+          cid: message.cid,
+          from: message.from,
+          kind: message.kind,
+          body: message.body,
+          ts,
         };
+        if (mentions !== null && message.mentions) stored.mentions = [...message.mentions];
+        return { message: stored, duplicate: false };
       });
     } catch (error) {
       if (!(error instanceof LostRace)) throw error;
@@ -338,7 +380,16 @@ export class PostgresStore implements Store {
       const next = await client.query<{ last_seq: number }>(SQL.nextSeq, [ts, conv]);
       if (!next.rows[0]) throw new Error(`group conversation ${conv} is not stored`);
       const seq = next.rows[0].last_seq;
-      await client.query(SQL.insertMessage, [conv, seq, message.cid, message.from, message.kind, message.body, ts]);
+      await client.query(SQL.insertMessage, [
+        conv,
+        seq,
+        message.cid,
+        message.from,
+        message.kind,
+        message.body,
+        ts,
+        null,
+      ]);
       for (const userId of change.leave ?? []) await client.query(SQL.leaveGroup, [seq, conv, userId]);
       for (const { userId, role } of change.join ?? []) await client.query(SQL.joinGroup, [conv, userId, role, seq]);
       for (const { userId, role } of change.roles ?? []) await client.query(SQL.setRole, [role, conv, userId]);
@@ -357,6 +408,30 @@ export class PostgresStore implements Store {
       await client.query(SQL.senderRead, [seq, conv, message.from, seq]);
       return { conv, seq, cid: message.cid, from: message.from, kind: message.kind, body: message.body, ts };
     });
+  }
+
+  /**
+   * A session advisory lock per group (database-wide, so the schema is part of its key), held on
+   * a connection of the lock pool while `work` runs, then released. A connection that dies
+   * releases its locks with it, so a crashed instance never leaves a group locked.
+   */
+  async withGroupLock<T>(groupId: string, work: () => Promise<T>): Promise<T> {
+    const key = `${this.schema ?? ''}:${groupId}`;
+    const client = await this.lockPool.connect();
+    let broken = false;
+    try {
+      await client.query('SELECT pg_advisory_lock($1, hashtext($2))', [GROUP_LOCK_SPACE, key]);
+      try {
+        return await work();
+      } finally {
+        await client
+          .query('SELECT pg_advisory_unlock($1, hashtext($2))', [GROUP_LOCK_SPACE, key])
+          .catch(() => (broken = true));
+      }
+    } finally {
+      // A connection that could not unlock is closed, which unlocks.
+      client.release(broken);
+    }
   }
 
   async getGroup(groupId: string): Promise<GroupRecord | null> {
@@ -401,6 +476,6 @@ export class PostgresStore implements Store {
   }
 
   async close(): Promise<void> {
-    await this.pool.end();
+    await Promise.all([this.pool.end(), this.lockPool.end()]);
   }
 }

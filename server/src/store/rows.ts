@@ -19,6 +19,8 @@ export interface MessageRow {
   kind: string;
   body: string;
   ts: number;
+  /** JSON text of the ids (or `["all"]`) the message mentions; null when none. */
+  mentions: string | null;
 }
 
 /** One row of the sessions query (the conversation, the peer or the group, the last message as `m_*`). */
@@ -29,6 +31,8 @@ export interface SessionRow {
   /** Null in a dm. */
   role: string | null;
   left_seq: number | null;
+  /** 1 while an unread message mentions the user or `all` (a group's member), else 0. */
+  mentioned: number | string;
   peer_id: string | null;
   peer_read_seq: number | null;
   nickname: string | null;
@@ -44,10 +48,11 @@ export interface SessionRow {
   m_kind: string | null;
   m_body: string | null;
   m_ts: number | null;
+  m_mentions: string | null;
 }
 
 export function toMessage(row: MessageRow): ChatMessage {
-  return {
+  const message: ChatMessage = {
     conv: row.conv,
     seq: row.seq,
     cid: row.cid,
@@ -56,6 +61,20 @@ export function toMessage(row: MessageRow): ChatMessage {
     body: row.body,
     ts: row.ts,
   };
+  const mentions = parseMentions(row.mentions);
+  if (mentions) message.mentions = mentions;
+  return message;
+}
+
+/** The `mentions` column as stored (a JSON text), null when it mentions nobody. */
+export function mentionsColumn(mentions: readonly string[] | undefined): string | null {
+  return mentions && mentions.length > 0 ? JSON.stringify(mentions) : null;
+}
+
+function parseMentions(text: string | null): string[] | null {
+  if (text === null) return null;
+  const parsed: unknown = JSON.parse(text);
+  return Array.isArray(parsed) && parsed.length > 0 ? parsed.map(String) : null;
 }
 
 export function toSession(row: SessionRow): AnySessionEntry {
@@ -70,6 +89,7 @@ export function toSession(row: SessionRow): AnySessionEntry {
           kind: row.m_kind ?? 'text',
           body: row.m_kind === 'text' ? excerpt(row.m_body ?? '') : (row.m_body ?? ''),
           ts: row.m_ts ?? 0,
+          mentions: row.m_mentions,
         });
   if (row.role !== null) {
     return {
@@ -84,7 +104,7 @@ export function toSession(row: SessionRow): AnySessionEntry {
       lastSeq: row.last_seq,
       readSeq: row.read_seq,
       unread: Number(row.unread),
-      mentioned: false,
+      mentioned: Number(row.mentioned) === 1,
       left: row.left_seq !== null,
     };
   }

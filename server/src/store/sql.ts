@@ -138,7 +138,24 @@ export function groupsMigration({ text, integer }: Dialect): string {
   `;
 }
 
-const MESSAGE = 'conv, seq, cid, sender, kind, body, ts';
+/**
+ * Mentions (a later migration of both stores). A message's `mentions` is the JSON text of the ids it
+ * mentions, or of `["all"]`; null when it mentions nobody. A member's `mention_seq` is the newest
+ * seq of the group that mentions them (or `all`), set when that message is stored, in its
+ * transaction: `mentioned` in `sessions` is then `mention_seq > read_seq`, read from the member's
+ * own row. Cheaper than looking through the unread messages' mentions: the session list is read
+ * far more often than anyone is mentioned, and its query stays one row per conversation however
+ * many messages are unread; a mention costs one UPDATE (of at most `LIMITS.mentionsMax` rows, or
+ * the group's members for `all`), no row per member per message.
+ */
+export function mentionsMigration({ text, integer }: Dialect): string {
+  return `
+  ALTER TABLE messages ADD COLUMN mentions ${text};
+  ALTER TABLE members ADD COLUMN mention_seq ${integer} NOT NULL DEFAULT 0;
+  `;
+}
+
+const MESSAGE = 'conv, seq, cid, sender, kind, body, ts, mentions';
 
 /**
  * The statements both stores run. The parameters of each, in order, are in its comment; the
@@ -174,9 +191,17 @@ export function statements(d: Dialect) {
     /** (ts, conv) → {last_seq}: the next seq, taken under the conversation's row lock. */
     nextSeq: `UPDATE conversations SET last_seq = last_seq + 1, updated_at = ${p(1)} WHERE id = ${p(2)}
        RETURNING last_seq`,
-    /** (conv, seq, cid, sender, kind, body, ts). */
+    /** (conv, seq, cid, sender, kind, body, ts, mentions: JSON text or null). */
     insertMessage: `INSERT INTO messages (${MESSAGE})
-       VALUES (${p(1)}, ${p(2)}, ${p(3)}, ${p(4)}, ${p(5)}, ${p(6)}, ${p(7)})`,
+       VALUES (${p(1)}, ${p(2)}, ${p(3)}, ${p(4)}, ${p(5)}, ${p(6)}, ${p(7)}, ${p(8)})`,
+    /**
+     * (seq, conv, sender, all: 1 or 0, ids): the current members a message mentions (every one but
+     * its sender when `all` is 1, else those in `ids`) have it as their newest mention. One
+     * statement under the conversation's row lock, so `mention_seq` only grows.
+     */
+    mention: `UPDATE members SET mention_seq = ${p(1)}
+       WHERE conv = ${p(2)} AND left_seq IS NULL AND user_id <> ${p(3)}
+         AND (${p(4)} = 1 OR ${d.inList('user_id', p(5))})`,
     /** (seq, conv, sender, seq): the sender has read everything up to what they just wrote. */
     senderRead: `UPDATE members SET read_seq = ${p(1)} WHERE conv = ${p(2)} AND user_id = ${p(3)} AND read_seq < ${p(4)}`,
     /** (conv, before, limit) → MessageRow[], newest first. */
@@ -209,7 +234,7 @@ export function statements(d: Dialect) {
      * the store cuts that to UTF-16 units), so a long body is never handed over whole.
      */
     sessionsPage: `WITH page AS (
-         SELECT c.id, c.updated_at, me.user_id, me.read_seq, me.role, me.joined_seq, me.left_seq,
+         SELECT c.id, c.updated_at, me.user_id, me.read_seq, me.role, me.joined_seq, me.left_seq, me.mention_seq,
                 CASE WHEN me.left_seq IS NULL THEN c.last_seq ELSE me.left_seq END AS last_seq
          FROM members me JOIN conversations c ON c.id = me.conv
          WHERE me.user_id = ${p(1)}
@@ -218,6 +243,8 @@ export function statements(d: Dialect) {
          LIMIT ${p(5)}
        )
        SELECT page.id AS conv, page.last_seq, page.read_seq, page.role, page.left_seq,
+              CASE WHEN page.mention_seq > page.read_seq AND page.mention_seq >= page.joined_seq
+                     AND page.mention_seq <= page.last_seq THEN 1 ELSE 0 END AS mentioned,
               peer.user_id AS peer_id, peer.read_seq AS peer_read_seq, u.nickname, u.avatar,
               g.id AS group_id, g.name AS group_name, g.avatar AS group_avatar,
               CASE WHEN page.role IS NULL THEN 0 ELSE
@@ -227,7 +254,7 @@ export function statements(d: Dialect) {
                   AND m.seq <= page.last_seq AND m.sender <> page.user_id AND m.kind <> 'system') AS unread,
               lm.seq AS m_seq, lm.cid AS m_cid, lm.sender AS m_sender, lm.kind AS m_kind,
               CASE WHEN lm.kind = 'text' THEN substr(lm.body, 1, ${LIMITS.excerptLength}) ELSE lm.body END AS m_body,
-              lm.ts AS m_ts
+              lm.ts AS m_ts, lm.mentions AS m_mentions
        FROM page
        LEFT JOIN members peer ON page.role IS NULL AND peer.conv = page.id AND peer.user_id <> page.user_id
        LEFT JOIN users u ON u.id = peer.user_id
@@ -254,7 +281,8 @@ export function statements(d: Dialect) {
        FROM chat_groups g WHERE g.id = ${p(2)}`,
     /** (conv) → GroupMemberRow[]: the current members, longest-standing first. */
     groupMembers: `SELECT u.id, u.nickname, u.avatar, m.role, m.joined_seq, m.read_seq FROM members m JOIN users u ON u.id = m.user_id
-       WHERE m.conv = ${p(1)} AND m.left_seq IS NULL ORDER BY m.joined_seq, m.user_id${d.byteOrder}`,
+       WHERE m.conv = ${p(1)} AND m.left_seq IS NULL
+       ORDER BY m.joined_seq, CASE m.role WHEN 'owner' THEN 0 WHEN 'admin' THEN 1 ELSE 2 END, m.user_id${d.byteOrder}`,
     /** (conv, userId) → {role, joined_seq, left_seq}: the user's place in a group, past or present. */
     membership: `SELECT role, joined_seq, left_seq FROM members WHERE conv = ${p(1)} AND user_id = ${p(2)} AND role IS NOT NULL`,
     /** (conv, userId, role, joinedSeq): joins (again: a former member's row starts over, its read cursor kept). */

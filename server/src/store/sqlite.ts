@@ -20,6 +20,7 @@ import type {
 import {
   groupConv,
   historyArgs,
+  mentionsColumn,
   sessionsArgs,
   toGroup,
   toGroupMember,
@@ -34,7 +35,16 @@ import {
   type MessageRow,
   type SessionRow,
 } from './rows';
-import { epochOf, firstMigration, groupsMigration, messagesTable, statements, uploadsTable, type Dialect } from './sql';
+import {
+  epochOf,
+  firstMigration,
+  groupsMigration,
+  mentionsMigration,
+  messagesTable,
+  statements,
+  uploadsTable,
+  type Dialect,
+} from './sql';
 import { newEpoch, newUserId } from './ids';
 import { WalCheckpointer } from './checkpointer';
 import { BoundedSet } from '../bounded-set';
@@ -72,6 +82,8 @@ export const MIGRATIONS: readonly string[] = [
   uploadsTable(SQLITE),
   // Groups: their rows, and the role, join and leave positions of their members.
   groupsMigration(SQLITE),
+  // Mentions: the message's, and each member's newest mention.
+  mentionsMigration(SQLITE),
 ];
 
 const SQL = statements(SQLITE);
@@ -154,7 +166,10 @@ export class SqliteStore implements Store {
       // One row per member; PostgreSQL inserts them all from an array, which SQLite has no type for.
       insertMember: db.prepare<[string, string]>('INSERT OR IGNORE INTO members (conv, user_id) VALUES (?, ?)'),
       nextSeq: db.prepare<[number, string], { last_seq: number }>(SQL.nextSeq),
-      insertMessage: db.prepare<[string, number, string, string, string, string, number]>(SQL.insertMessage),
+      insertMessage: db.prepare<[string, number, string, string, string, string, number, string | null]>(
+        SQL.insertMessage,
+      ),
+      mention: db.prepare<[number, string, string, number, string]>(SQL.mention),
       senderRead: db.prepare<[number, string, string, number]>(SQL.senderRead),
       history: db.prepare<[string, number, number], MessageRow>(SQL.history),
       after: db.prepare<[string, number, number], MessageRow>(SQL.after),
@@ -193,21 +208,34 @@ export class SqliteStore implements Store {
       const row = s.nextSeq.get(message.ts, message.conv);
       if (!row) throw new Error(`conversation ${message.conv} vanished inside its transaction`);
       const seq = row.last_seq;
-      s.insertMessage.run(message.conv, seq, message.cid, message.from, message.kind, message.body, message.ts);
+      const mentions = mentionsColumn(message.mentions);
+      s.insertMessage.run(
+        message.conv,
+        seq,
+        message.cid,
+        message.from,
+        message.kind,
+        message.body,
+        message.ts,
+        mentions,
+      );
+      if (message.mentions && mentions !== null) {
+        const all = message.mentions[0] === 'all' ? 1 : 0;
+        s.mention.run(seq, message.conv, message.from, all, mentions);
+      }
       // The sender has read everything up to what they just wrote (seq is the conversation's last).
       s.senderRead.run(seq, message.conv, message.from, seq);
-      return {
-        message: {
-          conv: message.conv,
-          seq,
-          cid: message.cid,
-          from: message.from,
-          kind: message.kind,
-          body: message.body,
-          ts: message.ts,
-        },
-        duplicate: false,
+      const stored: ChatMessage = {
+        conv: message.conv,
+        seq,
+        cid: message.cid,
+        from: message.from,
+        kind: message.kind,
+        body: message.body,
+        ts: message.ts,
       };
+      if (mentions !== null && message.mentions) stored.mentions = [...message.mentions];
+      return { message: stored, duplicate: false };
     };
     this.changeGroupTx = db.transaction((groupId: string, message: NewMessage, change: GroupChange): ChatMessage => {
       const { conv, ts } = message;
@@ -219,7 +247,7 @@ export class SqliteStore implements Store {
       const row = s.nextSeq.get(ts, conv);
       if (!row) throw new Error(`group conversation ${conv} is not stored`);
       const seq = row.last_seq;
-      s.insertMessage.run(conv, seq, message.cid, message.from, message.kind, message.body, ts);
+      s.insertMessage.run(conv, seq, message.cid, message.from, message.kind, message.body, ts, null);
       for (const userId of change.leave ?? []) s.leaveGroup.run(seq, conv, userId);
       for (const { userId, role } of change.join ?? []) s.joinGroup.run(conv, userId, role, seq);
       for (const { userId, role } of change.roles ?? []) s.setRole.run(role, conv, userId);
@@ -365,6 +393,14 @@ export class SqliteStore implements Store {
     // Appends already waiting go first, so the seqs follow the order of arrival.
     if (this.pending.length > 0) this.commitPending();
     return this.changeGroupTx(groupId, { ...message, conv: groupConv(groupId) }, change);
+  }
+
+  /**
+   * One process owns the SQLite file (it is never shared by instances), and the group service
+   * queues the changes of a group on its instance: nothing more to hold.
+   */
+  async withGroupLock<T>(_groupId: string, work: () => Promise<T>): Promise<T> {
+    return work();
   }
 
   async getGroup(groupId: string): Promise<GroupRecord | null> {

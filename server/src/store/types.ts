@@ -16,6 +16,11 @@ export interface NewMessage {
   kind: MessageKind;
   body: string;
   ts: number;
+  /**
+   * A group message's mentions, already checked (current members other than the sender, each
+   * once), or exactly `["all"]`; absent or empty when it mentions nobody.
+   */
+  mentions?: readonly string[];
 }
 
 export interface AppendResult {
@@ -146,6 +151,12 @@ export interface Store {
    * transaction.
    */
   changeGroup(groupId: string, message: NewMessage, change: GroupChange): Promise<ChatMessage>;
+  /**
+   * Runs `work` (a group change: its checks, then `changeGroup`) while no other change to the
+   * same group runs on any instance sharing this store. PostgreSQL: a session advisory lock on a
+   * connection of its own; SQLite: one process owns the file, so the caller's own queue suffices.
+   */
+  withGroupLock<T>(groupId: string, work: () => Promise<T>): Promise<T>;
   getGroup(groupId: string): Promise<GroupRecord | null>;
   /** The current members, longest-standing first. */
   groupMembers(groupId: string): Promise<GroupMemberRecord[]>;
