@@ -199,7 +199,7 @@ export class SessionsStore {
     const item = this.find(conv);
     const pins = { ...this.prefs.pins };
     delete pins[conv];
-    this.prefs = { pins, hidden: { ...this.prefs.hidden, [conv]: item ? item.lastSeq : 0 } };
+    this.prefs = { ...this.prefs, pins, hidden: { ...this.prefs.hidden, [conv]: item ? item.lastSeq : 0 } };
     this.list = this.list.filter((other) => other.conv !== conv);
   }
 

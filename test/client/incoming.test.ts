@@ -103,6 +103,17 @@ describe('incoming frames', () => {
     expect(s.sessions.find(GROUP)).toMatchObject({ left: true, preview: '你被移出了群聊' });
   });
 
+  it('mute: a muted entry shows no count and adds nothing to the total; deleting another chat keeps it muted', () => {
+    const s = stores();
+    incoming.applySessions(s, { type: 'sessions', sessions: [session(3, 2), groupEntry], more: false });
+    s.sessions.mute(GROUP, true);
+    expect(s.sessions.find(GROUP)).toMatchObject({ muted: true, badge: '', unread: 1 });
+    expect(s.sessions.totalUnread).toBe(2);
+    s.sessions.hide(CONV);
+    expect(s.sessions.find(GROUP)!.muted).toBe(true);
+    expect(s.sessions.prefs.mutes).toEqual({ [GROUP]: true });
+  });
+
   it('message: a mention of the user (or of all) marks the group until it is read', () => {
     const s = stores();
     incoming.applySessions(s, {

@@ -126,7 +126,7 @@ describe('session list: presentation', () => {
     page.detach();
   });
 
-  it('pins and deletes with a long press, pinned entries on top', async () => {
+  it('pins, mutes and deletes with a long press, pinned entries on top', async () => {
     const { client, stores } = offline();
     const now = Date.now();
     const sessions = [entry(1, 1, now - 1000), entry(2, 1, now - 2000), entry(3, 1, now - 3000)];
@@ -138,7 +138,7 @@ describe('session list: presentation', () => {
     sheet.mockImplementationOnce(() => Promise.resolve({ tapIndex: 0, errMsg: 'showActionSheet:ok' }));
     page.querySelectorAll('.session')[2].dispatchEvent('longpress');
     await settle();
-    expect(sheet).toHaveBeenLastCalledWith({ itemList: ['置顶该聊天', '删除该聊天'] });
+    expect(sheet).toHaveBeenLastCalledWith({ itemList: ['置顶该聊天', '消息免打扰', '删除该聊天'] });
     expect(texts(page, '.name')).toEqual(['好友3', '好友1', '好友2']);
     expect(page.querySelectorAll('.session.pinned')).toHaveLength(1);
 
@@ -147,7 +147,7 @@ describe('session list: presentation', () => {
     await settle();
     expect(texts(page, '.name')).toEqual(['好友3', '好友2', '好友1']);
 
-    sheet.mockImplementationOnce(() => Promise.resolve({ tapIndex: 1, errMsg: 'showActionSheet:ok' }));
+    sheet.mockImplementationOnce(() => Promise.resolve({ tapIndex: 2, errMsg: 'showActionSheet:ok' }));
     page.querySelectorAll('.session')[1].dispatchEvent('longpress');
     await settle();
     expect(texts(page, '.name')).toEqual(['好友3', '好友1']);
@@ -155,7 +155,7 @@ describe('session list: presentation', () => {
     sheet.mockImplementationOnce(() => Promise.resolve({ tapIndex: 0, errMsg: 'showActionSheet:ok' }));
     page.querySelectorAll('.session')[0].dispatchEvent('longpress');
     await settle();
-    expect(sheet).toHaveBeenLastCalledWith({ itemList: ['取消置顶', '删除该聊天'] });
+    expect(sheet).toHaveBeenLastCalledWith({ itemList: ['取消置顶', '消息免打扰', '删除该聊天'] });
     expect(page.querySelectorAll('.session.pinned')).toHaveLength(0);
     sheet.mockRestore();
     page.detach();

@@ -1,6 +1,6 @@
 import type { Phone } from '../support/app';
 import { directConversationId } from '../../contract/conversations';
-import type { ChatMessage, DirectoryEntry, PublicUser, SessionEntry } from '../../contract/frames';
+import type { ChatMessage, DirectoryEntry, GroupSessionEntry, PublicUser, SessionEntry } from '../../contract/frames';
 import type { Group, GroupMember } from '../../contract/http';
 
 /**
@@ -27,6 +27,7 @@ export interface ScreenshotState {
 /** What `interact` may use of a page rendered by miniprogram-simulate. */
 export interface SimulatedPage {
   querySelector(selector: string): { dispatchEvent(name: string, options?: { detail?: unknown }): void } | undefined;
+  querySelectorAll(selector: string): Array<{ dispatchEvent(name: string, options?: { detail?: unknown }): void }>;
 }
 
 /** The screenshots' clock: a Wednesday evening, local time (the run sets TZ=Asia/Shanghai). */
@@ -214,6 +215,113 @@ function fillHike(phone: Phone): void {
   stores.connection.setState('ready');
 }
 
+// Groups: 周末爬山 (five, a grid, mentions me), 家人群 (muted, four), 项目组 (nine faces), 读书会 (I was removed).
+const GROUPS = {
+  hike: { id: 'gHike0000001', name: '周末爬山', members: ['xiaoyu', 'yiming', 'min', 'ziang'] as Person[] },
+  family: { id: 'gFamily00002', name: '相亲相爱一家人', members: ['dad', 'na', 'jing'] as Person[] },
+  work: {
+    id: 'gWork0000003',
+    name: '项目组',
+    members: ['yiming', 'hao', 'jing', 'min', 'na', 'xiaoyu', 'ziang', 'dad'] as Person[],
+  },
+  books: { id: 'gBooks000004', name: '读书会', members: ['na', 'hao'] as Person[] },
+};
+type GroupKey = keyof typeof GROUPS;
+
+const groupConv = (key: GroupKey) => `g:${GROUPS[key].id}`;
+
+function groupMembers(key: GroupKey): GroupMember[] {
+  const owner: GroupMember = { ...ME, role: key === 'hike' ? 'owner' : 'member' };
+  const others = GROUPS[key].members.map((person, i): GroupMember => {
+    const role = key !== 'hike' && i === 0 ? 'owner' : 'member';
+    return { ...people[person], role };
+  });
+  return key === 'hike' ? [owner, ...others] : [others[0], owner, ...others.slice(1)];
+}
+
+function groupMessage(
+  key: GroupKey,
+  seq: number,
+  from: PublicUser,
+  ts: number,
+  body: string,
+  extra: Partial<ChatMessage> = {},
+): ChatMessage {
+  cidSeed += 1;
+  return { conv: groupConv(key), seq, cid: `shot${cidSeed}`, from: from.id, kind: 'text', body, ts, ...extra };
+}
+
+function groupSession(
+  key: GroupKey,
+  last: ChatMessage,
+  unread: number,
+  extra: Partial<GroupSessionEntry> = {},
+): GroupSessionEntry {
+  const { id, name } = GROUPS[key];
+  return {
+    conv: groupConv(key),
+    group: { id, name, avatar: '', memberCount: groupMembers(key).length },
+    last,
+    lastSeq: last.seq,
+    readSeq: last.seq - unread,
+    unread,
+    mentioned: false,
+    left: false,
+    ...extra,
+  };
+}
+
+/** The groups' members into the stores (as `GET /api/groups/:id` would), so names and grids show. */
+function fillGroupDetails({ stores }: Phone, notice = ''): void {
+  for (const key of Object.keys(GROUPS) as GroupKey[]) {
+    const members = groupMembers(key);
+    const { id, name } = GROUPS[key];
+    const group = {
+      id,
+      conv: groupConv(key),
+      name,
+      avatar: '',
+      notice,
+      owner: members.find((m) => m.role === 'owner')!.id,
+      memberCount: members.length,
+    };
+    stores.people.remember(members.map(({ id: userId, nickname, avatar }) => ({ id: userId, nickname, avatar })));
+    stores.groups.set(groupConv(key), group, members, ME.id);
+  }
+}
+
+/** The session list with groups among the chats. */
+function fillGroupSessions(phone: Phone): void {
+  fillGroupDetails(phone);
+  const { xiaoyu, yiming, dad, na } = people;
+  // A few chats between the groups (周一鸣's 99+ would hide the tab total of the groups).
+  const dms = sessionList();
+  const groups = [
+    groupSession(
+      'hike',
+      groupMessage('hike', 58, xiaoyu, NOW - 60_000, `@${ME.nickname} 周六早上八点地铁站集合，记得带水`, {
+        mentions: [ME.id],
+      }),
+      3,
+      { mentioned: true },
+    ),
+    groupSession('family', groupMessage('family', 311, dad, at(0, 20, 58), '今晚的红烧肉特别成功 😋'), 5),
+    groupSession('work', groupMessage('work', 1024, yiming, at(0, 19, 12), '需求文档已更新，大家有空看一下'), 0),
+    groupSession(
+      'books',
+      groupMessage('books', 40, na, at(0, 19, 40), JSON.stringify({ event: 'removed', users: [ME.id] }), {
+        kind: 'system',
+      }),
+      0,
+      { left: true },
+    ),
+  ];
+  phone.stores.sessions.replaceAll([dms[0], groups[0], groups[1], dms[1], groups[2], dms[4], groups[3]]);
+  phone.stores.sessions.pin(convWith(dad), true);
+  phone.client.mute(groupConv('family'), true);
+  phone.stores.connection.setState('ready');
+}
+
 export const STATES: ScreenshotState[] = [
   {
     name: 'sessions',
@@ -315,5 +423,35 @@ export const STATES: ScreenshotState[] = [
     caption: 'Who read a message in a group: 未读 and 已读 members',
     query: { conv: HIKE.conv, seq: '6' },
     fill: fillHike,
+  },
+  {
+    name: 'sessions-groups',
+    page: 'index',
+    caption:
+      'Session list with groups: member grids, `昵称: 内容`, [有人@我], a muted group (dot, [5条], bell), a group left',
+    fill: fillGroupSessions,
+  },
+  {
+    name: 'group-create',
+    page: 'group-create',
+    caption: '发起群聊: people checked from the contacts, the default name as placeholder, 完成(N)',
+    fill: fillContacts,
+    interact(page) {
+      const rows = page.querySelectorAll('.row');
+      for (const index of [0, 2, 4]) rows[index]?.dispatchEvent('tap');
+    },
+  },
+  {
+    name: 'group-settings',
+    page: 'group-settings',
+    caption: '聊天信息 of a group, as its owner: members with + and −, name, notice, 免打扰 and 置顶, 退出 and 解散',
+    query: { conv: groupConv('hike') },
+    fill(phone) {
+      fillGroupSessions(phone);
+      fillGroupDetails(phone, '周六早上八点地铁站集合，记得带水和午饭，下雨则改到下周。');
+      phone.client.pin(groupConv('hike'), true);
+      // The page fetches the details on opening (HTTP in the app): they are here already.
+      phone.client.groups.load = () => Promise.resolve();
+    },
   },
 ];

@@ -31,7 +31,8 @@ function listed(found: PublicUser[]): PublicUser[] {
 }
 
 // 通讯录: with an empty box, the people one already talks to; a search finds anyone by nickname.
-// Tap to open (or start) the conversation; scrolling to the bottom loads the next page.
+// Tap to open (or start) the conversation; scrolling to the bottom loads the next page. 发起群聊 on top
+// picks people for a new group.
 Component<
   ContactsData,
   WechatMiniprogram.Component.PropertyOption,
@@ -40,6 +41,7 @@ Component<
     onReachBottom(): Promise<void>;
     onSearch(event: WechatMiniprogram.Input): void;
     open(event: WechatMiniprogram.BaseEvent): void;
+    newGroup(): void;
   },
   [],
   Instance,
@@ -107,6 +109,9 @@ Component<
       if (!user) return;
       const conv = this.chat.conversationWith(user);
       void wx.navigateTo({ url: `/pages/chat/chat?conv=${conv}` });
+    },
+    newGroup() {
+      void wx.navigateTo({ url: '/pages/group-create/group-create' });
     },
   },
 });

@@ -11,6 +11,14 @@ interface Instance {
   unbind?: Unbind;
 }
 
+/** WeChat's 消息免打扰 mark: a grey bell struck through (an image: emoji bells differ by phone). */
+const BELL_OFF_SVG =
+  "<svg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 24 24' fill='none' stroke='%23b2b2b2' " +
+  "stroke-width='1.8' stroke-linecap='round' stroke-linejoin='round'>" +
+  "<path d='M12 4.2a5 5 0 0 0-5 5v4.3L5.3 16.3h13.4L17 13.5V9.2a5 5 0 0 0-5-5z'/>" +
+  "<path d='M10 19a2 2 0 0 0 4 0'/><path d='M4.5 4.5l15 15'/></svg>";
+export const BELL_OFF_ICON = `data:image/svg+xml;charset=utf-8,${BELL_OFF_SVG.replace(/</g, '%3C').replace(/>/g, '%3E')}`;
+
 export interface IndexData {
   /** The top of the list, `SESSION_PAGE` more per scroll to the bottom. */
   sessions: SessionItem[];
@@ -21,10 +29,13 @@ export interface IndexData {
   banner: string;
   /** The try limit was reached: the banner is a retry button. */
   canRetry: boolean;
+  /** The muted mark's image. */
+  bellOff: string;
 }
 
 // The session list: one entry per conversation (one per peer, however many messages), pinned first,
-// then newest first; long-press to pin or delete; pull down to refresh.
+// then newest first; long-press to pin, mute or delete; pull down to refresh. A group shows its own
+// avatar or a grid of its members' faces, `昵称: 内容`, [有人@我] while mentioned, and a bell when muted.
 Component<
   IndexData,
   WechatMiniprogram.Component.PropertyOption,
@@ -40,7 +51,7 @@ Component<
   Instance,
   true
 >({
-  data: { sessions: [], more: false, footer: '', banner: '', canRetry: false },
+  data: { sessions: [], more: false, footer: '', banner: '', canRetry: false, bellOff: BELL_OFF_ICON },
   lifetimes: {
     attached() {
       this.chat = getApp<IAppOption>().client;
@@ -78,12 +89,14 @@ Component<
       const conv = String(event.currentTarget.dataset.conv);
       const session = this.chat.stores.sessions.find(conv);
       if (!session) return;
+      const actions: Array<[string, () => void]> = [
+        [session.pinned ? '取消置顶' : '置顶该聊天', () => this.chat.pin(conv, !session.pinned)],
+        [session.muted ? '取消免打扰' : '消息免打扰', () => this.chat.mute(conv, !session.muted)],
+        ['删除该聊天', () => this.chat.removeConversation(conv)],
+      ];
       try {
-        const { tapIndex } = await wx.showActionSheet({
-          itemList: [session.pinned ? '取消置顶' : '置顶该聊天', '删除该聊天'],
-        });
-        if (tapIndex === 0) this.chat.pin(conv, !session.pinned);
-        else if (tapIndex === 1) this.chat.removeConversation(conv);
+        const { tapIndex } = await wx.showActionSheet({ itemList: actions.map(([label]) => label) });
+        actions[tapIndex]?.[1]();
       } catch {
         // Cancelled.
       }
