@@ -12,8 +12,8 @@ const userOf = (phone: Phone): PublicUser => phone.client.stores.me.user!;
 const nameOf = (phone: Phone): string => userOf(phone).nickname;
 
 /** The last url a navigation spy was called with. */
-function lastUrl(spy: jest.SpyInstance): string {
-  return (spy.mock.calls.at(-1)![0] as { url: string }).url;
+function lastUrl(spy: jest.SpyInstance<unknown, [{ url: string }]>): string {
+  return spy.mock.calls.at(-1)![0].url;
 }
 
 async function type(page: RenderedPage<ChatData>, value: string): Promise<void> {
@@ -87,9 +87,8 @@ describe('three users in one group, end to end', () => {
     await waitFor(() => texts(aliceChat, '.picker-name').includes(nameOf(bob)), 'the member picker');
     // Alice owns the group: 所有人 is hers to mention.
     expect(texts(aliceChat, '.picker-name')[0]).toBe('所有人');
-    aliceChat
-      .querySelectorAll('.picker-item')
-      [texts(aliceChat, '.picker-name').indexOf(nameOf(bob))].dispatchEvent('tap');
+    const bobItem = texts(aliceChat, '.picker-name').indexOf(nameOf(bob));
+    aliceChat.querySelectorAll('.picker-item')[bobItem].dispatchEvent('tap');
     await settle();
     await type(aliceChat, `@${nameOf(bob)} 周六爬山吗`);
     aliceChat.querySelector('.send')!.dispatchEvent('tap');
