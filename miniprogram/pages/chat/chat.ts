@@ -5,21 +5,15 @@ import { LIMITS } from '../../../contract/limits';
 import type { MessageItem } from '../../stores/messages';
 import { bindData, type Unbind } from '../../utils/bind';
 import { EMOJI } from '../../utils/emoji';
+import {
+  insertMention,
+  mentionChoices,
+  mentionIds,
+  typedAt,
+  type Mention,
+  type MentionChoice,
+} from '../../utils/mentions';
 import { createTimeline, ownLastSeq, type GroupContext, type TimelineItem } from '../../utils/timeline';
-
-/** Someone the @ picker lists: a member, or everyone (`all`, for the owner and admins). */
-export interface MentionChoice {
-  id: string;
-  nickname: string;
-  avatar: string;
-  initial: string;
-}
-
-/** A mention chosen in the picker while composing: its id, and the name inserted as `@name `. */
-interface Mention {
-  id: string;
-  name: string;
-}
 
 interface Instance {
   /** The app's chat client, looked up once when the page attaches. */
@@ -86,10 +80,6 @@ export interface ChatData {
 /** How often the receipt line is asked again while the page shows. */
 export const RECEIPT_POLL_MS = 10_000;
 
-/** The entry of the @ picker that mentions everyone (`mentions: ['all']`). */
-export const MENTION_ALL = 'all';
-const ALL_NAME = '所有人';
-
 /** Messages shown per page, when opening and per step back in time. */
 const PAGE = LIMITS.historyDefault;
 
@@ -140,7 +130,7 @@ Component<
     refreshReceipt(): void;
     startReceiptPolling(): void;
     stopReceiptPolling(): void;
-    openPicker(): void;
+    openPicker(query?: string): void;
     closePicker(): void;
     onPickerSearch(event: WechatMiniprogram.Input): void;
     pickMention(event: WechatMiniprogram.BaseEvent): void;
@@ -297,48 +287,30 @@ Component<
       }
       // One `@` typed (not pasted, not deleted): pick whom it mentions, as WeChat does.
       const cursor = typeof event.detail.cursor === 'number' ? event.detail.cursor : value.length;
-      const at = cursor - 1;
-      if (
-        !this.data.left &&
-        value.length === before.length + 1 &&
-        value.charAt(at) === '@' &&
-        value.slice(0, at) + value.slice(cursor) === before
-      ) {
+      const at = typedAt(before, value, cursor);
+      if (!this.data.left && at >= 0) {
         this.mentionAt = at;
         this.openPicker();
       }
     },
-    openPicker() {
+    openPicker(query = '') {
       const { me, groups } = this.chat.stores;
       const details = groups.details(this.data.conv);
-      const members: MentionChoice[] = (details?.members ?? [])
-        .filter((member) => member.id !== me.id)
-        .map(({ id, nickname, avatar }) => ({ id, nickname, avatar, initial: nickname.slice(0, 1) }));
-      const mayMentionAll = details?.myRole === 'owner' || details?.myRole === 'admin';
-      if (mayMentionAll) members.unshift({ id: MENTION_ALL, nickname: ALL_NAME, avatar: '', initial: '@' });
-      this.setData({ showPicker: true, pickerQuery: '', pickerMembers: members, showEmoji: false });
+      const members = mentionChoices(details?.members ?? [], me.id, details?.myRole ?? null, query);
+      this.setData({ showPicker: true, pickerQuery: query, pickerMembers: members, showEmoji: false });
     },
     closePicker() {
       this.setData({ showPicker: false, pickerQuery: '' });
     },
     onPickerSearch(event) {
-      const query = event.detail.value.trim();
-      this.openPicker();
-      if (!query) return;
-      this.setData({
-        pickerQuery: query,
-        pickerMembers: this.data.pickerMembers.filter((member) => member.nickname.includes(query)),
-      });
+      this.openPicker(event.detail.value.trim());
     },
     pickMention(event) {
       const id = String(event.currentTarget.dataset.id);
       const name = String(event.currentTarget.dataset.name);
-      const draft = this.data.draft;
-      // After the `@` that opened the picker (or at the end, when the draft changed meanwhile).
-      const at = draft.charAt(this.mentionAt) === '@' ? this.mentionAt : draft.length;
-      const head = draft.charAt(at) === '@' ? draft.slice(0, at + 1) : `${draft}@`;
       this.mentions.push({ id, name });
-      this.setData({ draft: `${head}${name} ${draft.slice(head.length)}`, showPicker: false, pickerQuery: '' });
+      const draft = insertMention(this.data.draft, this.mentionAt, name);
+      this.setData({ draft, showPicker: false, pickerQuery: '' });
     },
     openSettings() {
       void wx.navigateTo({ url: `/pages/group-settings/group-settings?conv=${this.data.conv}` });
@@ -384,10 +356,7 @@ Component<
         return;
       }
       const draft = this.data.draft;
-      // The mentions whose `@name` is still in the text (one deleted while typing is not sent).
-      const mentions = [
-        ...new Set(this.mentions.filter((mention) => draft.includes(`@${mention.name}`)).map((m) => m.id)),
-      ];
+      const mentions = mentionIds(draft, this.mentions);
       this.mentions = [];
       this.chat.sendText(this.data.conv, draft, mentions.length > 0 ? mentions : undefined);
       this.setData({ draft: '' });
