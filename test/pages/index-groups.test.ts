@@ -18,6 +18,9 @@ function members(count: number): GroupMember[] {
   }));
 }
 
+/** Each entry made is a minute older than the one before: the list keeps the order they are made in. */
+let clock = Date.now();
+
 /** A group's entry whose last message, from member 1, is `body`. */
 function groupEntry(
   id: string,
@@ -26,7 +29,15 @@ function groupEntry(
   extra: Partial<GroupSessionEntry> & { avatar?: string } = {},
 ): GroupSessionEntry {
   const conv = `g:${id}`;
-  const last: ChatMessage = { conv, seq: 5, cid: `c-${id}`, from: 'uMember00001', kind: 'text', body, ts: Date.now() };
+  const last: ChatMessage = {
+    conv,
+    seq: 5,
+    cid: `c-${id}`,
+    from: 'uMember00001',
+    kind: 'text',
+    body,
+    ts: (clock -= 60_000),
+  };
   const { avatar = '', ...rest } = extra;
   return {
     conv,
