@@ -220,6 +220,13 @@ export class ChatClient {
     this.local.saveSoon();
   }
 
+  /** Keeps the text typed in a conversation and not sent (written to storage at once: it survives a kill). */
+  saveDraft(conv: string, text: string): void {
+    if (this.state.sessions.draftOf(conv) === text) return;
+    this.state.sessions.setDraft(conv, text);
+    this.local.saveDrafts();
+  }
+
   /** 消息免打扰 on this device: a grey dot instead of a count, nothing added to the tab badge. */
   mute(conv: string, muted: boolean): void {
     this.state.sessions.mute(conv, muted);
@@ -301,6 +308,7 @@ export class ChatClient {
     me.setUser(null);
     sessions.clear();
     sessions.setPrefs({ pins: {}, hidden: {}, mutes: {} });
+    sessions.setDrafts({});
     messages.clear();
     people.clear();
     groups.clear();

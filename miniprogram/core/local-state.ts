@@ -8,6 +8,8 @@ const STORAGE = {
   epoch: 'chat.epoch',
   /** The user's pins and deletions on this device (SessionPrefs), with the user they belong to. */
   prefs: 'chat.prefs',
+  /** Unsent text per conversation, with the user it belongs to. */
+  drafts: 'chat.drafts',
 } as const;
 
 /**
@@ -41,6 +43,10 @@ export class LocalState {
     if (saved && saved.userId === me.id) {
       sessions.setPrefs({ pins: saved.pins ?? {}, hidden: saved.hidden ?? {}, mutes: saved.mutes ?? {} });
     }
+    const drafts = this.platform.getStorageSync<{ userId: string; drafts: Record<string, string> } | ''>(
+      STORAGE.drafts,
+    );
+    if (drafts && drafts.userId === me.id && drafts.drafts) sessions.setDrafts(drafts.drafts);
     const snapshot = me.id ? this.cache.load(me.id) : null;
     if (!snapshot || snapshot.epoch !== this.epoch) return;
     people.remember(snapshot.sessions.filter(isDirectSession).map((session) => session.peer));
@@ -53,6 +59,11 @@ export class LocalState {
   /** Saves the user's pins and deletions, with whose they are. */
   savePrefs(): void {
     this.platform.setStorageSync(STORAGE.prefs, { userId: this.stores.me.id, ...this.stores.sessions.prefs });
+  }
+
+  /** Saves the drafts now (a kill right after typing keeps them). */
+  saveDrafts(): void {
+    this.platform.setStorageSync(STORAGE.drafts, { userId: this.stores.me.id, drafts: this.stores.sessions.drafts });
   }
 
   /** Saves the first screen a moment from now (a burst of frames costs one write). */
@@ -71,7 +82,7 @@ export class LocalState {
 
   /** Logout: the epoch, the arrangement and the cache go with the user. */
   clear(): void {
-    for (const key of [STORAGE.epoch, STORAGE.prefs]) this.platform.removeStorageSync(key);
+    for (const key of [STORAGE.epoch, STORAGE.prefs, STORAGE.drafts]) this.platform.removeStorageSync(key);
     this.cache.clear();
   }
 

@@ -48,6 +48,8 @@ export interface SessionItem {
   pinned: boolean;
   /** 消息免打扰: a grey dot instead of a count, nothing added to the tab badge (on this device). */
   muted: boolean;
+  /** Text typed in the conversation and not sent ('' for none): the list shows `[草稿] …`. */
+  draft: string;
 }
 
 /**
@@ -115,6 +117,8 @@ function listOrder(a: SessionItem, b: SessionItem): number {
 export class SessionsStore {
   list: SessionItem[] = [];
   prefs: SessionPrefs = { pins: {}, hidden: {} };
+  /** Unsent text per conversation, kept on the device (`[草稿]` in the list, the input restored). */
+  drafts: Record<string, string> = {};
   /** The server holds more sessions than the pages received so far (`sessions.more`). */
   more = false;
   /** A next page has been asked for and has not come yet. */
@@ -126,7 +130,12 @@ export class SessionsStore {
   private pageEnd: { conv: string; lastSeq: number } | null = null;
 
   constructor(private readonly context: SessionsContext = NO_CONTEXT) {
-    makeAutoObservable<SessionsStore, 'context'>(this, { list: observable.ref, prefs: observable.ref, context: false });
+    makeAutoObservable<SessionsStore, 'context'>(this, {
+      list: observable.ref,
+      prefs: observable.ref,
+      drafts: observable.ref,
+      context: false,
+    });
   }
 
   private present(entry: Entry): SessionItem {
@@ -146,6 +155,7 @@ export class SessionsStore {
       badge: muted ? '' : badgeText(entry.unread),
       pinned: entry.conv in this.prefs.pins,
       muted,
+      draft: this.drafts[entry.conv] ?? '',
     };
   }
 
@@ -365,6 +375,27 @@ export class SessionsStore {
     this.update(conv, (item) => ({ ...item, left: true }));
   }
 
+  /** The text typed in a conversation and not sent, or ''. */
+  draftOf(conv: string): string {
+    return this.drafts[conv] ?? '';
+  }
+
+  /** Keeps (or, empty, drops) the unsent text of a conversation. */
+  setDraft(conv: string, text: string): void {
+    if (this.draftOf(conv) === text) return;
+    const drafts = { ...this.drafts };
+    if (text) drafts[conv] = text;
+    else delete drafts[conv];
+    this.drafts = drafts;
+    this.update(conv, (item) => item);
+  }
+
+  /** Every draft at once (restored from storage). */
+  setDrafts(drafts: Record<string, string>): void {
+    this.drafts = drafts;
+    this.list = this.list.map((item) => this.present(item));
+  }
+
   /** Mutes a conversation on this device (消息免打扰), or unmutes it. */
   mute(conv: string, muted: boolean): void {
     const mutes = { ...this.prefs.mutes };
@@ -411,4 +442,7 @@ export class SessionsStore {
   }
 }
 
-export type SessionsView = Pick<SessionsStore, 'list' | 'totalUnread' | 'find' | 'more' | 'loadingMore' | 'prefs'>;
+export type SessionsView = Pick<
+  SessionsStore,
+  'list' | 'totalUnread' | 'find' | 'more' | 'loadingMore' | 'prefs' | 'draftOf'
+>;

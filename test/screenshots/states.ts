@@ -425,6 +425,17 @@ export const STATES: ScreenshotState[] = [
     fill: fillHike,
   },
   {
+    name: 'sessions-draft-muted',
+    page: 'index',
+    caption: 'Session list: a draft ([草稿] in red) and a muted chat (a dot for its unread, [136条], the bell)',
+    fill(phone) {
+      fillSessions(phone);
+      phone.client.saveDraft(convWith(people.min), '明天我可能晚到十分钟');
+      phone.client.mute(convWith(people.yiming), true);
+      phone.stores.connection.setState('ready');
+    },
+  },
+  {
     name: 'sessions-groups',
     page: 'index',
     caption:

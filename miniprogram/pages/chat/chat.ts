@@ -164,6 +164,10 @@ Component<
     pickerMembers: [],
   },
   observers: {
+    // Whatever changes the input (typing, a mention, an emoji, a send) is kept as the draft.
+    draft(draft: string) {
+      if (this.chat) this.chat.saveDraft(this.data.conv, draft);
+    },
     // `.**`: path updates (messages[12]) change the list too, not only whole-array sets.
     'messages.**'(messages: TimelineItem[]) {
       const added = messages.length - this.shownLength;
@@ -211,6 +215,8 @@ Component<
       const session = sessions.find(conv);
       this.peerName = session ? session.title : '';
       this.setData({
+        // What was typed here and not sent, kept on the phone (also across a kill).
+        draft: sessions.draftOf(conv),
         isGroup: this.isGroup,
         meInitial: (me.user?.nickname ?? '我').slice(0, 1),
         meAvatar: me.user?.avatar ?? '',
