@@ -227,6 +227,14 @@ export class ChatClient {
     this.local.saveDrafts();
   }
 
+  /** Deletes messages from this device only (WeChat's 删除): gone here and after a restart, kept elsewhere. */
+  deleteMessages(conv: string, keys: readonly string[]): void {
+    this.state.messages.deleteLocally(conv, keys);
+    incoming.showNewestKept(this.state, conv);
+    this.local.saveDeleted();
+    this.local.saveSoon();
+  }
+
   /** 消息免打扰 on this device: a grey dot instead of a count, nothing added to the tab badge. */
   mute(conv: string, muted: boolean): void {
     this.state.sessions.mute(conv, muted);
@@ -310,6 +318,7 @@ export class ChatClient {
     sessions.setPrefs({ pins: {}, hidden: {}, mutes: {} });
     sessions.setDrafts({});
     messages.clear();
+    messages.setDeleted({});
     people.clear();
     groups.clear();
     errors.clear();

@@ -58,9 +58,29 @@ function listMessage(stores: Stores, message: ChatMessage, active: boolean): Fol
  */
 export function applySessions(stores: Stores, frame: ServerFrameOf<'sessions'>): number {
   stores.people.remember(frame.sessions.filter(isDirectSession).map((session) => session.peer));
-  if (frame.after !== undefined) return stores.sessions.appendPage(frame.sessions, frame.more);
-  stores.sessions.replaceAll(frame.sessions, frame.more);
-  return stores.sessions.list.length;
+  const added =
+    frame.after !== undefined
+      ? stores.sessions.appendPage(frame.sessions, frame.more)
+      : (stores.sessions.replaceAll(frame.sessions, frame.more), stores.sessions.list.length);
+  for (const session of frame.sessions) showNewestKept(stores, session.conv);
+  return added;
+}
+
+/**
+ * When the list's last message of `conv` was deleted on this device, the list shows the newest
+ * one still here instead (none: an empty preview), as WeChat does; the counts stay the server's.
+ */
+export function showNewestKept(stores: Stores, conv: string): void {
+  const last = stores.sessions.find(conv)?.last;
+  if (!last || !stores.messages.isDeleted(conv, last.cid || `${conv}#${last.seq}`)) return;
+  const kept = stores.messages.view(conv).items.filter((item) => item.seq > 0 && !item.deleted);
+  const newest = kept[kept.length - 1];
+  if (!newest) return stores.sessions.showLast(conv, null);
+  const { seq, cid, from, kind, body, ts, mentions } = newest;
+  stores.sessions.showLast(
+    conv,
+    mentions ? { conv, seq, cid, from, kind, body, ts, mentions } : { conv, seq, cid, from, kind, body, ts },
+  );
 }
 
 /** `message`: stored once, listed, and read at once when its conversation is on screen. */

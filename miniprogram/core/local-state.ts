@@ -10,6 +10,8 @@ const STORAGE = {
   prefs: 'chat.prefs',
   /** Unsent text per conversation, with the user it belongs to. */
   drafts: 'chat.drafts',
+  /** Keys of messages deleted on this device, per conversation, with the user. */
+  deleted: 'chat.deleted',
 } as const;
 
 /**
@@ -47,6 +49,10 @@ export class LocalState {
       STORAGE.drafts,
     );
     if (drafts && drafts.userId === me.id && drafts.drafts) sessions.setDrafts(drafts.drafts);
+    const deleted = this.platform.getStorageSync<{ userId: string; deleted: Record<string, string[]> } | ''>(
+      STORAGE.deleted,
+    );
+    if (deleted && deleted.userId === me.id && deleted.deleted) messages.setDeleted(deleted.deleted);
     const snapshot = me.id ? this.cache.load(me.id) : null;
     if (!snapshot || snapshot.epoch !== this.epoch) return;
     people.remember(snapshot.sessions.filter(isDirectSession).map((session) => session.peer));
@@ -66,6 +72,14 @@ export class LocalState {
     this.platform.setStorageSync(STORAGE.drafts, { userId: this.stores.me.id, drafts: this.stores.sessions.drafts });
   }
 
+  /** Saves which messages were deleted on this device, now. */
+  saveDeleted(): void {
+    this.platform.setStorageSync(STORAGE.deleted, {
+      userId: this.stores.me.id,
+      deleted: this.stores.messages.deleted(),
+    });
+  }
+
   /** Saves the first screen a moment from now (a burst of frames costs one write). */
   saveSoon(): void {
     this.cache.saveSoon(() => this.snapshot());
@@ -82,7 +96,9 @@ export class LocalState {
 
   /** Logout: the epoch, the arrangement and the cache go with the user. */
   clear(): void {
-    for (const key of [STORAGE.epoch, STORAGE.prefs, STORAGE.drafts]) this.platform.removeStorageSync(key);
+    for (const key of [STORAGE.epoch, STORAGE.prefs, STORAGE.drafts, STORAGE.deleted]) {
+      this.platform.removeStorageSync(key);
+    }
     this.cache.clear();
   }
 
@@ -94,7 +110,8 @@ export class LocalState {
     const sessions = this.stores.sessions.list.slice(0, CACHE_LIMITS.conversations).map(entryOf);
     const messages: Record<string, ChatMessage[]> = {};
     for (const session of sessions) {
-      const stored = this.stores.messages.view(session.conv).items.filter((item) => item.seq > 0);
+      // What was deleted on this device is not kept on it.
+      const stored = this.stores.messages.view(session.conv).items.filter((item) => item.seq > 0 && !item.deleted);
       messages[session.conv] = stored
         .slice(-CACHE_LIMITS.messagesPerConversation)
         .map(({ conv, seq, cid, from, kind, body, ts, mentions }) =>

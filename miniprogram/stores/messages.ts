@@ -11,6 +11,8 @@ export interface MessageItem extends ChatMessage {
   status: SendStatus;
   /** An image send's upload progress, 0–100 (absent once uploaded). */
   progress?: number;
+  /** Deleted on this device (WeChat's 删除): kept for the seq order, its body gone, never drawn. */
+  deleted?: boolean;
 }
 
 export interface ConversationView {
@@ -42,6 +44,12 @@ function toItem(message: ChatMessage, meId: string): MessageItem {
   };
 }
 
+/** A message deleted on this device: what it said is dropped, its place in the order kept. */
+function asDeleted(item: MessageItem): MessageItem {
+  const { mentions: _mentions, ...rest } = item;
+  return { ...rest, body: '', deleted: true };
+}
+
 /** Index of the first stored item whose seq is greater than `seq` (pending items sort last). */
 function insertionIndex(items: MessageItem[], seq: number): number {
   let low = 0;
@@ -61,9 +69,11 @@ function insertionIndex(items: MessageItem[], seq: number): number {
  */
 export class MessagesStore {
   private readonly views = observable.map<string, ConversationView>({}, { deep: false });
+  /** Keys of messages deleted on this device, by conversation: they stay deleted when they come again. */
+  private readonly deletedKeys = new Map<string, Set<string>>();
 
   constructor() {
-    makeAutoObservable(this);
+    makeAutoObservable<MessagesStore, 'deletedKeys'>(this, { deletedKeys: false });
   }
 
   view(conv: string): ConversationView {
@@ -174,6 +184,35 @@ export class MessagesStore {
     this.views.set(conv, { ...view, items });
   }
 
+  /** Deletes stored messages from this device only (by key): the server and the peer keep them. */
+  deleteLocally(conv: string, keys: readonly string[]): void {
+    const set = this.deletedKeys.get(conv) ?? new Set<string>();
+    for (const key of keys) set.add(key);
+    this.deletedKeys.set(conv, set);
+    const view = this.view(conv);
+    if (!view.items.some((item) => set.has(item.key) && !item.deleted)) return;
+    const items = view.items.map((item) => (set.has(item.key) && !item.deleted ? asDeleted(item) : item));
+    this.views.set(conv, { ...view, items });
+  }
+
+  /** Whether the message with `key` was deleted on this device. */
+  isDeleted(conv: string, key: string): boolean {
+    return this.deletedKeys.get(conv)?.has(key) === true;
+  }
+
+  /** The keys deleted on this device, by conversation (for storage). */
+  deleted(): Record<string, string[]> {
+    const all: Record<string, string[]> = {};
+    for (const [conv, keys] of this.deletedKeys) all[conv] = [...keys];
+    return all;
+  }
+
+  /** Restores what was deleted on this device (from storage), before any message is added. */
+  setDeleted(all: Record<string, string[]>): void {
+    this.deletedKeys.clear();
+    for (const [conv, keys] of Object.entries(all)) this.deleteLocally(conv, keys);
+  }
+
   clear(): void {
     this.views.clear();
   }
@@ -184,8 +223,9 @@ export class MessagesStore {
     if (pendingIndex >= 0) items.splice(pendingIndex, 1);
     const index = insertionIndex(items, message.seq);
     if (index > 0 && items[index - 1].seq === message.seq) return;
-    items.splice(index, 0, toItem(message, meId));
+    const item = toItem(message, meId);
+    items.splice(index, 0, this.deletedKeys.get(message.conv)?.has(item.key) ? asDeleted(item) : item);
   }
 }
 
-export type MessagesView = Pick<MessagesStore, 'view' | 'conversations' | 'cursor'>;
+export type MessagesView = Pick<MessagesStore, 'view' | 'conversations' | 'cursor' | 'isDeleted'>;

@@ -375,6 +375,14 @@ export class SessionsStore {
     this.update(conv, (item) => ({ ...item, left: true }));
   }
 
+  /**
+   * The message the list shows as the last one, when the last one was deleted on this device: the
+   * one before it that is still here (null: none), the counts unchanged.
+   */
+  showLast(conv: string, message: ChatMessage | null): void {
+    this.update(conv, (item) => ({ ...item, last: message }));
+  }
+
   /** The text typed in a conversation and not sent, or ''. */
   draftOf(conv: string): string {
     return this.drafts[conv] ?? '';

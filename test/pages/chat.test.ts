@@ -2,14 +2,15 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { ChatData } from '../../miniprogram/pages/chat/chat';
 import { formatMessageTime } from '../../miniprogram/utils/timeline';
-import { waitFor } from '../support/app';
+import { stored, waitFor } from '../support/app';
 import { PNG } from '../support/fixtures';
 import { useServer } from '../support/fixture';
 import { renderPage, settle, texts } from '../support/pages';
 import { tempDataDir } from '../support/tmp';
 
 describe('message page', () => {
-  const { pair } = useServer();
+  const fixture = useServer();
+  const { pair } = fixture;
   afterEach(() => jest.restoreAllMocks());
 
   it('shows the history on open and sends from the input bar', async () => {
@@ -256,7 +257,7 @@ describe('message page', () => {
     page.detach();
   });
 
-  it('copies a message on long press, and resends a failed one on tap', async () => {
+  it('copies a message from its long-press menu, and resends a failed one on tap', async () => {
     const { me, conv } = await pair();
     me.client.stop();
     const page = renderPage<ChatData>('chat', me.client, { conv });
@@ -271,7 +272,12 @@ describe('message page', () => {
       .mockImplementation(() => Promise.resolve({ errMsg: 'setClipboardData:ok' }));
     page.querySelector('.bubble')!.dispatchEvent('longpress');
     await settle();
+    // A send not yet stored can be copied, not deleted.
+    expect(texts(page, '.menu-item')).toEqual(['复制']);
+    page.querySelector('.menu-item')!.dispatchEvent('tap');
+    await settle();
     expect(clipboard).toHaveBeenCalledWith({ data: '复制我' });
+    expect(page.querySelectorAll('.menu')).toHaveLength(0);
 
     page.querySelector('.state.failed')!.dispatchEvent('tap');
     await settle();
@@ -282,5 +288,65 @@ describe('message page', () => {
     await settle();
     expect(page.querySelectorAll('.state')).toHaveLength(0);
     page.detach();
+  });
+
+  it('删除 from the long-press menu removes a message from this device only, also after a restart', async () => {
+    const { me, peer, conv } = await pair();
+    for (const text of ['第一条', '删掉我', '第三条']) {
+      peer.client.sendText(conv, text);
+      await waitFor(() => me.client.stores.messages.view(conv).items.some((item) => item.body === text), text);
+    }
+    const page = renderPage<ChatData>('chat', me.client, { conv });
+    await settle();
+    const sheet = jest.spyOn(wx, 'showActionSheet');
+    const target = texts(page, '.bubble').indexOf('删掉我');
+    page.querySelectorAll('.bubble')[target].dispatchEvent('longpress');
+    await settle();
+    expect(texts(page, '.menu-item')).toEqual(['复制', '删除']);
+    // Tapping elsewhere closes the menu; nothing happens.
+    page.querySelector('.messages')!.dispatchEvent('tap');
+    await settle();
+    expect(page.querySelectorAll('.menu')).toHaveLength(0);
+
+    // Cancelled at WeChat's question: still there.
+    sheet.mockImplementationOnce(() => Promise.reject(new Error('showActionSheet:fail cancel')));
+    page.querySelectorAll('.bubble')[target].dispatchEvent('longpress');
+    await settle();
+    page.querySelectorAll('.menu-item')[1].dispatchEvent('tap');
+    await settle();
+    expect(texts(page, '.bubble')).toEqual(['第一条', '删掉我', '第三条']);
+
+    sheet.mockImplementationOnce(() => Promise.resolve({ tapIndex: 0, errMsg: 'showActionSheet:ok' }));
+    page.querySelectorAll('.bubble')[target].dispatchEvent('longpress');
+    await settle();
+    page.querySelectorAll('.menu-item')[1].dispatchEvent('tap');
+    await settle();
+    expect(sheet).toHaveBeenLastCalledWith(expect.objectContaining({ itemList: ['删除'] }));
+    expect(texts(page, '.bubble')).toEqual(['第一条', '第三条']);
+    // Deleting the last one: the list shows the one before it.
+    const last = texts(page, '.bubble').length - 1;
+    sheet.mockImplementationOnce(() => Promise.resolve({ tapIndex: 0, errMsg: 'showActionSheet:ok' }));
+    page.querySelectorAll('.bubble')[last].dispatchEvent('longpress');
+    await settle();
+    page.querySelectorAll('.menu-item')[1].dispatchEvent('tap');
+    await settle();
+    expect(texts(page, '.bubble')).toEqual(['第一条']);
+    expect(me.client.stores.sessions.find(conv)).toMatchObject({ preview: '第一条', lastSeq: 3 });
+    sheet.mockRestore();
+    page.detach();
+
+    // The peer keeps it; this phone, relaunched from its storage, neither shows nor stores it.
+    expect(peer.client.stores.messages.view(conv).items.map((item) => item.body)).toContain('删掉我');
+    me.client.stop();
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    expect(JSON.stringify(stored(me, 'chat.cache'))).not.toContain('删掉我');
+    const relaunched = await fixture.phone({ storage: new Map(me.adapter.storage) });
+    const again = renderPage<ChatData>('chat', relaunched.client, { conv });
+    await waitFor(() => relaunched.client.stores.messages.view(conv).items.length === 3, 'the sync after the restart');
+    await settle();
+    expect(texts(again, '.bubble')).toEqual(['第一条']);
+    // The list too, though the server's entry names the deleted message as the last.
+    expect(relaunched.client.stores.sessions.find(conv)?.preview).toBe('第一条');
+    again.detach();
   });
 });

@@ -45,7 +45,24 @@ interface Instance {
   shown: boolean;
 }
 
+/** An action of the long-press menu above a message. */
+export interface MenuEntry {
+  action: 'copy' | 'delete';
+  label: string;
+}
+
+/** What the long-press menu offers for a message: 复制 for a text, 删除 for a stored message. */
+export function menuFor(item: TimelineItem): MenuEntry[] {
+  const entries: MenuEntry[] = [];
+  if (item.kind === 'text') entries.push({ action: 'copy', label: '复制' });
+  if (item.seq > 0) entries.push({ action: 'delete', label: '删除' });
+  return entries;
+}
+
 export interface ChatData {
+  /** The message whose long-press menu is open ('' for none), and what it offers. */
+  menuKey: string;
+  menuItems: MenuEntry[];
   messages: TimelineItem[];
   hasMore: boolean;
   banner: string;
@@ -123,7 +140,9 @@ Component<
     insertEmoji(event: WechatMiniprogram.BaseEvent): void;
     chooseImage(): Promise<void>;
     previewImage(event: WechatMiniprogram.BaseEvent): void;
-    copy(event: WechatMiniprogram.BaseEvent): void;
+    openMenu(event: WechatMiniprogram.BaseEvent): void;
+    closeMenu(): void;
+    menuAction(event: WechatMiniprogram.BaseEvent): Promise<void>;
     showTitle(): void;
     openSettings(): void;
     openReceipts(): void;
@@ -141,6 +160,8 @@ Component<
 >({
   properties: { conv: String },
   data: {
+    menuKey: '',
+    menuItems: [],
     messages: [],
     hasMore: false,
     banner: '',
@@ -233,10 +254,16 @@ Component<
       this.shownFrom = observable.box(windowStart(items(), storedCount(items()), PAGE));
       this.unbind = bindData(this, {
         messages: () =>
-          timeline(items().slice(firstShownIndex(items(), this.shownFrom.get())), {
-            peerReadSeq: sessions.find(conv)?.peerReadSeq ?? 0,
-            group: group(),
-          }),
+          timeline(
+            // Messages deleted on this device are not drawn.
+            items()
+              .slice(firstShownIndex(items(), this.shownFrom.get()))
+              .filter((item) => !item.deleted),
+            {
+              peerReadSeq: sessions.find(conv)?.peerReadSeq ?? 0,
+              group: group(),
+            },
+          ),
         hasMore: () => messages.view(conv).hasMore || firstShownIndex(items(), this.shownFrom.get()) > 0,
         banner: () => connection.banner,
         typing: () => !this.isGroup && people.isTyping(conv),
@@ -430,9 +457,32 @@ Component<
       const urls = this.data.messages.filter((item) => item.kind === 'image').map((item) => item.body);
       void wx.previewImage({ current, urls });
     },
-    copy(event) {
-      const text = String(event.currentTarget.dataset.text);
-      void wx.setClipboardData({ data: text });
+    openMenu(event) {
+      const key = String(event.currentTarget.dataset.key);
+      const item = this.data.messages.find((message) => message.key === key);
+      const entries = item ? menuFor(item) : [];
+      if (entries.length > 0) this.setData({ menuKey: key, menuItems: entries });
+    },
+    closeMenu() {
+      if (this.data.menuKey) this.setData({ menuKey: '', menuItems: [] });
+    },
+    async menuAction(event) {
+      const action = String(event.currentTarget.dataset.action) as MenuEntry['action'];
+      const item = this.data.messages.find((message) => message.key === this.data.menuKey);
+      this.closeMenu();
+      if (!item) return;
+      if (action === 'copy') {
+        // WeChat's own toast (内容已复制) follows.
+        void wx.setClipboardData({ data: item.body });
+        return;
+      }
+      try {
+        // As WeChat asks: a red 删除 under the question, or nothing.
+        await wx.showActionSheet({ alertText: '确定删除该条消息？', itemList: ['删除'], itemColor: '#fa5151' });
+      } catch {
+        return;
+      }
+      this.chat.deleteMessages(this.data.conv, [item.key]);
     },
   },
 });
