@@ -342,6 +342,8 @@ function storeConformance(name: string, makeHarness: () => Promise<StoreHarness>
           unread: 1,
           mentioned: false,
           left: false,
+          muted: false,
+          pinned: false,
         });
         expect(sessions[1]).toEqual(
           expect.objectContaining({ lastSeq: 2, readSeq: 0, peerReadSeq: 2, unread: 2, peer: ann }),
@@ -630,6 +632,8 @@ function storeConformance(name: string, makeHarness: () => Promise<StoreHarness>
             unread: 0, // a system message counts for no badge
             mentioned: false,
             left: false,
+            muted: false,
+            pinned: false,
           },
         ]);
         expect(await store.peersOf(bob.id)).toEqual([]);
