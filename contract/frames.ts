@@ -113,14 +113,7 @@ export type TypingFrame = FromSchema<typeof clientFrameSchemas.typing>;
 export type SessionsRequestFrame = FromSchema<typeof clientFrameSchemas.sessions>;
 export type RecallFrame = FromSchema<typeof clientFrameSchemas.recall>;
 export type ClientFrame =
-  | PingFrame
-  | SyncFrame
-  | SendFrame
-  | HistoryFrame
-  | ReadFrame
-  | TypingFrame
-  | SessionsRequestFrame
-  | RecallFrame;
+  PingFrame | SyncFrame | SendFrame | HistoryFrame | ReadFrame | TypingFrame | SessionsRequestFrame | RecallFrame;
 
 /** What a client may send: `text` or `image`. */
 export type SendKind = SendFrame['kind'];

@@ -9,15 +9,7 @@ import type { GroupView } from '../src/chat/groups';
 import type { ServerConfig } from '../src/config';
 import { useTestServer } from './support/fixture';
 import { DATABASE_URL, dropSchema, newSchemaName, warnSkipped } from './support/services';
-import {
-  api,
-  expectFailure,
-  fullHistory,
-  settle,
-  uploadImage,
-  type Person,
-  type TestSocket,
-} from './support/server';
+import { api, expectFailure, fullHistory, settle, uploadImage, type Person, type TestSocket } from './support/server';
 
 type Answer = ServerFrameOf<'ack'> | ServerFrameOf<'error'>;
 
@@ -50,7 +42,9 @@ async function sessionsOf(person: Person): Promise<AnySessionEntry[]> {
 }
 
 function recalledEvent(frame: ServerFrame, seq: number): boolean {
-  return frame.type === 'message' && frame.kind === 'system' && frame.body === JSON.stringify({ event: 'recalled', seq });
+  return (
+    frame.type === 'message' && frame.kind === 'system' && frame.body === JSON.stringify({ event: 'recalled', seq })
+  );
 }
 
 function actionsSuite(storeName: string, settings: () => Partial<ServerConfig>): void {
@@ -144,7 +138,9 @@ function actionsSuite(storeName: string, settings: () => Partial<ServerConfig>):
       it("in a group: the owner and admins recall anyone's message, a member only their own; every member hears it", async () => {
         const [alice, bob, carol, dave] = await people(4);
         const group = await createGroup(alice, [bob, carol, dave]);
-        expect((await api(server.url, 'PUT', `/api/groups/${group.id}/admins/${bob.id}`, { token: alice.token })).status).toBe(200);
+        expect(
+          (await api(server.url, 'PUT', `/api/groups/${group.id}/admins/${bob.id}`, { token: alice.token })).status,
+        ).toBe(200);
         // seq 1 created, seq 2 role.
         expect(await send(alice, { conv: group.conv }, 'a1')).toMatchObject({ seq: 3 });
         expect(await send(carol, { conv: group.conv }, 'c1')).toMatchObject({ seq: 4 });

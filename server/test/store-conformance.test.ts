@@ -918,8 +918,14 @@ function storeConformance(name: string, makeHarness: () => Promise<StoreHarness>
         const [ann, ben, cat] = [await user('ann'), await user('ben'), await user('cat')];
         const conv = directConversationId(ann.id, ben.id);
         await store.appendMessage(message(ann, ben));
-        expect(await store.setConversationPrefs(conv, ann.id, { muted: true }, 5)).toEqual({ muted: true, pinned: false });
-        expect(await store.setConversationPrefs(conv, ann.id, { pinned: true }, 6)).toEqual({ muted: true, pinned: true });
+        expect(await store.setConversationPrefs(conv, ann.id, { muted: true }, 5)).toEqual({
+          muted: true,
+          pinned: false,
+        });
+        expect(await store.setConversationPrefs(conv, ann.id, { pinned: true }, 6)).toEqual({
+          muted: true,
+          pinned: true,
+        });
         expect(await store.setConversationPrefs(conv, ann.id, {}, 7)).toEqual({ muted: true, pinned: true });
         expect((await dmSessionsOf(ann.id))[0]).toMatchObject({ muted: true, pinned: true });
         expect((await dmSessionsOf(ben.id))[0]).toMatchObject({ muted: false, pinned: false });
@@ -927,7 +933,10 @@ function storeConformance(name: string, makeHarness: () => Promise<StoreHarness>
         const other = await harness.another();
         expect((await other.sessionsPage(ann.id)).sessions[0]).toMatchObject({ muted: true, pinned: true });
         const empty = directConversationId(ann.id, cat.id);
-        expect(await store.setConversationPrefs(empty, ann.id, { pinned: true }, 8)).toEqual({ muted: false, pinned: true });
+        expect(await store.setConversationPrefs(empty, ann.id, { pinned: true }, 8)).toEqual({
+          muted: false,
+          pinned: true,
+        });
         expect(await store.membersOf(empty)).toEqual([ann.id]);
         expect((await sessionsOf(ann.id)).map((s) => s.conv)).toEqual([conv]);
         expect(await store.peersOf(ann.id)).toEqual([ben.id]);

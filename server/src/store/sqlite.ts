@@ -175,9 +175,9 @@ export class SqliteStore implements Store {
       // One row per member; PostgreSQL inserts them all from an array, which SQLite has no type for.
       insertMember: db.prepare<[string, string]>('INSERT OR IGNORE INTO members (conv, user_id) VALUES (?, ?)'),
       nextSeq: db.prepare<[number, string], { last_seq: number }>(SQL.nextSeq),
-      insertMessage: db.prepare<
-        [string, number, string, string, string, string, number, string | null, string | null]
-      >(SQL.insertMessage),
+      insertMessage: db.prepare<[string, number, string, string, string, string, number, string | null, string | null]>(
+        SQL.insertMessage,
+      ),
       message: db.prepare<[string, number], MessageRow>(SQL.message),
       recallMark: db.prepare<[string, number]>(SQL.recallMark),
       setPrefs: db.prepare<
