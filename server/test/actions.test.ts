@@ -170,6 +170,21 @@ function actionsSuite(storeName: string, settings: () => Partial<ServerConfig>):
         expect(await recall(dave, group.conv, 3, 'x4')).toMatchObject({ code: 'forbidden' });
       });
 
+      it('a recalled mention no longer marks the session mentioned, nor counts as unread', async () => {
+        const [alice, bob, carol] = await people(3);
+        const group = await createGroup(alice, [bob, carol]);
+        expect(await send(carol, { conv: group.conv }, 'c1', { mentions: [bob.id] })).toMatchObject({ seq: 2 });
+        expect((await sessionsOf(bob)).find((s) => s.conv === group.conv)).toMatchObject({
+          mentioned: true,
+          unread: 1,
+        });
+        expect(await recall(alice, group.conv, 2, 'ra')).toMatchObject({ type: 'ack', seq: 3 });
+        expect((await sessionsOf(bob)).find((s) => s.conv === group.conv)).toMatchObject({
+          mentioned: false,
+          unread: 0,
+        });
+      });
+
       it('a socket that held the message sees it recalled after reconnecting with sync', async () => {
         const [alice, bob] = await people(2);
         const conv = directConversationId(alice.id, bob.id);

@@ -276,7 +276,10 @@ export function statements(d: Dialect) {
        )
        SELECT page.id AS conv, page.last_seq, page.read_seq, page.role, page.left_seq, page.muted, page.pinned,
               CASE WHEN page.mention_seq > page.read_seq AND page.mention_seq >= page.joined_seq
-                     AND page.mention_seq <= page.last_seq THEN 1 ELSE 0 END AS mentioned,
+                     AND page.mention_seq <= page.last_seq
+                     AND NOT EXISTS (SELECT 1 FROM messages mm
+                       WHERE mm.conv = page.id AND mm.seq = page.mention_seq AND mm.kind = 'recalled')
+                   THEN 1 ELSE 0 END AS mentioned,
               peer.user_id AS peer_id, peer.read_seq AS peer_read_seq, u.nickname, u.avatar,
               g.id AS group_id, g.name AS group_name, g.avatar AS group_avatar,
               CASE WHEN page.role IS NULL THEN 0 ELSE
