@@ -254,6 +254,8 @@ function actionsSuite(storeName: string, settings: () => Partial<ServerConfig>):
         // Kept as stored once the quoted message is recalled.
         await recall(alice, conv, 1, 'r1');
         expect((await fullHistory(bob.socket, conv))[2]).toMatchObject({ seq: 3, reply: textQuote });
+        // A resend of the reply is answered as stored, though its quote is recalled now.
+        expect(await send(bob, { conv }, 'q1', { reply: 1 })).toMatchObject({ type: 'ack', seq: 3 });
       });
 
       it('refuses a missing seq (not_found), a recalled one (forbidden), a system message (bad_frame); nothing stored', async () => {

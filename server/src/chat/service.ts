@@ -93,7 +93,7 @@ export class ChatService {
     const { conv, members } = await this.destination(caller.userId, frame);
     const mentions =
       frame.mentions === undefined ? [] : await this.mentions(caller.userId, conv, members, frame.mentions);
-    const quote = frame.reply === undefined ? undefined : await replyTo(this.store, caller.userId, conv, frame.reply);
+    const quote = frame.reply === undefined ? undefined : await this.quote(caller.userId, conv, frame.cid, frame.reply);
     const { message, duplicate } = await this.store.appendMessage({
       conv,
       members,
@@ -118,6 +118,15 @@ export class ChatService {
       { type: 'states', conv: message.conv, user: caller.userId, readSeq: message.seq },
       caller.connectionId,
     );
+  }
+
+  /**
+   * What a reply quotes (replies.ts). A resend of a stored reply is not checked again: it is
+   * answered as stored, even once the quoted message was recalled.
+   */
+  private async quote(userId: string, conv: string, cid: string, seq: number) {
+    if (await this.store.messageByCid(userId, cid)) return undefined;
+    return replyTo(this.store, userId, conv, seq);
   }
 
   /** A recall (recall.ts): acked with the seq of its `recalled` system message. */
