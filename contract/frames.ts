@@ -49,6 +49,8 @@ export const clientFrameSchemas = {
       body: { type: 'string', minLength: 1, maxLength: LIMITS.maxTextLength },
       /** In a group: the members the message mentions (@), or `["all"]` (owner and admins only). */
       mentions: { type: 'array', items: id, minItems: 1, maxItems: LIMITS.mentionsMax },
+      /** The seq of the message (of the same conversation) this one replies to (quotes). */
+      reply: { type: 'integer', minimum: 1, maximum: Number.MAX_SAFE_INTEGER },
     },
     required: ['type', 'cid', 'kind', 'body'],
     additionalProperties: false,
@@ -76,6 +78,21 @@ export const clientFrameSchemas = {
     required: ['type', 'conv'],
     additionalProperties: false,
   },
+  /**
+   * Recalls message `seq` of `conv`: its sender within `RECALL_WINDOW_S` of its `ts`, or a group's
+   * owner or an admin. Answered with `ack` (the seq of the `recalled` system message) or `error`.
+   */
+  recall: {
+    type: 'object',
+    properties: {
+      type: { const: 'recall' },
+      cid: { type: 'string', minLength: 1, maxLength: LIMITS.maxCidLength },
+      conv: id,
+      seq: { type: 'integer', minimum: 1, maximum: Number.MAX_SAFE_INTEGER },
+    },
+    required: ['type', 'cid', 'conv', 'seq'],
+    additionalProperties: false,
+  },
   /** The next page of the session list: the entries that follow `after` in the list's order. */
   sessions: {
     type: 'object',
@@ -94,13 +111,29 @@ export type HistoryFrame = FromSchema<typeof clientFrameSchemas.history>;
 export type ReadFrame = FromSchema<typeof clientFrameSchemas.read>;
 export type TypingFrame = FromSchema<typeof clientFrameSchemas.typing>;
 export type SessionsRequestFrame = FromSchema<typeof clientFrameSchemas.sessions>;
+export type RecallFrame = FromSchema<typeof clientFrameSchemas.recall>;
 export type ClientFrame =
-  PingFrame | SyncFrame | SendFrame | HistoryFrame | ReadFrame | TypingFrame | SessionsRequestFrame;
+  PingFrame | SyncFrame | SendFrame | HistoryFrame | ReadFrame | TypingFrame | SessionsRequestFrame | RecallFrame;
 
 /** What a client may send: `text` or `image`. */
 export type SendKind = SendFrame['kind'];
-/** A stored message's kind: what clients send, and `system` (group changes), the server's own. */
-export type MessageKind = SendKind | 'system';
+/**
+ * A stored message's kind: what clients send, `system` (group changes, recalls), the server's own,
+ * and `recalled`: a message that was recalled (its body `""`, no mentions, no reply).
+ */
+export type MessageKind = SendKind | 'system' | 'recalled';
+
+/**
+ * What a reply quotes of the message it replies to, as it was when the reply was stored (kept as
+ * it is when that message is recalled later): a text's first `LIMITS.excerptLength` UTF-16 units,
+ * `[图片]` for an image, `[语音]` for voice.
+ */
+export interface ReplyRef {
+  seq: number;
+  from: string;
+  kind: MessageKind;
+  excerpt: string;
+}
 
 // ---------------------------------------------------------------------------------------------
 // Server → client
@@ -126,6 +159,8 @@ export interface ChatMessage {
   ts: number;
   /** A group message's mentions as sent: user ids, or `["all"]`. Absent when it mentions nobody. */
   mentions?: string[];
+  /** The message this one replies to. Absent when it replies to none. */
+  reply?: ReplyRef;
 }
 
 export interface SessionEntry {
@@ -140,6 +175,9 @@ export interface SessionEntry {
   /** Always false in a dm (the server sends both; the app's own entries may lack them). */
   mentioned?: boolean;
   left?: boolean;
+  /** The user muted / pinned the conversation (the server sends both; the app's own entries may lack them). */
+  muted?: boolean;
+  pinned?: boolean;
 }
 
 /** A group's entry in the session list: no `peer`, the group instead. */
@@ -155,6 +193,9 @@ export interface GroupSessionEntry {
   mentioned: boolean;
   /** The user left, was removed, or the group was dismissed. */
   left: boolean;
+  /** The user muted / pinned the conversation (the server sends both). */
+  muted?: boolean;
+  pinned?: boolean;
 }
 
 /** An entry of a `sessions` frame: a dm's or a group's. */
@@ -181,6 +222,11 @@ export type ServerFrame =
   | { type: 'presence'; user: string; online: boolean }
   /** A user's nickname or avatar changed: to their peers and their own other connections. */
   | { type: 'profile'; user: PublicUser }
+  /**
+   * The user changed their mute or pin of a conversation (`PUT /api/conversations/:conv`): to every
+   * connection of theirs, so their devices agree without a resync.
+   */
+  | { type: 'conversation'; conv: string; muted: boolean; pinned: boolean }
   | { type: 'error'; code: ErrorCode; message: string; ref?: string };
 
 export type ServerFrameOf<T extends ServerFrame['type']> = Extract<ServerFrame, { type: T }>;

@@ -84,3 +84,16 @@ export interface GroupReceipts {
   read: string[];
   unread: string[];
 }
+
+/** `PUT /api/conversations/:conv`: either or both; an absent one stays as it is. */
+export interface ConversationPrefsUpdate {
+  muted?: boolean;
+  pinned?: boolean;
+}
+
+/** The answer of `PUT /api/conversations/:conv`, and the `conversation` frame's fields. */
+export interface ConversationPrefs {
+  conv: string;
+  muted: boolean;
+  pinned: boolean;
+}

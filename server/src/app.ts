@@ -8,6 +8,7 @@ import { RedisBus } from './bus/redis';
 import type { Bus } from './bus/types';
 import { PresenceService } from './chat/presence';
 import { GroupService } from './chat/groups';
+import { ConversationPrefsService } from './chat/prefs';
 import { ChatService } from './chat/service';
 import { UsersService } from './chat/users';
 import type { ServerConfig } from './config';
@@ -15,6 +16,7 @@ import { clientErrorHandler, frameworkErrors, installErrorHandlers } from './htt
 import { loginLimit, registerLoginLimit } from './http/login-limit';
 import { bearerAuth, registerRoutes } from './http/routes';
 import { registerGroupRoutes } from './http/group-routes';
+import { registerConversationRoutes } from './http/conversation-routes';
 import { routeAjvOptions } from './ajv-options';
 import { registerMetricsRoute, registerSecurityHeaders } from './http/security';
 import { uploadRoutes } from './http/uploads';
@@ -106,7 +108,9 @@ export async function startServer(config: ServerConfig, log?: Logger): Promise<C
     metrics,
     imageUrl: (body, origin) => uploads.claim(body, origin),
     users: knownUsers,
+    recallWindowS: config.recallWindowS,
   });
+  const prefs = new ConversationPrefsService(store, bus, knownUsers);
   const groups = new GroupService(store, bus, {
     maxMembers: config.groupMaxMembers,
     avatarUrl: (url, origin) => uploads.claim(url, origin),
@@ -161,6 +165,7 @@ export async function startServer(config: ServerConfig, log?: Logger): Promise<C
     avatarUrl: (url, origin) => uploads.claim(url, origin),
   });
   registerGroupRoutes(app, { groups, authenticate: bearerAuth(tokens), maxMembers: config.groupMaxMembers });
+  registerConversationRoutes(app, { prefs, authenticate: bearerAuth(tokens) });
   // Encapsulated: the multipart parser serves the upload route only.
   await app.register(uploadRoutes, {
     uploads,

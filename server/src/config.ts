@@ -78,6 +78,8 @@ export interface ServerConfig {
   metricsToken?: string;
   /** The most members a group may have, its owner included (GROUP_MAX_MEMBERS). */
   groupMaxMembers: number;
+  /** How long after it was stored a message's sender may recall it, in seconds (RECALL_WINDOW_S). */
+  recallWindowS: number;
 }
 
 function integer(name: string, fallback: number, env: NodeJS.ProcessEnv): number {
@@ -155,6 +157,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
     uploadBytesPerDay: integer('UPLOAD_BYTES_PER_DAY', 100 * 1024 * 1024, env),
     uploadGraceS: integer('UPLOAD_GRACE_S', 24 * 3600, env),
     groupMaxMembers: groupMaxMembers(env),
+    recallWindowS: integer('RECALL_WINDOW_S', 120, env),
     uploadMinBytesPerS: integer('UPLOAD_MIN_BYTES_PER_S', 2048, env),
     sendRate: { perSecond: integer('SEND_RATE', 20, env), burst: integer('SEND_BURST', 40, env) },
     frameRate: { perSecond: integer('FRAME_RATE', 100, env), burst: integer('FRAME_BURST', 200, env) },

@@ -464,6 +464,8 @@ function groupSuite(storeName: string, settings: () => Partial<ServerConfig>): v
             unread: 1, // m5: the `joined` tip (seq 4) counts for no badge
             mentioned: false,
             left: false,
+            muted: false,
+            pinned: false,
           },
         ]);
         const replayed = phone.frames.flatMap((f) => (f.type === 'message' && f.conv === group.conv ? [f.seq] : []));

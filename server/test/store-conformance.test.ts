@@ -342,6 +342,8 @@ function storeConformance(name: string, makeHarness: () => Promise<StoreHarness>
           unread: 1,
           mentioned: false,
           left: false,
+          muted: false,
+          pinned: false,
         });
         expect(sessions[1]).toEqual(
           expect.objectContaining({ lastSeq: 2, readSeq: 0, peerReadSeq: 2, unread: 2, peer: ann }),
@@ -630,6 +632,8 @@ function storeConformance(name: string, makeHarness: () => Promise<StoreHarness>
             unread: 0, // a system message counts for no badge
             mentioned: false,
             left: false,
+            muted: false,
+            pinned: false,
           },
         ]);
         expect(await store.peersOf(bob.id)).toEqual([]);
@@ -844,6 +848,103 @@ function storeConformance(name: string, makeHarness: () => Promise<StoreHarness>
           }),
         ).rejects.toThrow('refused');
         expect(await other.withGroupLock('gl2', async () => 'free')).toBe('free');
+      });
+    });
+
+    describe('message actions', () => {
+      const recalled = (from: PublicUser, to: PublicUser, seq: number, cid: string): NewMessage =>
+        message(from, to, { cid, kind: 'system', body: JSON.stringify({ event: 'recalled', seq }) });
+
+      it('recalls in one transaction: the event with the next seq, the message rewritten, the cursor moved; a cid once', async () => {
+        const [ann, ben] = [await user('ann'), await user('ben')];
+        const conv = directConversationId(ann.id, ben.id);
+        await store.appendMessage(message(ann, ben, { body: 'oops', mentions: undefined }));
+        await store.appendMessage(message(ben, ann, { body: 'what?' }));
+        const result = await store.recall(recalled(ann, ben, 1, 'rc1'), 1);
+        expect(result).toEqual({
+          message: expect.objectContaining({ conv, seq: 3, cid: 'rc1', from: ann.id, kind: 'system' }),
+          duplicate: false,
+        });
+        expect((await store.history(conv, undefined, 10)).messages).toEqual([
+          { conv, seq: 1, cid: expect.any(String), from: ann.id, kind: 'recalled', body: '', ts: expect.any(Number) },
+          expect.objectContaining({ seq: 2, kind: 'text', body: 'what?' }),
+          expect.objectContaining({ seq: 3, kind: 'system', body: '{"event":"recalled","seq":1}' }),
+        ]);
+        expect((await store.messagesAfter(conv, 0, 1))[0]).toMatchObject({ kind: 'recalled', body: '' });
+        expect(await store.message(conv, 1)).toMatchObject({ kind: 'recalled', body: '' });
+        expect((await dmSessionsOf(ann.id))[0]).toMatchObject({ lastSeq: 3, readSeq: 3 });
+        // The recalled message counts for no badge, nor does the event.
+        expect((await dmSessionsOf(ben.id))[0]).toMatchObject({ lastSeq: 3, readSeq: 2, unread: 0 });
+        // The same cid: the same message, nothing written.
+        const again = await store.recall(recalled(ann, ben, 2, 'rc1'), 2);
+        expect(again).toEqual({ message: result?.message, duplicate: true });
+        expect(await store.messageByCid(ann.id, 'rc1')).toEqual(result?.message);
+        // Recalled already, a system message, missing: null, nothing written.
+        expect(await store.recall(recalled(ann, ben, 1, 'rc2'), 1)).toBeNull();
+        expect(await store.recall(recalled(ann, ben, 3, 'rc3'), 3)).toBeNull();
+        expect(await store.recall(recalled(ann, ben, 9, 'rc4'), 9)).toBeNull();
+        expect(await store.message(conv, 4)).toBeNull();
+        expect(await store.messageByCid(ann.id, 'rc2')).toBeNull();
+        expect((await dmSessionsOf(ann.id))[0]).toMatchObject({ lastSeq: 3 });
+        // Two instances recalling one message at once: exactly one succeeds.
+        await store.appendMessage(message(ann, ben, { body: 'again' }));
+        const other = await harness.another();
+        const both = await Promise.all([
+          store.recall(recalled(ann, ben, 4, 'rc5'), 4),
+          other.recall(recalled(ben, ann, 4, 'rc6'), 4),
+        ]);
+        expect(both.filter((r) => r !== null)).toHaveLength(1);
+        expect((await store.history(conv, undefined, 10)).messages.map((m) => m.seq)).toEqual([1, 2, 3, 4, 5]);
+      });
+
+      it('stores a reply with its message: history, messagesAfter, sessions.last; absent when none', async () => {
+        const [ann, ben] = [await user('ann'), await user('ben')];
+        const conv = directConversationId(ann.id, ben.id);
+        const quote = { seq: 1, from: ann.id, kind: 'text' as const, excerpt: 'hello' };
+        const plain = await store.appendMessage(message(ann, ben, { body: 'hello' }));
+        expect(plain.message).not.toHaveProperty('reply');
+        const sent = await store.appendMessage(message(ben, ann, { body: 'hi back', reply: quote }));
+        expect(sent.message).toMatchObject({ seq: 2, reply: quote });
+        expect((await store.history(conv, undefined, 10)).messages.map((m) => m.reply)).toEqual([undefined, quote]);
+        expect((await store.messagesAfter(conv, 1, 10))[0].reply).toEqual(quote);
+        expect(await store.message(conv, 2)).toMatchObject({ reply: quote });
+        expect((await dmSessionsOf(ann.id))[0].last).toMatchObject({ seq: 2, reply: quote });
+        // Recalling the reply itself drops its quote with its body.
+        await store.recall(recalled(ben, ann, 2, 'rq'), 2);
+        expect(await store.message(conv, 2)).not.toHaveProperty('reply');
+      });
+
+      it("keeps mute and pin per user and conversation; a dm before its first message gets the caller's row only", async () => {
+        const [ann, ben, cat] = [await user('ann'), await user('ben'), await user('cat')];
+        const conv = directConversationId(ann.id, ben.id);
+        await store.appendMessage(message(ann, ben));
+        expect(await store.setConversationPrefs(conv, ann.id, { muted: true }, 5)).toEqual({
+          muted: true,
+          pinned: false,
+        });
+        expect(await store.setConversationPrefs(conv, ann.id, { pinned: true }, 6)).toEqual({
+          muted: true,
+          pinned: true,
+        });
+        expect(await store.setConversationPrefs(conv, ann.id, {}, 7)).toEqual({ muted: true, pinned: true });
+        expect((await dmSessionsOf(ann.id))[0]).toMatchObject({ muted: true, pinned: true });
+        expect((await dmSessionsOf(ben.id))[0]).toMatchObject({ muted: false, pinned: false });
+        // Another instance reads the same.
+        const other = await harness.another();
+        expect((await other.sessionsPage(ann.id)).sessions[0]).toMatchObject({ muted: true, pinned: true });
+        const empty = directConversationId(ann.id, cat.id);
+        expect(await store.setConversationPrefs(empty, ann.id, { pinned: true }, 8)).toEqual({
+          muted: false,
+          pinned: true,
+        });
+        expect(await store.membersOf(empty)).toEqual([ann.id]);
+        expect((await sessionsOf(ann.id)).map((s) => s.conv)).toEqual([conv]);
+        expect(await store.peersOf(ann.id)).toEqual([ben.id]);
+        // The first message adds the peer and keeps the settings.
+        await store.appendMessage(message(cat, ann));
+        expect(await store.membersOf(empty)).toEqual([ann.id, cat.id].sort());
+        expect((await dmSessionsOf(ann.id)).find((s) => s.conv === empty)).toMatchObject({ pinned: true, lastSeq: 1 });
+        expect((await dmSessionsOf(cat.id))[0]).toMatchObject({ pinned: false, peer: ann });
       });
     });
 

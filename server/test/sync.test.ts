@@ -96,6 +96,8 @@ describe('sync', () => {
         unread: 1,
         mentioned: false,
         left: false,
+        muted: false,
+        pinned: false,
       },
       {
         conv: ab,
@@ -108,6 +110,8 @@ describe('sync', () => {
         unread: 3,
         mentioned: false,
         left: false,
+        muted: false,
+        pinned: false,
       },
     ]);
 

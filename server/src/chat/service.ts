@@ -2,12 +2,12 @@ import { LIMITS } from '../../../contract/limits';
 import {
   directConversationId,
   directConversationMembers,
-  isDirectConversationId,
   isGroupConversationId,
 } from '../../../contract/conversations';
 import type {
   HistoryFrame,
   ReadFrame,
+  RecallFrame,
   SendFrame,
   ServerFrame,
   SessionsRequestFrame,
@@ -15,8 +15,14 @@ import type {
   TypingFrame,
 } from '../../../contract/frames';
 import type { Store } from '../store/types';
+import { ChatError } from './errors';
 import { KnownUsers } from './known-users';
+import { conversationMembers } from './membership';
 import type { Fanout } from './ports';
+import { Recalls } from './recall';
+import { replyTo } from './replies';
+
+export { ChatError };
 
 /** Who is asking: the authenticated user, and which of their connections asked. */
 export interface Caller {
@@ -44,6 +50,8 @@ export interface ChatOptions {
   clock?: () => number;
   /** Which users exist (shared with the token check); absent, one of its own over the store. */
   users?: KnownUsers;
+  /** How long after its `ts` a message's sender may recall it, in seconds (RECALL_WINDOW_S; default 120). */
+  recallWindowS?: number;
 }
 
 /**
@@ -52,22 +60,13 @@ export interface ChatOptions {
  */
 export type Reply = (frame: ServerFrame) => void | Promise<void>;
 
-/** A refusal the client is told about as an `error` frame. */
-export class ChatError extends Error {
-  constructor(
-    readonly code: 'bad_frame' | 'forbidden' | 'not_found',
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
 /** The chat domain: sends with gap-free seq and idempotent cid, history, sync, read cursors. */
 export class ChatService {
   private readonly metrics: ChatMetrics;
   private readonly imageUrl: (body: string, origin: string | undefined) => Promise<string | null>;
   private readonly clock: () => number;
   private readonly users: KnownUsers;
+  private readonly recalls: Recalls;
 
   constructor(
     private readonly store: Store,
@@ -78,6 +77,11 @@ export class ChatService {
     this.imageUrl = options.imageUrl ?? (async (body) => body);
     this.clock = options.clock ?? Date.now;
     this.users = options.users ?? new KnownUsers(store);
+    this.recalls = new Recalls(store, fanout, this.users, {
+      windowMs: (options.recallWindowS ?? 120) * 1000,
+      clock: this.clock,
+      metrics: this.metrics,
+    });
   }
 
   async send(caller: Caller, frame: SendFrame, reply: Reply): Promise<void> {
@@ -89,6 +93,7 @@ export class ChatService {
     const { conv, members } = await this.destination(caller.userId, frame);
     const mentions =
       frame.mentions === undefined ? [] : await this.mentions(caller.userId, conv, members, frame.mentions);
+    const quote = frame.reply === undefined ? undefined : await this.quote(caller.userId, conv, frame.cid, frame.reply);
     const { message, duplicate } = await this.store.appendMessage({
       conv,
       members,
@@ -98,6 +103,7 @@ export class ChatService {
       body,
       ts: this.clock(),
       ...(mentions.length > 0 ? { mentions } : {}),
+      ...(quote ? { reply: quote } : {}),
     });
     if (!duplicate) this.metrics.messageStored();
     await reply({ type: 'ack', cid: message.cid, conv: message.conv, seq: message.seq, ts: message.ts });
@@ -112,6 +118,20 @@ export class ChatService {
       { type: 'states', conv: message.conv, user: caller.userId, readSeq: message.seq },
       caller.connectionId,
     );
+  }
+
+  /**
+   * What a reply quotes (replies.ts). A resend of a stored reply is not checked again: it is
+   * answered as stored, even once the quoted message was recalled.
+   */
+  private async quote(userId: string, conv: string, cid: string, seq: number) {
+    if (await this.store.messageByCid(userId, cid)) return undefined;
+    return replyTo(this.store, userId, conv, seq);
+  }
+
+  /** A recall (recall.ts): acked with the seq of its `recalled` system message. */
+  recall(caller: Caller, frame: RecallFrame, reply: Reply): Promise<void> {
+    return this.recalls.recall(caller, frame, reply);
   }
 
   async history(caller: Caller, frame: HistoryFrame, reply: Reply): Promise<void> {
@@ -272,28 +292,8 @@ export class ChatService {
     return { conv, members: await this.membersFor(userId, conv) };
   }
 
-  /**
-   * Members of a conversation the user belongs to. A one-to-one conversation exists, empty,
-   * before its first message, so its members follow from its id.
-   */
-  private async membersFor(userId: string, conv: string): Promise<string[]> {
-    // Two spellings of one pair would be two sessions with one person: only the canonical one exists.
-    if (isDirectConversationId(conv) && !directConversationMembers(conv)) {
-      throw new ChatError(
-        'bad_frame',
-        `"${conv.slice(0, 80)}" is not a one-to-one conversation id: dm:<smaller id>:<larger id>`,
-      );
-    }
-    let members = await this.store.membersOf(conv);
-    if (members.length === 0) {
-      const pair = directConversationMembers(conv);
-      if (pair && pair.includes(userId)) {
-        const peer = pair[0] === userId ? pair[1] : pair[0];
-        if (!(await this.users.exists(peer))) throw new ChatError('not_found', `no user ${peer}`);
-        members = [...pair];
-      }
-    }
-    if (!members.includes(userId)) throw new ChatError('forbidden', `you are not a member of ${conv}`);
-    return members;
+  /** Members of a conversation the user belongs to (membership.ts). */
+  private membersFor(userId: string, conv: string): Promise<string[]> {
+    return conversationMembers(this.store, this.users, userId, conv);
   }
 }

@@ -3,6 +3,7 @@ import type { ChatMessage, PublicUser } from '../../../contract/frames';
 import { LIMITS } from '../../../contract/limits';
 import type {
   AppendResult,
+  ConversationPrefs,
   GroupChange,
   GroupMemberRecord,
   GroupMembership,
@@ -19,6 +20,7 @@ import {
   groupConv,
   historyArgs,
   mentionsColumn,
+  replyColumn,
   sessionsArgs,
   toGroup,
   toGroupMember,
@@ -34,6 +36,7 @@ import {
   type SessionRow,
 } from './rows';
 import {
+  actionsMigration,
   epochOf,
   firstMigration,
   groupsMigration,
@@ -69,6 +72,8 @@ const MIGRATIONS: readonly string[] = [
   groupsMigration(POSTGRES),
   // Mentions: the message's, and each member's newest mention.
   mentionsMigration(POSTGRES),
+  // Message actions: replies, and each member's mute and pin.
+  actionsMigration(POSTGRES),
 ];
 
 /**
@@ -109,6 +114,9 @@ function pgCode(error: unknown): string | undefined {
 
 /** Another transaction (another instance, maybe) wrote the same unique row first: this one is rolled back. */
 class LostRace extends Error {}
+
+/** Thrown inside a recall's transaction to undo it: the message may not be recalled (any more). */
+class NothingToRecall extends Error {}
 
 /**
  * The store for several server instances: PostgreSQL through a connection pool. Every write is
@@ -292,6 +300,7 @@ export class PostgresStore implements Store {
           message.body,
           ts,
           mentions,
+          replyColumn(message.reply),
         ]);
         if (inserted.rowCount === 0) throw new LostRace();
         if (message.mentions && mentions !== null) {
@@ -310,6 +319,7 @@ export class PostgresStore implements Store {
           ts,
         };
         if (mentions !== null && message.mentions) stored.mentions = [...message.mentions];
+        if (message.reply) stored.reply = { ...message.reply };
         return { message: stored, duplicate: false };
       });
     } catch (error) {
@@ -319,6 +329,75 @@ export class PostgresStore implements Store {
       if (!stored) throw new Error(`the message for cid ${message.cid} vanished`);
       return { message: stored, duplicate: true };
     }
+  }
+
+  async message(conv: string, seq: number): Promise<ChatMessage | null> {
+    const { rows } = await this.pool.query<MessageRow>(SQL.message, [conv, seq]);
+    return rows[0] ? toMessage(rows[0]) : null;
+  }
+
+  async messageByCid(from: string, cid: string): Promise<ChatMessage | null> {
+    return this.byCid(from, cid);
+  }
+
+  async recall(event: NewMessage, target: number): Promise<AppendResult | null> {
+    const existing = await this.byCid(event.from, event.cid);
+    if (existing) return { message: existing, duplicate: true };
+    try {
+      return await this.transaction(async (client) => {
+        const { conv, cid, from, kind, body, ts } = event;
+        // The conversation's row lock: a second recall of the same message waits here, then finds it recalled.
+        const next = await client.query<{ last_seq: number }>(SQL.nextSeq, [ts, conv]);
+        if (!next.rows[0]) throw new NothingToRecall();
+        const seq = next.rows[0].last_seq;
+        const inserted = await client.query(`${SQL.insertMessage} ON CONFLICT (sender, cid) DO NOTHING`, [
+          conv,
+          seq,
+          cid,
+          from,
+          kind,
+          body,
+          ts,
+          null,
+          null,
+        ]);
+        if (inserted.rowCount === 0) throw new LostRace();
+        const marked = await client.query(SQL.recallMark, [conv, target]);
+        if (marked.rowCount !== 1) throw new NothingToRecall();
+        await client.query(SQL.senderRead, [seq, conv, from, seq]);
+        return { message: { conv, seq, cid, from, kind, body, ts }, duplicate: false };
+      });
+    } catch (error) {
+      if (error instanceof NothingToRecall) return null;
+      if (!(error instanceof LostRace)) throw error;
+      const stored = await this.byCid(event.from, event.cid);
+      if (!stored) throw new Error(`the message for cid ${event.cid} vanished`);
+      return { message: stored, duplicate: true };
+    }
+  }
+
+  async setConversationPrefs(
+    conv: string,
+    userId: string,
+    prefs: Partial<ConversationPrefs>,
+    ts: number,
+  ): Promise<ConversationPrefs> {
+    const muted = prefs.muted === undefined ? null : Number(prefs.muted);
+    const pinned = prefs.pinned === undefined ? null : Number(prefs.pinned);
+    const row = await this.transaction(async (client) => {
+      await client.query(SQL.insertConversation, [conv, ts]);
+      const { rows } = await client.query<{ muted: number; pinned: number }>(SQL.setPrefs, [
+        conv,
+        userId,
+        muted,
+        pinned,
+        muted,
+        pinned,
+      ]);
+      return rows[0];
+    });
+    if (!row) throw new Error(`the settings of ${conv} were not stored`);
+    return { muted: Number(row.muted) === 1, pinned: Number(row.pinned) === 1 };
   }
 
   async history(conv: string, before: number | undefined, limit: number): Promise<HistoryPage> {
@@ -388,6 +467,7 @@ export class PostgresStore implements Store {
         message.kind,
         message.body,
         ts,
+        null,
         null,
       ]);
       for (const userId of change.leave ?? []) await client.query(SQL.leaveGroup, [seq, conv, userId]);

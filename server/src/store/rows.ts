@@ -1,4 +1,4 @@
-import type { AnySessionEntry, ChatMessage, MessageKind } from '../../../contract/frames';
+import type { AnySessionEntry, ChatMessage, MessageKind, ReplyRef } from '../../../contract/frames';
 import { LIMITS } from '../../../contract/limits';
 import type {
   SeqRange,
@@ -21,6 +21,8 @@ export interface MessageRow {
   ts: number;
   /** JSON text of the ids (or `["all"]`) the message mentions; null when none. */
   mentions: string | null;
+  /** JSON text of what the message quotes (`ReplyRef`); null when it replies to none. */
+  reply: string | null;
 }
 
 /** One row of the sessions query (the conversation, the peer or the group, the last message as `m_*`). */
@@ -33,6 +35,9 @@ export interface SessionRow {
   left_seq: number | null;
   /** 1 while an unread message mentions the user or `all` (a group's member), else 0. */
   mentioned: number | string;
+  /** The user's own settings of the conversation: 0 or 1. */
+  muted: number;
+  pinned: number;
   peer_id: string | null;
   peer_read_seq: number | null;
   nickname: string | null;
@@ -49,6 +54,7 @@ export interface SessionRow {
   m_body: string | null;
   m_ts: number | null;
   m_mentions: string | null;
+  m_reply: string | null;
 }
 
 export function toMessage(row: MessageRow): ChatMessage {
@@ -63,7 +69,13 @@ export function toMessage(row: MessageRow): ChatMessage {
   };
   const mentions = parseMentions(row.mentions);
   if (mentions) message.mentions = mentions;
+  if (row.reply !== null) message.reply = JSON.parse(row.reply) as ReplyRef;
   return message;
+}
+
+/** The `reply` column as stored (a JSON text), null when the message replies to none. */
+export function replyColumn(reply: ReplyRef | undefined): string | null {
+  return reply ? JSON.stringify({ seq: reply.seq, from: reply.from, kind: reply.kind, excerpt: reply.excerpt }) : null;
 }
 
 /** The `mentions` column as stored (a JSON text), null when it mentions nobody. */
@@ -90,7 +102,9 @@ export function toSession(row: SessionRow): AnySessionEntry {
           body: row.m_kind === 'text' ? excerpt(row.m_body ?? '') : (row.m_body ?? ''),
           ts: row.m_ts ?? 0,
           mentions: row.m_mentions,
+          reply: row.m_reply,
         });
+  const prefs = { muted: Number(row.muted) === 1, pinned: Number(row.pinned) === 1 };
   if (row.role !== null) {
     return {
       conv: row.conv,
@@ -106,6 +120,7 @@ export function toSession(row: SessionRow): AnySessionEntry {
       unread: Number(row.unread),
       mentioned: Number(row.mentioned) === 1,
       left: row.left_seq !== null,
+      ...prefs,
     };
   }
   return {
@@ -118,6 +133,7 @@ export function toSession(row: SessionRow): AnySessionEntry {
     unread: Number(row.unread),
     mentioned: false,
     left: false,
+    ...prefs,
   };
 }
 

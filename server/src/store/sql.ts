@@ -155,7 +155,22 @@ export function mentionsMigration({ text, integer }: Dialect): string {
   `;
 }
 
-const MESSAGE = 'conv, seq, cid, sender, kind, body, ts, mentions';
+/**
+ * Message actions (a later migration of both stores). A message's `reply` is the JSON text of what
+ * it quotes (`{seq, from, kind, excerpt}`, as it was when the reply was stored), null when it
+ * replies to none. A recall needs no column: it rewrites the recalled row itself to
+ * `kind = 'recalled'`, `body = ''`, no mentions, no reply, so nothing of it can reach an answer.
+ * A member's `muted` and `pinned` (0 or 1) are their own settings of the conversation.
+ */
+export function actionsMigration({ text, integer }: Dialect): string {
+  return `
+  ALTER TABLE messages ADD COLUMN reply ${text};
+  ALTER TABLE members ADD COLUMN muted ${integer} NOT NULL DEFAULT 0;
+  ALTER TABLE members ADD COLUMN pinned ${integer} NOT NULL DEFAULT 0;
+  `;
+}
+
+const MESSAGE = 'conv, seq, cid, sender, kind, body, ts, mentions, reply';
 
 /**
  * The statements both stores run. The parameters of each, in order, are in its comment; the
@@ -191,9 +206,25 @@ export function statements(d: Dialect) {
     /** (ts, conv) → {last_seq}: the next seq, taken under the conversation's row lock. */
     nextSeq: `UPDATE conversations SET last_seq = last_seq + 1, updated_at = ${p(1)} WHERE id = ${p(2)}
        RETURNING last_seq`,
-    /** (conv, seq, cid, sender, kind, body, ts, mentions: JSON text or null). */
+    /** (conv, seq, cid, sender, kind, body, ts, mentions: JSON text or null, reply: JSON text or null). */
     insertMessage: `INSERT INTO messages (${MESSAGE})
-       VALUES (${p(1)}, ${p(2)}, ${p(3)}, ${p(4)}, ${p(5)}, ${p(6)}, ${p(7)}, ${p(8)})`,
+       VALUES (${p(1)}, ${p(2)}, ${p(3)}, ${p(4)}, ${p(5)}, ${p(6)}, ${p(7)}, ${p(8)}, ${p(9)})`,
+    /** (conv, seq) → MessageRow. */
+    message: `SELECT ${MESSAGE} FROM messages WHERE conv = ${p(1)} AND seq = ${p(2)}`,
+    /**
+     * (conv, seq): the message is recalled, nothing of it kept; changes no row when it is a system
+     * message or recalled already (the caller's transaction then rolls back).
+     */
+    recallMark: `UPDATE messages SET kind = 'recalled', body = '', mentions = NULL, reply = NULL
+       WHERE conv = ${p(1)} AND seq = ${p(2)} AND kind <> 'system' AND kind <> 'recalled'`,
+    /**
+     * (conv, userId, muted, pinned, muted, pinned) → {muted, pinned}: the user's settings of the
+     * conversation, null leaving one as it is. The row is made when missing (a dm before its first
+     * message: the caller's row only, so the conversation is nobody else's business yet).
+     */
+    setPrefs: `INSERT INTO members (conv, user_id, muted, pinned) VALUES (${p(1)}, ${p(2)}, coalesce(${p(3)}, 0), coalesce(${p(4)}, 0))
+       ON CONFLICT (conv, user_id) DO UPDATE SET muted = coalesce(${p(5)}, members.muted), pinned = coalesce(${p(6)}, members.pinned)
+       RETURNING muted, pinned`,
     /**
      * (seq, conv, sender, all: 1 or 0, ids): the current members a message mentions (every one but
      * its sender when `all` is 1, else those in `ids`) have it as their newest mention. One
@@ -235,26 +266,31 @@ export function statements(d: Dialect) {
      */
     sessionsPage: `WITH page AS (
          SELECT c.id, c.updated_at, me.user_id, me.read_seq, me.role, me.joined_seq, me.left_seq, me.mention_seq,
+                me.muted, me.pinned,
                 CASE WHEN me.left_seq IS NULL THEN c.last_seq ELSE me.left_seq END AS last_seq
          FROM members me JOIN conversations c ON c.id = me.conv
-         WHERE me.user_id = ${p(1)}
+         WHERE me.user_id = ${p(1)} AND c.last_seq > 0
            AND (c.updated_at < ${p(2)} OR (c.updated_at = ${p(3)} AND c.id${d.byteOrder} > ${p(4)}))
          ORDER BY c.updated_at DESC, c.id${d.byteOrder}
          LIMIT ${p(5)}
        )
-       SELECT page.id AS conv, page.last_seq, page.read_seq, page.role, page.left_seq,
+       SELECT page.id AS conv, page.last_seq, page.read_seq, page.role, page.left_seq, page.muted, page.pinned,
               CASE WHEN page.mention_seq > page.read_seq AND page.mention_seq >= page.joined_seq
-                     AND page.mention_seq <= page.last_seq THEN 1 ELSE 0 END AS mentioned,
+                     AND page.mention_seq <= page.last_seq
+                     AND NOT EXISTS (SELECT 1 FROM messages mm
+                       WHERE mm.conv = page.id AND mm.seq = page.mention_seq AND mm.kind = 'recalled')
+                   THEN 1 ELSE 0 END AS mentioned,
               peer.user_id AS peer_id, peer.read_seq AS peer_read_seq, u.nickname, u.avatar,
               g.id AS group_id, g.name AS group_name, g.avatar AS group_avatar,
               CASE WHEN page.role IS NULL THEN 0 ELSE
                 (SELECT count(*) FROM members gm WHERE gm.conv = page.id AND gm.left_seq IS NULL) END AS member_count,
               (SELECT count(*) FROM messages m
                 WHERE m.conv = page.id AND m.seq > page.read_seq AND m.seq >= page.joined_seq
-                  AND m.seq <= page.last_seq AND m.sender <> page.user_id AND m.kind <> 'system') AS unread,
+                  AND m.seq <= page.last_seq AND m.sender <> page.user_id AND m.kind <> 'system'
+                  AND m.kind <> 'recalled') AS unread,
               lm.seq AS m_seq, lm.cid AS m_cid, lm.sender AS m_sender, lm.kind AS m_kind,
               CASE WHEN lm.kind = 'text' THEN substr(lm.body, 1, ${LIMITS.excerptLength}) ELSE lm.body END AS m_body,
-              lm.ts AS m_ts, lm.mentions AS m_mentions
+              lm.ts AS m_ts, lm.mentions AS m_mentions, lm.reply AS m_reply
        FROM page
        LEFT JOIN members peer ON page.role IS NULL AND peer.conv = page.id AND peer.user_id <> page.user_id
        LEFT JOIN users u ON u.id = peer.user_id

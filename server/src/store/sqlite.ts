@@ -5,6 +5,7 @@ import type { ChatMessage, PublicUser } from '../../../contract/frames';
 import { LIMITS } from '../../../contract/limits';
 import type {
   AppendResult,
+  ConversationPrefs,
   GroupChange,
   GroupMemberRecord,
   GroupMembership,
@@ -21,6 +22,7 @@ import {
   groupConv,
   historyArgs,
   mentionsColumn,
+  replyColumn,
   sessionsArgs,
   toGroup,
   toGroupMember,
@@ -36,6 +38,7 @@ import {
   type SessionRow,
 } from './rows';
 import {
+  actionsMigration,
   epochOf,
   firstMigration,
   groupsMigration,
@@ -84,6 +87,8 @@ export const MIGRATIONS: readonly string[] = [
   groupsMigration(SQLITE),
   // Mentions: the message's, and each member's newest mention.
   mentionsMigration(SQLITE),
+  // Message actions: replies, and each member's mute and pin.
+  actionsMigration(SQLITE),
 ];
 
 const SQL = statements(SQLITE);
@@ -104,6 +109,9 @@ export interface SqliteOptions {
   onCheckpointFailure?: (error: Error) => void;
 }
 
+/** Thrown inside a recall's transaction to undo it: the message may not be recalled (any more). */
+class NothingToRecall extends Error {}
+
 /** SQLite's own automatic checkpoint threshold, in WAL pages (its default). */
 const AUTO_CHECKPOINT_PAGES = 1000;
 /** Conversations whose rows are known to exist, remembered to skip their inserts (a cache). */
@@ -115,6 +123,7 @@ export class SqliteStore implements Store {
   private readonly statements;
   private readonly appendTx: (message: NewMessage) => AppendResult;
   private readonly changeGroupTx: (groupId: string, message: NewMessage, change: GroupChange) => ChatMessage;
+  private readonly recallTx: (event: NewMessage, seq: number) => AppendResult | null;
   private readonly appendBatchTx: (batch: PendingAppend[]) => void;
   /** Appends waiting for this event-loop turn's transaction (group commit). */
   private pending: PendingAppend[] = [];
@@ -166,9 +175,15 @@ export class SqliteStore implements Store {
       // One row per member; PostgreSQL inserts them all from an array, which SQLite has no type for.
       insertMember: db.prepare<[string, string]>('INSERT OR IGNORE INTO members (conv, user_id) VALUES (?, ?)'),
       nextSeq: db.prepare<[number, string], { last_seq: number }>(SQL.nextSeq),
-      insertMessage: db.prepare<[string, number, string, string, string, string, number, string | null]>(
+      insertMessage: db.prepare<[string, number, string, string, string, string, number, string | null, string | null]>(
         SQL.insertMessage,
       ),
+      message: db.prepare<[string, number], MessageRow>(SQL.message),
+      recallMark: db.prepare<[string, number]>(SQL.recallMark),
+      setPrefs: db.prepare<
+        [string, string, number | null, number | null, number | null, number | null],
+        { muted: number; pinned: number }
+      >(SQL.setPrefs),
       mention: db.prepare<[number, string, string, number, string]>(SQL.mention),
       senderRead: db.prepare<[number, string, string, number]>(SQL.senderRead),
       history: db.prepare<[string, number, number], MessageRow>(SQL.history),
@@ -218,6 +233,7 @@ export class SqliteStore implements Store {
         message.body,
         message.ts,
         mentions,
+        replyColumn(message.reply),
       );
       if (message.mentions && mentions !== null) {
         const all = message.mentions[0] === 'all' ? 1 : 0;
@@ -235,8 +251,22 @@ export class SqliteStore implements Store {
         ts: message.ts,
       };
       if (mentions !== null && message.mentions) stored.mentions = [...message.mentions];
+      if (message.reply) stored.reply = { ...message.reply };
       return { message: stored, duplicate: false };
     };
+    this.recallTx = db.transaction((event: NewMessage, target: number): AppendResult | null => {
+      const existing = s.byCid.get(event.from, event.cid);
+      if (existing) return { message: toMessage(existing), duplicate: true };
+      const row = s.nextSeq.get(event.ts, event.conv);
+      if (!row) return null;
+      const seq = row.last_seq;
+      s.insertMessage.run(event.conv, seq, event.cid, event.from, event.kind, event.body, event.ts, null, null);
+      // Nothing to recall (gone, a system message, recalled already): the whole change is undone.
+      if (s.recallMark.run(event.conv, target).changes !== 1) throw new NothingToRecall();
+      s.senderRead.run(seq, event.conv, event.from, seq);
+      const { conv, cid, from, kind, body, ts } = event;
+      return { message: { conv, seq, cid, from, kind, body, ts }, duplicate: false };
+    });
     this.changeGroupTx = db.transaction((groupId: string, message: NewMessage, change: GroupChange): ChatMessage => {
       const { conv, ts } = message;
       if (change.create) {
@@ -247,7 +277,7 @@ export class SqliteStore implements Store {
       const row = s.nextSeq.get(ts, conv);
       if (!row) throw new Error(`group conversation ${conv} is not stored`);
       const seq = row.last_seq;
-      s.insertMessage.run(conv, seq, message.cid, message.from, message.kind, message.body, ts, null);
+      s.insertMessage.run(conv, seq, message.cid, message.from, message.kind, message.body, ts, null, null);
       for (const userId of change.leave ?? []) s.leaveGroup.run(seq, conv, userId);
       for (const { userId, role } of change.join ?? []) s.joinGroup.run(conv, userId, role, seq);
       for (const { userId, role } of change.roles ?? []) s.setRole.run(role, conv, userId);
@@ -350,6 +380,44 @@ export class SqliteStore implements Store {
         }
       }
     }
+  }
+
+  async message(conv: string, seq: number): Promise<ChatMessage | null> {
+    const row = this.statements.message.get(conv, seq);
+    return row ? toMessage(row) : null;
+  }
+
+  async messageByCid(from: string, cid: string): Promise<ChatMessage | null> {
+    const row = this.statements.byCid.get(from, cid);
+    return row ? toMessage(row) : null;
+  }
+
+  async recall(event: NewMessage, seq: number): Promise<AppendResult | null> {
+    // Appends already waiting go first, so the seqs follow the order of arrival.
+    if (this.pending.length > 0) this.commitPending();
+    try {
+      return this.recallTx(event, seq);
+    } catch (error) {
+      if (error instanceof NothingToRecall) return null;
+      throw error;
+    }
+  }
+
+  async setConversationPrefs(
+    conv: string,
+    userId: string,
+    prefs: Partial<ConversationPrefs>,
+    ts: number,
+  ): Promise<ConversationPrefs> {
+    const s = this.statements;
+    const muted = prefs.muted === undefined ? null : Number(prefs.muted);
+    const pinned = prefs.pinned === undefined ? null : Number(prefs.pinned);
+    const row = this.db.transaction(() => {
+      s.insertConversation.run(conv, ts);
+      return s.setPrefs.get(conv, userId, muted, pinned, muted, pinned);
+    })();
+    if (!row) throw new Error(`the settings of ${conv} were not stored`);
+    return { muted: Number(row.muted) === 1, pinned: Number(row.pinned) === 1 };
   }
 
   async history(conv: string, before: number | undefined, limit: number): Promise<HistoryPage> {

@@ -1,5 +1,5 @@
 import type { GroupRole } from '../../../contract/http';
-import type { AnySessionEntry, ChatMessage, MessageKind, PublicUser } from '../../../contract/frames';
+import type { AnySessionEntry, ChatMessage, MessageKind, PublicUser, ReplyRef } from '../../../contract/frames';
 
 /** How a person proved who they are: a development device id, or a WeChat openid. */
 export interface Identity {
@@ -21,6 +21,8 @@ export interface NewMessage {
    * once), or exactly `["all"]`; absent or empty when it mentions nobody.
    */
   mentions?: readonly string[];
+  /** What the message quotes of the one it replies to, already checked; absent when none. */
+  reply?: ReplyRef;
 }
 
 export interface AppendResult {
@@ -82,6 +84,12 @@ export interface GroupChange {
   dismiss?: boolean;
 }
 
+/** A user's own settings of one conversation (`PUT /api/conversations/:conv`). */
+export interface ConversationPrefs {
+  muted: boolean;
+  pinned: boolean;
+}
+
 /** A page of a user's session list. */
 export interface SessionsPage {
   sessions: AnySessionEntry[];
@@ -122,6 +130,29 @@ export interface Store {
   searchUsers(query: string, excludeId: string, limit: number): Promise<PublicUser[]>;
   /** Stores a message with the next seq of its conversation, or returns the one stored for its cid. */
   appendMessage(message: NewMessage): Promise<AppendResult>;
+  /** Message `seq` of the conversation, null when it has none. */
+  message(conv: string, seq: number): Promise<ChatMessage | null>;
+  /** The message `from` stored with this cid (any conversation), null when none. */
+  messageByCid(from: string, cid: string): Promise<ChatMessage | null>;
+  /**
+   * Recalls message `seq` of `event.conv` in one transaction: stores `event` (the `recalled`
+   * system message; `event.members` is ignored, the conversation exists) with the next seq, moves
+   * its sender's read cursor there, and rewrites message `seq` as `recalled` (body `""`, no
+   * mentions, no reply). A cid stored before answers that message (`duplicate`), nothing written;
+   * null when message `seq` is missing, a system message or recalled already (nothing written).
+   */
+  recall(event: NewMessage, seq: number): Promise<AppendResult | null>;
+  /**
+   * Sets the user's mute and pin of a conversation (an absent one stays) and answers both. The
+   * caller checked the user may: a dm before its first message gets its conversation row and the
+   * user's member row (the peer's comes with the first message).
+   */
+  setConversationPrefs(
+    conv: string,
+    userId: string,
+    prefs: Partial<ConversationPrefs>,
+    ts: number,
+  ): Promise<ConversationPrefs>;
   /** Messages below `before` (newest page when absent), returned ascending by seq. */
   history(conv: string, before: number | undefined, limit: number): Promise<HistoryPage>;
   /** Up to `limit` messages after `afterSeq`, ascending. */

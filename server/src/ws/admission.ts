@@ -72,6 +72,14 @@ export function admit(
       }
       return { kind: 'handle', frame };
     }
+    case 'recall': {
+      // Budgeted as a send (it stores a message), its body no bytes of the user's quota.
+      if (!budgets.sends.take()) return rateLimited('too many messages: wait and resend with the same cid', frame.cid);
+      if (users.send(userId, 0) === 'rate') {
+        return rateLimited('too many messages from this user: wait and resend with the same cid', frame.cid);
+      }
+      return { kind: 'handle', frame };
+    }
     default:
       return { kind: 'handle', frame };
   }

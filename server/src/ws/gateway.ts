@@ -225,7 +225,7 @@ export class Gateway implements LocalDelivery {
     } catch (error) {
       // The connection went away mid-answer: the rest of the answer is not built.
       if (error instanceof ConnectionGone) return;
-      const ref = frame.type === 'send' ? frame.cid : undefined;
+      const ref = frame.type === 'send' || frame.type === 'recall' ? frame.cid : undefined;
       if (error instanceof ChatError) {
         this.answerError(connection, error.code, error.message, ref);
       } else {
@@ -247,6 +247,8 @@ export class Gateway implements LocalDelivery {
       }
       case 'send':
         return this.chat.send(caller, frame, reply);
+      case 'recall':
+        return this.chat.recall(caller, frame, reply);
       case 'history':
         return this.chat.history(caller, frame, reply);
       case 'read':

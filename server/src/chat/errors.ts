@@ -1,0 +1,9 @@
+/** A refusal the client is told about as an `error` frame (or, from an HTTP route, its status). */
+export class ChatError extends Error {
+  constructor(
+    readonly code: 'bad_frame' | 'forbidden' | 'not_found',
+    message: string,
+  ) {
+    super(message);
+  }
+}
