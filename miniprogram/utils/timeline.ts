@@ -120,7 +120,10 @@ export function createTimeline(now: () => number = Date.now) {
       const decoration: Decoration = {
         timeLabel: !previous || item.ts - previous.ts > GAP_MS ? formatMessageTime(item.ts, now()) : '',
         readMark: readUpTo > 0 && item.seq === readUpTo,
-        tip: item.kind === 'system' ? systemTip(item.body, item.from, group?.meId ?? '', nameOf) : '',
+        tip:
+          item.kind === 'system'
+            ? systemTip(item.body, item.from, item.mine ? item.from : (group?.meId ?? ''), nameOf)
+            : '',
         senderName,
         senderAvatar: sender?.avatar ?? '',
         senderInitial: senderName.slice(0, 1),

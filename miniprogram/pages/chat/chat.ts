@@ -255,10 +255,10 @@ Component<
       this.unbind = bindData(this, {
         messages: () =>
           timeline(
-            // Messages deleted on this device are not drawn.
+            // Messages deleted on this device are not drawn, nor recalled ones (their tip says so).
             items()
               .slice(firstShownIndex(items(), this.shownFrom.get()))
-              .filter((item) => !item.deleted),
+              .filter((item) => !item.deleted && item.kind !== 'recalled'),
             {
               peerReadSeq: sessions.find(conv)?.peerReadSeq ?? 0,
               group: group(),
