@@ -1,6 +1,8 @@
 import type { Platform } from './platform';
 import type { DirectoryEntry, PublicUser } from '../../contract/frames';
 import type {
+  ConversationPrefs,
+  ConversationPrefsUpdate,
   Group,
   GroupDetails,
   GroupReceipts,
@@ -67,6 +69,11 @@ export class Api {
 
   updateProfile(update: ProfileUpdate): Promise<PublicUser> {
     return this.call<PublicUser>('PUT', '/api/profile', update);
+  }
+
+  /** Mutes and/or pins a conversation for the user, on every device. */
+  updateConversation(conv: string, update: ConversationPrefsUpdate): Promise<ConversationPrefs> {
+    return this.call<ConversationPrefs>('PUT', `/api/conversations/${encodeURIComponent(conv)}`, update);
   }
 
   // Groups (docs/protocol.md, "Groups"): `id` is the group's id, not its conversation.

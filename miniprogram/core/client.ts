@@ -3,6 +3,7 @@ import type { ClientFrame, DirectoryEntry, PublicUser, ServerFrame } from '../..
 import type { ProfileUpdate } from '../../contract/http';
 import { createStores, type StoreViews, type Stores } from '../stores/index';
 import { Api } from './api';
+import { ConversationSettings } from './conversation-settings';
 import { GroupActions } from './groups';
 import { DEFAULT_BACKOFF, type BackoffOptions } from './backoff';
 import { HistoryRequests } from './history';
@@ -62,6 +63,7 @@ export class ChatClient {
   private readonly resync: Resync;
   /** Groups: create, details, members, roles, receipts (pages call these directly). */
   readonly groups: GroupActions;
+  private readonly settings: ConversationSettings;
   /** The conversation the message page shows, '' when none. */
   private activeConv = '';
   /** The cursors of each `sync` sent on this connection and not yet answered by `synced`, in order. */
@@ -75,6 +77,10 @@ export class ChatClient {
     this.state = options.stores ?? createStores();
     this.api = new Api(this.platform, base, () => this.session.token);
     this.groups = new GroupActions(this.api, this.state);
+    this.settings = new ConversationSettings(this.api, this.state, () => {
+      this.local.savePrefs();
+      this.local.saveSoon();
+    });
     this.session = new Session(this.platform, this.api, random, (user) => this.showUser(user));
     this.lifecycle = new Lifecycle(this.state.connection);
     this.local = new LocalState(this.platform, this.state);
@@ -213,11 +219,9 @@ export class ChatClient {
     this.sends.resend(cid);
   }
 
-  /** Pins a conversation to the top of the list (on this device), or unpins it. */
-  pin(conv: string, pinned: boolean): void {
-    this.state.sessions.pin(conv, pinned);
-    this.local.savePrefs();
-    this.local.saveSoon();
+  /** Pins a conversation to the top of the list, on every device of the user (置顶), or unpins it. */
+  pin(conv: string, pinned: boolean): Promise<void> {
+    return this.settings.set(conv, { pinned });
   }
 
   /** Keeps the text typed in a conversation and not sent (written to storage at once: it survives a kill). */
@@ -235,11 +239,9 @@ export class ChatClient {
     this.local.saveSoon();
   }
 
-  /** 消息免打扰 on this device: a grey dot instead of a count, nothing added to the tab badge. */
-  mute(conv: string, muted: boolean): void {
-    this.state.sessions.mute(conv, muted);
-    this.local.savePrefs();
-    this.local.saveSoon();
+  /** 消息免打扰 on every device of the user: a dot instead of a count, nothing added to the tab badge. */
+  mute(conv: string, muted: boolean): Promise<void> {
+    return this.settings.set(conv, { muted });
   }
 
   /** Deletes a conversation from the list until a new message arrives in it. */
@@ -412,6 +414,9 @@ export class ChatClient {
         return this.history.arrived(frame.conv);
       case 'states':
         return incoming.applyStates(stores, frame);
+      case 'conversation':
+        incoming.applyConversation(stores, frame);
+        return this.local.savePrefs();
       case 'presence':
         return incoming.applyPresence(stores, frame);
       case 'profile':
@@ -464,6 +469,7 @@ export class ChatClient {
     this.socket.markHealthy();
     if (this.activeConv) this.openConversation(this.activeConv);
     this.sends.connectionReady();
+    void this.settings.roam();
   }
 
   private transmit(frame: ClientFrame): boolean {

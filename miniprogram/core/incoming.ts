@@ -168,6 +168,11 @@ export function applyStates(stores: Stores, frame: ServerFrameOf<'states'>): voi
   else if (!isGroupConversationId(frame.conv)) stores.sessions.setPeerRead(frame.conv, frame.readSeq);
 }
 
+/** `conversation`: the user muted or pinned a conversation (on this device or another). */
+export function applyConversation(stores: Stores, frame: ServerFrameOf<'conversation'>): void {
+  stores.sessions.setFlags(frame.conv, { muted: frame.muted, pinned: frame.pinned });
+}
+
 /** `presence`: a peer came online or went offline. */
 export function applyPresence(stores: Stores, frame: ServerFrameOf<'presence'>): void {
   stores.people.setOnline(frame.user, frame.online);

@@ -43,7 +43,8 @@ export class LocalState {
     const { me, sessions, people, messages } = this.stores;
     const saved = this.platform.getStorageSync<(SessionPrefs & { userId: string }) | ''>(STORAGE.prefs);
     if (saved && saved.userId === me.id) {
-      sessions.setPrefs({ pins: saved.pins ?? {}, hidden: saved.hidden ?? {}, mutes: saved.mutes ?? {} });
+      const { pins = {}, hidden = {}, mutes = {}, roamed = false, pending = {} } = saved;
+      sessions.setPrefs({ pins, hidden, mutes, roamed, pending });
     }
     const drafts = this.platform.getStorageSync<{ userId: string; drafts: Record<string, string> } | ''>(
       STORAGE.drafts,

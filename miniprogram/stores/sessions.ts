@@ -60,18 +60,25 @@ export interface SessionPrefs {
   pins: Record<string, number>;
   hidden: Record<string, number>;
   mutes?: Record<string, true>;
+  /**
+   * The pins and mutes kept on this device before they roamed have been sent to the server (once,
+   * `PUT /api/conversations/:conv`); from then on the server's word is the one that counts.
+   */
+  roamed?: boolean;
+  /** Mutes and pins set here that the server has not confirmed yet (no network): sent at the next sync. */
+  pending?: Record<string, { muted?: boolean; pinned?: boolean }>;
 }
 
 /** What a list item is made from: an entry of either kind, before display. */
 type Entry = Pick<SessionItem, 'conv' | 'peer' | 'group' | 'last' | 'lastSeq' | 'readSeq' | 'peerReadSeq' | 'unread'> &
-  Partial<Pick<SessionItem, 'mentioned' | 'left'>>;
+  Partial<Pick<SessionItem, 'mentioned' | 'left' | 'muted' | 'pinned'>>;
 
 /** The server's shape of an item again (for the cache), without the display fields. */
 export function entryOf(item: SessionItem): AnySessionEntry {
-  const { conv, last, lastSeq, readSeq, unread, mentioned, left } = item;
-  if (item.group) return { conv, group: item.group, last, lastSeq, readSeq, unread, mentioned, left };
+  const { conv, last, lastSeq, readSeq, unread, mentioned, left, muted, pinned } = item;
+  if (item.group) return { conv, group: item.group, last, lastSeq, readSeq, unread, mentioned, left, muted, pinned };
   const peer = item.peer ?? { id: '', nickname: '', avatar: '' };
-  return { conv, peer, last, lastSeq, readSeq, peerReadSeq: item.peerReadSeq, unread, mentioned, left };
+  return { conv, peer, last, lastSeq, readSeq, peerReadSeq: item.peerReadSeq, unread, mentioned, left, muted, pinned };
 }
 
 function fromServer(entry: AnySessionEntry): Entry {
@@ -139,7 +146,11 @@ export class SessionsStore {
   }
 
   private present(entry: Entry): SessionItem {
-    const muted = !!this.prefs.mutes?.[entry.conv];
+    // The server's word (an entry of a `sessions` frame, or an item already drawn) before the
+    // device's own record of it (a list from the cache, or made here before the server spoke).
+    const pending = this.prefs.pending?.[entry.conv];
+    const muted = pending?.muted ?? entry.muted ?? !!this.prefs.mutes?.[entry.conv];
+    const pinned = pending?.pinned ?? entry.pinned ?? entry.conv in this.prefs.pins;
     const group = entry.group;
     return {
       ...entry,
@@ -153,7 +164,7 @@ export class SessionsStore {
       time: formatSessionTime(entry.last ? entry.last.ts : 0),
       // Muted: a dot instead of a count (the page draws it for a muted item with unread).
       badge: muted ? '' : badgeText(entry.unread),
-      pinned: entry.conv in this.prefs.pins,
+      pinned,
       muted,
       draft: this.drafts[entry.conv] ?? '',
     };
@@ -193,14 +204,25 @@ export class SessionsStore {
 
   /** Pins a conversation to the top, or unpins it. */
   pin(conv: string, pinned: boolean): void {
+    this.setFlags(conv, { pinned });
+  }
+
+  /**
+   * Muted and/or pinned, as the user set it here or the server says (a `conversation` frame from
+   * another device): the item, and the device's record of it (for the list from the cache).
+   */
+  setFlags(conv: string, flags: { muted?: boolean; pinned?: boolean }): void {
     const pins = { ...this.prefs.pins };
-    if (pinned) pins[conv] = Date.now();
-    else delete pins[conv];
-    this.prefs = { ...this.prefs, pins };
+    const mutes = { ...this.prefs.mutes };
+    if (flags.pinned === true) pins[conv] = pins[conv] ?? Date.now();
+    if (flags.pinned === false) delete pins[conv];
+    if (flags.muted === true) mutes[conv] = true;
+    if (flags.muted === false) delete mutes[conv];
+    this.prefs = { ...this.prefs, pins, mutes };
     const index = this.list.findIndex((item) => item.conv === conv);
     if (index < 0) return;
     const next = this.list.slice();
-    next[index] = { ...next[index], pinned };
+    next[index] = this.present({ ...next[index], ...flags });
     this.list = next.sort(listOrder);
   }
 
@@ -404,13 +426,22 @@ export class SessionsStore {
     this.list = this.list.map((item) => this.present(item));
   }
 
+  /** The device's pins and mutes went to the server: they are kept on it from now on. */
+  setRoamed(): void {
+    this.prefs = { ...this.prefs, roamed: true };
+  }
+
+  /** A mute or pin set here waits for the server (`flags`), or no longer does (null). */
+  setPending(conv: string, flags: { muted?: boolean; pinned?: boolean } | null): void {
+    const pending = { ...this.prefs.pending };
+    if (flags) pending[conv] = { ...pending[conv], ...flags };
+    else delete pending[conv];
+    this.prefs = { ...this.prefs, pending };
+  }
+
   /** Mutes a conversation on this device (消息免打扰), or unmutes it. */
   mute(conv: string, muted: boolean): void {
-    const mutes = { ...this.prefs.mutes };
-    if (muted) mutes[conv] = true;
-    else delete mutes[conv];
-    this.prefs = { ...this.prefs, mutes };
-    this.update(conv, (item) => item);
+    this.setFlags(conv, { muted });
   }
 
   /** A user's new nickname or avatar, in every conversation with them (and groups' previews). */

@@ -57,7 +57,7 @@ describe('chat client features against the real server', () => {
     expect(peer.client.stores.messages.view(conv).items[0].kind).toBe('image');
   });
 
-  it('pins and deletes conversations on this device, and keeps that across launches', async () => {
+  it('pins (on the server) and deletes conversations (on this device), and keeps both across launches', async () => {
     const { me, peer, conv } = await pair();
     const other = await fixture.phone();
     const otherConv = me.client.conversationWith(other.client.stores.me.user!);
@@ -66,7 +66,7 @@ describe('chat client features against the real server', () => {
     other.client.sendText(otherConv, 'newer');
     await waitFor(() => me.client.stores.sessions.list[0]?.conv === otherConv, 'the newer on top');
 
-    me.client.pin(conv, true);
+    await me.client.pin(conv, true);
     expect(me.client.stores.sessions.list.map((item) => [item.conv, item.pinned])).toEqual([
       [conv, true],
       [otherConv, false],

@@ -318,7 +318,7 @@ function fillGroupSessions(phone: Phone): void {
   ];
   phone.stores.sessions.replaceAll([dms[0], groups[0], groups[1], dms[1], groups[2], dms[4], groups[3]]);
   phone.stores.sessions.pin(convWith(dad), true);
-  phone.client.mute(groupConv('family'), true);
+  phone.stores.sessions.mute(groupConv('family'), true);
   phone.stores.connection.setState('ready');
 }
 
@@ -431,7 +431,7 @@ export const STATES: ScreenshotState[] = [
     fill(phone) {
       fillSessions(phone);
       phone.client.saveDraft(convWith(people.min), '明天我可能晚到十分钟');
-      phone.client.mute(convWith(people.yiming), true);
+      phone.stores.sessions.mute(convWith(people.yiming), true);
       phone.stores.connection.setState('ready');
     },
   },
@@ -460,7 +460,7 @@ export const STATES: ScreenshotState[] = [
     fill(phone) {
       fillGroupSessions(phone);
       fillGroupDetails(phone, '周六早上八点地铁站集合，记得带水和午饭，下雨则改到下周。');
-      phone.client.pin(groupConv('hike'), true);
+      phone.stores.sessions.pin(groupConv('hike'), true);
       // The page fetches the details on opening (HTTP in the app): they are here already.
       phone.client.groups.load = () => Promise.resolve();
     },

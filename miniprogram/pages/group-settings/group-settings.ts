@@ -229,10 +229,10 @@ Component<
       }
     },
     onMute(event) {
-      this.chat.mute(this.properties.conv, event.detail.value);
+      void this.chat.mute(this.properties.conv, event.detail.value);
     },
     onPin(event) {
-      this.chat.pin(this.properties.conv, event.detail.value);
+      void this.chat.pin(this.properties.conv, event.detail.value);
     },
     async leave() {
       if (this.data.busy) return;
