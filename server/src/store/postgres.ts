@@ -20,7 +20,7 @@ import {
   groupConv,
   historyArgs,
   mentionsColumn,
-  replyColumn,
+  messageInsert,
   sessionsArgs,
   toGroup,
   toGroupMember,
@@ -291,17 +291,10 @@ export class PostgresStore implements Store {
         ]);
         const mentions = mentionsColumn(message.mentions);
         // Waits for a concurrent insert of the same (sender, cid) to end; if it committed, nothing is inserted.
-        const inserted = await client.query(`${SQL.insertMessage} ON CONFLICT (sender, cid) DO NOTHING`, [
-          conv,
-          seq,
-          message.cid,
-          message.from,
-          message.kind,
-          message.body,
-          ts,
-          mentions,
-          replyColumn(message.reply),
-        ]);
+        const inserted = await client.query(
+          `${SQL.insertMessage} ON CONFLICT (sender, cid) DO NOTHING`,
+          messageInsert(message, seq),
+        );
         if (inserted.rowCount === 0) throw new LostRace();
         if (message.mentions && mentions !== null) {
           const all = message.mentions[0] === 'all' ? 1 : 0;
@@ -350,17 +343,10 @@ export class PostgresStore implements Store {
         const next = await client.query<{ last_seq: number }>(SQL.nextSeq, [ts, conv]);
         if (!next.rows[0]) throw new NothingToRecall();
         const seq = next.rows[0].last_seq;
-        const inserted = await client.query(`${SQL.insertMessage} ON CONFLICT (sender, cid) DO NOTHING`, [
-          conv,
-          seq,
-          cid,
-          from,
-          kind,
-          body,
-          ts,
-          null,
-          null,
-        ]);
+        const inserted = await client.query(
+          `${SQL.insertMessage} ON CONFLICT (sender, cid) DO NOTHING`,
+          messageInsert(event, seq),
+        );
         if (inserted.rowCount === 0) throw new LostRace();
         const marked = await client.query(SQL.recallMark, [conv, target]);
         if (marked.rowCount !== 1) throw new NothingToRecall();
@@ -459,17 +445,7 @@ export class PostgresStore implements Store {
       const next = await client.query<{ last_seq: number }>(SQL.nextSeq, [ts, conv]);
       if (!next.rows[0]) throw new Error(`group conversation ${conv} is not stored`);
       const seq = next.rows[0].last_seq;
-      await client.query(SQL.insertMessage, [
-        conv,
-        seq,
-        message.cid,
-        message.from,
-        message.kind,
-        message.body,
-        ts,
-        null,
-        null,
-      ]);
+      await client.query(SQL.insertMessage, messageInsert({ ...message, conv }, seq));
       for (const userId of change.leave ?? []) await client.query(SQL.leaveGroup, [seq, conv, userId]);
       for (const { userId, role } of change.join ?? []) await client.query(SQL.joinGroup, [conv, userId, role, seq]);
       for (const { userId, role } of change.roles ?? []) await client.query(SQL.setRole, [role, conv, userId]);

@@ -1,6 +1,7 @@
 import type { AnySessionEntry, ChatMessage, MessageKind, ReplyRef } from '../../../contract/frames';
 import { LIMITS } from '../../../contract/limits';
 import type {
+  NewMessage,
   SeqRange,
   GroupMemberRecord,
   GroupMembership,
@@ -81,6 +82,14 @@ export function replyColumn(reply: ReplyRef | undefined): string | null {
 /** The `mentions` column as stored (a JSON text), null when it mentions nobody. */
 export function mentionsColumn(mentions: readonly string[] | undefined): string | null {
   return mentions && mentions.length > 0 ? JSON.stringify(mentions) : null;
+}
+
+/** The parameters of `insertMessage` for a message stored with `seq`, in the statement's order. */
+export type MessageInsert = [string, number, string, string, string, string, number, string | null, string | null];
+
+export function messageInsert(message: Omit<NewMessage, 'members'>, seq: number): MessageInsert {
+  const { conv, cid, from, kind, body, ts } = message;
+  return [conv, seq, cid, from, kind, body, ts, mentionsColumn(message.mentions), replyColumn(message.reply)];
 }
 
 function parseMentions(text: string | null): string[] | null {

@@ -22,7 +22,8 @@ import {
   groupConv,
   historyArgs,
   mentionsColumn,
-  replyColumn,
+  messageInsert,
+  type MessageInsert,
   sessionsArgs,
   toGroup,
   toGroupMember,
@@ -175,9 +176,7 @@ export class SqliteStore implements Store {
       // One row per member; PostgreSQL inserts them all from an array, which SQLite has no type for.
       insertMember: db.prepare<[string, string]>('INSERT OR IGNORE INTO members (conv, user_id) VALUES (?, ?)'),
       nextSeq: db.prepare<[number, string], { last_seq: number }>(SQL.nextSeq),
-      insertMessage: db.prepare<[string, number, string, string, string, string, number, string | null, string | null]>(
-        SQL.insertMessage,
-      ),
+      insertMessage: db.prepare<MessageInsert>(SQL.insertMessage),
       message: db.prepare<[string, number], MessageRow>(SQL.message),
       recallMark: db.prepare<[string, number]>(SQL.recallMark),
       setPrefs: db.prepare<
@@ -224,17 +223,7 @@ export class SqliteStore implements Store {
       if (!row) throw new Error(`conversation ${message.conv} vanished inside its transaction`);
       const seq = row.last_seq;
       const mentions = mentionsColumn(message.mentions);
-      s.insertMessage.run(
-        message.conv,
-        seq,
-        message.cid,
-        message.from,
-        message.kind,
-        message.body,
-        message.ts,
-        mentions,
-        replyColumn(message.reply),
-      );
+      s.insertMessage.run(...messageInsert(message, seq));
       if (message.mentions && mentions !== null) {
         const all = message.mentions[0] === 'all' ? 1 : 0;
         s.mention.run(seq, message.conv, message.from, all, mentions);
@@ -260,7 +249,7 @@ export class SqliteStore implements Store {
       const row = s.nextSeq.get(event.ts, event.conv);
       if (!row) return null;
       const seq = row.last_seq;
-      s.insertMessage.run(event.conv, seq, event.cid, event.from, event.kind, event.body, event.ts, null, null);
+      s.insertMessage.run(...messageInsert(event, seq));
       // Nothing to recall (gone, a system message, recalled already): the whole change is undone.
       if (s.recallMark.run(event.conv, target).changes !== 1) throw new NothingToRecall();
       s.senderRead.run(seq, event.conv, event.from, seq);
@@ -277,7 +266,7 @@ export class SqliteStore implements Store {
       const row = s.nextSeq.get(ts, conv);
       if (!row) throw new Error(`group conversation ${conv} is not stored`);
       const seq = row.last_seq;
-      s.insertMessage.run(conv, seq, message.cid, message.from, message.kind, message.body, ts, null, null);
+      s.insertMessage.run(...messageInsert(message, seq));
       for (const userId of change.leave ?? []) s.leaveGroup.run(seq, conv, userId);
       for (const { userId, role } of change.join ?? []) s.joinGroup.run(conv, userId, role, seq);
       for (const { userId, role } of change.roles ?? []) s.setRole.run(role, conv, userId);
