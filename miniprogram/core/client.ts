@@ -1,5 +1,5 @@
 import { directConversationId } from '../../contract/conversations';
-import type { ClientFrame, DirectoryEntry, PublicUser, ServerFrame } from '../../contract/frames';
+import type { ChatMessage, ClientFrame, DirectoryEntry, PublicUser, ServerFrame } from '../../contract/frames';
 import type { ProfileUpdate } from '../../contract/http';
 import { createStores, type StoreViews, type Stores } from '../stores/index';
 import { Api } from './api';
@@ -12,7 +12,8 @@ import { Lifecycle } from './lifecycle';
 import { LocalState } from './local-state';
 import { Outbox } from './outbox';
 import type { Platform } from './platform';
-import { SendQueue } from './send-queue';
+import { RecallRequests } from './recalls';
+import { SendQueue, type TextExtras } from './send-queue';
 import { Session } from './session';
 import { ChatSocket, type SocketState } from './socket';
 import { Resync, syncFrame } from './sync';
@@ -34,6 +35,8 @@ export interface ChatClientOptions {
   ackTimeoutMs?: number;
   /** The first wait before an image upload refused for the moment (429) goes again; default 15 s. */
   uploadRetryMs?: number;
+  /** How long a recall may wait for a connection and the server's answer; default 15 s. */
+  recallTimeoutMs?: number;
   random?: () => number;
   /** The stores to keep the state in (tests pass their own to set up a screen); new ones by default. */
   stores?: Stores;
@@ -41,6 +44,9 @@ export interface ChatClientOptions {
 
 /** A send not acked within this long on an open connection is sent again (same cid). */
 const ACK_TIMEOUT_MS = 10_000;
+
+/** How long after recalling a text the user may put it back in the input (重新编辑). */
+export const REEDIT_MS = 5 * 60_000;
 
 /**
  * The app's one chat service, created by app.ts and shared by every page: the API pages call.
@@ -64,6 +70,7 @@ export class ChatClient {
   /** Groups: create, details, members, roles, receipts (pages call these directly). */
   readonly groups: GroupActions;
   private readonly settings: ConversationSettings;
+  private readonly recalls: RecallRequests;
   /** The conversation the message page shows, '' when none. */
   private activeConv = '';
   /** The cursors of each `sync` sent on this connection and not yet answered by `synced`, in order. */
@@ -85,6 +92,7 @@ export class ChatClient {
     this.lifecycle = new Lifecycle(this.state.connection);
     this.local = new LocalState(this.platform, this.state);
     this.history = new HistoryRequests((frame) => this.transmit(frame), random);
+    this.recalls = new RecallRequests((frame) => this.transmit(frame), random, options.recallTimeoutMs);
     this.typingHints = new Typing(this.state.people, (frame) => this.transmit(frame));
     this.resync = new Resync(
       () => this.lifecycle.ready && this.sendSync(),
@@ -142,6 +150,7 @@ export class ChatClient {
   /** Stops the socket and timers; the stores and storage stay as they are. */
   stop(): void {
     this.sends.stop();
+    this.recalls.stop();
     this.typingHints.stop();
     this.resync.stop();
     this.local.saveNow();
@@ -201,10 +210,40 @@ export class ChatClient {
     this.local.saveSoon();
   }
 
-  /** Shows the message at once and sends it as soon as a connection has synced; its cid, or null. */
-  sendText(conv: string, body: string, mentions?: readonly string[]): string | null {
+  /**
+   * Shows the message at once and sends it as soon as a connection has synced, with its mentions
+   * (a group) and the message it replies to (引用); its cid, or null.
+   */
+  sendText(conv: string, body: string, extras?: TextExtras): string | null {
     this.resume();
-    return this.sends.sendText(conv, body, mentions);
+    return this.sends.sendText(conv, body, extras);
+  }
+
+  /**
+   * Recalls message `seq` (撤回): resolves once the server has stored the recall, which then shows
+   * here at once (and on every other device through the server). Rejects with a `RecallError`:
+   * the server's `forbidden` / `not_found`, or `offline` when no connection answered in time.
+   * A text of one's own can be put back in the input for a few minutes (`recalledText`).
+   */
+  async recall(conv: string, seq: number): Promise<void> {
+    this.resume();
+    const original = this.state.messages.view(conv).items.find((item) => item.seq === seq);
+    const ack = await this.recalls.recall(conv, seq);
+    const event: ChatMessage = {
+      conv,
+      seq: ack.seq,
+      cid: ack.cid,
+      from: this.state.me.id,
+      kind: 'system',
+      body: JSON.stringify({ event: 'recalled', seq }),
+      ts: ack.ts,
+    };
+    this.follow(incoming.applyMessage(this.state, event, { activeConv: this.activeConv, live: true }));
+    this.local.saveSoon();
+    if (original && original.mine && original.kind === 'text') {
+      this.state.messages.keepRecalledText(conv, seq, original.body);
+      setTimeout(() => this.state.messages.forgetRecalledText(conv, seq), REEDIT_MS);
+    }
   }
 
   /** Sends an image from the phone: shown at once with its upload progress, then sent like a text. */
@@ -405,6 +444,7 @@ export class ChatClient {
       case 'synced':
         return this.synced(frame.epoch, frame.truncated);
       case 'ack': {
+        if (this.recalls.acked(frame)) return;
         const message = this.sends.acked(frame);
         return message ? this.follow(incoming.applyAck(stores, message)) : undefined;
       }
@@ -426,7 +466,7 @@ export class ChatClient {
         incoming.applyTyping(stores, frame, Date.now() + TYPING_SHOW_MS);
         return this.typingHints.expireLater(frame.conv);
       case 'error':
-        if (this.sends.refused(frame)) return;
+        if (this.sends.refused(frame) || this.recalls.refused(frame)) return;
         // A refused page request (its conversation is gone) must not block the next one.
         stores.sessions.setLoadingMore(false);
         // A request over the server's budget is asked again shortly; nothing to show.
@@ -469,6 +509,7 @@ export class ChatClient {
     this.socket.markHealthy();
     if (this.activeConv) this.openConversation(this.activeConv);
     this.sends.connectionReady();
+    this.recalls.connectionReady();
     void this.settings.roam();
   }
 

@@ -9,6 +9,7 @@ import { parseSystemEvent } from '../../contract/system-events';
 import { isDirectSession, type ChatMessage, type PublicUser, type ServerFrameOf } from '../../contract/frames';
 import { LIMITS } from '../../contract/limits';
 import type { Stores } from '../stores/index';
+import { recalledSeq } from '../stores/messages';
 
 /** What the client knows that a frame alone does not say. */
 export interface FrameContext {
@@ -99,7 +100,8 @@ export function applyMessage(stores: Stores, message: ChatMessage, context: Fram
   const active = message.conv === context.activeConv;
   const newest = message.seq > (stores.sessions.find(message.conv)?.lastSeq ?? 0);
   followUps.push(...listMessage(stores, message, active));
-  if (message.kind === 'system' && isGroupConversationId(message.conv)) {
+  // A recall changes nothing of the group itself (the message store recalls the message).
+  if (message.kind === 'system' && isGroupConversationId(message.conv) && recalledSeq(message) === 0) {
     followUps.push(...applyGroupEvent(stores, message, newest));
   }
   if (active && message.from !== me && context.live) followUps.push({ type: 'markRead', conv: message.conv });

@@ -1,5 +1,5 @@
 import type { Platform } from './platform';
-import type { SendKind } from '../../contract/frames';
+import type { ReplyRef, SendKind } from '../../contract/frames';
 
 export interface OutboxEntry {
   cid: string;
@@ -10,6 +10,8 @@ export interface OutboxEntry {
   from?: string;
   /** A group message's mentions: member ids, or `["all"]`. */
   mentions?: string[];
+  /** The message this one replies to, as the bubble quotes it until the server's copy arrives. */
+  reply?: ReplyRef;
   kind: SendKind;
   /** The text, or the uploaded image's url ('' while an image still waits for its upload). */
   body: string;
@@ -50,8 +52,14 @@ export class Outbox {
     this.save();
   }
 
-  update(cid: string, patch: Partial<Pick<OutboxEntry, 'body' | 'localPath' | 'tries'>>): void {
-    this.entries = this.entries.map((entry) => (entry.cid === cid ? { ...entry, ...patch } : entry));
+  /** Changes an entry; a field set to undefined is removed. */
+  update(cid: string, patch: Partial<Pick<OutboxEntry, 'body' | 'localPath' | 'tries' | 'reply'>>): void {
+    this.entries = this.entries.map((entry) => {
+      if (entry.cid !== cid) return entry;
+      const updated: OutboxEntry = { ...entry, ...patch };
+      if ('reply' in patch && patch.reply === undefined) delete updated.reply;
+      return updated;
+    });
     this.save();
   }
 

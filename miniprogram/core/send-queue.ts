@@ -1,5 +1,5 @@
 import { directPeer, isGroupConversationId } from '../../contract/conversations';
-import type { ChatMessage, ClientFrame, SendKind, ServerFrameOf } from '../../contract/frames';
+import type { ChatMessage, ClientFrame, ReplyRef, SendKind, ServerFrameOf } from '../../contract/frames';
 import { TokenBucket } from '../../contract/token-bucket';
 import type { ErrorsStore } from '../stores/errors';
 import type { MessagesStore } from '../stores/messages';
@@ -9,10 +9,25 @@ import type { Outbox, OutboxEntry } from './outbox';
 
 /** The `send` frame of an outbox entry: `to` the peer in a dm (which creates it), `conv` in a group. */
 function sendFrame(entry: OutboxEntry): ClientFrame {
-  const { cid, to, conv, kind, body, mentions } = entry;
-  if (to) return { type: 'send', cid, to, kind, body };
-  return mentions ? { type: 'send', cid, conv, kind, body, mentions } : { type: 'send', cid, conv, kind, body };
+  const { cid, to, conv, kind, body, mentions, reply } = entry;
+  const frame: Extract<ClientFrame, { type: 'send' }> = to
+    ? { type: 'send', cid, to, kind, body }
+    : { type: 'send', cid, conv, kind, body };
+  if (mentions && !to) frame.mentions = mentions;
+  if (reply) frame.reply = reply.seq;
+  return frame;
 }
+
+/** What a text may carry besides its body. */
+export interface TextExtras {
+  /** A group message's mentions: member ids, or `["all"]`. */
+  mentions?: readonly string[];
+  /** The message it replies to (引用), as quoted. */
+  reply?: ReplyRef;
+}
+
+/** Refusals of a reply for its quote (the quoted message gone or recalled meanwhile). */
+const REPLY_REFUSALS = new Set(['not_found', 'forbidden', 'bad_frame']);
 
 /** A send refused for the moment (rate_limited) goes again after this, plus up to as much jitter. */
 const RETRY_AFTER_REFUSAL_MS = 1000;
@@ -73,12 +88,13 @@ export class SendQueue {
   constructor(private readonly options: SendQueueOptions) {}
 
   /** A text, shown at once and sent as soon as a connection is ready; its cid, or null. */
-  sendText(conv: string, body: string, mentions?: readonly string[]): string | null {
+  sendText(conv: string, body: string, extras: TextExtras = {}): string | null {
     const text = body.trim();
     const entry = text ? this.newEntry(conv, 'text', text) : null;
-    if (entry && mentions && mentions.length > 0 && isGroupConversationId(conv))
-      entry.mentions = [...new Set(mentions)];
     if (!entry) return null;
+    const { mentions, reply } = extras;
+    if (mentions && mentions.length > 0 && isGroupConversationId(conv)) entry.mentions = [...new Set(mentions)];
+    if (reply) entry.reply = reply;
     this.options.outbox.add(entry);
     this.show(entry);
     this.pump();
@@ -147,6 +163,7 @@ export class SendQueue {
       kind: entry.kind,
       body: entry.body,
       ...(entry.mentions ? { mentions: entry.mentions } : {}),
+      ...(entry.reply ? { reply: entry.reply } : {}),
     };
   }
 
@@ -173,6 +190,14 @@ export class SendQueue {
       // Not refused for what it is: the same cid goes again a little later (and on every new
       // connection), until it is acked or its tries run out.
       this.schedulePump(RETRY_AFTER_REFUSAL_MS + Math.floor(this.options.random() * RETRY_AFTER_REFUSAL_MS));
+      return true;
+    }
+    if (entry.reply && REPLY_REFUSALS.has(frame.code)) {
+      // The quoted message is gone or was recalled meanwhile: what the user wrote still goes, as a
+      // plain message (same cid: nothing was stored), rather than failing for someone else's recall.
+      outbox.update(entry.cid, { reply: undefined });
+      messages.dropReply(entry.conv, entry.cid);
+      this.pump();
       return true;
     }
     // Refused for good (not a member, no such user, malformed): failed, kept (last) for a manual retry.
@@ -317,6 +342,7 @@ export class SendQueue {
       // An image not yet uploaded shows from the phone's own file.
       body: entry.body || entry.localPath || '',
       ts: entry.createdAt,
+      ...(entry.reply ? { reply: entry.reply } : {}),
     });
     if (entry.tries >= maxSendTries) messages.setStatus(entry.conv, entry.cid, 'failed');
   }

@@ -32,6 +32,7 @@ export function createStores(): Stores {
   const me = new MeStore();
   const people = new PeopleStore();
   const groups = new GroupsStore();
+  const messages = new MessagesStore();
   return {
     me,
     connection: new ConnectionStore(),
@@ -39,8 +40,12 @@ export function createStores(): Stores {
       meId: () => me.id,
       nameOf: (userId) => people.profile(userId)?.nickname ?? '',
       facesOf: (conv) => groups.faces(conv),
+      recallOf: (conv) => ({
+        senderOf: (seq) => messages.view(conv).items.find((item) => item.seq === seq)?.from,
+        roleOf: (userId) => groups.details(conv)?.members.find((member) => member.id === userId)?.role,
+      }),
     }),
-    messages: new MessagesStore(),
+    messages,
     people,
     groups,
     errors: new ErrorsStore(),

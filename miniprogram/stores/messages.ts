@@ -1,5 +1,6 @@
 import { makeAutoObservable, observable } from 'mobx-miniprogram';
-import type { ChatMessage, MessageKind } from '../../contract/frames';
+import type { ChatMessage, MessageKind, ReplyRef } from '../../contract/frames';
+import { parseSystemEvent } from '../../contract/system-events';
 
 export type SendStatus = 'sending' | 'sent' | 'failed';
 
@@ -31,6 +32,8 @@ export interface PendingMessage {
   kind: MessageKind;
   body: string;
   ts: number;
+  /** What a reply quotes, shown at once (the server answers with the same). */
+  reply?: ReplyRef;
 }
 
 const EMPTY: ConversationView = { items: [], hasMore: false, loaded: false };
@@ -48,6 +51,19 @@ function toItem(message: ChatMessage, meId: string): MessageItem {
 function asDeleted(item: MessageItem): MessageItem {
   const { mentions: _mentions, ...rest } = item;
   return { ...rest, body: '', deleted: true };
+}
+
+/** A recalled message as every device shows it: who sent it and when, nothing of what it said. */
+function asRecalled(item: MessageItem): MessageItem {
+  const { mentions: _mentions, reply: _reply, ...rest } = item;
+  return { ...rest, kind: 'recalled', body: '' };
+}
+
+/** The seq a `recalled` system message recalls, or 0 for any other message. */
+export function recalledSeq(message: Pick<ChatMessage, 'kind' | 'body'>): number {
+  if (message.kind !== 'system') return 0;
+  const event = parseSystemEvent(message.body);
+  return event && event.event === 'recalled' ? event.seq : 0;
 }
 
 /** Index of the first stored item whose seq is greater than `seq` (pending items sort last). */
@@ -71,6 +87,8 @@ export class MessagesStore {
   private readonly views = observable.map<string, ConversationView>({}, { deep: false });
   /** Keys of messages deleted on this device, by conversation: they stay deleted when they come again. */
   private readonly deletedKeys = new Map<string, Set<string>>();
+  /** Texts the user recalled here a moment ago, by `conv#seq`: `重新编辑` puts them back in the input. */
+  private readonly recalledTexts = observable.map<string, string>({}, { deep: false });
 
   constructor() {
     makeAutoObservable<MessagesStore, 'deletedKeys'>(this, { deletedKeys: false });
@@ -161,7 +179,10 @@ export class MessagesStore {
     const base = pending ?? null;
     if (!base) return;
     const items = view.items.slice();
-    this.merge(items, { conv, seq, cid, from: base.from, kind: base.kind, body: body ?? base.body, ts }, meId);
+    const message: ChatMessage = { conv, seq, cid, from: base.from, kind: base.kind, body: body ?? base.body, ts };
+    if (base.reply) message.reply = base.reply;
+    if (base.mentions) message.mentions = base.mentions;
+    this.merge(items, message, meId);
     this.views.set(conv, { ...view, items });
   }
 
@@ -171,6 +192,17 @@ export class MessagesStore {
     if (index < 0) return;
     const items = view.items.slice();
     items[index] = { ...items[index], status };
+    this.views.set(conv, { ...view, items });
+  }
+
+  /** A pending reply goes as a plain message (its quote was recalled meanwhile): no quote on its bubble. */
+  dropReply(conv: string, cid: string): void {
+    const view = this.view(conv);
+    const index = view.items.findIndex((item) => item.key === cid && item.seq === 0);
+    if (index < 0 || !view.items[index].reply) return;
+    const items = view.items.slice();
+    const { reply: _reply, ...plain } = items[index];
+    items[index] = plain;
     this.views.set(conv, { ...view, items });
   }
 
@@ -213,8 +245,24 @@ export class MessagesStore {
     for (const [conv, keys] of Object.entries(all)) this.deleteLocally(conv, keys);
   }
 
+  /** Keeps a text the user recalled, for `重新编辑` (in memory only: a few minutes' offer). */
+  keepRecalledText(conv: string, seq: number, text: string): void {
+    this.recalledTexts.set(`${conv}#${seq}`, text);
+  }
+
+  /** The offer to edit a recalled text again has passed. */
+  forgetRecalledText(conv: string, seq: number): void {
+    this.recalledTexts.delete(`${conv}#${seq}`);
+  }
+
+  /** The text of message `seq` the user recalled here, while `重新编辑` is offered ('' otherwise). */
+  recalledText(conv: string, seq: number): string {
+    return this.recalledTexts.get(`${conv}#${seq}`) ?? '';
+  }
+
   clear(): void {
     this.views.clear();
+    this.recalledTexts.clear();
   }
 
   private merge(items: MessageItem[], message: ChatMessage, meId: string): void {
@@ -222,10 +270,24 @@ export class MessagesStore {
       message.from === meId ? items.findIndex((item) => item.seq === 0 && item.key === message.cid) : -1;
     if (pendingIndex >= 0) items.splice(pendingIndex, 1);
     const index = insertionIndex(items, message.seq);
-    if (index > 0 && items[index - 1].seq === message.seq) return;
+    const held = index > 0 && items[index - 1].seq === message.seq ? items[index - 1] : null;
+    if (held) {
+      // Held before its recall, now coming (history, a sync from nothing) as recalled.
+      if (message.kind === 'recalled' && held.kind !== 'recalled') items[index - 1] = asRecalled(held);
+      return;
+    }
     const item = toItem(message, meId);
     items.splice(index, 0, this.deletedKeys.get(message.conv)?.has(item.key) ? asDeleted(item) : item);
+    // A recall's own message: the message it recalls, if held, is recalled here too.
+    const target = recalledSeq(message);
+    if (target > 0) recallHeld(items, target);
   }
 }
 
-export type MessagesView = Pick<MessagesStore, 'view' | 'conversations' | 'cursor' | 'isDeleted'>;
+/** Recalls the held message `seq` among `items` (in place); nothing when it is not held. */
+function recallHeld(items: MessageItem[], seq: number): void {
+  const index = insertionIndex(items, seq) - 1;
+  if (index >= 0 && items[index].seq === seq && items[index].kind !== 'recalled') items[index] = asRecalled(items[index]);
+}
+
+export type MessagesView = Pick<MessagesStore, 'view' | 'conversations' | 'cursor' | 'isDeleted' | 'recalledText'>;

@@ -8,7 +8,8 @@ import {
   type PublicUser,
 } from '../../contract/frames';
 import { badgeText, formatSessionTime, previewOf } from '../utils/format';
-import { systemTip, type NameOf } from '../utils/system-tip';
+import { recalledSeq } from './messages';
+import { recallTip, systemTip, type NameOf, type RecallContext } from '../utils/system-tip';
 import { samePerson } from './me';
 
 /** A group as its session entry names it. */
@@ -92,6 +93,8 @@ export interface SessionsContext {
   nameOf: NameOf;
   /** The member avatars of a group without its own, once the app has its members. */
   facesOf(conv: string): string[];
+  /** For a recall's tip: the sender of a held message, a member's role. */
+  recallOf?(conv: string): RecallContext;
 }
 
 /** One empty grid for every item without one: an unchanged field costs no setData path. */
@@ -173,10 +176,14 @@ export class SessionsStore {
   /** A dm's last message as it is; a group's with its sender (`昵称: 内容`), a system one as its tip. */
   private previewOf(entry: Entry): string {
     const last = entry.last;
-    if (!last || !entry.group) return previewOf(last);
+    if (!last) return '';
     const meId = this.context.meId();
-    if (last.kind === 'system') return systemTip(last.body, last.from, meId, this.context.nameOf);
-    if (last.from === meId) return previewOf(last);
+    if (last.kind === 'system') {
+      const recall = this.context.recallOf?.(entry.conv) ?? {};
+      return systemTip(last.body, last.from, meId, this.context.nameOf, recall);
+    }
+    if (last.kind === 'recalled') return recallTip(last.from, last.from, meId, this.context.nameOf);
+    if (!entry.group || last.from === meId) return previewOf(last);
     const name = this.context.nameOf(last.from);
     return name ? `${name}: ${previewOf(last)}` : previewOf(last);
   }
@@ -349,7 +356,11 @@ export class SessionsStore {
     const readSeq = mine || active ? Math.max(base.readSeq, message.seq) : base.readSeq;
     // A group's system tips are read in passing, as in WeChat: they count for no badge.
     const counts = message.seq > base.readSeq && message.kind !== 'system';
-    const unread = mine || active ? 0 : base.unread + (counts ? 1 : 0);
+    // A recalled message counts for no badge: one the user had not read comes off the count.
+    const recalled = recalledSeq(message);
+    const uncounts =
+      recalled > base.readSeq && this.context.recallOf?.(message.conv).senderOf?.(recalled) !== meId ? 1 : 0;
+    const unread = mine || active ? 0 : Math.max(0, base.unread + (counts ? 1 : 0) - uncounts);
     const mentioned = unread > 0 && (!!base.mentioned || mentions(message, meId));
     if (hiddenAt !== undefined) {
       // Something new in a deleted conversation brings it back.

@@ -1,7 +1,16 @@
+import type { GroupRole } from '../../contract/http';
 import { parseSystemEvent, type SystemEvent } from '../../contract/system-events';
 
 /** A user's name as a tip says it: 你 for the user, else their nickname (looked up when drawn). */
 export type NameOf = (userId: string) => string;
+
+/** What a recall's tip needs beyond the event: who sent the recalled message, the recaller's role. */
+export interface RecallContext {
+  /** The sender of message `seq` of the conversation, when the app holds it. */
+  senderOf?(seq: number): string | undefined;
+  /** A group member's role, when the app has the group's members. */
+  roleOf?(userId: string): GroupRole | null | undefined;
+}
 
 /** The names of `users` joined as WeChat joins them: 你 first (你和李四、王五), the rest with 、. */
 function list(users: readonly string[], meId: string, name: NameOf): string {
@@ -36,10 +45,27 @@ function updatedTip(event: Extract<SystemEvent, { event: 'updated' }>, actor: st
 }
 
 /**
+ * WeChat's recall tips: `你撤回了一条消息`, `"张三"撤回了一条消息` (`对方` while the name is unknown), and
+ * when a group's manager recalled someone else's message `群主撤回了一条成员消息`.
+ */
+export function recallTip(recaller: string, sender: string | undefined, meId: string, name: NameOf, roleOf?: RecallContext['roleOf']): string {
+  if (sender === undefined || sender === recaller) {
+    if (recaller === meId) return '你撤回了一条消息';
+    const nickname = name(recaller);
+    return nickname ? `"${nickname}"撤回了一条消息` : '对方撤回了一条消息';
+  }
+  if (recaller === meId) return '你撤回了一条成员消息';
+  const role = roleOf?.(recaller);
+  if (role === 'owner') return '群主撤回了一条成员消息';
+  if (role === 'admin') return '群管理员撤回了一条成员消息';
+  return `${quoted(recaller, name)}撤回了一条成员消息`;
+}
+
+/**
  * The grey tip a system message shows, written from the event and the reader's point of view
  * (`张三邀请李四、王五加入了群聊`, `你被移出了群聊`); '' for an event this app does not know.
  */
-export function systemTip(body: string, from: string, meId: string, name: NameOf): string {
+export function systemTip(body: string, from: string, meId: string, name: NameOf, recall: RecallContext = {}): string {
   const event = parseSystemEvent(body);
   if (!event) return '';
   const actor = who(from, meId, name);
@@ -63,7 +89,7 @@ export function systemTip(body: string, from: string, meId: string, name: NameOf
     case 'dismissed':
       return from === meId ? '你已解散该群聊' : '群主已解散该群聊';
     case 'recalled':
-      return `${actor}撤回了一条消息`;
+      return recallTip(from, recall.senderOf?.(event.seq), meId, name, recall.roleOf);
     default:
       return '';
   }

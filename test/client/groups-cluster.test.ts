@@ -84,7 +84,7 @@ describeCluster('groups through the client, members on three instances', () => {
     }
 
     // A mention of bob crosses instances: his entry says [有人@我], carol's does not.
-    alice.client.sendText(conv, '@bob 周六爬山', [idOf(bob)]);
+    alice.client.sendText(conv, '@bob 周六爬山', { mentions: [idOf(bob)] });
     await waitFor(() => bob.client.stores.sessions.find(conv)?.lastSeq === 2, 'bob to get it');
     expect(bob.client.stores.sessions.find(conv)).toMatchObject({ mentioned: true, unread: 1 });
     await waitFor(() => carol.client.stores.sessions.find(conv)?.lastSeq === 2, 'carol to get it');

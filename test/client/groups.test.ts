@@ -52,7 +52,7 @@ describe('groups through the client, against the real server', () => {
   it('sends, mentions and reads: `昵称: 内容`, [有人@我] until read, receipts', async () => {
     const { owner, bob, carol, conv } = await threeInAGroup();
     const bobId = bob.client.stores.me.id;
-    owner.client.sendText(conv, '@bob 周末爬山吗', [bobId]);
+    owner.client.sendText(conv, '@bob 周末爬山吗', { mentions: [bobId] });
     await waitFor(() => bob.client.stores.sessions.find(conv)?.lastSeq === 2, 'bob to get the message');
     const entry = bob.client.stores.sessions.find(conv)!;
     expect(entry).toMatchObject({ unread: 1, mentioned: true, badge: '1' });

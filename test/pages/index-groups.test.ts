@@ -139,7 +139,7 @@ describe('session list: a group from the server', () => {
     await waitFor(async () => (await settle(), page.querySelectorAll('.face').length === 3), 'the grid');
     expect(texts(page, '.name')).toEqual([me.client.stores.sessions.find(conv)!.title]);
 
-    owner.client.sendText(conv, '@我 周末爬山吗', [userOf(me).id]);
+    owner.client.sendText(conv, '@我 周末爬山吗', { mentions: [userOf(me).id] });
     await waitFor(() => me.client.stores.sessions.find(conv)?.lastSeq === 2, 'the message');
     await settle();
     expect(texts(page, '.preview')).toEqual([`[有人@我] ${userOf(owner).nickname}: @我 周末爬山吗`]);

@@ -1,5 +1,7 @@
 import { observable, runInAction, type IObservableValue } from 'mobx-miniprogram';
+import type { ReplyRef } from '../../../contract/frames';
 import type { ChatClient } from '../../core/client';
+import { RecallError } from '../../core/recalls';
 import { isGroupConversationId } from '../../../contract/conversations';
 import { LIMITS } from '../../../contract/limits';
 import type { MessageItem } from '../../stores/messages';
@@ -43,20 +45,59 @@ interface Instance {
   receiptBusy: boolean;
   /** The page is on screen (not covered by another page or the app in the background). */
   shown: boolean;
+  /** The message the draft replies to (引用), until it is sent or the quote is closed. */
+  replyTo?: ReplyRef;
 }
 
 /** An action of the long-press menu above a message. */
 export interface MenuEntry {
-  action: 'copy' | 'delete';
+  action: 'copy' | 'forward' | 'reply' | 'recall' | 'delete' | 'select';
   label: string;
 }
 
-/** What the long-press menu offers for a message: 复制 for a text, 删除 for a stored message. */
-export function menuFor(item: TimelineItem): MenuEntry[] {
+/** How long after sending it the user may recall a message (the server's default RECALL_WINDOW_S). */
+export const RECALL_WINDOW_MS = 120_000;
+
+/** What decides the menu besides the message: the clock, and whether the user manages the group. */
+export interface MenuContext {
+  now: number;
+  /** The user is the group's owner or an admin: any member's message may be recalled. */
+  manager: boolean;
+}
+
+/**
+ * What the long-press menu offers for a message, in WeChat's order: 复制 (a text), 转发 and 引用
+ * (a stored text or picture), 撤回 (one's own within the window; anyone's for a group's managers),
+ * 删除 and 多选 (any stored message).
+ */
+export function menuFor(item: TimelineItem, context: MenuContext): MenuEntry[] {
   const entries: MenuEntry[] = [];
+  const stored = item.seq > 0;
+  const content = item.kind === 'text' || item.kind === 'image';
   if (item.kind === 'text') entries.push({ action: 'copy', label: '复制' });
-  if (item.seq > 0) entries.push({ action: 'delete', label: '删除' });
+  if (!stored || !content) return entries;
+  entries.push({ action: 'forward', label: '转发' });
+  entries.push({ action: 'reply', label: '引用' });
+  if (context.manager || (item.mine && context.now - item.ts < RECALL_WINDOW_MS)) {
+    entries.push({ action: 'recall', label: '撤回' });
+  }
+  entries.push({ action: 'delete', label: '删除' });
+  entries.push({ action: 'select', label: '多选' });
   return entries;
+}
+
+/** What a failed recall tells the user, by the reason. */
+export function recallFailure(error: unknown, mine: boolean): string {
+  const code = error instanceof RecallError ? error.code : '';
+  if (code === 'offline') return '网络不可用，撤回失败，请稍后重试';
+  if (code === 'not_found') return '该消息不存在或已被删除';
+  if (code === 'forbidden' && mine) return '发送时间超过2分钟的消息，不能被撤回';
+  return '撤回失败，该消息已被撤回或你没有权限';
+}
+
+/** What a quote says of a message: its text's start, or what kind of message it is. */
+function excerptOf(item: TimelineItem): string {
+  return item.kind === 'image' ? '[图片]' : item.body.replace(/\s+/g, ' ').slice(0, LIMITS.excerptLength);
 }
 
 export interface ChatData {
@@ -87,6 +128,13 @@ export interface ChatData {
   left: boolean;
   /** The seq of the user's own last message in a group (0: none): receipts are about it. */
   ownSeq: number;
+  /** The draft's quote above the input (`张三：excerpt`), '' when it replies to nothing. */
+  quote: string;
+  /** 多选: messages are ticked for 逐条转发 or 删除, and the input bar gives way to their actions. */
+  selecting: boolean;
+  /** The ticked messages' keys. */
+  selected: Record<string, boolean>;
+  selectedCount: number;
   /** The @ picker is open. */
   showPicker: boolean;
   pickerQuery: string;
@@ -143,6 +191,17 @@ Component<
     openMenu(event: WechatMiniprogram.BaseEvent): void;
     closeMenu(): void;
     menuAction(event: WechatMiniprogram.BaseEvent): Promise<void>;
+    recall(item: TimelineItem): Promise<void>;
+    confirmDelete(keys: string[], question: string): Promise<void>;
+    forward(keys: string[]): void;
+    closeQuote(): void;
+    openQuote(event: WechatMiniprogram.BaseEvent): Promise<void>;
+    showMessage(seq: number): void;
+    reedit(event: WechatMiniprogram.BaseEvent): void;
+    toggleSelected(event: WechatMiniprogram.BaseEvent): void;
+    cancelSelecting(): void;
+    forwardSelected(): void;
+    deleteSelected(): Promise<void>;
     showTitle(): void;
     openSettings(): void;
     openReceipts(): void;
@@ -180,6 +239,10 @@ Component<
     title: '',
     left: false,
     ownSeq: 0,
+    quote: '',
+    selecting: false,
+    selected: {},
+    selectedCount: 0,
     showPicker: false,
     pickerQuery: '',
     pickerMembers: [],
@@ -249,21 +312,22 @@ Component<
       // A sender's name and face: the group's member list (fetched below), else a profile the app knows.
       const senderOf: GroupContext['senderOf'] = (userId) =>
         groups.details(conv)?.members.find((member) => member.id === userId) ?? people.profile(userId);
+      const roleOf: GroupContext['roleOf'] = (userId) =>
+        groups.details(conv)?.members.find((member) => member.id === userId)?.role;
       const group = (): GroupContext | undefined =>
-        this.isGroup ? { meId: me.id, senderOf, receipt: groups.receipt(conv) } : undefined;
+        this.isGroup ? { meId: me.id, senderOf, receipt: groups.receipt(conv), roleOf } : undefined;
+      const nameOf = (userId: string): string =>
+        userId === me.id ? (me.user?.nickname ?? '') : (people.profile(userId)?.nickname ?? '');
       this.shownFrom = observable.box(windowStart(items(), storedCount(items()), PAGE));
       this.unbind = bindData(this, {
         messages: () =>
-          timeline(
-            // Messages deleted on this device are not drawn, nor recalled ones (their tip says so).
-            items()
-              .slice(firstShownIndex(items(), this.shownFrom.get()))
-              .filter((item) => !item.deleted && item.kind !== 'recalled'),
-            {
-              peerReadSeq: sessions.find(conv)?.peerReadSeq ?? 0,
-              group: group(),
-            },
-          ),
+          timeline(items().slice(firstShownIndex(items(), this.shownFrom.get())), {
+            peerReadSeq: sessions.find(conv)?.peerReadSeq ?? 0,
+            group: group(),
+            meId: me.id,
+            nameOf,
+            canReedit: (seq) => messages.recalledText(conv, seq) !== '',
+          }),
         hasMore: () => messages.view(conv).hasMore || firstShownIndex(items(), this.shownFrom.get()) > 0,
         banner: () => connection.banner,
         typing: () => !this.isGroup && people.isTyping(conv),
@@ -390,9 +454,11 @@ Component<
       }
       const draft = this.data.draft;
       const mentions = mentionIds(draft, this.mentions);
+      const reply = this.replyTo;
       this.mentions = [];
-      this.chat.sendText(this.data.conv, draft, mentions.length > 0 ? mentions : undefined);
-      this.setData({ draft: '' });
+      this.replyTo = undefined;
+      this.chat.sendText(this.data.conv, draft, { mentions, reply });
+      this.setData({ draft: '', quote: '' });
     },
     resend(event) {
       this.chat.resend(String(event.currentTarget.dataset.cid));
@@ -453,14 +519,18 @@ Component<
       }
     },
     previewImage(event) {
+      if (this.data.selecting) return;
       const current = String(event.currentTarget.dataset.url);
       const urls = this.data.messages.filter((item) => item.kind === 'image').map((item) => item.body);
       void wx.previewImage({ current, urls });
     },
     openMenu(event) {
+      if (this.data.selecting) return;
       const key = String(event.currentTarget.dataset.key);
       const item = this.data.messages.find((message) => message.key === key);
-      const entries = item ? menuFor(item) : [];
+      const role = this.isGroup ? this.chat.stores.groups.details(this.data.conv)?.myRole : null;
+      const manager = !this.data.left && (role === 'owner' || role === 'admin');
+      const entries = item ? menuFor(item, { now: Date.now(), manager }) : [];
       if (entries.length > 0) this.setData({ menuKey: key, menuItems: entries });
     },
     closeMenu() {
@@ -471,18 +541,111 @@ Component<
       const item = this.data.messages.find((message) => message.key === this.data.menuKey);
       this.closeMenu();
       if (!item) return;
-      if (action === 'copy') {
-        // WeChat's own toast (内容已复制) follows.
-        void wx.setClipboardData({ data: item.body });
-        return;
+      switch (action) {
+        case 'copy':
+          // WeChat's own toast (内容已复制) follows.
+          void wx.setClipboardData({ data: item.body });
+          return;
+        case 'forward':
+          return this.forward([item.key]);
+        case 'reply': {
+          const reply: ReplyRef = { seq: item.seq, from: item.from, kind: item.kind, excerpt: excerptOf(item) };
+          this.replyTo = reply;
+          const name = item.mine ? (this.chat.stores.me.user?.nickname ?? '') : item.senderName || this.peerName;
+          this.setData({ quote: name ? `${name}：${reply.excerpt}` : reply.excerpt, showEmoji: false });
+          return;
+        }
+        case 'recall':
+          return this.recall(item);
+        case 'delete':
+          return this.confirmDelete([item.key], '确定删除该条消息？');
+        case 'select':
+          this.setData({ selecting: true, selected: { [item.key]: true }, selectedCount: 1, showEmoji: false });
+          return;
       }
+    },
+    async recall(item) {
+      try {
+        await this.chat.recall(this.data.conv, item.seq);
+      } catch (error) {
+        void wx.showModal({ content: recallFailure(error, item.mine), showCancel: false, confirmText: '我知道了' });
+      }
+    },
+    async confirmDelete(keys, question) {
       try {
         // As WeChat asks: a red 删除 under the question, or nothing.
-        await wx.showActionSheet({ alertText: '确定删除该条消息？', itemList: ['删除'], itemColor: '#fa5151' });
+        await wx.showActionSheet({ alertText: question, itemList: ['删除'], itemColor: '#fa5151' });
       } catch {
         return;
       }
-      this.chat.deleteMessages(this.data.conv, [item.key]);
+      this.chat.deleteMessages(this.data.conv, keys);
+      if (this.data.selecting) this.cancelSelecting();
+    },
+    forward(keys) {
+      const query = `conv=${encodeURIComponent(this.data.conv)}&keys=${encodeURIComponent(JSON.stringify(keys))}`;
+      void wx.navigateTo({ url: `/pages/forward/forward?${query}` });
+    },
+    closeQuote() {
+      this.replyTo = undefined;
+      this.setData({ quote: '' });
+    },
+    async openQuote(event) {
+      if (this.data.selecting) return;
+      const seq = Number(event.currentTarget.dataset.seq);
+      const conv = this.data.conv;
+      const held = () => this.chat.stores.messages.view(conv).items.find((item) => item.seq === seq);
+      // Older than what is held: fetch pages back to it (a bounded number: a quote is recent).
+      for (let page = 0; page < 10 && !held() && this.chat.stores.messages.view(conv).hasMore; page++) {
+        await this.chat.loadOlder(conv);
+      }
+      const original = held();
+      if (!original || original.deleted) {
+        void wx.showToast({ title: '无法定位到该消息', icon: 'none' });
+        return;
+      }
+      if (original.kind === 'recalled') {
+        void wx.showToast({ title: '引用内容已撤回', icon: 'none' });
+        return;
+      }
+      this.showMessage(seq);
+    },
+    showMessage(seq) {
+      if (this.shownFrom.get() > seq) runInAction(() => this.shownFrom.set(seq));
+      // The store's change reaches this.data on the next tick; then the message has its index.
+      wx.nextTick(() => {
+        const index = this.data.messages.findIndex((item) => item.seq === seq);
+        if (index < 0) return;
+        this.atBottom = false;
+        this.setData({ anchor: `m${index}` });
+      });
+    },
+    reedit(event) {
+      const text = this.chat.stores.messages.recalledText(this.data.conv, Number(event.currentTarget.dataset.seq));
+      if (text) this.setData({ draft: this.data.draft ? `${this.data.draft}${text}` : text, showEmoji: false });
+    },
+    toggleSelected(event) {
+      if (!this.data.selecting) return;
+      const key = String(event.currentTarget.dataset.key);
+      const item = this.data.messages.find((message) => message.key === key);
+      if (!item || item.seq <= 0 || item.kind === 'system' || item.kind === 'recalled') return;
+      const selected = { ...this.data.selected };
+      if (selected[key]) delete selected[key];
+      else selected[key] = true;
+      this.setData({ selected, selectedCount: Object.keys(selected).length });
+    },
+    cancelSelecting() {
+      this.setData({ selecting: false, selected: {}, selectedCount: 0 });
+    },
+    forwardSelected() {
+      // In the conversation's order, whatever order they were ticked in (逐条转发).
+      const keys = this.data.messages.filter((item) => this.data.selected[item.key]).map((item) => item.key);
+      if (keys.length === 0) return;
+      this.forward(keys);
+      this.cancelSelecting();
+    },
+    async deleteSelected() {
+      const keys = Object.keys(this.data.selected);
+      if (keys.length > 0) await this.confirmDelete(keys, `确定删除这${keys.length}条消息？`);
     },
   },
 });

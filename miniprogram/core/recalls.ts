@@ -1,0 +1,100 @@
+import type { ClientFrame, ServerFrameOf } from '../../contract/frames';
+import { newCid } from './ids';
+
+/** How long a recall may wait for a connection and its answer before it is given up as failed. */
+export const RECALL_TIMEOUT_MS = 15_000;
+
+/** Refusals that say nothing about the recall itself: it goes again shortly with the same cid. */
+const TRY_AGAIN = new Set(['rate_limited', 'internal']);
+const RETRY_MS = 1000;
+
+/** Why a recall did not happen: the server's refusal code, or `offline` (no answer in time). */
+export class RecallError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'RecallError';
+  }
+}
+
+interface PendingRecall {
+  frame: Extract<ClientFrame, { type: 'recall' }>;
+  resolve(ack: ServerFrameOf<'ack'>): void;
+  reject(error: RecallError): void;
+  timer: ReturnType<typeof setTimeout>;
+}
+
+/**
+ * Recalls on their way to the server: each with its own cid, sent now or as soon as a connection
+ * has synced, sent again with the same cid on every new connection (the server recalls a cid
+ * once), and answered by its `ack` or `error` — or given up after `RECALL_TIMEOUT_MS`, because a
+ * recall the user is waiting for must say plainly that it failed rather than wait for ever.
+ * Unlike sends, recalls are not kept across an app kill: the user is told, and can try again.
+ */
+export class RecallRequests {
+  private readonly pending = new Map<string, PendingRecall>();
+
+  constructor(
+    private readonly transmit: (frame: ClientFrame) => boolean,
+    private readonly random: () => number,
+    private readonly timeoutMs: number = RECALL_TIMEOUT_MS,
+  ) {}
+
+  /** Asks the server to recall message `seq` of `conv`; resolves with its ack. */
+  recall(conv: string, seq: number): Promise<ServerFrameOf<'ack'>> {
+    const cid = newCid(this.random);
+    const frame = { type: 'recall', cid, conv, seq } as const;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(cid);
+        reject(new RecallError('offline', 'no answer from the server in time'));
+      }, this.timeoutMs);
+      this.pending.set(cid, { frame, resolve, reject, timer });
+      this.transmit(frame);
+    });
+  }
+
+  /** A connection has synced: every recall not yet answered goes (again), with its cid. */
+  connectionReady(): void {
+    for (const request of this.pending.values()) this.transmit(request.frame);
+  }
+
+  /** An `ack`: true when it answered a recall. */
+  acked(frame: ServerFrameOf<'ack'>): boolean {
+    const request = this.settle(frame.cid);
+    request?.resolve(frame);
+    return request !== undefined;
+  }
+
+  /** An `error`: true when it answered a recall. */
+  refused(frame: ServerFrameOf<'error'>): boolean {
+    const request = frame.ref ? this.pending.get(frame.ref) : undefined;
+    if (!request) return false;
+    if (TRY_AGAIN.has(frame.code)) {
+      setTimeout(() => {
+        if (this.pending.has(request.frame.cid)) this.transmit(request.frame);
+      }, RETRY_MS + Math.floor(this.random() * RETRY_MS));
+      return true;
+    }
+    this.settle(request.frame.cid);
+    request.reject(new RecallError(frame.code, frame.message));
+    return true;
+  }
+
+  /** Stops: every recall still waiting fails (the app is closing or logging out). */
+  stop(): void {
+    for (const cid of [...this.pending.keys()]) {
+      this.settle(cid)?.reject(new RecallError('offline', 'the connection was closed'));
+    }
+  }
+
+  private settle(cid: string): PendingRecall | undefined {
+    const request = this.pending.get(cid);
+    if (!request) return undefined;
+    clearTimeout(request.timer);
+    this.pending.delete(cid);
+    return request;
+  }
+}
