@@ -73,9 +73,12 @@ export class RecallRequests {
     const request = frame.ref ? this.pending.get(frame.ref) : undefined;
     if (!request) return false;
     if (TRY_AGAIN.has(frame.code)) {
-      setTimeout(() => {
-        if (this.pending.has(request.frame.cid)) this.transmit(request.frame);
-      }, RETRY_MS + Math.floor(this.random() * RETRY_MS));
+      setTimeout(
+        () => {
+          if (this.pending.has(request.frame.cid)) this.transmit(request.frame);
+        },
+        RETRY_MS + Math.floor(this.random() * RETRY_MS),
+      );
       return true;
     }
     this.settle(request.frame.cid);

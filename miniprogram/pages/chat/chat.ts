@@ -86,13 +86,14 @@ export function menuFor(item: TimelineItem, context: MenuContext): MenuEntry[] {
   return entries;
 }
 
-/** What a failed recall tells the user, by the reason. */
-export function recallFailure(error: unknown, mine: boolean): string {
+/** What a failed recall tells the user, by the reason (and, for a refusal, the message's age). */
+export function recallFailure(error: unknown, item: Pick<TimelineItem, 'mine' | 'ts'>, now: number): string {
   const code = error instanceof RecallError ? error.code : '';
   if (code === 'offline') return '网络不可用，撤回失败，请稍后重试';
   if (code === 'not_found') return '该消息不存在或已被删除';
-  if (code === 'forbidden' && mine) return '发送时间超过2分钟的消息，不能被撤回';
-  return '撤回失败，该消息已被撤回或你没有权限';
+  if (code === 'forbidden' && item.mine && now - item.ts >= RECALL_WINDOW_MS)
+    return '发送时间超过2分钟的消息，不能被撤回';
+  return '撤回失败：该消息已被撤回，或你没有撤回它的权限';
 }
 
 /** What a quote says of a message: its text's start, or what kind of message it is. */
@@ -568,7 +569,11 @@ Component<
       try {
         await this.chat.recall(this.data.conv, item.seq);
       } catch (error) {
-        void wx.showModal({ content: recallFailure(error, item.mine), showCancel: false, confirmText: '我知道了' });
+        void wx.showModal({
+          content: recallFailure(error, item, Date.now()),
+          showCancel: false,
+          confirmText: '我知道了',
+        });
       }
     },
     async confirmDelete(keys, question) {
