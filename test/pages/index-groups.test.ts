@@ -109,7 +109,7 @@ describe('session list: group entries', () => {
     expect(sheet).toHaveBeenLastCalledWith({ itemList: ['置顶该聊天', '消息免打扰', '删除该聊天'] });
     expect(stores.sessions.find('g:quiet')!.muted).toBe(true);
     expect(texts(page, '.badge')).toEqual(['2']);
-    expect(page.querySelectorAll('.dot')).toHaveLength(1);
+    expect(page.querySelectorAll('.dot.muted-dot')).toHaveLength(1);
     expect(page.querySelectorAll('.muted-icon')).toHaveLength(1);
     expect(texts(page, '.preview')[1]).toBe('[2条] 成员1: 有人吗');
 
