@@ -411,7 +411,9 @@ Component<
       this.setData({ draft, showPicker: false, pickerQuery: '' });
     },
     openSettings() {
-      void wx.navigateTo({ url: `/pages/group-settings/group-settings?conv=${this.data.conv}` });
+      // 聊天信息: a group's, or the one of a one-to-one conversation.
+      const page = this.isGroup ? 'group-settings' : 'chat-settings';
+      void wx.navigateTo({ url: `/pages/${page}/${page}?conv=${this.data.conv}` });
     },
     openReceipts() {
       const receipt = this.chat.stores.groups.receipt(this.data.conv);
@@ -587,7 +589,8 @@ Component<
       if (this.data.selecting) this.cancelSelecting();
     },
     forward(keys) {
-      const query = `conv=${encodeURIComponent(this.data.conv)}&keys=${encodeURIComponent(JSON.stringify(keys))}`;
+      // Conversation ids are URL-safe; the keys are JSON, encoded (the picker decodes them).
+      const query = `conv=${this.data.conv}&keys=${encodeURIComponent(JSON.stringify(keys))}`;
       void wx.navigateTo({ url: `/pages/forward/forward?${query}` });
     },
     closeQuote() {
