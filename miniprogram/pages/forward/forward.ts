@@ -36,6 +36,8 @@ interface Instance {
   search: IObservableValue<string>;
   /** The conversation the messages come from, and their keys, from the page's query. */
   source: { conv: string; keys: string[] };
+  /** A confirmation is open: another tap must not open a second one (and send twice). */
+  asking: boolean;
   unbind?: Unbind;
 }
 
@@ -99,6 +101,7 @@ Component<
     attached() {
       this.chat = getApp<IAppOption>().client;
       this.search = observable.box('');
+      this.asking = false;
       this.source = { conv: this.properties.conv, keys: parseKeys(this.properties.keys) };
       if (this.items().length === 0) {
         this.nothingToForward();
@@ -167,14 +170,21 @@ Component<
     },
     /** Asks as WeChat does (发送给：…), then sends and goes back to the conversation. */
     async send(targets) {
+      if (this.asking) return;
       const before = this.items();
       if (before.length === 0) return this.nothingToForward();
-      const { confirm } = await wx.showModal({
-        title: `发送给：${targets.map((row) => row.title).join('、')}`,
-        content: forwardPreview(before),
-        confirmText: '发送',
-        confirmColor: '#07C160',
-      });
+      this.asking = true;
+      let confirm = false;
+      try {
+        ({ confirm } = await wx.showModal({
+          title: `发送给：${targets.map((row) => row.title).join('、')}`,
+          content: forwardPreview(before),
+          confirmText: '发送',
+          confirmColor: '#07C160',
+        }));
+      } finally {
+        this.asking = false;
+      }
       if (!confirm) return;
       const items = this.items();
       if (items.length === 0) return this.nothingToForward();
