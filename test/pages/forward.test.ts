@@ -265,6 +265,25 @@ describe('转发: what cannot be forwarded, and the nine-chat limit', () => {
     p.client.stop();
   });
 
+  it('opens one confirmation at a time: a second tap while it is open sends nothing twice', async () => {
+    const p = phone();
+    const calls = watchWx();
+    let decide: (confirm: boolean) => void = () => undefined;
+    calls.modal.mockImplementation(() => new Promise<ModalAnswer>((resolve) => (decide = (c) => resolve(answer(c)))));
+    const page = picker(p, source, ['c1']);
+    await settle();
+    const target = convOf(peers[2]);
+    await tapRow(page, target);
+    await tapRow(page, target);
+    expect(calls.modal).toHaveBeenCalledTimes(1);
+    decide(true);
+    await waitFor(() => calls.back.mock.calls.length === 1, 'the way back');
+    expect(itemsOf(p, target).map((item) => item.body)).toEqual(['第一条']);
+    page.detach();
+    calls.restore();
+    p.client.stop();
+  });
+
   it('says so and goes back when none of the messages can be forwarded', async () => {
     const p = phone();
     const calls = watchWx();
