@@ -6,6 +6,7 @@ import { Api } from './api';
 import { ConversationSettings } from './conversation-settings';
 import { GroupActions } from './groups';
 import { DEFAULT_BACKOFF, type BackoffOptions } from './backoff';
+import type { ForwardItem } from './forward';
 import { HistoryRequests } from './history';
 import * as incoming from './incoming';
 import { Lifecycle } from './lifecycle';
@@ -252,6 +253,21 @@ export class ChatClient {
     return this.sends.sendImage(conv, localPath);
   }
 
+  /**
+   * 转发: to each target conversation in order (a dm or a group), each message in order, sent anew
+   * by the user through the outbox like any send (a new cid, shown at once, kept across a kill); an
+   * image reuses its uploaded url. Returns how many messages were queued.
+   */
+  forward(targets: readonly string[], messages: readonly ForwardItem[]): number {
+    this.resume();
+    let queued = 0;
+    for (const conv of targets) {
+      this.listDirect(conv);
+      for (const message of messages) if (this.sends.sendUploaded(conv, message.kind, message.body)) queued++;
+    }
+    return queued;
+  }
+
   /** Sends a failed message again, with its original cid. */
   resend(cid: string): void {
     this.resume();
@@ -373,6 +389,16 @@ export class ChatClient {
     if (user) this.showUser(user);
     this.local.restore();
     this.sends.showAll();
+  }
+
+  /**
+   * A dm the list has not heard of, with someone the app knows, is listed at once (as
+   * `conversationWith` does); otherwise the ack's resync lists it.
+   */
+  private listDirect(conv: string): void {
+    if (this.state.sessions.find(conv)) return;
+    const peer = incoming.peerOf(this.state, conv);
+    if (peer) this.state.sessions.ensure(conv, peer);
   }
 
   /** The user logged in, or their profile changed. */

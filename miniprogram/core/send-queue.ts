@@ -101,6 +101,20 @@ export class SendQueue {
     return entry.cid;
   }
 
+  /**
+   * A message whose body the server already holds (a forwarded image: the upload's url), shown at
+   * once and sent like a text, with no upload; its cid, or null.
+   */
+  sendUploaded(conv: string, kind: SendKind, body: string): string | null {
+    if (kind === 'text') return this.sendText(conv, body);
+    const entry = body ? this.newEntry(conv, kind, body) : null;
+    if (!entry) return null;
+    this.options.outbox.add(entry);
+    this.show(entry);
+    this.pump();
+    return entry.cid;
+  }
+
   /** An image from the phone: shown at once with its upload progress, uploaded, then sent like a text. */
   sendImage(conv: string, localPath: string): string | null {
     const entry = localPath ? this.newEntry(conv, 'image', '', localPath) : null;

@@ -322,6 +322,18 @@ function fillGroupSessions(phone: Phone): void {
   phone.stores.connection.setState('ready');
 }
 
+/** The keys (cids) of the messages the forward picker is opened with: 林晓雨's photo and its caption. */
+const FORWARDED = ['shot-forward-photo', 'shot-forward-text'];
+
+/** The session list with groups, and the conversation with 林晓雨 whose photo and caption are forwarded. */
+function fillForward(phone: Phone): void {
+  fillGroupSessions(phone);
+  const { conv, messages } = conversation();
+  // The photo and the text after it (seq 39 and 40) carry the keys the picker is opened with.
+  const keyed = messages.map((message, i) => (i === 3 || i === 4 ? { ...message, cid: FORWARDED[i - 3] } : message));
+  phone.stores.messages.addHistory(conv, keyed, true, ME.id, false);
+}
+
 export const STATES: ScreenshotState[] = [
   {
     name: 'sessions',
@@ -463,6 +475,19 @@ export const STATES: ScreenshotState[] = [
       phone.stores.sessions.pin(groupConv('hike'), true);
       // The page fetches the details on opening (HTTP in the app): they are here already.
       phone.client.groups.load = () => Promise.resolve();
+    },
+  },
+  {
+    name: 'forward',
+    page: 'forward',
+    caption: 'Forward (转发): 选择一个聊天 in 多选, recent chats first (no group left), two chats ticked, 完成(2)',
+    query: { conv: convWith(people.xiaoyu), keys: encodeURIComponent(JSON.stringify(FORWARDED)) },
+    fill: fillForward,
+    interact(page) {
+      page.querySelector('.mode')?.dispatchEvent('tap');
+      const rows = page.querySelectorAll('.row');
+      // 周末爬山 (a grid of faces) and 陈子昂 (an initial).
+      for (const index of [2, 3]) rows[index]?.dispatchEvent('tap');
     },
   },
 ];
