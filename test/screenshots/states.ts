@@ -122,6 +122,44 @@ function conversation(): { conv: string; messages: ChatMessage[]; lastReadByPeer
   return { conv: convWith(xiaoyu), messages, lastReadByPeer: 41 };
 }
 
+/**
+ * The conversation with 林晓雨 for the message actions: a moment ago, with a quote each way, one
+ * message of hers recalled and one of the user's recalled a minute ago (重新编辑 still offered).
+ */
+function actionsConversation(): { conv: string; messages: ChatMessage[] } {
+  const { xiaoyu } = people;
+  const question = message(xiaoyu, 50, xiaoyu, NOW - 600_000, '明天去灵隐寺还是法喜寺？听说法喜寺的玉兰开了');
+  const answer = message(xiaoyu, 51, ME, NOW - 540_000, '法喜寺吧，人少一点');
+  const quoteOf = (of: ChatMessage) => ({ seq: of.seq, from: of.from, kind: of.kind, excerpt: of.body.slice(0, 50) });
+  const messages: ChatMessage[] = [
+    question,
+    answer,
+    { ...message(xiaoyu, 52, xiaoyu, NOW - 480_000, '好，那早上九点出发'), reply: quoteOf(answer) },
+    message(xiaoyu, 53, xiaoyu, NOW - 300_000, '', 'recalled'),
+    message(xiaoyu, 54, xiaoyu, NOW - 290_000, JSON.stringify({ event: 'recalled', seq: 53 }), 'system'),
+    { ...message(xiaoyu, 55, ME, NOW - 200_000, '九点可以，我去接你 🚗'), reply: quoteOf(question) },
+    message(xiaoyu, 56, ME, NOW - 90_000, '', 'recalled'),
+    message(xiaoyu, 57, ME, NOW - 60_000, JSON.stringify({ event: 'recalled', seq: 56 }), 'system'),
+    message(xiaoyu, 58, ME, NOW - 40_000, '记得带伞，明天可能下雨'),
+  ];
+  return { conv: convWith(xiaoyu), messages };
+}
+
+/** The message-actions conversation on screen, its last message the list's. */
+function fillActions(phone: Phone): void {
+  const { conv, messages } = actionsConversation();
+  const last = messages[messages.length - 1];
+  phone.stores.sessions.replaceAll([{ ...session('xiaoyu', last, 0), peerReadSeq: last.seq }]);
+  phone.stores.messages.addHistory(conv, messages, false, ME.id, false);
+  phone.stores.messages.keepRecalledText(conv, 56, '明天早上可能起不来');
+  phone.stores.connection.setState('ready');
+}
+
+/** Long-presses the `index`th bubble on the page. */
+function longPress(page: SimulatedPage, index: number): void {
+  page.querySelectorAll('.bubble')[index]?.dispatchEvent('longpress');
+}
+
 /** The usual session list: 老爸 pinned on top, the rest newest first; the tab shows the unread total. */
 function fillSessions({ stores }: Phone): void {
   stores.sessions.replaceAll(sessionList());
@@ -476,6 +514,41 @@ export const STATES: ScreenshotState[] = [
       // The page fetches the details on opening (HTTP in the app): they are here already.
       phone.client.groups.load = () => Promise.resolve();
     },
+  },
+  {
+    name: 'actions-menu',
+    page: 'chat',
+    caption: "Long-press on one's own fresh message: 复制 转发 引用 撤回 删除 多选 above the bubble",
+    query: { conv: convWith(people.xiaoyu) },
+    fill: fillActions,
+    interact(page) {
+      // 记得带伞… (the user's, 40 s old: still recallable).
+      longPress(page, 4);
+    },
+  },
+  {
+    name: 'reply',
+    page: 'chat',
+    caption: '引用: quotes under the bubbles, and a quote under the input with ✕ while replying',
+    query: { conv: convWith(people.xiaoyu) },
+    fill: fillActions,
+    async interact(page) {
+      // 好，那早上九点出发 (hers).
+      longPress(page, 2);
+      // The menu is drawn at the page's next update.
+      await new Promise((resolve) => setTimeout(resolve, 30));
+      const items = page.querySelectorAll('.menu-item');
+      // 复制 转发 引用 …: the third.
+      items[2]?.dispatchEvent('tap');
+      page.querySelector('.input')?.dispatchEvent('input', { detail: { value: '可以' } });
+    },
+  },
+  {
+    name: 'recalled',
+    page: 'chat',
+    caption: 'Recalled messages: "林晓雨"撤回了一条消息, and 你撤回了一条消息 with 重新编辑',
+    query: { conv: convWith(people.xiaoyu) },
+    fill: fillActions,
   },
   {
     name: 'forward',

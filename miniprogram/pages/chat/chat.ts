@@ -317,8 +317,12 @@ Component<
         groups.details(conv)?.members.find((member) => member.id === userId)?.role;
       const group = (): GroupContext | undefined =>
         this.isGroup ? { meId: me.id, senderOf, receipt: groups.receipt(conv), roleOf } : undefined;
-      const nameOf = (userId: string): string =>
-        userId === me.id ? (me.user?.nickname ?? '') : (people.profile(userId)?.nickname ?? '');
+      // The user, a profile the app knows, or (in a dm) the peer as the session list names them.
+      const nameOf = (userId: string): string => {
+        if (userId === me.id) return me.user?.nickname ?? '';
+        const peer = sessions.find(conv)?.peer;
+        return people.profile(userId)?.nickname || (peer && peer.id === userId ? peer.nickname : '');
+      };
       this.shownFrom = observable.box(windowStart(items(), storedCount(items()), PAGE));
       this.unbind = bindData(this, {
         messages: () =>
