@@ -551,6 +551,23 @@ export const STATES: ScreenshotState[] = [
     fill: fillActions,
   },
   {
+    name: 'multi-select',
+    page: 'chat',
+    caption: '多选: check circles before the messages, 逐条转发 and 删除 instead of the input',
+    query: { conv: convWith(people.xiaoyu) },
+    fill: fillActions,
+    async interact(page) {
+      longPress(page, 4);
+      await new Promise((resolve) => setTimeout(resolve, 30));
+      const items = page.querySelectorAll('.menu-item');
+      // 复制 转发 引用 撤回 删除 多选: the last.
+      items[items.length - 1]?.dispatchEvent('tap');
+      await new Promise((resolve) => setTimeout(resolve, 30));
+      // Tick 九点可以… too.
+      page.querySelectorAll('.row')[3]?.dispatchEvent('tap');
+    },
+  },
+  {
     name: 'forward',
     page: 'forward',
     caption: 'Forward (转发): 选择一个聊天 in 多选, recent chats first (no group left), two chats ticked, 完成(2)',
