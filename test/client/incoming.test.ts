@@ -348,4 +348,85 @@ describe('incoming frames', () => {
     incoming.startOver(s);
     expect(s.messages.conversations()).toEqual([]);
   });
+
+  describe('recalls', () => {
+    const recall = (seq: number, target: number, from = PEER.id, conv = CONV): ChatMessage => ({
+      ...message(seq, from, conv),
+      kind: 'system',
+      body: JSON.stringify({ event: 'recalled', seq: target }),
+    });
+    const held = (s: Stores, conv = CONV) =>
+      s.messages.view(conv).items.map((item) => [item.seq, item.kind, item.body]);
+
+    it('a recall message recalls the held message: body gone, the tip as the preview, off the badge', () => {
+      const s = stores();
+      incoming.applySessions(s, { type: 'sessions', sessions: [session(1, 1)], more: false });
+      incoming.applyMessage(s, message(1), live);
+      incoming.applyMessage(s, message(2), live);
+      expect(s.sessions.find(CONV)?.unread).toBe(2);
+      expect(incoming.applyMessage(s, recall(3, 2), live)).toEqual([]);
+      expect(held(s)).toEqual([
+        [1, 'text', 'm1'],
+        [2, 'recalled', ''],
+        [3, 'system', '{"event":"recalled","seq":2}'],
+      ]);
+      expect(s.sessions.find(CONV)).toMatchObject({ unread: 1, preview: '"小雨"撤回了一条消息' });
+      // The same recall again (a replay) changes nothing more.
+      incoming.applyMessage(s, recall(3, 2), live);
+      expect(s.sessions.find(CONV)?.unread).toBe(1);
+    });
+
+    it('a recalled message that comes again as recalled (history, a sync from nothing) replaces the held text', () => {
+      const s = stores();
+      incoming.applyMessage(s, message(1), live);
+      incoming.applyHistory(
+        s,
+        {
+          type: 'history',
+          conv: CONV,
+          messages: [{ ...message(1), kind: 'recalled', body: '' }, recall(2, 1)],
+          hasMore: false,
+        },
+        live,
+      );
+      expect(held(s)).toEqual([
+        [1, 'recalled', ''],
+        [2, 'system', '{"event":"recalled","seq":1}'],
+      ]);
+      // A recalled message never turns back into its text.
+      incoming.applyHistory(s, { type: 'history', conv: CONV, messages: [message(1)], hasMore: false }, live);
+      expect(held(s)[0]).toEqual([1, 'recalled', '']);
+    });
+
+    it("a group's recall by a manager: 群主撤回了一条成员消息, once the members' roles are known", () => {
+      const s = stores();
+      incoming.applySessions(s, { type: 'sessions', sessions: [groupEntry], more: false });
+      const OWNER = 'uOwner000001';
+      incoming.applyMessage(s, message(2, PEER.id, GROUP), live);
+      // A recall changes nothing of the group itself: no refetch of its details.
+      expect(incoming.applyMessage(s, recall(3, 2, OWNER, GROUP), live)).toEqual([]);
+      expect(s.sessions.find(GROUP)?.preview).toBe('"群成员"撤回了一条成员消息');
+      const group = {
+        id: 'gGroup000001',
+        conv: GROUP,
+        name: '周末爬山',
+        avatar: '',
+        notice: '',
+        owner: OWNER,
+        memberCount: 3,
+      };
+      s.groups.set(
+        GROUP,
+        group,
+        [
+          { id: OWNER, nickname: '群主', avatar: '', role: 'owner' },
+          { id: PEER.id, nickname: PEER.nickname, avatar: '', role: 'member' },
+          { id: ME.id, nickname: ME.nickname, avatar: '', role: 'member' },
+        ],
+        ME.id,
+      );
+      s.sessions.refreshGroups();
+      expect(s.sessions.find(GROUP)?.preview).toBe('群主撤回了一条成员消息');
+    });
+  });
 });
