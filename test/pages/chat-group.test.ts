@@ -90,16 +90,21 @@ describe('message page in a group', () => {
     page.detach();
   });
 
-  it('a dm is drawn as before: no names, no tips, no ···', async () => {
+  it("a dm is drawn as before: no names, no receipts; its ··· opens the dm's 聊天信息", async () => {
     const { me, peer, conv } = await fixture.pair();
     peer.client.sendText(conv, '在吗');
     const page = renderPage<ChatData>('chat', me.client, { conv });
     await waitFor(() => page.data.messages.length === 1, 'the message');
     await settle();
     expect(page.querySelectorAll('.sender')).toHaveLength(0);
-    expect(page.querySelectorAll('.group-bar')).toHaveLength(0);
     expect(page.querySelectorAll('.receipt')).toHaveLength(0);
     expect(page.data.messages[0]).toMatchObject({ senderName: '', tip: '', receiptLabel: '' });
+    const navigateTo = jest
+      .spyOn(wx, 'navigateTo')
+      .mockImplementation(() => Promise.resolve({ errMsg: 'navigateTo:ok' }));
+    page.querySelector('.group-more')!.dispatchEvent('tap');
+    await settle();
+    expect(navigateTo).toHaveBeenCalledWith({ url: `/pages/chat-settings/chat-settings?conv=${conv}` });
     page.detach();
   });
 
@@ -156,7 +161,7 @@ describe('message page in a group', () => {
     expect(page.data.showPicker).toBe(false);
     page.querySelector('.send')!.dispatchEvent('tap');
     await settle();
-    expect(send).toHaveBeenLastCalledWith(conv, '算了@', undefined);
+    expect(send).toHaveBeenLastCalledWith(conv, '算了@', expect.objectContaining({ mentions: [] }));
 
     // @所有人 (owner and admins).
     await type(page, '@');
@@ -165,7 +170,7 @@ describe('message page in a group', () => {
     await type(page, '@所有人 集合');
     page.querySelector('.send')!.dispatchEvent('tap');
     await settle();
-    expect(send).toHaveBeenLastCalledWith(conv, '@所有人 集合', ['all']);
+    expect(send).toHaveBeenLastCalledWith(conv, '@所有人 集合', expect.objectContaining({ mentions: ['all'] }));
     page.detach();
   });
 
