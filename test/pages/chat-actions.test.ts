@@ -80,6 +80,34 @@ describe('message page: the long-press menu and what it does', () => {
     theirs.detach();
   });
 
+  it("in a group the owner may recall anyone's message (群主撤回了一条成员消息); a member only their own", async () => {
+    const owner = await fixture.phone();
+    const bob = await fixture.phone();
+    const carol = await fixture.phone();
+    const conv = await owner.client.groups.create([bob.client.stores.me.user!, carol.client.stores.me.user!]);
+    await waitFor(() => carol.client.stores.sessions.find(conv) !== undefined, 'carol to list the group');
+    carol.client.sendText(conv, '卡罗尔的消息');
+    await holds(owner, conv, 2);
+    await holds(bob, conv, 2);
+    const ownerPage = renderPage<ChatData>('chat', owner.client, { conv });
+    const bobPage = renderPage<ChatData>('chat', bob.client, { conv });
+    await waitFor(
+      () => owner.client.stores.groups.details(conv)?.myRole === 'owner',
+      'the owner page to know its role',
+    );
+    await waitFor(() => bob.client.stores.groups.details(conv)?.myRole === 'member', "bob's role");
+    await settle();
+    expect(await longPress(bobPage, '卡罗尔的消息')).not.toContain('撤回');
+    expect(await longPress(ownerPage, '卡罗尔的消息')).toContain('撤回');
+    await choose(ownerPage, '撤回');
+    await waitFor(() => bobPage.data.messages.some((item) => item.kind === 'recalled'), 'the recall on bob’s page');
+    await settle();
+    expect(texts(bobPage, '.tip')).toContain('群主撤回了一条成员消息');
+    expect(texts(ownerPage, '.tip')).toContain('你撤回了一条成员消息');
+    ownerPage.detach();
+    bobPage.detach();
+  });
+
   it("撤回 refused (here: recalled first from the user's other device) says so plainly", async () => {
     const { me, peer, conv } = await fixture.pair();
     me.client.sendText(conv, '两台手机');
