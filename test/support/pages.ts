@@ -4,7 +4,8 @@ import type { ChatClient } from '../../miniprogram/core/client';
 
 const ROOT = path.resolve(__dirname, '../../miniprogram');
 
-export type PageName = 'index' | 'chat' | 'contacts' | 'profile' | 'receipts' | 'group-create' | 'group-settings';
+export type PageName =
+  'index' | 'chat' | 'contacts' | 'profile' | 'receipts' | 'group-create' | 'group-settings' | 'chat-settings';
 
 /**
  * Renders a page of the mini-program from its sources with miniprogram-simulate (WeChat's WXML
