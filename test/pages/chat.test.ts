@@ -312,14 +312,14 @@ describe('message page', () => {
     sheet.mockImplementationOnce(() => Promise.reject(new Error('showActionSheet:fail cancel')));
     page.querySelectorAll('.bubble')[target].dispatchEvent('longpress');
     await settle();
-    page.querySelectorAll('.menu-item')[1].dispatchEvent('tap');
+    page.querySelectorAll('.menu-item')[3].dispatchEvent('tap');
     await settle();
     expect(texts(page, '.bubble')).toEqual(['第一条', '删掉我', '第三条']);
 
     sheet.mockImplementationOnce(() => Promise.resolve({ tapIndex: 0, errMsg: 'showActionSheet:ok' }));
     page.querySelectorAll('.bubble')[target].dispatchEvent('longpress');
     await settle();
-    page.querySelectorAll('.menu-item')[1].dispatchEvent('tap');
+    page.querySelectorAll('.menu-item')[3].dispatchEvent('tap');
     await settle();
     expect(sheet).toHaveBeenLastCalledWith(expect.objectContaining({ itemList: ['删除'] }));
     expect(texts(page, '.bubble')).toEqual(['第一条', '第三条']);
@@ -328,7 +328,7 @@ describe('message page', () => {
     sheet.mockImplementationOnce(() => Promise.resolve({ tapIndex: 0, errMsg: 'showActionSheet:ok' }));
     page.querySelectorAll('.bubble')[last].dispatchEvent('longpress');
     await settle();
-    page.querySelectorAll('.menu-item')[1].dispatchEvent('tap');
+    page.querySelectorAll('.menu-item')[3].dispatchEvent('tap');
     await settle();
     expect(texts(page, '.bubble')).toEqual(['第一条']);
     expect(me.client.stores.sessions.find(conv)).toMatchObject({ preview: '第一条', lastSeq: 3 });
