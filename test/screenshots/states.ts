@@ -465,4 +465,16 @@ export const STATES: ScreenshotState[] = [
       phone.client.groups.load = () => Promise.resolve();
     },
   },
+  {
+    name: 'chat-settings',
+    page: 'chat-settings',
+    caption: '聊天信息 of a one-to-one chat, muted and pinned: the peer and + (a group with them), 清空聊天记录',
+    query: { conv: convWith(people.xiaoyu) },
+    fill(phone) {
+      fillSessions(phone);
+      phone.stores.sessions.mute(convWith(people.xiaoyu), true);
+      phone.stores.sessions.pin(convWith(people.xiaoyu), true);
+      phone.stores.connection.setState('ready');
+    },
+  },
 ];
