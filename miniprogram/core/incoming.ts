@@ -100,6 +100,8 @@ export function applyMessage(stores: Stores, message: ChatMessage, context: Fram
   const active = message.conv === context.activeConv;
   const newest = message.seq > (stores.sessions.find(message.conv)?.lastSeq ?? 0);
   followUps.push(...listMessage(stores, message, active));
+  // A replay of a message deleted on this device does not become the list's last message.
+  showNewestKept(stores, message.conv);
   // A recall changes nothing of the group itself (the message store recalls the message).
   if (message.kind === 'system' && isGroupConversationId(message.conv) && recalledSeq(message) === 0) {
     followUps.push(...applyGroupEvent(stores, message, newest));
@@ -149,6 +151,8 @@ export function applyHistory(stores: Stores, frame: ServerFrameOf<'history'>, co
   stores.messages.addHistory(frame.conv, frame.messages, frame.hasMore, me, older);
   const newest = frame.messages[frame.messages.length - 1];
   if (newest) stores.sessions.applyMessage(newest, me, frame.conv === context.activeConv);
+  // A list entry left with no last message (all deleted here) must not get a deleted one back.
+  showNewestKept(stores, frame.conv);
 }
 
 /**

@@ -134,6 +134,52 @@ describe('发起群聊: from the contacts page to a new group', () => {
     expect(me.client.stores.groups.details(conv)!.group.memberCount).toBe(3);
     page.detach();
   });
+
+  it('with=<user> (+ in a one-to-one 聊天信息): that person ticked and kept ticked, in the group with those picked', async () => {
+    const me = await fixture.phone();
+    const bob = await fixture.phone();
+    const carol = await fixture.phone();
+    const dave = await fixture.phone();
+    // Dave is no peer yet: he heads the list all the same. Bob and carol are in the directory's list.
+    await talkTo(me, [bob, carol]);
+    me.client.conversationWith(userOf(dave));
+
+    const page = renderPage<GroupCreateData>('group-create', me.client, { with: userOf(dave).id });
+    await waitFor(() => page.data.rows.length === 3, 'the peers and dave');
+    await settle();
+    expect(page.data.rows[0]).toMatchObject({ id: userOf(dave).id, checked: true, fixed: true });
+    expect(page.querySelectorAll('.row.fixed')).toHaveLength(1);
+    // Dave alone makes no group: 完成 waits for someone more, and tapping dave does not untick him.
+    expect(texts(page, '.done')).toEqual(['完成']);
+    await tapRow(page, userOf(dave));
+    expect(page.data.rows[0]).toMatchObject({ checked: true, fixed: true });
+    expect(page.data.chosen).toHaveLength(0);
+
+    await tapRow(page, userOf(carol));
+    expect(texts(page, '.done')).toEqual(['完成(1)']);
+    const expectedName = defaultGroupName(userOf(me), [userOf(dave), userOf(carol)]);
+    expect(page.data.placeholder).toBe(expectedName);
+    // A search keeps him ticked where he shows.
+    page.querySelector('.search-input')!.dispatchEvent('input', { detail: { value: userOf(dave).nickname } });
+    await waitFor(() => page.data.rows.length === 1 && page.data.rows[0].id === userOf(dave).id, 'the search');
+    expect(page.data.rows[0]).toMatchObject({ checked: true, fixed: true });
+
+    const redirectTo = jest.spyOn(wx, 'redirectTo').mockImplementation(() => ok('redirectTo'));
+    doneButton(page).dispatchEvent('tap');
+    await waitFor(() => redirectTo.mock.calls.length === 1, 'the new conversation to open');
+    const conv = (redirectTo.mock.calls[0][0] as { url: string }).url.split('conv=')[1];
+    redirectTo.mockRestore();
+    expect(me.client.stores.groups.details(conv)).toMatchObject({ group: { name: expectedName, memberCount: 3 } });
+    expect(
+      me.client.stores.groups
+        .details(conv)!
+        .members.map((member) => member.id)
+        .sort(),
+    ).toEqual([me, dave, carol].map((p) => userOf(p).id).sort());
+    await waitFor(() => dave.client.stores.sessions.find(conv) !== undefined, 'dave to list the group');
+    expect(bob.client.stores.sessions.find(conv)).toBeUndefined();
+    page.detach();
+  });
 });
 
 describe('发起群聊: failures', () => {

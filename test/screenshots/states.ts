@@ -580,4 +580,16 @@ export const STATES: ScreenshotState[] = [
       for (const index of [2, 3]) rows[index]?.dispatchEvent('tap');
     },
   },
+  {
+    name: 'chat-settings',
+    page: 'chat-settings',
+    caption: '聊天信息 of a one-to-one chat, muted and pinned: the peer and + (a group with them), 清空聊天记录',
+    query: { conv: convWith(people.xiaoyu) },
+    fill(phone) {
+      fillSessions(phone);
+      phone.stores.sessions.mute(convWith(people.xiaoyu), true);
+      phone.stores.sessions.pin(convWith(people.xiaoyu), true);
+      phone.stores.connection.setState('ready');
+    },
+  },
 ];

@@ -5,7 +5,15 @@ import type { ChatClient } from '../../miniprogram/core/client';
 const ROOT = path.resolve(__dirname, '../../miniprogram');
 
 export type PageName =
-  'index' | 'chat' | 'contacts' | 'profile' | 'receipts' | 'group-create' | 'group-settings' | 'forward';
+  | 'index'
+  | 'chat'
+  | 'contacts'
+  | 'profile'
+  | 'receipts'
+  | 'group-create'
+  | 'group-settings'
+  | 'forward'
+  | 'chat-settings';
 
 /**
  * Renders a page of the mini-program from its sources with miniprogram-simulate (WeChat's WXML

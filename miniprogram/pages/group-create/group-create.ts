@@ -1,3 +1,4 @@
+import { directConversationId } from '../../../contract/conversations';
 import { LIMITS } from '../../../contract/limits';
 import type { PublicUser } from '../../../contract/frames';
 import type { GroupMember } from '../../../contract/http';
@@ -18,7 +19,10 @@ export interface PickRow {
   nickname: string;
   avatar: string;
   checked: boolean;
-  /** Already in the group (invite): shown checked and greyed, not selectable. */
+  /**
+   * Already in the group (invite), or the person of the one-to-one chat the group starts from
+   * (create with `with`): shown checked and greyed, not selectable.
+   */
   fixed: boolean;
 }
 
@@ -55,6 +59,11 @@ interface Instance {
   picked: Map<string, PublicUser>;
   /** Current members' ids (invite: greyed; remove: who may be removed is among them). */
   members: Set<string>;
+  /**
+   * 发起群聊 from a one-to-one chat's 聊天信息 (`with`): its peer, ticked from the start and kept
+   * ticked, in the group besides those picked; null otherwise.
+   */
+  kept: PublicUser | null;
   unbind?: Unbind;
 }
 
@@ -71,10 +80,12 @@ function person({ id, nickname, avatar }: PublicUser): PublicUser {
 }
 
 // 发起群聊 (from the contacts page) and the member pickers of 聊天信息: check people in the list
-// (the directory's peers, or a search), then 完成(N). `mode` and `conv` arrive from the page query.
+// (the directory's peers, or a search), then 完成(N). `mode` and `conv` arrive from the page query;
+// `with` (a user id, create only): that person is ticked and stays ticked, as WeChat's + in the
+// 聊天信息 of a one-to-one chat (完成 then needs at least one more person).
 Component<
   GroupCreateData,
-  { mode: StringConstructor; conv: StringConstructor },
+  { mode: StringConstructor; conv: StringConstructor; with: StringConstructor },
   {
     refresh(): Promise<void>;
     onReachBottom(): Promise<void>;
@@ -90,7 +101,7 @@ Component<
   Instance,
   true
 >({
-  properties: { mode: String, conv: String },
+  properties: { mode: String, conv: String, with: String },
   data: {
     mode: 'create',
     rows: [],
@@ -114,6 +125,13 @@ Component<
       this.picked = new Map();
       this.members = new Set();
       const mode = modeOf(this.properties.mode);
+      this.kept = null;
+      const keep = this.properties.with;
+      if (mode === 'create' && keep) {
+        const { people, sessions, me } = this.chat.stores;
+        const known = people.profile(keep) ?? sessions.find(directConversationId(me.id, keep))?.peer;
+        if (known && known.id !== me.id) this.kept = person(known);
+      }
       this.setData({ mode, action: mode === 'remove' ? '删除' : '完成' });
       void wx.setNavigationBarTitle({ title: TITLES[mode] });
       if (mode !== 'create') {
@@ -208,14 +226,20 @@ Component<
     },
     /** Draws the rows and the picks from `found`, `picked` and `members`. */
     show() {
-      const fixedOnes = this.data.mode === 'invite' ? this.members : new Set<string>();
-      const rows = this.found.map((user) => ({
+      const { kept } = this;
+      const fixedOnes = this.data.mode === 'invite' ? this.members : new Set<string>(kept ? [kept.id] : []);
+      // The kept person heads the list until a search, whether or not the directory's page has them.
+      const listed =
+        kept && !this.data.query && !this.found.some((user) => user.id === kept.id)
+          ? [kept, ...this.found]
+          : this.found;
+      const rows = listed.map((user) => ({
         ...user,
         checked: this.picked.has(user.id) || fixedOnes.has(user.id),
         fixed: fixedOnes.has(user.id),
       }));
       const chosen = [...this.picked.values()];
-      const placeholder = defaultGroupName(this.chat.stores.me.user, chosen);
+      const placeholder = defaultGroupName(this.chat.stores.me.user, kept ? [kept, ...chosen] : chosen);
       // Before anyone is picked there is no default name yet: the field is optional.
       this.setData({ rows, chosen, placeholder: chosen.length > 0 ? placeholder : '选填' });
     },
@@ -237,7 +261,8 @@ Component<
       void wx.showLoading({ title: mode === 'remove' ? '正在删除' : '请稍候', mask: true });
       try {
         if (mode === 'create') {
-          const created = await this.chat.groups.create(chosen, this.data.name);
+          const members = this.kept ? [this.kept, ...chosen] : chosen;
+          const created = await this.chat.groups.create(members, this.data.name);
           void wx.hideLoading();
           void wx.redirectTo({ url: `/pages/chat/chat?conv=${created}` });
           return;
