@@ -15,4 +15,12 @@ export type Platform = Pick<
   | 'offNetworkStatusChange'
   | 'getNetworkType'
   | 'uploadFile'
+  // Voice: recording (with its permission), playback, and the recordings kept until they are sent.
+  | 'getRecorderManager'
+  | 'getSetting'
+  | 'authorize'
+  | 'createInnerAudioContext'
+  | 'setInnerAudioOption'
+  | 'getFileSystemManager'
+  | 'env'
 >;

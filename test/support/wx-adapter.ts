@@ -3,6 +3,7 @@ import http from 'node:http';
 import path from 'node:path';
 import WebSocket from 'ws';
 import type { Platform } from '../../miniprogram/core/platform';
+import { PhoneMedia } from './wx-media';
 
 type SocketTask = WechatMiniprogram.SocketTask;
 type Callback<T> = (result: T) => void;
@@ -18,6 +19,8 @@ export class WxAdapter {
   readonly tasks: FakeSocketTask[] = [];
   /** The most SocketTasks that were open or opening at one time. */
   maxConcurrentTasks = 0;
+  /** The phone's recorder, audio, files and microphone permission. */
+  readonly media = new PhoneMedia();
   private networkListeners: Array<Callback<WechatMiniprogram.OnNetworkStatusChangeListenerResult>> = [];
   private online = true;
 
@@ -49,6 +52,7 @@ export class WxAdapter {
     // eslint-disable-next-line @typescript-eslint/no-this-alias -- wx's methods are called unbound.
     const adapter = this;
     return {
+      ...adapter.media.wx(),
       connectSocket(options: WechatMiniprogram.ConnectSocketOption): SocketTask {
         const task = new FakeSocketTask(options);
         adapter.tasks.push(task);
