@@ -17,6 +17,7 @@ import type { ServerConfig } from '../src/config';
 import { looksLikeAudio, readAudio, sniffAudio } from '../src/http/upload-audio';
 import { byteRange } from '../src/http/uploads';
 import { useOwnServers, useTestServer } from './support/fixture';
+import { waitFor } from './support/wait';
 import { DATABASE_URL, dropSchema, newSchemaName, warnSkipped } from './support/services';
 import {
   expectFailure,
@@ -271,6 +272,52 @@ describe('the audio size limit and the per-user limits', () => {
     // An image of 20 000 bytes is held to its own limit.
     const png = Buffer.concat([TINY_PNG, Buffer.alloc(20_000 - TINY_PNG.length, 0x41)]);
     expect((await upload(server.url, token, png, 'image/png', 'a.png')).status).toBe(200);
+  });
+
+  it('cuts an audio body off as soon as it passes UPLOAD_AUDIO_MAX_BYTES, though the image limit is larger', async () => {
+    const server = await own({ uploadAudioMaxBytes: 8192, uploadMaxBytes: 5 * 1024 * 1024 });
+    const { token } = await login(server.url, devId('cut'));
+    const before = uploadsListing(server.dataDir);
+    // About 150 KB of AAC, declared whole (under the image limit, so the body is read), sent slowly
+    // enough that the server's answer comes long before the end.
+    const boundary = 'voiceboundary';
+    const head = Buffer.from(
+      `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="a.aac"\r\n` +
+        'Content-Type: audio/aac\r\n\r\n',
+    );
+    const body = Buffer.concat([head, LONG_AAC, Buffer.from(`\r\n--${boundary}--\r\n`)]);
+    let written = 0;
+    let answered = false;
+    const outcome = await new Promise<string>((settle) => {
+      const resolve = (text: string) => {
+        answered = true;
+        settle(text);
+      };
+      const request = http.request({
+        host: '127.0.0.1',
+        port: server.port,
+        path: '/api/upload',
+        method: 'POST',
+        agent: false,
+        headers: {
+          authorization: `Bearer ${token}`,
+          'content-type': `multipart/form-data; boundary=${boundary}`,
+          'content-length': body.length,
+        },
+      });
+      request.on('response', (response) => resolve(`status ${response.statusCode}`));
+      request.on('error', () => resolve('connection closed'));
+      const pump = () => {
+        if (answered || written >= body.length) return;
+        request.write(body.subarray(written, written + 4096));
+        written += 4096;
+        setTimeout(pump, 5);
+      };
+      pump();
+    });
+    expect(['status 413', 'connection closed']).toContain(outcome);
+    expect(written).toBeLessThan(body.length);
+    await waitFor(() => uploadsListing(server.dataDir).join() === before.join(), 'the temporary file to go');
   });
 
   it('counts audio toward UPLOAD_RATE', async () => {
