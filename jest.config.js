@@ -5,11 +5,14 @@
 const transform = {
   '^.+\\.(ts|js)$': ['@swc/jest', { jsc: { parser: { syntax: 'typescript' }, target: 'es2022' } }],
 };
-// jose and file-type (with the packages file-type imports) ship only ES modules; jest's CommonJS
-// runtime needs them compiled like our own code.
+// jose, file-type and music-metadata (with the packages they import) ship only ES modules; jest's
+// CommonJS runtime needs them compiled like our own code.
 const esmOnly = [
   'jose',
   'file-type',
+  'music-metadata',
+  'media-typer',
+  'win-guid',
   'strtok3',
   'token-types',
   '@tokenizer/inflate',
@@ -17,6 +20,12 @@ const esmOnly = [
   '@borewit/text-codec',
 ];
 const transformIgnorePatterns = [`/node_modules/(?!(${esmOnly.join('|')})/)`];
+// music-metadata's exports offer only `import` and `module-sync` (which Node's require() takes, jest's
+// resolver does not): point jest at the same file.
+const moduleNameMapper = {
+  '^music-metadata$': '<rootDir>/node_modules/music-metadata/lib/index.js',
+  '^file-type$': '<rootDir>/node_modules/file-type/index.js',
+};
 
 /** @type {import('jest').Config} */
 module.exports = {
@@ -31,6 +40,7 @@ module.exports = {
       testMatch: ['**/*.test.ts'],
       transform,
       transformIgnorePatterns,
+      moduleNameMapper,
     },
     {
       displayName: 'app',
@@ -43,6 +53,7 @@ module.exports = {
       moduleFileExtensions: ['ts', 'js', 'json'],
       transform,
       transformIgnorePatterns,
+      moduleNameMapper,
     },
     {
       displayName: 'ship',
@@ -51,6 +62,7 @@ module.exports = {
       testMatch: ['**/*.test.ts'],
       transform,
       transformIgnorePatterns,
+      moduleNameMapper,
     },
   ],
 };

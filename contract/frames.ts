@@ -45,8 +45,14 @@ export const clientFrameSchemas = {
       cid: { type: 'string', minLength: 1, maxLength: LIMITS.maxCidLength },
       to: id,
       conv: id,
-      kind: { enum: ['text', 'image'] },
+      kind: { enum: ['text', 'image', 'voice'] },
+      /** A text, or the url `POST /api/upload` answered for an image or a voice recording. */
       body: { type: 'string', minLength: 1, maxLength: LIMITS.maxTextLength },
+      /**
+       * A voice message's length in whole seconds (required for `voice`, refused with any other
+       * kind): within `voiceDurationSlackSeconds` of the recording's real length.
+       */
+      duration: { type: 'integer', minimum: LIMITS.voiceMinSeconds, maximum: LIMITS.voiceMaxSeconds },
       /** In a group: the members the message mentions (@), or `["all"]` (owner and admins only). */
       mentions: { type: 'array', items: id, minItems: 1, maxItems: LIMITS.mentionsMax },
       /** The seq of the message (of the same conversation) this one replies to (quotes). */
@@ -115,7 +121,7 @@ export type RecallFrame = FromSchema<typeof clientFrameSchemas.recall>;
 export type ClientFrame =
   PingFrame | SyncFrame | SendFrame | HistoryFrame | ReadFrame | TypingFrame | SessionsRequestFrame | RecallFrame;
 
-/** What a client may send: `text` or `image`. */
+/** What a client may send: `text`, `image` or `voice`. */
 export type SendKind = SendFrame['kind'];
 /**
  * A stored message's kind: what clients send, `system` (group changes, recalls), the server's own,
@@ -161,6 +167,8 @@ export interface ChatMessage {
   mentions?: string[];
   /** The message this one replies to. Absent when it replies to none. */
   reply?: ReplyRef;
+  /** A voice message's length in whole seconds, as its sender gave it (checked). Absent for other kinds. */
+  duration?: number;
 }
 
 export interface SessionEntry {

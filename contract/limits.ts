@@ -31,6 +31,12 @@ export const LIMITS = {
   directoryQueryMin: 2,
   directoryPage: 20,
   directoryPageMax: 50,
+  /** A voice message's `duration`, in whole seconds: at least this … */
+  voiceMinSeconds: 1,
+  /** … and at most this. The server refuses longer recordings at upload. */
+  voiceMaxSeconds: 60,
+  /** How far (in seconds) a voice message's `duration` may be from the recording's real length. */
+  voiceDurationSlackSeconds: 1,
 } as const;
 
 /** WebSocket close codes with a meaning in this protocol. */

@@ -20,6 +20,7 @@ export function formatSessionTime(ts: number, now: number = Date.now()): string 
 /** One line of a message for the session list. */
 export function previewOf(message: Pick<ChatMessage, 'kind' | 'body'> | null): string {
   if (!message) return '';
+  if (message.kind === 'voice') return '[语音]';
   return message.kind === 'image' ? '[图片]' : message.body.replace(/\s+/g, ' ').slice(0, 60);
 }
 

@@ -1,4 +1,5 @@
 import Fastify, { LogController, type FastifyBaseLogger } from 'fastify';
+import { LIMITS } from '../../contract/limits';
 import pino, { type Logger } from 'pino';
 import { resolveTokenSecret, VerifiedTokens } from './auth/tokens';
 import { KnownUsers } from './chat/known-users';
@@ -106,7 +107,9 @@ export async function startServer(config: ServerConfig, log?: Logger): Promise<C
   });
   const chat = new ChatService(store, bus, {
     metrics,
-    imageUrl: (body, origin) => uploads.claim(body, origin),
+    imageUrl: (body, origin) => uploads.claim(body, origin, 'image'),
+    voiceUrl: (body, origin, durationS) =>
+      uploads.claimVoice(body, origin, durationS, LIMITS.voiceDurationSlackSeconds * 1000),
     users: knownUsers,
     recallWindowS: config.recallWindowS,
   });
@@ -171,6 +174,7 @@ export async function startServer(config: ServerConfig, log?: Logger): Promise<C
     uploads,
     store,
     maxBytes: config.uploadMaxBytes,
+    audioMaxBytes: config.uploadAudioMaxBytes,
     perMinute: config.uploadRate,
     bytesPerDay: config.uploadBytesPerDay,
     minBytesPerS: config.uploadMinBytesPerS,

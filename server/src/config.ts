@@ -21,8 +21,10 @@ export interface ServerConfig {
   /** WeChat login (production mode when both are set): the mini-program's app id and secret. */
   /** `timeoutMs` bounds each code2session call (default 5000); not read from the environment. */
   wechat?: { appId: string; secret: string; apiBase: string; timeoutMs?: number };
-  /** Largest accepted upload, in bytes. */
+  /** Largest accepted image upload, in bytes (UPLOAD_MAX_BYTES). */
   uploadMaxBytes: number;
+  /** Largest accepted audio upload (a voice recording), in bytes (UPLOAD_AUDIO_MAX_BYTES). */
+  uploadAudioMaxBytes: number;
   /** Base URL clients reach this server at (for upload URLs); derived from each request when unset. */
   publicUrl?: string;
   /** Uploads one user may start per minute on this instance (UPLOAD_RATE); 0 = no limit. */
@@ -152,6 +154,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
     prettyLogs: env.LOG_FORMAT === 'pretty' || (env.LOG_FORMAT !== 'json' && process.stdout.isTTY === true),
     wechat,
     uploadMaxBytes: integer('UPLOAD_MAX_BYTES', 5 * 1024 * 1024, env),
+    uploadAudioMaxBytes: integer('UPLOAD_AUDIO_MAX_BYTES', 2 * 1024 * 1024, env),
     publicUrl: env.PUBLIC_URL ? env.PUBLIC_URL.replace(/\/$/, '') : undefined,
     uploadRate: integer('UPLOAD_RATE', 20, env),
     uploadBytesPerDay: integer('UPLOAD_BYTES_PER_DAY', 100 * 1024 * 1024, env),

@@ -67,7 +67,11 @@ async function historyOf(reader: Person, conv: string): Promise<Array<{ seq: num
 }
 
 describe('authorization: nobody gets in, nothing stored, nothing leaked', () => {
-  const server = useTestServer({ tokenSecret: SECRET, uploadMaxBytes: UPLOAD_LIMIT });
+  const server = useTestServer({
+    tokenSecret: SECRET,
+    uploadMaxBytes: UPLOAD_LIMIT,
+    uploadAudioMaxBytes: UPLOAD_LIMIT,
+  });
 
   /** Alice and bob with two messages between them; mallory, a third user, outside. */
   async function threeUsers(): Promise<{ alice: Person; bob: Person; mallory: Person; conv: string }> {

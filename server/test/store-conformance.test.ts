@@ -558,6 +558,18 @@ function storeConformance(name: string, makeHarness: () => Promise<StoreHarness>
         expect(await store.uploadBytesSince('u-owner', 0)).toBe(2_000);
       });
 
+      it("keeps an audio upload's length with its row; an image has none", async () => {
+        await store.addUpload(upload('voice.m4a', { bytes: 6_303, durationMs: 2_564 }));
+        await store.addUpload(upload('photo.png', { bytes: 70 }));
+        expect(await store.getUpload('voice.m4a')).toEqual(upload('voice.m4a', { bytes: 6_303, durationMs: 2_564 }));
+        const photo = await store.getUpload('photo.png');
+        expect(photo).toEqual(upload('photo.png', { bytes: 70 }));
+        expect(photo).not.toHaveProperty('durationMs');
+        expect(await store.getUpload('never.mp3')).toBeNull();
+        expect(await store.claimUpload('voice.m4a')).toBe(true);
+        expect(await store.getUpload('voice.m4a')).toMatchObject({ referenced: true, durationMs: 2_564 });
+      });
+
       it('never deletes an upload that a claim took at the same moment, across instances', async () => {
         const other = await harness.another();
         const names = Array.from({ length: 20 }, (_, i) => `race-${i}.png`);
@@ -912,6 +924,32 @@ function storeConformance(name: string, makeHarness: () => Promise<StoreHarness>
         // Recalling the reply itself drops its quote with its body.
         await store.recall(recalled(ben, ann, 2, 'rq'), 2);
         expect(await store.message(conv, 2)).not.toHaveProperty('reply');
+      });
+
+      it('stores a voice message with its duration: history, messagesAfter, sessions.last, byCid; gone with a recall', async () => {
+        const [ann, ben] = [await user('ann'), await user('ben')];
+        const conv = directConversationId(ann.id, ben.id);
+        const plain = await store.appendMessage(message(ann, ben, { body: 'hello' }));
+        expect(plain.message).not.toHaveProperty('duration');
+        const url = 'https://chat.example/uploads/AAAAAAAAAAAAAAAAAAAAAAAA.m4a';
+        const sent = await store.appendMessage(
+          message(ann, ben, { cid: 'voice-1', kind: 'voice', body: url, duration: 7 }),
+        );
+        expect(sent.message).toMatchObject({ seq: 2, kind: 'voice', body: url, duration: 7 });
+        expect((await store.history(conv, undefined, 10)).messages.map((m) => m.duration)).toEqual([undefined, 7]);
+        expect((await store.messagesAfter(conv, 1, 10))[0]).toMatchObject({ kind: 'voice', duration: 7 });
+        expect(await store.messageByCid(ann.id, 'voice-1')).toEqual(sent.message);
+        expect((await dmSessionsOf(ben.id))[0].last).toMatchObject({ seq: 2, kind: 'voice', body: url, duration: 7 });
+        await store.recall(recalled(ann, ben, 2, 'rv'), 2);
+        expect(await store.message(conv, 2)).toEqual({
+          conv,
+          seq: 2,
+          cid: 'voice-1',
+          from: ann.id,
+          kind: 'recalled',
+          body: '',
+          ts: expect.any(Number),
+        });
       });
 
       it("keeps mute and pin per user and conversation; a dm before its first message gets the caller's row only", async () => {

@@ -399,7 +399,8 @@ describe('POST /api/upload and GET /uploads/:name', () => {
 
 describe('the size limit', () => {
   const LIMIT = 1024;
-  const server = useTestServer({ uploadMaxBytes: LIMIT });
+  // Both limits: the file's first bytes decide which one it is held to.
+  const server = useTestServer({ uploadMaxBytes: LIMIT, uploadAudioMaxBytes: LIMIT });
   let token: string;
 
   beforeAll(async () => {

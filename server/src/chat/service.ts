@@ -35,6 +35,9 @@ export interface Caller {
   origin?: string;
 }
 
+/** The answer of a voice body's check: the URL to store, or why the send is refused (`bad_frame`). */
+export type VoiceCheck = { url: string } | { refused: string };
+
 /** What the domain reports for the server's metrics. */
 export interface ChatMetrics {
   messageStored(): void;
@@ -47,6 +50,12 @@ export interface ChatOptions {
    * it names none of ours. Absent: any body is taken as it is.
    */
   imageUrl?: (body: string, origin: string | undefined) => Promise<string | null>;
+  /**
+   * A voice message's body: the canonical URL of the audio upload it names (marked as used) when
+   * `durationS` matches the recording's length, or why not. Absent: any body and duration are
+   * taken as they are.
+   */
+  voiceUrl?: (body: string, origin: string | undefined, durationS: number) => Promise<VoiceCheck>;
   clock?: () => number;
   /** Which users exist (shared with the token check); absent, one of its own over the store. */
   users?: KnownUsers;
@@ -64,6 +73,7 @@ export type Reply = (frame: ServerFrame) => void | Promise<void>;
 export class ChatService {
   private readonly metrics: ChatMetrics;
   private readonly imageUrl: (body: string, origin: string | undefined) => Promise<string | null>;
+  private readonly voiceUrl: (body: string, origin: string | undefined, durationS: number) => Promise<VoiceCheck>;
   private readonly clock: () => number;
   private readonly users: KnownUsers;
   private readonly recalls: Recalls;
@@ -75,6 +85,7 @@ export class ChatService {
   ) {
     this.metrics = options.metrics ?? { messageStored() {} };
     this.imageUrl = options.imageUrl ?? (async (body) => body);
+    this.voiceUrl = options.voiceUrl ?? (async (body) => ({ url: body }));
     this.clock = options.clock ?? Date.now;
     this.users = options.users ?? new KnownUsers(store);
     this.recalls = new Recalls(store, fanout, this.users, {
@@ -85,11 +96,7 @@ export class ChatService {
   }
 
   async send(caller: Caller, frame: SendFrame, reply: Reply): Promise<void> {
-    // An image is stored under our own URL of the upload, whatever host the client wrote.
-    const body = frame.kind === 'image' ? await this.imageUrl(frame.body, caller.origin) : frame.body;
-    if (body === null) {
-      throw new ChatError('bad_frame', 'send: an image message\'s "body" must be the url POST /api/upload answered');
-    }
+    const body = await this.bodyOf(caller, frame);
     const { conv, members } = await this.destination(caller.userId, frame);
     const mentions =
       frame.mentions === undefined ? [] : await this.mentions(caller.userId, conv, members, frame.mentions);
@@ -104,6 +111,7 @@ export class ChatService {
       ts: this.clock(),
       ...(mentions.length > 0 ? { mentions } : {}),
       ...(quote ? { reply: quote } : {}),
+      ...(frame.kind === 'voice' ? { duration: frame.duration } : {}),
     });
     if (!duplicate) this.metrics.messageStored();
     await reply({ type: 'ack', cid: message.cid, conv: message.conv, seq: message.seq, ts: message.ts });
@@ -118,6 +126,32 @@ export class ChatService {
       { type: 'states', conv: message.conv, user: caller.userId, readSeq: message.seq },
       caller.connectionId,
     );
+  }
+
+  /**
+   * The body a send stores. An image or a voice message is stored under our own URL of its upload,
+   * whatever host the client wrote; a voice message's upload must be audio whose length (read when
+   * it was uploaded) is within `voiceDurationSlackSeconds` of `duration`. Refusals are `bad_frame`.
+   */
+  private async bodyOf(caller: Caller, frame: SendFrame): Promise<string> {
+    if (frame.kind === 'voice') {
+      if (frame.duration === undefined) {
+        throw new ChatError(
+          'bad_frame',
+          `send: a voice message needs "duration", whole seconds from ${LIMITS.voiceMinSeconds} to ${LIMITS.voiceMaxSeconds}`,
+        );
+      }
+      const check = await this.voiceUrl(frame.body, caller.origin, frame.duration);
+      if ('refused' in check) throw new ChatError('bad_frame', `send: ${check.refused}`);
+      return check.url;
+    }
+    if (frame.duration !== undefined) throw new ChatError('bad_frame', 'send: "duration" is for voice messages only');
+    if (frame.kind === 'text') return frame.body;
+    const url = await this.imageUrl(frame.body, caller.origin);
+    if (url === null) {
+      throw new ChatError('bad_frame', 'send: an image message\'s "body" must be the url POST /api/upload answered');
+    }
+    return url;
   }
 
   /**

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import type { Store } from '../store/types';
-import { UPLOAD_NAME, uploadNameOf } from './upload-urls';
+import { UPLOAD_NAME, uploadKindOf, uploadNameOf, type UploadKind } from './upload-urls';
 
 /**
  * The stored uploads: a file in `<dataDir>/uploads/` and a row in the uploads table for each.
@@ -79,12 +79,19 @@ export class UploadStore {
    * Moves a complete temporary file to its stored name and records it; answers the name. The name
    * never comes from the client: 18 random bytes, 24 base64url characters, unguessable.
    */
-  async keep(temp: string, ext: string, owner: string, bytes: number): Promise<string> {
+  async keep(temp: string, ext: string, owner: string, bytes: number, durationMs?: number): Promise<string> {
     const name = `${randomBytes(18).toString('base64url')}.${ext}`;
     const file = path.join(this.dir, name);
     await fs.promises.rename(temp, file);
     try {
-      await this.options.store.addUpload({ name, owner, bytes, createdAt: this.clock(), referenced: false });
+      await this.options.store.addUpload({
+        name,
+        owner,
+        bytes,
+        createdAt: this.clock(),
+        referenced: false,
+        ...(durationMs === undefined ? {} : { durationMs }),
+      });
     } catch (error) {
       // A file without its row could never be used: not kept.
       await fs.promises.rm(file, { force: true });
@@ -96,14 +103,44 @@ export class UploadStore {
   /**
    * The canonical URL of an upload a message or an avatar starts to use, which is marked used in
    * the same step (so a sweep can never remove it after this), or null when `url` names no upload
-   * of ours. `origin` is the base the asker reached us at; PUBLIC_URL wins when set.
+   * of ours of that kind (an image message or an avatar takes images only, a voice message audio
+   * only). `origin` is the base the asker reached us at; PUBLIC_URL wins when set.
    */
-  async claim(url: string, origin: string | undefined): Promise<string | null> {
+  async claim(url: string, origin: string | undefined, kind: UploadKind = 'image'): Promise<string | null> {
     const { publicUrl, store } = this.options;
     const name = uploadNameOf(url, publicUrl);
     const base = publicUrl ?? origin;
-    if (!name || !base) return null;
+    if (!name || !base || uploadKindOf(name) !== kind) return null;
     return (await store.claimUpload(name)) ? `${base}/uploads/${name}` : null;
+  }
+
+  /**
+   * A voice message's body: the canonical URL of the audio upload `url` names, claimed like any
+   * other, when `durationS` (whole seconds, as the sender gave it) is at most `slackMs` from the
+   * length read from the file at upload; otherwise why not (nothing claimed). Only numbers are
+   * compared here: the file was parsed once, when it was stored.
+   */
+  async claimVoice(
+    url: string,
+    origin: string | undefined,
+    durationS: number,
+    slackMs: number,
+  ): Promise<{ url: string } | { refused: string }> {
+    const { publicUrl, store } = this.options;
+    const name = uploadNameOf(url, publicUrl);
+    const notAudio = {
+      refused: 'a voice message\'s "body" must be the url POST /api/upload answered for an audio file',
+    };
+    if (!name || uploadKindOf(name) !== 'audio') return notAudio;
+    const upload = await store.getUpload(name);
+    if (!upload || upload.durationMs === undefined) return notAudio;
+    const offMs = Math.abs(durationS * 1000 - upload.durationMs);
+    if (offMs > slackMs) {
+      const real = (upload.durationMs / 1000).toFixed(1);
+      return { refused: `"duration" ${durationS} s is more than ${slackMs / 1000} s off the recording's ${real} s` };
+    }
+    const claimed = await this.claim(url, origin, 'audio');
+    return claimed === null ? notAudio : { url: claimed };
   }
 
   /** Removes one batch of uploads nothing used within the grace period: rows first, then their files. */

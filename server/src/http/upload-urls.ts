@@ -6,11 +6,24 @@ import type { TLSSocket } from 'node:tls';
  * storage. Whether the file exists is the upload store's question (upload-store.ts).
  */
 
-/** A stored file's name: what `GET /uploads/:name` accepts; checked before the file system is touched. */
-export const UPLOAD_NAME = /^[A-Za-z0-9_-]{16,64}\.(jpg|png|gif|webp)$/;
+/**
+ * A stored file's name: what `GET /uploads/:name` accepts; checked before the file system is touched.
+ * The extension is the server's own (from the sniffed content): an image's or an audio file's.
+ */
+export const UPLOAD_NAME = /^[A-Za-z0-9_-]{16,64}\.(jpg|png|gif|webp|aac|m4a|mp3)$/;
 
 /** The file-name-free part of an upload URL, from the `/uploads/` path on. */
-const UPLOAD_PATH = /^\/uploads\/([A-Za-z0-9_-]{16,64}\.(?:jpg|png|gif|webp))$/;
+const UPLOAD_PATH = /^\/uploads\/([A-Za-z0-9_-]{16,64}\.(?:jpg|png|gif|webp|aac|m4a|mp3))$/;
+
+/** What a stored upload holds, by the extension the server gave it. */
+export type UploadKind = 'image' | 'audio';
+
+const AUDIO_NAME = /\.(aac|m4a|mp3)$/;
+
+/** Whether a stored file's name (one UPLOAD_NAME admits) is an image's or an audio file's. */
+export function uploadKindOf(name: string): UploadKind {
+  return AUDIO_NAME.test(name) ? 'audio' : 'image';
+}
 
 /** An upload URL when the server has no PUBLIC_URL: scheme, a plain authority, and the upload path. */
 const DERIVED_UPLOAD_URL = /^https?:\/\/[A-Za-z0-9.:[\]-]+(\/uploads\/[^/?#]+)$/;

@@ -21,6 +21,7 @@ import {
   historyArgs,
   mentionsColumn,
   messageInsert,
+  storedMessage,
   sessionsArgs,
   toGroup,
   toGroupMember,
@@ -29,6 +30,8 @@ import {
   toPage,
   toSeqRange,
   toSessionsPage,
+  toUpload,
+  type UploadRow,
   type GroupMemberRow,
   type GroupRow,
   type MembershipRow,
@@ -43,6 +46,7 @@ import {
   mentionsMigration,
   statements,
   uploadsTable,
+  voiceMigration,
   type Dialect,
 } from './sql';
 import { newEpoch, newUserId } from './ids';
@@ -74,6 +78,8 @@ const MIGRATIONS: readonly string[] = [
   mentionsMigration(POSTGRES),
   // Message actions: replies, and each member's mute and pin.
   actionsMigration(POSTGRES),
+  // Voice: a message's duration, an audio upload's real length.
+  voiceMigration(POSTGRES),
 ];
 
 /**
@@ -302,18 +308,7 @@ export class PostgresStore implements Store {
         }
         // The sender has read everything up to what they just wrote.
         await client.query(SQL.senderRead, [seq, conv, message.from, seq]);
-        const stored: ChatMessage = {
-          conv,
-          seq,
-          cid: message.cid,
-          from: message.from,
-          kind: message.kind,
-          body: message.body,
-          ts,
-        };
-        if (mentions !== null && message.mentions) stored.mentions = [...message.mentions];
-        if (message.reply) stored.reply = { ...message.reply };
-        return { message: stored, duplicate: false };
+        return { message: storedMessage({ ...message, conv, ts }, seq), duplicate: false };
       });
     } catch (error) {
       if (!(error instanceof LostRace)) throw error;
@@ -506,8 +501,13 @@ export class PostgresStore implements Store {
   }
 
   async addUpload(upload: UploadRecord): Promise<void> {
-    const { name, owner, bytes, createdAt, referenced } = upload;
-    await this.pool.query(SQL.insertUpload, [name, owner, bytes, createdAt, referenced ? 1 : 0]);
+    const { name, owner, bytes, createdAt, referenced, durationMs } = upload;
+    await this.pool.query(SQL.insertUpload, [name, owner, bytes, createdAt, referenced ? 1 : 0, durationMs ?? null]);
+  }
+
+  async getUpload(name: string): Promise<UploadRecord | null> {
+    const { rows } = await this.pool.query<UploadRow>(SQL.upload, [name]);
+    return rows[0] ? toUpload(rows[0]) : null;
   }
 
   async hasUploads(): Promise<boolean> {

@@ -9,6 +9,7 @@ import type {
   GroupRole,
   HistoryPage,
   SessionsPage,
+  UploadRecord,
 } from './types';
 
 /** A `messages` row, as both stores select it (sql.ts). */
@@ -24,6 +25,8 @@ export interface MessageRow {
   mentions: string | null;
   /** JSON text of what the message quotes (`ReplyRef`); null when it replies to none. */
   reply: string | null;
+  /** A voice message's length in whole seconds; null for other kinds. */
+  duration: number | string | null;
 }
 
 /** One row of the sessions query (the conversation, the peer or the group, the last message as `m_*`). */
@@ -56,6 +59,7 @@ export interface SessionRow {
   m_ts: number | null;
   m_mentions: string | null;
   m_reply: string | null;
+  m_duration: number | string | null;
 }
 
 export function toMessage(row: MessageRow): ChatMessage {
@@ -71,6 +75,7 @@ export function toMessage(row: MessageRow): ChatMessage {
   const mentions = parseMentions(row.mentions);
   if (mentions) message.mentions = mentions;
   if (row.reply !== null) message.reply = JSON.parse(row.reply) as ReplyRef;
+  if (row.duration !== null) message.duration = Number(row.duration);
   return message;
 }
 
@@ -85,11 +90,72 @@ export function mentionsColumn(mentions: readonly string[] | undefined): string 
 }
 
 /** The parameters of `insertMessage` for a message stored with `seq`, in the statement's order. */
-export type MessageInsert = [string, number, string, string, string, string, number, string | null, string | null];
+export type MessageInsert = [
+  string,
+  number,
+  string,
+  string,
+  string,
+  string,
+  number,
+  string | null,
+  string | null,
+  number | null,
+];
 
 export function messageInsert(message: Omit<NewMessage, 'members'>, seq: number): MessageInsert {
   const { conv, cid, from, kind, body, ts } = message;
-  return [conv, seq, cid, from, kind, body, ts, mentionsColumn(message.mentions), replyColumn(message.reply)];
+  return [
+    conv,
+    seq,
+    cid,
+    from,
+    kind,
+    body,
+    ts,
+    mentionsColumn(message.mentions),
+    replyColumn(message.reply),
+    message.duration ?? null,
+  ];
+}
+
+/** A stored message as an append answers it: what was written, with the seq it got. */
+export function storedMessage(message: Omit<NewMessage, 'members'>, seq: number): ChatMessage {
+  const stored: ChatMessage = {
+    conv: message.conv,
+    seq,
+    cid: message.cid,
+    from: message.from,
+    kind: message.kind,
+    body: message.body,
+    ts: message.ts,
+  };
+  if (message.mentions && message.mentions.length > 0) stored.mentions = [...message.mentions];
+  if (message.reply) stored.reply = { ...message.reply };
+  if (message.duration !== undefined) stored.duration = message.duration;
+  return stored;
+}
+
+/** An `uploads` row (sql.ts, `upload`). */
+export interface UploadRow {
+  name: string;
+  owner: string;
+  bytes: number | string;
+  created_at: number | string;
+  referenced: number | string;
+  duration_ms: number | string | null;
+}
+
+export function toUpload(row: UploadRow): UploadRecord {
+  const upload: UploadRecord = {
+    name: row.name,
+    owner: row.owner,
+    bytes: Number(row.bytes),
+    createdAt: Number(row.created_at),
+    referenced: Number(row.referenced) === 1,
+  };
+  if (row.duration_ms !== null) upload.durationMs = Number(row.duration_ms);
+  return upload;
 }
 
 function parseMentions(text: string | null): string[] | null {
@@ -112,6 +178,7 @@ export function toSession(row: SessionRow): AnySessionEntry {
           ts: row.m_ts ?? 0,
           mentions: row.m_mentions,
           reply: row.m_reply,
+          duration: row.m_duration,
         });
   const prefs = { muted: Number(row.muted) === 1, pinned: Number(row.pinned) === 1 };
   if (row.role !== null) {

@@ -170,7 +170,20 @@ export function actionsMigration({ text, integer }: Dialect): string {
   `;
 }
 
-const MESSAGE = 'conv, seq, cid, sender, kind, body, ts, mentions, reply';
+/**
+ * Voice messages (a later migration of both stores). A message's `duration` is a voice message's
+ * length in whole seconds as its sender gave it (null for other kinds). An upload's `duration_ms`
+ * is the real length of an audio upload, read from the file once when it was stored, so a voice
+ * send only compares two numbers (null for images).
+ */
+export function voiceMigration({ integer }: Dialect): string {
+  return `
+  ALTER TABLE messages ADD COLUMN duration ${integer};
+  ALTER TABLE uploads ADD COLUMN duration_ms ${integer};
+  `;
+}
+
+const MESSAGE = 'conv, seq, cid, sender, kind, body, ts, mentions, reply, duration';
 
 /**
  * The statements both stores run. The parameters of each, in order, are in its comment; the
@@ -206,16 +219,19 @@ export function statements(d: Dialect) {
     /** (ts, conv) → {last_seq}: the next seq, taken under the conversation's row lock. */
     nextSeq: `UPDATE conversations SET last_seq = last_seq + 1, updated_at = ${p(1)} WHERE id = ${p(2)}
        RETURNING last_seq`,
-    /** (conv, seq, cid, sender, kind, body, ts, mentions: JSON text or null, reply: JSON text or null). */
+    /**
+     * (conv, seq, cid, sender, kind, body, ts, mentions: JSON text or null, reply: JSON text or null,
+     * duration: whole seconds or null).
+     */
     insertMessage: `INSERT INTO messages (${MESSAGE})
-       VALUES (${p(1)}, ${p(2)}, ${p(3)}, ${p(4)}, ${p(5)}, ${p(6)}, ${p(7)}, ${p(8)}, ${p(9)})`,
+       VALUES (${p(1)}, ${p(2)}, ${p(3)}, ${p(4)}, ${p(5)}, ${p(6)}, ${p(7)}, ${p(8)}, ${p(9)}, ${p(10)})`,
     /** (conv, seq) → MessageRow. */
     message: `SELECT ${MESSAGE} FROM messages WHERE conv = ${p(1)} AND seq = ${p(2)}`,
     /**
      * (conv, seq): the message is recalled, nothing of it kept; changes no row when it is a system
      * message or recalled already (the caller's transaction then rolls back).
      */
-    recallMark: `UPDATE messages SET kind = 'recalled', body = '', mentions = NULL, reply = NULL
+    recallMark: `UPDATE messages SET kind = 'recalled', body = '', mentions = NULL, reply = NULL, duration = NULL
        WHERE conv = ${p(1)} AND seq = ${p(2)} AND kind <> 'system' AND kind <> 'recalled'`,
     /**
      * (conv, userId, muted, pinned, muted, pinned) → {muted, pinned}: the user's settings of the
@@ -290,7 +306,7 @@ export function statements(d: Dialect) {
                   AND m.kind <> 'recalled') AS unread,
               lm.seq AS m_seq, lm.cid AS m_cid, lm.sender AS m_sender, lm.kind AS m_kind,
               CASE WHEN lm.kind = 'text' THEN substr(lm.body, 1, ${LIMITS.excerptLength}) ELSE lm.body END AS m_body,
-              lm.ts AS m_ts, lm.mentions AS m_mentions, lm.reply AS m_reply
+              lm.ts AS m_ts, lm.mentions AS m_mentions, lm.reply AS m_reply, lm.duration AS m_duration
        FROM page
        LEFT JOIN members peer ON page.role IS NULL AND peer.conv = page.id AND peer.user_id <> page.user_id
        LEFT JOIN users u ON u.id = peer.user_id
@@ -334,9 +350,11 @@ export function statements(d: Dialect) {
     updateGroup: `UPDATE chat_groups SET name = coalesce(${p(1)}, name), avatar = coalesce(${p(2)}, avatar),
          notice = coalesce(${p(3)}, notice), owner = coalesce(${p(4)}, owner), dismissed = coalesce(${p(5)}, dismissed)
        WHERE id = ${p(6)}`,
-    /** (name, owner, bytes, createdAt, referenced); a name already recorded is left as it is. */
-    insertUpload: `INSERT INTO uploads (name, owner, bytes, created_at, referenced)
-       VALUES (${p(1)}, ${p(2)}, ${p(3)}, ${p(4)}, ${p(5)}) ON CONFLICT (name) DO NOTHING`,
+    /** (name, owner, bytes, createdAt, referenced, durationMs or null); a name already recorded is left as it is. */
+    insertUpload: `INSERT INTO uploads (name, owner, bytes, created_at, referenced, duration_ms)
+       VALUES (${p(1)}, ${p(2)}, ${p(3)}, ${p(4)}, ${p(5)}, ${p(6)}) ON CONFLICT (name) DO NOTHING`,
+    /** (name) → UploadRow: one recorded upload. */
+    upload: `SELECT name, owner, bytes, created_at, referenced, duration_ms FROM uploads WHERE name = ${p(1)}`,
     /** () → a row when any upload is recorded. */
     anyUpload: `SELECT name FROM uploads LIMIT 1`,
     /** (owner, since) → {bytes}: what the owner uploaded since then (deleted uploads no longer count). */

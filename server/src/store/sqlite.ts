@@ -23,6 +23,7 @@ import {
   historyArgs,
   mentionsColumn,
   messageInsert,
+  storedMessage,
   type MessageInsert,
   sessionsArgs,
   toGroup,
@@ -32,6 +33,8 @@ import {
   toPage,
   toSeqRange,
   toSessionsPage,
+  toUpload,
+  type UploadRow,
   type GroupMemberRow,
   type GroupRow,
   type MembershipRow,
@@ -47,6 +50,7 @@ import {
   messagesTable,
   statements,
   uploadsTable,
+  voiceMigration,
   type Dialect,
 } from './sql';
 import { newEpoch, newUserId } from './ids';
@@ -90,6 +94,8 @@ export const MIGRATIONS: readonly string[] = [
   mentionsMigration(SQLITE),
   // Message actions: replies, and each member's mute and pin.
   actionsMigration(SQLITE),
+  // Voice: a message's duration, an audio upload's real length.
+  voiceMigration(SQLITE),
 ];
 
 const SQL = statements(SQLITE);
@@ -193,7 +199,8 @@ export class SqliteStore implements Store {
       position: db.prepare<[string], { updated_at: number }>(SQL.position),
       sessionsPage: db.prepare<[string, number, number, string, number], SessionRow>(SQL.sessionsPage),
       lastSeqs: db.prepare<[string, string], { conv: string; last_seq: number; joined_seq: number }>(SQL.lastSeqs),
-      insertUpload: db.prepare<[string, string, number, number, number]>(SQL.insertUpload),
+      insertUpload: db.prepare<[string, string, number, number, number, number | null]>(SQL.insertUpload),
+      upload: db.prepare<[string], UploadRow>(SQL.upload),
       anyUpload: db.prepare<[], { name: string }>(SQL.anyUpload),
       uploadBytesSince: db.prepare<[string, number], { bytes: number }>(SQL.uploadBytesSince),
       claimUpload: db.prepare<[string], { name: string }>(SQL.claimUpload),
@@ -230,18 +237,7 @@ export class SqliteStore implements Store {
       }
       // The sender has read everything up to what they just wrote (seq is the conversation's last).
       s.senderRead.run(seq, message.conv, message.from, seq);
-      const stored: ChatMessage = {
-        conv: message.conv,
-        seq,
-        cid: message.cid,
-        from: message.from,
-        kind: message.kind,
-        body: message.body,
-        ts: message.ts,
-      };
-      if (mentions !== null && message.mentions) stored.mentions = [...message.mentions];
-      if (message.reply) stored.reply = { ...message.reply };
-      return { message: stored, duplicate: false };
+      return { message: storedMessage(message, seq), duplicate: false };
     };
     this.recallTx = db.transaction((event: NewMessage, target: number): AppendResult | null => {
       const existing = s.byCid.get(event.from, event.cid);
@@ -475,8 +471,13 @@ export class SqliteStore implements Store {
   }
 
   async addUpload(upload: UploadRecord): Promise<void> {
-    const { name, owner, bytes, createdAt, referenced } = upload;
-    this.statements.insertUpload.run(name, owner, bytes, createdAt, referenced ? 1 : 0);
+    const { name, owner, bytes, createdAt, referenced, durationMs } = upload;
+    this.statements.insertUpload.run(name, owner, bytes, createdAt, referenced ? 1 : 0, durationMs ?? null);
+  }
+
+  async getUpload(name: string): Promise<UploadRecord | null> {
+    const row = this.statements.upload.get(name);
+    return row ? toUpload(row) : null;
   }
 
   async hasUploads(): Promise<boolean> {

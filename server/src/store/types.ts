@@ -23,6 +23,8 @@ export interface NewMessage {
   mentions?: readonly string[];
   /** What the message quotes of the one it replies to, already checked; absent when none. */
   reply?: ReplyRef;
+  /** A voice message's length in whole seconds, already checked; absent for other kinds. */
+  duration?: number;
 }
 
 export interface AppendResult {
@@ -102,7 +104,7 @@ export interface HistoryPage {
   hasMore: boolean;
 }
 
-/** One stored upload (an image file in the uploads folder). */
+/** One stored upload (an image or an audio file in the uploads folder). */
 export interface UploadRecord {
   /** The file's name in the uploads folder (`<random>.<ext>`). */
   name: string;
@@ -113,6 +115,8 @@ export interface UploadRecord {
   createdAt: number;
   /** Whether a message or an avatar uses it; an unreferenced one is removed after a grace period. */
   referenced: boolean;
+  /** An audio upload's real length in ms, read from the file when it was stored; absent for images. */
+  durationMs?: number;
 }
 
 /**
@@ -195,6 +199,8 @@ export interface Store {
   groupMembership(groupId: string, userId: string): Promise<GroupMembership | null>;
   /** Records an upload; a name recorded before is left as it is. */
   addUpload(upload: UploadRecord): Promise<void>;
+  /** The recorded upload of that name, null when none. */
+  getUpload(name: string): Promise<UploadRecord | null>;
   /** Whether any upload is recorded at all. */
   hasUploads(): Promise<boolean>;
   /** Bytes of the owner's uploads made at or after `since` (ms) that are still kept. */
