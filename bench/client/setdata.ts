@@ -232,6 +232,8 @@ async function sessionList(
     const index = position === 'top' ? 0 : position === '10th' ? 9 : Math.floor(random() * list.length);
     const entry = list[index];
     const seq = entry.lastSeq + 1;
+    // The bench lists one-to-one chats only: every entry has its peer.
+    if (!entry.peer) throw new Error(`${entry.conv} has no peer: the bench lists one-to-one chats only`);
     const text = JSON.stringify({ type: 'message', ...message(seq, entry.peer.id, entry.conv, T0 + 1e6 + k) });
     samples.push(await measure(stores, page, text, false));
   }
