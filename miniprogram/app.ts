@@ -1,5 +1,6 @@
 import { ChatClient } from './core/client';
 import { SERVER_URL } from './config';
+import { watchErrors } from './utils/error-toast';
 import { watchTabBadge } from './utils/tab-badge';
 
 // The one socket service of the app (docs/architecture.md): created here, shared by every
@@ -9,6 +10,7 @@ App<IAppOption>({
   globalData: {},
   onLaunch() {
     watchTabBadge(this.client.stores.sessions, wx);
+    watchErrors(this.client.stores.errors, wx);
     this.client.start();
   },
   onShow() {

@@ -19,6 +19,7 @@ import { Session } from './session';
 import { ChatSocket, type SocketState } from './socket';
 import { Resync, syncFrame } from './sync';
 import { TYPING_SHOW_MS, Typing } from './typing';
+import { VoiceMessages } from './voice';
 
 export interface ChatClientOptions {
   platform: Platform;
@@ -72,6 +73,8 @@ export class ChatClient {
   readonly groups: GroupActions;
   private readonly settings: ConversationSettings;
   private readonly recalls: RecallRequests;
+  /** Voice messages: hold to record, release to send, playback (pages call these directly). */
+  readonly voice: VoiceMessages;
   /** The conversation the message page shows, '' when none. */
   private activeConv = '';
   /** The cursors of each `sync` sent on this connection and not yet answered by `synced`, in order. */
@@ -113,7 +116,9 @@ export class ChatClient {
       maxSendTries: options.maxSendTries ?? 5,
       ackTimeoutMs: options.ackTimeoutMs ?? ACK_TIMEOUT_MS,
       uploadRetryMs: options.uploadRetryMs,
+      discardFile: (filePath) => this.platform.getFileSystemManager().unlink({ filePath, fail: () => undefined }),
     });
+    this.voice = new VoiceMessages(this.platform, this.state, this.sends, () => this.local.saveVoicePlayed());
     const wsUrl = base.replace(/^http/, 'ws') + '/ws';
     this.socket = new ChatSocket({
       platform: this.platform,
@@ -152,6 +157,7 @@ export class ChatClient {
   stop(): void {
     this.sends.stop();
     this.recalls.stop();
+    this.voice.stopPlaying();
     this.typingHints.stop();
     this.resync.stop();
     this.local.saveNow();
@@ -369,7 +375,7 @@ export class ChatClient {
     this.session.clear();
     this.local.clear();
     this.sends.clear();
-    const { me, sessions, messages, people, groups, errors } = this.state;
+    const { me, sessions, messages, people, groups, errors, voice } = this.state;
     me.setUser(null);
     sessions.clear();
     sessions.setPrefs({ pins: {}, hidden: {}, mutes: {} });
@@ -379,6 +385,7 @@ export class ChatClient {
     people.clear();
     groups.clear();
     errors.clear();
+    voice.clear();
   }
 
   // -------------------------------------------------------------------------------------------

@@ -54,7 +54,7 @@ export class ConversationSettings {
       if (!(error instanceof ApiError) || error.status === 0 || error.status >= 500) return;
       sessions.setPending(conv, null);
       if (before) sessions.setFlags(conv, before);
-      errors.record(error.code, '设置失败：你已不在该聊天中');
+      errors.tell(error.code, '设置失败：你已不在该聊天中');
     } finally {
       this.save();
     }

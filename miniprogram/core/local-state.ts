@@ -12,6 +12,8 @@ const STORAGE = {
   drafts: 'chat.drafts',
   /** Keys of messages deleted on this device, per conversation, with the user. */
   deleted: 'chat.deleted',
+  /** Keys of voice messages played on this device (the red dot), with the user. */
+  voicePlayed: 'chat.voicePlayed',
 } as const;
 
 /**
@@ -54,6 +56,8 @@ export class LocalState {
       STORAGE.deleted,
     );
     if (deleted && deleted.userId === me.id && deleted.deleted) messages.setDeleted(deleted.deleted);
+    const played = this.platform.getStorageSync<{ userId: string; keys: string[] } | ''>(STORAGE.voicePlayed);
+    if (played && played.userId === me.id && Array.isArray(played.keys)) this.stores.voice.setPlayed(played.keys);
     const snapshot = me.id ? this.cache.load(me.id) : null;
     if (!snapshot || snapshot.epoch !== this.epoch) return;
     people.remember(snapshot.sessions.filter(isDirectSession).map((session) => session.peer));
@@ -81,6 +85,14 @@ export class LocalState {
     });
   }
 
+  /** Saves which voice messages were played here. */
+  saveVoicePlayed(): void {
+    this.platform.setStorageSync(STORAGE.voicePlayed, {
+      userId: this.stores.me.id,
+      keys: this.stores.voice.playedKeys(),
+    });
+  }
+
   /** Saves the first screen a moment from now (a burst of frames costs one write). */
   saveSoon(): void {
     this.cache.saveSoon(() => this.snapshot());
@@ -97,7 +109,7 @@ export class LocalState {
 
   /** Logout: the epoch, the arrangement and the cache go with the user. */
   clear(): void {
-    for (const key of [STORAGE.epoch, STORAGE.prefs, STORAGE.drafts, STORAGE.deleted]) {
+    for (const key of Object.values(STORAGE)) {
       this.platform.removeStorageSync(key);
     }
     this.cache.clear();
@@ -113,10 +125,11 @@ export class LocalState {
     for (const session of sessions) {
       // What was deleted on this device is not kept on it.
       const stored = this.stores.messages.view(session.conv).items.filter((item) => item.seq > 0 && !item.deleted);
+      // The message as the server sent it (with its mentions, quote, duration), not how it is drawn.
       messages[session.conv] = stored
         .slice(-CACHE_LIMITS.messagesPerConversation)
-        .map(({ conv, seq, cid, from, kind, body, ts, mentions }) =>
-          mentions ? { conv, seq, cid, from, kind, body, ts, mentions } : { conv, seq, cid, from, kind, body, ts },
+        .map(
+          ({ key: _key, mine: _mine, status: _status, progress: _progress, deleted: _deleted, ...message }) => message,
         );
     }
     return { epoch, userId, sessions, messages };

@@ -12,10 +12,12 @@ export interface OutboxEntry {
   mentions?: string[];
   /** The message this one replies to, as the bubble quotes it until the server's copy arrives. */
   reply?: ReplyRef;
+  /** A voice message's length, whole seconds. */
+  duration?: number;
   kind: SendKind;
   /** The text, or the uploaded image's url ('' while an image still waits for its upload). */
   body: string;
-  /** An image's file on the phone, until it is uploaded. */
+  /** An image's or a recording's file on the phone, until it is uploaded (a recording: until acked). */
   localPath?: string;
   createdAt: number;
   /** Times it has been handed to a socket. */

@@ -15,6 +15,7 @@ function sendFrame(entry: OutboxEntry): ClientFrame {
     : { type: 'send', cid, conv, kind, body };
   if (mentions && !to) frame.mentions = mentions;
   if (reply) frame.reply = reply.seq;
+  if (entry.duration !== undefined) frame.duration = entry.duration;
   return frame;
 }
 
@@ -29,6 +30,16 @@ export interface TextExtras {
 /** Refusals of a reply for its quote (the quoted message gone or recalled meanwhile). */
 const REPLY_REFUSALS = new Set(['not_found', 'forbidden', 'bad_frame']);
 
+/** A message whose body is an upload's url: a picture or a recording. */
+function isUpload(entry: OutboxEntry): boolean {
+  return entry.kind === 'image' || entry.kind === 'voice';
+}
+
+/** Still to be uploaded before it can be sent. */
+function needsUpload(entry: OutboxEntry): boolean {
+  return isUpload(entry) && !entry.body;
+}
+
 /** A send refused for the moment (rate_limited) goes again after this, plus up to as much jitter. */
 const RETRY_AFTER_REFUSAL_MS = 1000;
 
@@ -41,13 +52,22 @@ const TRY_AGAIN = new Set(['rate_limited', 'internal']);
 /** An upload refused for the moment (429: too many a minute) goes again after this, doubling each time. */
 const UPLOAD_RETRY_MS = 15_000;
 
-/** What the user is told when an image cannot be sent, by the server's reason. */
-const UPLOAD_FAILURES: Readonly<Record<string, string>> = {
-  quota_exceeded: '图片发送失败：今天的图片额度已用完，请明天再试',
-  too_large: '图片发送失败：图片太大',
-  unsupported_type: '图片发送失败：不支持的图片格式',
-  rate_limited: '图片发送失败：发送太频繁，请稍后点击重试',
-};
+/** What the user is told when a picture or a recording cannot be sent, by the server's reason. */
+function uploadFailure(kind: SendKind, code: string, detail: string): string {
+  const what = kind === 'voice' ? '语音' : '图片';
+  switch (code) {
+    case 'quota_exceeded':
+      return `${what}发送失败：今天的上传额度已用完，请明天再试`;
+    case 'too_large':
+      return `${what}发送失败：${kind === 'voice' ? '语音' : '图片'}太大`;
+    case 'unsupported_type':
+      return `${what}发送失败：不支持的${kind === 'voice' ? '音频' : '图片'}格式`;
+    case 'rate_limited':
+      return `${what}发送失败：发送太频繁，请稍后点击重试`;
+    default:
+      return `${what}发送失败：${detail}`;
+  }
+}
 
 export interface SendQueueOptions {
   outbox: Outbox;
@@ -67,6 +87,8 @@ export interface SendQueueOptions {
   ackTimeoutMs: number;
   /** The first wait before an upload refused with 429 goes again (doubling); default 15 s. */
   uploadRetryMs?: number;
+  /** Deletes a file of the app's own that a sent message no longer needs (a recording). */
+  discardFile?: (path: string) => void;
 }
 
 /**
@@ -125,6 +147,20 @@ export class SendQueue {
     return entry.cid;
   }
 
+  /**
+   * A voice recording (a file of the app's own, see core/voice.ts): shown at once with its upload
+   * progress, uploaded, then sent with its duration; the file is deleted once the server has it.
+   */
+  sendVoice(conv: string, localPath: string, duration: number): string | null {
+    const entry = localPath ? this.newEntry(conv, 'voice', '', localPath) : null;
+    if (!entry) return null;
+    entry.duration = duration;
+    this.options.outbox.add(entry);
+    this.show(entry);
+    this.upload(entry);
+    return entry.cid;
+  }
+
   /** A failed message, tried again with its original cid (and uploaded again if it never was). */
   resend(cid: string): void {
     const { outbox, messages } = this.options;
@@ -134,7 +170,7 @@ export class SendQueue {
     outbox.add({ ...entry, tries: 0 });
     messages.setStatus(entry.conv, cid, 'sending');
     this.inFlight.delete(cid);
-    if (entry.kind === 'image' && !entry.body) this.upload(entry);
+    if (needsUpload(entry)) this.upload(entry);
     this.pump();
   }
 
@@ -156,7 +192,7 @@ export class SendQueue {
    */
   connectionReady(): void {
     for (const entry of this.options.outbox.all()) {
-      if (entry.kind === 'image' && !entry.body && entry.tries < this.options.maxSendTries) this.upload(entry);
+      if (needsUpload(entry) && entry.tries < this.options.maxSendTries) this.upload(entry);
     }
     this.pump();
   }
@@ -166,6 +202,7 @@ export class SendQueue {
     this.inFlight.delete(frame.cid);
     const entry = this.options.outbox.remove(frame.cid);
     if (!entry) return null;
+    this.sent(entry);
     const me = this.options.me();
     this.options.messages.confirm(frame.conv, frame.cid, frame.seq, frame.ts, me, entry.body);
     return {
@@ -178,6 +215,7 @@ export class SendQueue {
       body: entry.body,
       ...(entry.mentions ? { mentions: entry.mentions } : {}),
       ...(entry.reply ? { reply: entry.reply } : {}),
+      ...(entry.duration !== undefined ? { duration: entry.duration } : {}),
     };
   }
 
@@ -189,8 +227,10 @@ export class SendQueue {
   delivered(messages: readonly ChatMessage[]): void {
     const me = this.options.me();
     for (const message of messages) {
-      if (message.from === me && message.cid && this.options.outbox.remove(message.cid))
-        this.inFlight.delete(message.cid);
+      const entry = message.from === me && message.cid ? this.options.outbox.remove(message.cid) : undefined;
+      if (!entry) continue;
+      this.inFlight.delete(entry.cid);
+      this.sent(entry);
     }
   }
 
@@ -217,11 +257,16 @@ export class SendQueue {
     // Refused for good (not a member, no such user, malformed): failed, kept (last) for a manual retry.
     // An image the server does not hold (its upload was removed, unused for too long) is uploaded
     // again on that retry.
-    const body = entry.kind === 'image' && frame.code === 'bad_frame' && entry.localPath ? '' : entry.body;
+    const body = isUpload(entry) && frame.code === 'bad_frame' && entry.localPath ? '' : entry.body;
     outbox.remove(entry.cid);
     outbox.add({ ...entry, body, tries: maxSendTries });
     messages.setStatus(entry.conv, entry.cid, 'failed');
     return true;
+  }
+
+  /** The server has the message: a recording kept for it is not needed any more. */
+  private sent(entry: OutboxEntry): void {
+    if (entry.kind === 'voice' && entry.localPath) this.options.discardFile?.(entry.localPath);
   }
 
   /** Stops the timers (the entries stay in the outbox). */
@@ -246,8 +291,8 @@ export class SendQueue {
     const { outbox, messages, maxSendTries } = this.options;
     for (const entry of outbox.all()) {
       if (this.inFlight.has(entry.cid)) continue;
-      // An image goes out once its upload has given it a url.
-      if (entry.kind === 'image' && !entry.body) continue;
+      // A picture or a recording goes out once its upload has given it a url.
+      if (needsUpload(entry)) continue;
       if (entry.tries >= maxSendTries) {
         messages.setStatus(entry.conv, entry.cid, 'failed');
         continue;
@@ -313,10 +358,7 @@ export class SendQueue {
           return;
         }
         const code = error instanceof ApiError ? error.code : 'upload_failed';
-        errors.record(
-          code,
-          UPLOAD_FAILURES[code] ?? `图片发送失败：${error instanceof Error ? error.message : String(error)}`,
-        );
+        errors.tell(code, uploadFailure(entry.kind, code, error instanceof Error ? error.message : String(error)));
         outbox.update(entry.cid, { tries: maxSendTries });
         messages.setStatus(entry.conv, entry.cid, 'failed');
       })
@@ -357,6 +399,7 @@ export class SendQueue {
       body: entry.body || entry.localPath || '',
       ts: entry.createdAt,
       ...(entry.reply ? { reply: entry.reply } : {}),
+      ...(entry.duration !== undefined ? { duration: entry.duration } : {}),
     });
     if (entry.tries >= maxSendTries) messages.setStatus(entry.conv, entry.cid, 'failed');
   }

@@ -9,8 +9,7 @@
  * - Errors, interruptions (a call) and the 60 s limit all end in `onStop` or `onError`, and every
  *   path settles the one recording in progress.
  */
-// TODO(voice contract): from LIMITS once the voice contract lands.
-const LIMITS = { voiceMaxSeconds: 60, voiceMinSeconds: 1 };
+import { LIMITS } from '../../contract/limits';
 
 /** What the recorder needs of `wx`. */
 export type RecorderPlatform = Pick<WechatMiniprogram.Wx, 'getRecorderManager' | 'getSetting' | 'authorize'>;
@@ -69,6 +68,8 @@ export class VoiceRecorder {
   private ended: FinishResult | null = null;
   /** Called when a recording ends by itself (the 60 s limit, a call): the page sends it then. */
   onAutoStop: (() => void) | null = null;
+  /** Called when the recorder fails while recording (the system took the microphone away). */
+  onFailed: (() => void) | null = null;
 
   constructor(private readonly platform: RecorderPlatform) {}
 
@@ -206,11 +207,13 @@ export class VoiceRecorder {
 
   private failed(): void {
     if (this.state === 'idle') return;
+    const wasRecording = this.state === 'recording';
     this.state = 'idle';
     this.settleBegin('failed');
     const finished = this.finished;
     this.finished = null;
     finished?.({ kind: 'none' });
+    if (wasRecording && !finished) this.onFailed?.();
   }
 
   private settleBegin(result: BeginResult): void {

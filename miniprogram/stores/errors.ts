@@ -6,6 +6,8 @@ export interface ClientError {
   message: string;
   /** When it happened, in ms since the epoch. */
   at: number;
+  /** `message` is written for the user (Chinese, WeChat's tone): the app shows it as a toast. */
+  forUser: boolean;
 }
 
 /** What went wrong last, apart from the connection (the connection store has that). */
@@ -21,8 +23,14 @@ export class ErrorsStore {
     return this.last ? `${this.last.code}: ${this.last.message}` : '';
   }
 
+  /** A problem for the record (its message is the server's, not for the user's eyes). */
   record(code: string, message: string, at: number = Date.now()): void {
-    this.last = { code, message, at };
+    this.last = { code, message, at, forUser: false };
+  }
+
+  /** A problem to tell the user: `message` is shown as it is (utils/error-toast.ts). */
+  tell(code: string, message: string, at: number = Date.now()): void {
+    this.last = { code, message, at, forUser: true };
   }
 
   clear(): void {

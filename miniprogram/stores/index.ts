@@ -5,6 +5,7 @@ import { MeStore, type MeView } from './me';
 import { MessagesStore, type MessagesView } from './messages';
 import { PeopleStore, type PeopleView } from './people';
 import { SessionsStore, type SessionsView } from './sessions';
+import { VoiceStore, type VoiceView } from './voice';
 
 /** The stores of one app instance. Only the chat client (core/) writes them. */
 export interface Stores {
@@ -15,6 +16,7 @@ export interface Stores {
   people: PeopleStore;
   groups: GroupsStore;
   errors: ErrorsStore;
+  voice: VoiceStore;
 }
 
 /** What pages see of the stores: everything to read, nothing to write (they call the client instead). */
@@ -26,6 +28,7 @@ export interface StoreViews {
   readonly people: PeopleView;
   readonly groups: GroupsView;
   readonly errors: ErrorsView;
+  readonly voice: VoiceView;
 }
 
 export function createStores(): Stores {
@@ -49,5 +52,6 @@ export function createStores(): Stores {
     people,
     groups,
     errors: new ErrorsStore(),
+    voice: new VoiceStore(),
   };
 }

@@ -34,6 +34,8 @@ export interface PendingMessage {
   ts: number;
   /** What a reply quotes, shown at once (the server answers with the same). */
   reply?: ReplyRef;
+  /** A voice message's length, whole seconds. */
+  duration?: number;
 }
 
 const EMPTY: ConversationView = { items: [], hasMore: false, loaded: false };
@@ -182,6 +184,7 @@ export class MessagesStore {
     const message: ChatMessage = { conv, seq, cid, from: base.from, kind: base.kind, body: body ?? base.body, ts };
     if (base.reply) message.reply = base.reply;
     if (base.mentions) message.mentions = base.mentions;
+    if (base.duration !== undefined) message.duration = base.duration;
     this.merge(items, message, meId);
     this.views.set(conv, { ...view, items });
   }

@@ -10,6 +10,8 @@ export const PLAYED_KEPT = 2000;
 export class VoiceStore {
   /** The key of the voice message playing now, '' when none. */
   playingKey = '';
+  /** A recording is running (hold to talk): it may end by itself at the limit. */
+  recording = false;
   private readonly played = observable.set<string>();
 
   constructor() {
@@ -18,6 +20,10 @@ export class VoiceStore {
 
   isPlayed(key: string): boolean {
     return this.played.has(key);
+  }
+
+  setRecording(recording: boolean): void {
+    this.recording = recording;
   }
 
   setPlaying(key: string): void {
@@ -43,8 +49,9 @@ export class VoiceStore {
 
   clear(): void {
     this.playingKey = '';
+    this.recording = false;
     this.played.clear();
   }
 }
 
-export type VoiceView = Pick<VoiceStore, 'playingKey' | 'isPlayed'>;
+export type VoiceView = Pick<VoiceStore, 'playingKey' | 'recording' | 'isPlayed'>;

@@ -23,6 +23,12 @@ export interface TimelineItem extends MessageItem {
   quote: string;
   /** A text the user recalled a moment ago: `重新编辑` follows its tip. */
   reedit: boolean;
+  /** A voice message's bubble width in rpx, growing with its duration (0 for other kinds). */
+  voiceWidth: number;
+  /** Someone else's voice message not yet played on this device: WeChat's red dot. */
+  unplayed: boolean;
+  /** The voice message playing now (its waves move). */
+  playing: boolean;
 }
 
 /** Someone the group page draws: a member's current profile as the app knows it. */
@@ -52,6 +58,8 @@ export interface TimelineContext {
   nameOf?(userId: string): string;
   /** Whether the user may still put recalled message `seq` back in the input (重新编辑). */
   canReedit?(seq: number): boolean;
+  /** Voice playback on this device: what was played, what plays now. */
+  voice?: { isPlayed(key: string): boolean; playingKey: string };
 }
 
 const GAP_MS = 5 * 60 * 1000;
@@ -101,12 +109,24 @@ const FIELDS = [
   'receiptLabel',
   'quote',
   'reedit',
+  'voiceWidth',
+  'unplayed',
+  'playing',
 ] as const;
 
 type Decoration = Pick<TimelineItem, (typeof FIELDS)[number]>;
 
 function sameDecoration(a: Decoration, b: Decoration): boolean {
   return FIELDS.every((field) => a[field] === b[field]);
+}
+
+/**
+ * A voice bubble's width, as WeChat grows it: quickly over the first ten seconds, then slowly, from
+ * a short bubble for 1" to about two thirds of a line for 60".
+ */
+export function voiceWidth(seconds: number): number {
+  const s = Math.max(1, Math.min(60, seconds));
+  return Math.round(s <= 10 ? 140 + 20 * (s - 1) : 320 + 2.8 * (s - 10));
 }
 
 /** What a quote says of the message it replies to: `张三：excerpt`. */
@@ -165,6 +185,9 @@ export function createTimeline(now: () => number = Date.now) {
         receiptLabel: lastOwn > 0 && item.seq === lastOwn ? receipt : '',
         quote: quoteOf(item, nameOf),
         reedit: recalled && item.mine && context.canReedit?.(item.seq) === true,
+        voiceWidth: item.kind === 'voice' ? voiceWidth(item.duration ?? 1) : 0,
+        unplayed: item.kind === 'voice' && !item.mine && item.seq > 0 && context.voice?.isPlayed(item.key) === false,
+        playing: item.kind === 'voice' && context.voice?.playingKey === item.key,
       };
       const cached = cache.get(item);
       if (cached && sameDecoration(cached, decoration)) return cached;

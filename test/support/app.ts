@@ -4,6 +4,7 @@ import type { Platform } from '../../miniprogram/core/platform';
 import { createStores, type Stores } from '../../miniprogram/stores/index';
 import { sleep, waitFor } from '../../server/test/support/wait';
 import { WxAdapter } from './wx-adapter';
+import type { PhoneMedia } from './wx-media';
 
 export { sleep, waitFor };
 
@@ -22,11 +23,13 @@ export type PhoneOptions = Partial<Omit<ChatClientOptions, 'platform' | 'stores'
   storage?: Map<string, string>;
   /** Wraps the adapter's wx, to watch what the client does with it. */
   platform?: (platform: Platform) => Platform;
+  /** The phone's files, recorder and audio (share them to relaunch an installation). */
+  media?: PhoneMedia;
 };
 
 export function createPhone(serverUrl: string, options: PhoneOptions = {}): Phone {
-  const { storage, platform: wrap, ...clientOptions } = options;
-  const adapter = new WxAdapter(storage);
+  const { storage, platform: wrap, media, ...clientOptions } = options;
+  const adapter = new WxAdapter(storage, media);
   const stores = createStores();
   const platform = wrap ? wrap(adapter.platform()) : adapter.platform();
   const client = new ChatClient({ serverUrl, ...clientOptions, platform, stores });

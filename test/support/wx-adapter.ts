@@ -19,12 +19,17 @@ export class WxAdapter {
   readonly tasks: FakeSocketTask[] = [];
   /** The most SocketTasks that were open or opening at one time. */
   maxConcurrentTasks = 0;
-  /** The phone's recorder, audio, files and microphone permission. */
-  readonly media = new PhoneMedia();
   private networkListeners: Array<Callback<WechatMiniprogram.OnNetworkStatusChangeListenerResult>> = [];
   private online = true;
 
-  constructor(storage: Map<string, string> = new Map()) {
+  /**
+   * `media`: the phone's recorder, audio, files and microphone permission (share it to relaunch an
+   * installation with the files it kept).
+   */
+  constructor(
+    storage: Map<string, string> = new Map(),
+    readonly media: PhoneMedia = new PhoneMedia(),
+  ) {
     this.storage = storage;
   }
 

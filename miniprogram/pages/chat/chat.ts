@@ -7,6 +7,7 @@ import { LIMITS } from '../../../contract/limits';
 import type { MessageItem } from '../../stores/messages';
 import { bindData, type Unbind } from '../../utils/bind';
 import { EMOJI } from '../../utils/emoji';
+import { KEYBOARD_ICON, VOICE_ICON } from '../../utils/icons';
 import {
   insertMention,
   mentionChoices,
@@ -47,7 +48,18 @@ interface Instance {
   shown: boolean;
   /** The message the draft replies to (引用), until it is sent or the quote is closed. */
   replyTo?: ReplyRef;
+  /** Hold to talk: where the finger went down (px), whether it is still down, when recording began. */
+  holdY: number;
+  fingerDown: boolean;
+  recordStartedAt: number;
+  recordTimer?: ReturnType<typeof setInterval>;
 }
+
+/** How far up (px) the finger slides before releasing cancels the recording (松开手指，取消发送). */
+export const CANCEL_SLIDE_PX = 80;
+
+/** From this many seconds on, the overlay counts down to the limit (还可以说N秒). */
+export const COUNTDOWN_FROM_S = 50;
 
 /** An action of the long-press menu above a message. */
 export interface MenuEntry {
@@ -66,17 +78,18 @@ export interface MenuContext {
 }
 
 /**
- * What the long-press menu offers for a message, in WeChat's order: 复制 (a text), 转发 and 引用
- * (a stored text or picture), 撤回 (one's own within the window; anyone's for a group's managers),
+ * What the long-press menu offers for a message, in WeChat's order: 复制 (a text), 转发 (a stored
+ * text or picture), 引用 (those and voice), 撤回 (one's own within the window; anyone's for a group's managers),
  * 删除 and 多选 (any stored message).
  */
 export function menuFor(item: TimelineItem, context: MenuContext): MenuEntry[] {
   const entries: MenuEntry[] = [];
   const stored = item.seq > 0;
-  const content = item.kind === 'text' || item.kind === 'image';
+  const content = item.kind === 'text' || item.kind === 'image' || item.kind === 'voice';
   if (item.kind === 'text') entries.push({ action: 'copy', label: '复制' });
   if (!stored || !content) return entries;
-  entries.push({ action: 'forward', label: '转发' });
+  // A voice message is not forwarded, as in WeChat.
+  if (item.kind !== 'voice') entries.push({ action: 'forward', label: '转发' });
   entries.push({ action: 'reply', label: '引用' });
   if (context.manager || (item.mine && context.now - item.ts < RECALL_WINDOW_MS)) {
     entries.push({ action: 'recall', label: '撤回' });
@@ -98,7 +111,9 @@ export function recallFailure(error: unknown, item: Pick<TimelineItem, 'mine' | 
 
 /** What a quote says of a message: its text's start, or what kind of message it is. */
 function excerptOf(item: TimelineItem): string {
-  return item.kind === 'image' ? '[图片]' : item.body.replace(/\s+/g, ' ').slice(0, LIMITS.excerptLength);
+  if (item.kind === 'image') return '[图片]';
+  if (item.kind === 'voice') return '[语音]';
+  return item.body.replace(/\s+/g, ' ').slice(0, LIMITS.excerptLength);
 }
 
 export interface ChatData {
@@ -131,6 +146,20 @@ export interface ChatData {
   ownSeq: number;
   /** The draft's quote above the input (`张三：excerpt`), '' when it replies to nothing. */
   quote: string;
+  /** The input bar shows 按住 说话 instead of the keyboard input. */
+  voiceMode: boolean;
+  voiceIcon: string;
+  keyboardIcon: string;
+  /** The finger is down on 按住 说话: the recording overlay shows. */
+  holding: boolean;
+  /** Slid up far enough: releasing cancels. */
+  cancelZone: boolean;
+  /** The time recorded so far, `0:07`. */
+  recordLabel: string;
+  /** Seconds left before the limit, from the 50th second on (0 before). */
+  countdown: number;
+  /** A recording runs (the store's): it may end by itself at the limit. */
+  recordingActive: boolean;
   /** 多选: messages are ticked for 逐条转发 or 删除, and the input bar gives way to their actions. */
   selecting: boolean;
   /** The ticked messages' keys. */
@@ -203,6 +232,13 @@ Component<
     cancelSelecting(): void;
     forwardSelected(): void;
     deleteSelected(): Promise<void>;
+    toggleVoice(): void;
+    holdStart(event: WechatMiniprogram.TouchEvent): Promise<void>;
+    holdMove(event: WechatMiniprogram.TouchEvent): void;
+    holdEnd(): Promise<void>;
+    tickRecording(): void;
+    closeRecording(): void;
+    playVoice(event: WechatMiniprogram.BaseEvent): void;
     showTitle(): void;
     openSettings(): void;
     openReceipts(): void;
@@ -241,6 +277,14 @@ Component<
     left: false,
     ownSeq: 0,
     quote: '',
+    voiceMode: false,
+    voiceIcon: VOICE_ICON,
+    keyboardIcon: KEYBOARD_ICON,
+    holding: false,
+    cancelZone: false,
+    recordLabel: '0:00',
+    countdown: 0,
+    recordingActive: false,
     selecting: false,
     selected: {},
     selectedCount: 0,
@@ -284,6 +328,12 @@ Component<
       // The user's last message changed (sent, acked): ask who has read it.
       this.refreshReceipt();
     },
+    recordingActive(active: boolean) {
+      if (active || !this.data.holding || this.recordStartedAt <= 0) return;
+      // Ended by itself (the 60 s limit, a call) with the finger still down: the client sent it.
+      this.fingerDown = false;
+      this.closeRecording();
+    },
   },
   lifetimes: {
     attached() {
@@ -296,7 +346,10 @@ Component<
       this.mentionAt = -1;
       this.receiptBusy = false;
       this.shown = true;
-      const { messages, sessions, connection, me, people, groups } = this.chat.stores;
+      const { messages, sessions, connection, me, people, groups, voice } = this.chat.stores;
+      this.holdY = 0;
+      this.fingerDown = false;
+      this.recordStartedAt = 0;
       const session = sessions.find(conv);
       this.peerName = session ? session.title : '';
       this.setData({
@@ -332,7 +385,9 @@ Component<
             meId: me.id,
             nameOf,
             canReedit: (seq) => messages.recalledText(conv, seq) !== '',
+            voice: { isPlayed: (key) => voice.isPlayed(key), playingKey: voice.playingKey },
           }),
+        recordingActive: () => voice.recording,
         hasMore: () => messages.view(conv).hasMore || firstShownIndex(items(), this.shownFrom.get()) > 0,
         banner: () => connection.banner,
         typing: () => !this.isGroup && people.isTyping(conv),
@@ -357,6 +412,10 @@ Component<
     },
     detached() {
       this.stopReceiptPolling();
+      // Leaving the page: no voice plays on, no recording runs on.
+      this.chat.voice.stopPlaying();
+      if (this.data.holding) this.chat.voice.cancel();
+      this.closeRecording();
       this.unbind?.();
       this.chat.closeConversation(this.data.conv);
     },
@@ -371,6 +430,7 @@ Component<
     hide() {
       this.shown = false;
       this.stopReceiptPolling();
+      this.chat.voice.stopPlaying();
     },
   },
   methods: {
@@ -658,6 +718,73 @@ Component<
     async deleteSelected() {
       const keys = Object.keys(this.data.selected);
       if (keys.length > 0) await this.confirmDelete(keys, `确定删除这${keys.length}条消息？`);
+    },
+    toggleVoice() {
+      this.setData({ voiceMode: !this.data.voiceMode, showEmoji: false });
+    },
+    async holdStart(event) {
+      if (this.data.holding || this.fingerDown) return;
+      this.fingerDown = true;
+      this.holdY = event.touches[0]?.clientY ?? 0;
+      this.recordStartedAt = 0;
+      // The overlay shows at once; it goes if the recording cannot start.
+      this.setData({ holding: true, cancelZone: false, recordLabel: '0:00', countdown: 0 });
+      const result = await this.chat.voice.begin(this.data.conv);
+      if (result === 'recording') {
+        this.recordStartedAt = Date.now();
+        this.recordTimer = setInterval(() => this.tickRecording(), 200);
+        return;
+      }
+      this.fingerDown = false;
+      this.closeRecording();
+      if (result === 'denied') {
+        const answer = await wx.showModal({
+          title: '无法录音',
+          content: '请在设置中允许使用麦克风，才能发送语音消息',
+          confirmText: '去设置',
+        });
+        if (answer.confirm) void wx.openSetting({});
+      } else if (result === 'failed') {
+        void wx.showToast({ title: '录音失败，请重试', icon: 'none' });
+      }
+      // 'asked': WeChat's prompt was shown; the next press records.
+    },
+    holdMove(event) {
+      if (!this.data.holding) return;
+      const y = event.touches[0]?.clientY ?? this.holdY;
+      const cancelZone = this.holdY - y > CANCEL_SLIDE_PX;
+      if (cancelZone !== this.data.cancelZone) this.setData({ cancelZone });
+    },
+    async holdEnd() {
+      if (!this.fingerDown) return;
+      this.fingerDown = false;
+      const cancelled = this.data.cancelZone;
+      this.closeRecording();
+      if (cancelled) {
+        this.chat.voice.cancel();
+        return;
+      }
+      const outcome = await this.chat.voice.finish();
+      if (outcome === 'short') void wx.showToast({ title: '说话时间太短', icon: 'none' });
+    },
+    tickRecording() {
+      if (this.recordStartedAt <= 0) return;
+      const seconds = Math.floor((Date.now() - this.recordStartedAt) / 1000);
+      const recordLabel = `${Math.floor(seconds / 60)}:${String(seconds % 60).padStart(2, '0')}`;
+      const countdown = seconds >= COUNTDOWN_FROM_S ? Math.max(1, LIMITS.voiceMaxSeconds - seconds) : 0;
+      if (recordLabel !== this.data.recordLabel || countdown !== this.data.countdown) {
+        this.setData({ recordLabel, countdown });
+      }
+    },
+    closeRecording() {
+      if (this.recordTimer !== undefined) clearInterval(this.recordTimer);
+      this.recordTimer = undefined;
+      this.recordStartedAt = 0;
+      if (this.data.holding) this.setData({ holding: false, cancelZone: false, countdown: 0 });
+    },
+    playVoice(event) {
+      if (this.data.selecting) return;
+      this.chat.voice.toggle(this.data.conv, String(event.currentTarget.dataset.key));
     },
   },
 });
