@@ -67,7 +67,7 @@ export class VoicePlayer {
   private audio(): WechatMiniprogram.InnerAudioContext {
     if (this.context) return this.context;
     // Voice is speech the user asked for: play it even with the phone's mute switch on.
-    this.platform.setInnerAudioOption({ obeyMuteSwitch: false, mixWithOther: false });
+    this.platform.setInnerAudioOption({ obeyMuteSwitch: false, mixWithOther: false, fail: () => undefined });
     const context = this.platform.createInnerAudioContext();
     context.onEnded(() => this.ended());
     context.onError(() => {
