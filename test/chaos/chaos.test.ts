@@ -564,6 +564,19 @@ describe(`chaos (CHAOS_SEED=${SEED} CHAOS_SECONDS=${SECONDS} CHAOS_CLIENTS=${CLI
         }
         if (outbox(slot).length) problems.push(`phone ${slot.index}: outbox not empty`);
       }
+      // Nor what the phones keep: closed (as a kill would not: stop saves everything), no storage
+      // holds a recalled text (each body is `c<phone>-<n>`, matched whole, however it is quoted).
+      for (const slot of slots) {
+        slot.phone!.client.stop();
+        const kept = [...slot.storage.values()].join('\n');
+        const found = [...recalledTexts].filter((text) => new RegExp(`(?<![\\w-])${text}(?!\\d)`).test(kept));
+        if (found.length > 0)
+          problems.push(`phone ${slot.index}: storage keeps recalled ${found.slice(0, 5).join(',')}`);
+        // The cache does keep the texts that were not recalled: the check above looks where they are.
+        const texts = slot.convs.flatMap((conv) => sentBodies.get(conv)!).filter((body) => !recalledTexts.has(body));
+        if (!texts.some((text) => kept.includes(JSON.stringify(text))))
+          problems.push(`phone ${slot.index}: storage keeps no text at all`);
+      }
       figures.reconnects =
         slots.reduce(
           (sum, slot) => sum + slot.proxy.accepted.filter((c) => c.firstLine.startsWith('GET /ws')).length,
