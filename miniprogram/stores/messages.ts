@@ -287,7 +287,8 @@ export class MessagesStore {
 /** Recalls the held message `seq` among `items` (in place); nothing when it is not held. */
 function recallHeld(items: MessageItem[], seq: number): void {
   const index = insertionIndex(items, seq) - 1;
-  if (index >= 0 && items[index].seq === seq && items[index].kind !== 'recalled') items[index] = asRecalled(items[index]);
+  if (index >= 0 && items[index].seq === seq && items[index].kind !== 'recalled')
+    items[index] = asRecalled(items[index]);
 }
 
 export type MessagesView = Pick<MessagesStore, 'view' | 'conversations' | 'cursor' | 'isDeleted' | 'recalledText'>;

@@ -7,9 +7,9 @@ export type NameOf = (userId: string) => string;
 /** What a recall's tip needs beyond the event: who sent the recalled message, the recaller's role. */
 export interface RecallContext {
   /** The sender of message `seq` of the conversation, when the app holds it. */
-  senderOf?(seq: number): string | undefined;
+  senderOf?: (seq: number) => string | undefined;
   /** A group member's role, when the app has the group's members. */
-  roleOf?(userId: string): GroupRole | null | undefined;
+  roleOf?: (userId: string) => GroupRole | null | undefined;
 }
 
 /** The names of `users` joined as WeChat joins them: 你 first (你和李四、王五), the rest with 、. */
@@ -48,7 +48,13 @@ function updatedTip(event: Extract<SystemEvent, { event: 'updated' }>, actor: st
  * WeChat's recall tips: `你撤回了一条消息`, `"张三"撤回了一条消息` (`对方` while the name is unknown), and
  * when a group's manager recalled someone else's message `群主撤回了一条成员消息`.
  */
-export function recallTip(recaller: string, sender: string | undefined, meId: string, name: NameOf, roleOf?: RecallContext['roleOf']): string {
+export function recallTip(
+  recaller: string,
+  sender: string | undefined,
+  meId: string,
+  name: NameOf,
+  roleOf?: RecallContext['roleOf'],
+): string {
   if (sender === undefined || sender === recaller) {
     if (recaller === meId) return '你撤回了一条消息';
     const nickname = name(recaller);

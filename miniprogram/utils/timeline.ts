@@ -39,7 +39,7 @@ export interface GroupContext {
   /** How many have read the user's message `seq`, once asked (`groups.receipt(conv)`). */
   receipt?: { seq: number; read: number; unread: number };
   /** A member's role (for `群主撤回了一条成员消息`), once the members are known. */
-  roleOf?(userId: string): GroupRole | null | undefined;
+  roleOf?: (userId: string) => GroupRole | null | undefined;
 }
 
 export interface TimelineContext {

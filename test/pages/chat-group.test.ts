@@ -132,7 +132,11 @@ describe('message page in a group', () => {
     await type(page, `@${nameOf(carol)} 周六来吗`);
     page.querySelector('.send')!.dispatchEvent('tap');
     await settle();
-    expect(send).toHaveBeenCalledWith(conv, `@${nameOf(carol)} 周六来吗`, expect.objectContaining({ mentions: [idOf(carol)] }));
+    expect(send).toHaveBeenCalledWith(
+      conv,
+      `@${nameOf(carol)} 周六来吗`,
+      expect.objectContaining({ mentions: [idOf(carol)] }),
+    );
     await waitFor(
       () => carol.client.stores.messages.view(conv).items.some((item) => item.body.endsWith('周六来吗')),
       'carol to get it',
