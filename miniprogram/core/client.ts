@@ -1,5 +1,12 @@
 import { directConversationId } from '../../contract/conversations';
-import type { ChatMessage, ClientFrame, DirectoryEntry, PublicUser, ServerFrame } from '../../contract/frames';
+import type {
+  ChatMessage,
+  ClientFrame,
+  DirectoryEntry,
+  PublicUser,
+  ServerFrame,
+  ServerFrameOf,
+} from '../../contract/frames';
 import type { ProfileUpdate } from '../../contract/http';
 import { createStores, type StoreViews, type Stores } from '../stores/index';
 import { Api } from './api';
@@ -96,7 +103,14 @@ export class ChatClient {
     this.lifecycle = new Lifecycle(this.state.connection);
     this.local = new LocalState(this.platform, this.state);
     this.history = new HistoryRequests((frame) => this.transmit(frame), random);
-    this.recalls = new RecallRequests((frame) => this.transmit(frame), random, options.recallTimeoutMs);
+    this.recalls = new RecallRequests(
+      (frame) => this.transmit(frame),
+      random,
+      options.recallTimeoutMs,
+      // Answered after it was given up on: it happened, so it shows here as everywhere else (no
+      // 重新编辑 offer: the user was told it failed).
+      (ack, seq) => this.showRecall(ack, seq),
+    );
     this.typingHints = new Typing(this.state.people, (frame) => this.transmit(frame));
     this.resync = new Resync(
       () => this.lifecycle.ready && this.sendSync(),
@@ -236,8 +250,20 @@ export class ChatClient {
     this.resume();
     const original = this.state.messages.view(conv).items.find((item) => item.seq === seq);
     const ack = await this.recalls.recall(conv, seq);
+    this.showRecall(ack, seq);
+    if (original && original.mine && original.kind === 'text') {
+      this.state.messages.keepRecalledText(conv, seq, original.body);
+      setTimeout(() => this.state.messages.forgetRecalledText(conv, seq), REEDIT_MS);
+    }
+  }
+
+  /**
+   * A recall the server acked: its `recalled` system message, which the server sends to every
+   * connection but this one (the ack is this one's answer), applied here at once.
+   */
+  private showRecall(ack: ServerFrameOf<'ack'>, seq: number): void {
     const event: ChatMessage = {
-      conv,
+      conv: ack.conv,
       seq: ack.seq,
       cid: ack.cid,
       from: this.state.me.id,
@@ -247,10 +273,6 @@ export class ChatClient {
     };
     this.follow(incoming.applyMessage(this.state, event, { activeConv: this.activeConv, live: true }));
     this.local.saveSoon();
-    if (original && original.mine && original.kind === 'text') {
-      this.state.messages.keepRecalledText(conv, seq, original.body);
-      setTimeout(() => this.state.messages.forgetRecalledText(conv, seq), REEDIT_MS);
-    }
   }
 
   /** Sends an image from the phone: shown at once with its upload progress, then sent like a text. */

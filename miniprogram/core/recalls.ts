@@ -7,6 +7,8 @@ export const RECALL_TIMEOUT_MS = 15_000;
 /** Refusals that say nothing about the recall itself: it goes again shortly with the same cid. */
 const TRY_AGAIN = new Set(['rate_limited', 'internal']);
 const RETRY_MS = 1000;
+/** Recalls given up on whose answer may still come: the newest this many are remembered. */
+const GIVEN_UP_KEPT = 50;
 
 /** Why a recall did not happen: the server's refusal code, or `offline` (no answer in time). */
 export class RecallError extends Error {
@@ -18,6 +20,9 @@ export class RecallError extends Error {
     this.name = 'RecallError';
   }
 }
+
+/** Called with the ack of a recall given up on, and the seq it recalled: it happened after all. */
+export type LateRecall = (ack: ServerFrameOf<'ack'>, seq: number) => void;
 
 interface PendingRecall {
   frame: Extract<ClientFrame, { type: 'recall' }>;
@@ -35,11 +40,20 @@ interface PendingRecall {
  */
 export class RecallRequests {
   private readonly pending = new Map<string, PendingRecall>();
+  /**
+   * Recalls that timed out, by cid: the seq each recalls. A recall given up on may still have
+   * reached the server, and its ack then come late on the same connection; the server sends the
+   * recall's `message` to every connection but that one (the ack is its answer), so a late ack
+   * dropped here would leave the message shown unrecalled, and a hole at the recall's seq, until
+   * another message or a reconnect's sync came. Not sent again: the user was told it failed.
+   */
+  private readonly givenUp = new Map<string, number>();
 
   constructor(
     private readonly transmit: (frame: ClientFrame) => boolean,
     private readonly random: () => number,
     private readonly timeoutMs: number = RECALL_TIMEOUT_MS,
+    private readonly late: LateRecall = () => undefined,
   ) {}
 
   /** Asks the server to recall message `seq` of `conv`; resolves with its ack. */
@@ -49,6 +63,8 @@ export class RecallRequests {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.pending.delete(cid);
+        this.givenUp.set(cid, seq);
+        if (this.givenUp.size > GIVEN_UP_KEPT) this.givenUp.delete(this.givenUp.keys().next().value!);
         reject(new RecallError('offline', 'no answer from the server in time'));
       }, this.timeoutMs);
       this.pending.set(cid, { frame, resolve, reject, timer });
@@ -61,15 +77,22 @@ export class RecallRequests {
     for (const request of this.pending.values()) this.transmit(request.frame);
   }
 
-  /** An `ack`: true when it answered a recall. */
+  /** An `ack`: true when it answered a recall (one given up on included: it is shown all the same). */
   acked(frame: ServerFrameOf<'ack'>): boolean {
     const request = this.settle(frame.cid);
     request?.resolve(frame);
-    return request !== undefined;
+    if (request) return true;
+    const seq = this.givenUp.get(frame.cid);
+    if (seq === undefined) return false;
+    this.givenUp.delete(frame.cid);
+    this.late(frame, seq);
+    return true;
   }
 
   /** An `error`: true when it answered a recall. */
   refused(frame: ServerFrameOf<'error'>): boolean {
+    // A late refusal of a recall given up on: the user was told it failed; nothing more to say.
+    if (frame.ref && this.givenUp.delete(frame.ref)) return true;
     const request = frame.ref ? this.pending.get(frame.ref) : undefined;
     if (!request) return false;
     if (TRY_AGAIN.has(frame.code)) {
@@ -88,6 +111,7 @@ export class RecallRequests {
 
   /** Stops: every recall still waiting fails (the app is closing or logging out). */
   stop(): void {
+    this.givenUp.clear();
     for (const cid of [...this.pending.keys()]) {
       this.settle(cid)?.reject(new RecallError('offline', 'the connection was closed'));
     }
