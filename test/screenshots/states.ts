@@ -26,8 +26,15 @@ export interface ScreenshotState {
 
 /** What `interact` may use of a page rendered by miniprogram-simulate. */
 export interface SimulatedPage {
-  querySelector(selector: string): { dispatchEvent(name: string, options?: { detail?: unknown }): void } | undefined;
-  querySelectorAll(selector: string): Array<{ dispatchEvent(name: string, options?: { detail?: unknown }): void }>;
+  querySelector(selector: string): SimulatedNode | undefined;
+  querySelectorAll(selector: string): SimulatedNode[];
+  /** The page's own setData: for what a frozen clock cannot show (a recording's elapsed time). */
+  setData(data: Record<string, unknown>): void;
+}
+
+/** A node of the rendered page: events go in as miniprogram-simulate takes them (touches as {x, y}). */
+export interface SimulatedNode {
+  dispatchEvent(name: string, options?: { detail?: unknown; touches?: unknown[]; changedTouches?: unknown[] }): void;
 }
 
 /** The screenshots' clock: a Wednesday evening, local time (the run sets TZ=Asia/Shanghai). */
@@ -158,6 +165,43 @@ function fillActions(phone: Phone): void {
 /** Long-presses the `index`th bubble on the page. */
 function longPress(page: SimulatedPage, index: number): void {
   page.querySelectorAll('.bubble')[index]?.dispatchEvent('longpress');
+}
+
+/** A conversation of voice messages with 林晓雨: several lengths, one unplayed, one playing. */
+function fillVoice(phone: Phone): void {
+  const { xiaoyu } = people;
+  const voice = (seq: number, from: PublicUser, ts: number, duration: number, name: string): ChatMessage => ({
+    ...message(xiaoyu, seq, from, ts, `${SERVER}/uploads/${name}.aac`, 'voice'),
+    duration,
+  });
+  const messages: ChatMessage[] = [
+    message(xiaoyu, 70, xiaoyu, NOW - 400_000, '到了吗？'),
+    voice(71, ME, NOW - 380_000, 2, 'v71'),
+    voice(72, xiaoyu, NOW - 300_000, 8, 'v72'),
+    voice(73, ME, NOW - 240_000, 23, 'v73'),
+    voice(74, xiaoyu, NOW - 120_000, 52, 'v74'),
+    voice(75, xiaoyu, NOW - 60_000, 5, 'v75'),
+  ];
+  const conv = convWith(xiaoyu);
+  const last = messages[messages.length - 1];
+  phone.stores.sessions.replaceAll([{ ...session('xiaoyu', last, 0), peerReadSeq: 73 }]);
+  phone.stores.messages.addHistory(conv, messages, false, ME.id, false);
+  const keyOf = (seq: number) => phone.stores.messages.view(conv).items.find((item) => item.seq === seq)?.key ?? '';
+  // 8" and 52" were played here; 52" is playing; 5" has not been played yet (the red dot).
+  phone.stores.voice.setPlayed([keyOf(72), keyOf(74)]);
+  phone.stores.voice.setPlaying(keyOf(74));
+  phone.stores.connection.setState('ready');
+  // The microphone was allowed before: a press records at once.
+  phone.adapter.media.permission = true;
+}
+
+/** Switches to 按住 说话 and holds it; the overlay shows 7 seconds in (the screenshots' clock stands still). */
+async function holdToTalk(page: SimulatedPage): Promise<void> {
+  page.querySelector('.voice-toggle')?.dispatchEvent('tap');
+  await new Promise((resolve) => setTimeout(resolve, 30));
+  page.querySelector('.hold')?.dispatchEvent('touchstart', { touches: [{ x: 180, y: 620 }] });
+  await new Promise((resolve) => setTimeout(resolve, 30));
+  page.setData({ recordLabel: '0:07' });
 }
 
 /** The usual session list: 老爸 pinned on top, the rest newest first; the tab shows the unread total. */
@@ -566,6 +610,34 @@ export const STATES: ScreenshotState[] = [
       // Tick 九点可以… too.
       page.querySelectorAll('.row')[3]?.dispatchEvent('tap');
     },
+  },
+  {
+    name: 'voice-record',
+    page: 'chat',
+    caption: '按住 说话: the overlay while recording (the time, the moving bars, 手指上滑，取消发送)',
+    query: { conv: convWith(people.xiaoyu) },
+    fill: fillVoice,
+    async interact(page) {
+      await holdToTalk(page);
+    },
+  },
+  {
+    name: 'voice-record-cancel',
+    page: 'chat',
+    caption: 'Slid up while recording: 松开手指，取消发送 in red',
+    query: { conv: convWith(people.xiaoyu) },
+    fill: fillVoice,
+    async interact(page) {
+      await holdToTalk(page);
+      page.querySelector('.hold')?.dispatchEvent('touchmove', { touches: [{ x: 180, y: 380 }] });
+    },
+  },
+  {
+    name: 'voice-bubbles',
+    page: 'chat',
+    caption: 'Voice messages: widths by length, 3" beside, a red dot on one not yet played, one playing',
+    query: { conv: convWith(people.xiaoyu) },
+    fill: fillVoice,
   },
   {
     name: 'forward',
