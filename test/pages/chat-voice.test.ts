@@ -75,6 +75,14 @@ describe('message page: 按住 说话 and voice bubbles', () => {
     await settle();
     await press(page);
     await waitFor(() => me.client.stores.voice.recording, 'the recording to start');
+    // From the 50th second on, the overlay counts down to the limit.
+    const instance = page.instance as unknown as { recordStartedAt: number; tickRecording(): void };
+    instance.recordStartedAt = Date.now() - 52_400;
+    instance.tickRecording();
+    await settle();
+    expect(texts(page, '.record-countdown')).toEqual(['8']);
+    expect(texts(page, '.record-hint')).toEqual(['还可以说8秒']);
+    expect(texts(page, '.record-time')).toEqual(['0:52']);
     me.adapter.media.recorder.elapse(3000);
     await release(page);
     await waitFor(() => page.querySelectorAll('.bubble.voice').length === 1, 'the voice bubble');
