@@ -21,7 +21,8 @@ const esmOnly = [
 ];
 const transformIgnorePatterns = [`/node_modules/(?!(${esmOnly.join('|')})/)`];
 // music-metadata's exports offer only `import` and `module-sync` (which Node's require() takes, jest's
-// resolver does not): point jest at the same file.
+// resolver does not): point jest at the same file. Only the server loads them in-process (the app's
+// and the ship's tests run the server as a process; jimp in the ship's scripts needs its own file-type).
 const moduleNameMapper = {
   '^music-metadata$': '<rootDir>/node_modules/music-metadata/lib/index.js',
   '^file-type$': '<rootDir>/node_modules/file-type/index.js',
@@ -53,7 +54,6 @@ module.exports = {
       moduleFileExtensions: ['ts', 'js', 'json'],
       transform,
       transformIgnorePatterns,
-      moduleNameMapper,
     },
     {
       displayName: 'ship',
@@ -62,7 +62,6 @@ module.exports = {
       testMatch: ['**/*.test.ts'],
       transform,
       transformIgnorePatterns,
-      moduleNameMapper,
     },
   ],
 };
