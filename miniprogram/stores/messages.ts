@@ -57,7 +57,7 @@ function asDeleted(item: MessageItem): MessageItem {
 
 /** A recalled message as every device shows it: who sent it and when, nothing of what it said. */
 function asRecalled(item: MessageItem): MessageItem {
-  const { mentions: _mentions, reply: _reply, ...rest } = item;
+  const { mentions: _mentions, reply: _reply, duration: _duration, ...rest } = item;
   return { ...rest, kind: 'recalled', body: '' };
 }
 
