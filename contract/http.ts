@@ -97,3 +97,30 @@ export interface ConversationPrefs {
   muted: boolean;
   pinned: boolean;
 }
+
+/**
+ * What `wx.requestSubscribeMessage` answered for a template: `accept` gives one notification
+ * credit; `reject`, `ban` and `filter` (WeChat's other answers) change nothing.
+ */
+export type SubscribeResult = 'accept' | 'reject' | 'ban' | 'filter';
+
+/** `POST /api/subscriptions` (after `wx.requestSubscribeMessage`). */
+export interface SubscriptionReport {
+  templateId: string;
+  result: SubscribeResult;
+}
+
+/** The answer of `POST /api/subscriptions`: the user's credits for the template (at most 50 kept). */
+export interface SubscriptionCredits {
+  templateId: string;
+  credits: number;
+}
+
+/**
+ * `GET /api/subscriptions` (an addition to the contract): whether the server sends reminders at
+ * all, the template the app asks the user for, and the user's credits. Reminders off: `enabled`
+ * false, `templateId` ''.
+ */
+export interface SubscriptionState extends SubscriptionCredits {
+  enabled: boolean;
+}
