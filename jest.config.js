@@ -21,12 +21,15 @@ const esmOnly = [
 ];
 const transformIgnorePatterns = [`/node_modules/(?!(${esmOnly.join('|')})/)`];
 // music-metadata's exports offer only `import` and `module-sync` (which Node's require() takes, jest's
-// resolver does not): point jest at the same file. Only the server loads them in-process (the app's
-// and the ship's tests run the server as a process; jimp in the ship's scripts needs its own file-type).
+// resolver does not): point jest at the same file. The app's tests run the server as a process.
 const moduleNameMapper = {
   '^music-metadata$': '<rootDir>/node_modules/music-metadata/lib/index.js',
   '^file-type$': '<rootDir>/node_modules/file-type/index.js',
 };
+// The ship's tests load the server in-process too (the attack tool's), beside jimp in the ship's
+// scripts, whose own older file-type must stay its own (no mapping): there jest resolves the ES-only
+// packages through the `module-sync` export condition, as Node's require() does.
+const shipExportConditions = ['node', 'node-addons', 'module-sync'];
 
 /** @type {import('jest').Config} */
 module.exports = {
@@ -62,6 +65,7 @@ module.exports = {
       testMatch: ['**/*.test.ts'],
       transform,
       transformIgnorePatterns,
+      testEnvironmentOptions: { customExportConditions: shipExportConditions },
     },
   ],
 };
