@@ -1,5 +1,6 @@
 import path from 'node:path';
 import type { ChatData } from '../../miniprogram/pages/chat/chat';
+import type { HoldToTalk } from '../../miniprogram/pages/chat/hold-to-talk';
 import { voiceWidth } from '../../miniprogram/utils/timeline';
 import type { Phone } from '../support/app';
 import { waitFor } from '../support/app';
@@ -76,9 +77,9 @@ describe('message page: 按住 说话 and voice bubbles', () => {
     await press(page);
     await waitFor(() => me.client.stores.voice.recording, 'the recording to start');
     // From the 50th second on, the overlay counts down to the limit.
-    const instance = page.instance as unknown as { recordStartedAt: number; tickRecording(): void };
-    instance.recordStartedAt = Date.now() - 52_400;
-    instance.tickRecording();
+    const { holdToTalk } = page.instance as unknown as { holdToTalk: HoldToTalk };
+    holdToTalk.startedAt = Date.now() - 52_400;
+    holdToTalk.tick();
     await settle();
     expect(texts(page, '.record-countdown')).toEqual(['8']);
     expect(texts(page, '.record-hint')).toEqual(['还可以说8秒']);

@@ -1,10 +1,8 @@
 import { observable, runInAction, type IObservableValue } from 'mobx-miniprogram';
 import type { ReplyRef } from '../../../contract/frames';
 import type { ChatClient } from '../../core/client';
-import { RecallError } from '../../core/recalls';
 import { isGroupConversationId } from '../../../contract/conversations';
 import { LIMITS } from '../../../contract/limits';
-import type { MessageItem } from '../../stores/messages';
 import { bindData, type Unbind } from '../../utils/bind';
 import { EMOJI } from '../../utils/emoji';
 import { KEYBOARD_ICON, VOICE_ICON } from '../../utils/icons';
@@ -17,6 +15,9 @@ import {
   type MentionChoice,
 } from '../../utils/mentions';
 import { createTimeline, ownLastSeq, type GroupContext, type TimelineItem } from '../../utils/timeline';
+import { excerptOf, menuFor, recallFailure, type MenuEntry } from './menu';
+import { HoldToTalk, IDLE_VIEW } from './hold-to-talk';
+import { PAGE, firstShownIndex, storedCount, windowStart } from './window';
 
 interface Instance {
   /** The app's chat client, looked up once when the page attaches. */
@@ -48,72 +49,8 @@ interface Instance {
   shown: boolean;
   /** The message the draft replies to (引用), until it is sent or the quote is closed. */
   replyTo?: ReplyRef;
-  /** Hold to talk: where the finger went down (px), whether it is still down, when recording began. */
-  holdY: number;
-  fingerDown: boolean;
-  recordStartedAt: number;
-  recordTimer?: ReturnType<typeof setInterval>;
-}
-
-/** How far up (px) the finger slides before releasing cancels the recording (松开手指，取消发送). */
-export const CANCEL_SLIDE_PX = 80;
-
-/** From this many seconds on, the overlay counts down to the limit (还可以说N秒). */
-export const COUNTDOWN_FROM_S = 50;
-
-/** An action of the long-press menu above a message. */
-export interface MenuEntry {
-  action: 'copy' | 'forward' | 'reply' | 'recall' | 'delete' | 'select';
-  label: string;
-}
-
-/** How long after sending it the user may recall a message (the server's default RECALL_WINDOW_S). */
-export const RECALL_WINDOW_MS = 120_000;
-
-/** What decides the menu besides the message: the clock, and whether the user manages the group. */
-export interface MenuContext {
-  now: number;
-  /** The user is the group's owner or an admin: any member's message may be recalled. */
-  manager: boolean;
-}
-
-/**
- * What the long-press menu offers for a message, in WeChat's order: 复制 (a text), 转发 (a stored
- * text or picture), 引用 (those and voice), 撤回 (one's own within the window; anyone's for a group's managers),
- * 删除 and 多选 (any stored message).
- */
-export function menuFor(item: TimelineItem, context: MenuContext): MenuEntry[] {
-  const entries: MenuEntry[] = [];
-  const stored = item.seq > 0;
-  const content = item.kind === 'text' || item.kind === 'image' || item.kind === 'voice';
-  if (item.kind === 'text') entries.push({ action: 'copy', label: '复制' });
-  if (!stored || !content) return entries;
-  // A voice message is not forwarded, as in WeChat.
-  if (item.kind !== 'voice') entries.push({ action: 'forward', label: '转发' });
-  entries.push({ action: 'reply', label: '引用' });
-  if (context.manager || (item.mine && context.now - item.ts < RECALL_WINDOW_MS)) {
-    entries.push({ action: 'recall', label: '撤回' });
-  }
-  entries.push({ action: 'delete', label: '删除' });
-  entries.push({ action: 'select', label: '多选' });
-  return entries;
-}
-
-/** What a failed recall tells the user, by the reason (and, for a refusal, the message's age). */
-export function recallFailure(error: unknown, item: Pick<TimelineItem, 'mine' | 'ts'>, now: number): string {
-  const code = error instanceof RecallError ? error.code : '';
-  if (code === 'offline') return '网络不可用，撤回失败，请稍后重试';
-  if (code === 'not_found') return '该消息不存在或已被删除';
-  if (code === 'forbidden' && item.mine && now - item.ts >= RECALL_WINDOW_MS)
-    return '发送时间超过2分钟的消息，不能被撤回';
-  return '撤回失败：该消息已被撤回，或你没有撤回它的权限';
-}
-
-/** What a quote says of a message: its text's start, or what kind of message it is. */
-function excerptOf(item: TimelineItem): string {
-  if (item.kind === 'image') return '[图片]';
-  if (item.kind === 'voice') return '[语音]';
-  return item.body.replace(/\s+/g, ' ').slice(0, LIMITS.excerptLength);
+  /** 按住 说话: the gesture and its overlay. */
+  holdToTalk: HoldToTalk;
 }
 
 export interface ChatData {
@@ -175,32 +112,6 @@ export interface ChatData {
 /** How often the receipt line is asked again while the page shows. */
 export const RECEIPT_POLL_MS = 10_000;
 
-/** Messages shown per page, when opening and per step back in time. */
-const PAGE = LIMITS.historyDefault;
-
-/** Index of the first stored message with seq ≥ `fromSeq` (pending sends sort last). */
-function firstShownIndex(items: readonly MessageItem[], fromSeq: number): number {
-  let low = 0;
-  let high = items.length;
-  while (low < high) {
-    const mid = (low + high) >> 1;
-    const seq = items[mid].seq;
-    if (seq !== 0 && seq < fromSeq) low = mid + 1;
-    else high = mid;
-  }
-  return low;
-}
-
-/** The seq that starts a window of `count` stored messages ending at index `end`. */
-function windowStart(items: readonly MessageItem[], end: number, count: number): number {
-  const start = Math.max(0, end - count);
-  return start === 0 || !items[start] ? 0 : items[start].seq;
-}
-
-function storedCount(items: readonly MessageItem[]): number {
-  return firstShownIndex(items, Number.MAX_SAFE_INTEGER);
-}
-
 // The message page: the newest page of a conversation at once, older pages on demand, sends
 // shown immediately and confirmed in place. `conv` arrives from the page query.
 Component<
@@ -233,11 +144,9 @@ Component<
     forwardSelected(): void;
     deleteSelected(): Promise<void>;
     toggleVoice(): void;
-    holdStart(event: WechatMiniprogram.TouchEvent): Promise<void>;
+    holdStart(event: WechatMiniprogram.TouchEvent): void;
     holdMove(event: WechatMiniprogram.TouchEvent): void;
-    holdEnd(): Promise<void>;
-    tickRecording(): void;
-    closeRecording(): void;
+    holdEnd(): void;
     playVoice(event: WechatMiniprogram.BaseEvent): void;
     showTitle(): void;
     openSettings(): void;
@@ -280,10 +189,7 @@ Component<
     voiceMode: false,
     voiceIcon: VOICE_ICON,
     keyboardIcon: KEYBOARD_ICON,
-    holding: false,
-    cancelZone: false,
-    recordLabel: '0:00',
-    countdown: 0,
+    ...IDLE_VIEW,
     recordingActive: false,
     selecting: false,
     selected: {},
@@ -329,10 +235,8 @@ Component<
       this.refreshReceipt();
     },
     recordingActive(active: boolean) {
-      if (active || !this.data.holding || this.recordStartedAt <= 0) return;
-      // Ended by itself (the 60 s limit, a call) with the finger still down: the client sent it.
-      this.fingerDown = false;
-      this.closeRecording();
+      // Ended by itself (the 60 s limit, a call, a failure) with the finger still down.
+      if (!active) this.holdToTalk.ended();
     },
   },
   lifetimes: {
@@ -347,9 +251,7 @@ Component<
       this.receiptBusy = false;
       this.shown = true;
       const { messages, sessions, connection, me, people, groups, voice } = this.chat.stores;
-      this.holdY = 0;
-      this.fingerDown = false;
-      this.recordStartedAt = 0;
+      this.holdToTalk = new HoldToTalk(this.chat.voice, conv, (patch) => this.setData(patch));
       const session = sessions.find(conv);
       this.peerName = session ? session.title : '';
       this.setData({
@@ -414,8 +316,8 @@ Component<
       this.stopReceiptPolling();
       // Leaving the page: no voice plays on, no recording runs on.
       this.chat.voice.stopPlaying();
-      if (this.data.holding) this.chat.voice.cancel();
-      this.closeRecording();
+      if (this.holdToTalk.holding) this.chat.voice.cancel();
+      this.holdToTalk.close();
       this.unbind?.();
       this.chat.closeConversation(this.data.conv);
     },
@@ -722,65 +624,15 @@ Component<
     toggleVoice() {
       this.setData({ voiceMode: !this.data.voiceMode, showEmoji: false });
     },
-    async holdStart(event) {
-      if (this.data.holding || this.fingerDown) return;
-      this.fingerDown = true;
-      this.holdY = event.touches[0]?.clientY ?? 0;
-      this.recordStartedAt = 0;
-      // The overlay shows at once; it goes if the recording cannot start.
-      this.setData({ holding: true, cancelZone: false, recordLabel: '0:00', countdown: 0 });
-      const result = await this.chat.voice.begin(this.data.conv);
-      if (result === 'recording') {
-        this.recordStartedAt = Date.now();
-        this.recordTimer = setInterval(() => this.tickRecording(), 200);
-        return;
-      }
-      this.fingerDown = false;
-      this.closeRecording();
-      if (result === 'denied') {
-        const answer = await wx.showModal({
-          title: '无法录音',
-          content: '请在设置中允许使用麦克风，才能发送语音消息',
-          confirmText: '去设置',
-        });
-        if (answer.confirm) void wx.openSetting({});
-      } else if (result === 'failed') {
-        void wx.showToast({ title: '录音失败，请重试', icon: 'none' });
-      }
-      // 'asked': WeChat's prompt was shown; the next press records.
+    holdStart(event) {
+      void this.holdToTalk.press(event.touches[0]?.clientY ?? 0);
     },
     holdMove(event) {
-      if (!this.data.holding) return;
-      const y = event.touches[0]?.clientY ?? this.holdY;
-      const cancelZone = this.holdY - y > CANCEL_SLIDE_PX;
-      if (cancelZone !== this.data.cancelZone) this.setData({ cancelZone });
+      const touch = event.touches[0];
+      if (touch) this.holdToTalk.move(touch.clientY);
     },
-    async holdEnd() {
-      if (!this.fingerDown) return;
-      this.fingerDown = false;
-      const cancelled = this.data.cancelZone;
-      this.closeRecording();
-      if (cancelled) {
-        this.chat.voice.cancel();
-        return;
-      }
-      const outcome = await this.chat.voice.finish();
-      if (outcome === 'short') void wx.showToast({ title: '说话时间太短', icon: 'none' });
-    },
-    tickRecording() {
-      if (this.recordStartedAt <= 0) return;
-      const seconds = Math.floor((Date.now() - this.recordStartedAt) / 1000);
-      const recordLabel = `${Math.floor(seconds / 60)}:${String(seconds % 60).padStart(2, '0')}`;
-      const countdown = seconds >= COUNTDOWN_FROM_S ? Math.max(1, LIMITS.voiceMaxSeconds - seconds) : 0;
-      if (recordLabel !== this.data.recordLabel || countdown !== this.data.countdown) {
-        this.setData({ recordLabel, countdown });
-      }
-    },
-    closeRecording() {
-      if (this.recordTimer !== undefined) clearInterval(this.recordTimer);
-      this.recordTimer = undefined;
-      this.recordStartedAt = 0;
-      if (this.data.holding) this.setData({ holding: false, cancelZone: false, countdown: 0 });
+    holdEnd() {
+      void this.holdToTalk.release();
     },
     playVoice(event) {
       if (this.data.selecting) return;
