@@ -170,6 +170,8 @@ export interface ChatData {
   pickerQuery: string;
   /** Whom the picker lists (filtered by `pickerQuery`), `所有人` first for the owner and admins. */
   pickerMembers: MentionChoice[];
+  /** 对方离线时，开启新消息提醒: a dm whose peer is offline, after the user sent here (reminders on, none left). */
+  reminderBar: boolean;
 }
 
 /** How often the receipt line is asked again while the page shows. */
@@ -249,6 +251,8 @@ Component<
     closePicker(): void;
     onPickerSearch(event: WechatMiniprogram.Input): void;
     pickMention(event: WechatMiniprogram.BaseEvent): void;
+    askReminders(): void;
+    closeReminderBar(): void;
   },
   [],
   Instance,
@@ -291,6 +295,7 @@ Component<
     showPicker: false,
     pickerQuery: '',
     pickerMembers: [],
+    reminderBar: false,
   },
   observers: {
     // Whatever changes the input (typing, a mention, an emoji, a send) is kept as the draft.
@@ -346,7 +351,7 @@ Component<
       this.mentionAt = -1;
       this.receiptBusy = false;
       this.shown = true;
-      const { messages, sessions, connection, me, people, groups, voice } = this.chat.stores;
+      const { messages, sessions, connection, me, people, groups, voice, reminders } = this.chat.stores;
       this.holdY = 0;
       this.fingerDown = false;
       this.recordStartedAt = 0;
@@ -402,6 +407,10 @@ Component<
         },
         left: () => this.isGroup && (sessions.find(conv)?.left === true || groups.details(conv)?.myRole === null),
         ownSeq: () => (this.isGroup ? ownLastSeq(items()) : 0),
+        reminderBar: () => {
+          const peer = this.isGroup ? undefined : sessions.find(conv)?.peer;
+          return Boolean(peer?.id) && !people.isOnline(peer!.id) && reminders.offersBar(conv);
+        },
       });
       this.chat.openConversation(conv);
       if (this.isGroup) {
@@ -525,6 +534,8 @@ Component<
       this.mentions = [];
       this.replyTo = undefined;
       this.chat.sendText(this.data.conv, draft, { mentions, reply });
+      // In the tap's own call stack: the bar may show, and kept-accept reminders are topped up.
+      this.chat.reminders.afterSend(this.data.conv);
       this.setData({ draft: '', quote: '' });
     },
     resend(event) {
@@ -781,6 +792,13 @@ Component<
       this.recordTimer = undefined;
       this.recordStartedAt = 0;
       if (this.data.holding) this.setData({ holding: false, cancelZone: false, countdown: 0 });
+    },
+    askReminders() {
+      // WeChat's panel only from a tap: asked first thing, nothing awaited before.
+      this.chat.reminders.ask();
+    },
+    closeReminderBar() {
+      this.chat.reminders.dismiss(this.data.conv);
     },
     playVoice(event) {
       if (this.data.selecting) return;
