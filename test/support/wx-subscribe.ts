@@ -83,3 +83,32 @@ export class SubscribePrompt {
     return { mainSwitch: this.mainSwitch, itemSettings: Object.fromEntries(this.kept) };
   }
 }
+
+/** The part of WeChat's component framework (exparser, which miniprogram-simulate runs) a tap needs. */
+interface Exparser {
+  Event: {
+    create(name: string, detail: object, options: object): unknown;
+    dispatchEvent(target: unknown, event: unknown): void;
+  };
+}
+
+// The same module instance miniprogram-simulate renders with (it has no type declarations).
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const exparser = require('miniprogram-exparser') as Exparser;
+
+/**
+ * A tap on a rendered node as WeChat delivers it: the bound handler runs in the tap's own call
+ * stack, inside `prompt.tap`. (miniprogram-simulate's `dispatchEvent('tap')` runs it a microtask
+ * later, where nothing could tell a tap from any other call.) Whatever the handler awaits before
+ * calling `wx.requestSubscribeMessage` runs outside the tap, and WeChat refuses it.
+ */
+export function tapNow(prompt: SubscribePrompt, node: { dom?: unknown } | undefined): void {
+  const element = (node?.dom as { __wxElement?: unknown } | undefined)?.__wxElement;
+  if (!element) throw new Error('nothing to tap');
+  prompt.tap(() =>
+    exparser.Event.dispatchEvent(
+      element,
+      exparser.Event.create('tap', {}, { bubbles: true, capturePhase: true, composed: true, extraFields: {} }),
+    ),
+  );
+}
