@@ -47,7 +47,11 @@ export class RemindersStore {
   /** The 对方离线时，开启新消息提醒 bar of a one-to-one conversation whose peer is offline. */
   offersBar(conv: string): boolean {
     return (
-      this.enabled && this.credits === 0 && this.kept !== 'reject' && this.sentIn[conv] === true && !this.dismissed[conv]
+      this.enabled &&
+      this.credits === 0 &&
+      this.kept !== 'reject' &&
+      this.sentIn[conv] === true &&
+      !this.dismissed[conv]
     );
   }
 

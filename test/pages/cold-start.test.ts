@@ -51,7 +51,10 @@ describe('a reminder opens the conversation: the app cold-started on pages/chat/
     // No page below it: WeChat's own 返回首页 button in the navigation bar relaunches the home page,
     // the session list. The page keeps WeChat's navigation bar and its home button.
     expect(hideHome).not.toHaveBeenCalled();
-    const pageJson = JSON.parse(fs.readFileSync(path.join(ROOT, 'pages/chat/chat.json'), 'utf8')) as Record<string, unknown>;
+    const pageJson = JSON.parse(fs.readFileSync(path.join(ROOT, 'pages/chat/chat.json'), 'utf8')) as Record<
+      string,
+      unknown
+    >;
     expect(pageJson.navigationStyle ?? 'default').toBe('default');
     const appJson = JSON.parse(fs.readFileSync(path.join(ROOT, 'app.json'), 'utf8')) as {
       pages: string[];

@@ -46,7 +46,7 @@ describe('新消息提醒 on the profile page', () => {
     page.detach();
   });
 
-  it('after a reject with 总是保持以上选择 it asks no more: a tap offers WeChat\'s settings', async () => {
+  it("after a reject with 总是保持以上选择 it asks no more: a tap offers WeChat's settings", async () => {
     const me = await fixture.phone();
     await remindersKnown(me);
     const prompt = me.adapter.subscribe;

@@ -7,8 +7,8 @@ export interface SubscribeCall {
   fromTap: boolean;
   /** WeChat's panel showed (no kept choice for the template). */
   prompted: boolean;
-  /** What the call answered, or the failure's errMsg. */
-  outcome: SubscribeResult | string;
+  /** What the call answered for the first template (`accept`, `reject`, `ban`, `filter`), or the failure's errMsg. */
+  outcome: string;
 }
 
 /**
