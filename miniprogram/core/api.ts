@@ -12,6 +12,9 @@ import type {
   LoginRequest,
   LoginResponse,
   ProfileUpdate,
+  SubscriptionCredits,
+  SubscriptionReport,
+  SubscriptionState,
   UploadResponse,
 } from '../../contract/http';
 
@@ -74,6 +77,16 @@ export class Api {
   /** Mutes and/or pins a conversation for the user, on every device. */
   updateConversation(conv: string, update: ConversationPrefsUpdate): Promise<ConversationPrefs> {
     return this.call<ConversationPrefs>('PUT', `/api/conversations/${encodeURIComponent(conv)}`, update);
+  }
+
+  /** Whether the server sends reminders, the template to ask for, and the user's credits. */
+  subscriptions(): Promise<SubscriptionState> {
+    return this.call<SubscriptionState>('GET', '/api/subscriptions');
+  }
+
+  /** What `wx.requestSubscribeMessage` answered: an accept is one more credit. */
+  reportSubscription(report: SubscriptionReport): Promise<SubscriptionCredits> {
+    return this.call<SubscriptionCredits>('POST', '/api/subscriptions', report);
   }
 
   // Groups (docs/protocol.md, "Groups"): `id` is the group's id, not its conversation.

@@ -21,6 +21,7 @@ import { LocalState } from './local-state';
 import { Outbox } from './outbox';
 import type { Platform } from './platform';
 import { RecallRequests } from './recalls';
+import { Reminders } from './reminders';
 import { SendQueue, type TextExtras } from './send-queue';
 import { Session } from './session';
 import { ChatSocket, type SocketState } from './socket';
@@ -47,6 +48,8 @@ export interface ChatClientOptions {
   /** How long a recall may wait for a connection and the server's answer; default 15 s. */
   recallTimeoutMs?: number;
   random?: () => number;
+  /** The quiet top-up of reminder credits asks WeChat at most this often; default 60 s. */
+  reminderTopUpMs?: number;
   /** The stores to keep the state in (tests pass their own to set up a screen); new ones by default. */
   stores?: Stores;
 }
@@ -82,6 +85,11 @@ export class ChatClient {
   private readonly recalls: RecallRequests;
   /** Voice messages: hold to record, release to send, playback (pages call these directly). */
   readonly voice: VoiceMessages;
+  /**
+   * New-message reminders (WeChat subscription messages): pages call `ask` / `afterSend` straight
+   * from a tap handler (WeChat shows its prompt only from a tap) and `dismiss` for the bar's ✕.
+   */
+  readonly reminders: Reminders;
   /** The conversation the message page shows, '' when none. */
   private activeConv = '';
   /** The cursors of each `sync` sent on this connection and not yet answered by `synced`, in order. */
@@ -131,6 +139,9 @@ export class ChatClient {
       ackTimeoutMs: options.ackTimeoutMs ?? ACK_TIMEOUT_MS,
       uploadRetryMs: options.uploadRetryMs,
       discardFile: (filePath) => this.platform.getFileSystemManager().unlink({ filePath, fail: () => undefined }),
+    });
+    this.reminders = new Reminders(this.platform, this.api, this.state.reminders, {
+      topUpIntervalMs: options.reminderTopUpMs,
     });
     this.voice = new VoiceMessages(this.platform, this.state, this.sends, () => this.local.saveVoicePlayed());
     const wsUrl = base.replace(/^http/, 'ws') + '/ws';
@@ -397,7 +408,7 @@ export class ChatClient {
     this.session.clear();
     this.local.clear();
     this.sends.clear();
-    const { me, sessions, messages, people, groups, errors, voice } = this.state;
+    const { me, sessions, messages, people, groups, errors, voice, reminders } = this.state;
     me.setUser(null);
     sessions.clear();
     sessions.setPrefs({ pins: {}, hidden: {}, mutes: {} });
@@ -408,6 +419,7 @@ export class ChatClient {
     groups.clear();
     errors.clear();
     voice.clear();
+    reminders.clear();
   }
 
   // -------------------------------------------------------------------------------------------
@@ -566,6 +578,7 @@ export class ChatClient {
     this.sends.connectionReady();
     this.recalls.connectionReady();
     void this.settings.roam();
+    void this.reminders.refresh();
   }
 
   private transmit(frame: ClientFrame): boolean {

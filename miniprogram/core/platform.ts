@@ -23,4 +23,6 @@ export type Platform = Pick<
   | 'setInnerAudioOption'
   | 'getFileSystemManager'
   | 'env'
+  // New-message reminders (WeChat subscription messages): the prompt, and getSetting's subscriptionsSetting.
+  | 'requestSubscribeMessage'
 >;

@@ -4,6 +4,7 @@ import { GroupsStore, type GroupsView } from './groups';
 import { MeStore, type MeView } from './me';
 import { MessagesStore, type MessagesView } from './messages';
 import { PeopleStore, type PeopleView } from './people';
+import { RemindersStore, type RemindersView } from './reminders';
 import { SessionsStore, type SessionsView } from './sessions';
 import { VoiceStore, type VoiceView } from './voice';
 
@@ -17,6 +18,7 @@ export interface Stores {
   groups: GroupsStore;
   errors: ErrorsStore;
   voice: VoiceStore;
+  reminders: RemindersStore;
 }
 
 /** What pages see of the stores: everything to read, nothing to write (they call the client instead). */
@@ -29,6 +31,7 @@ export interface StoreViews {
   readonly groups: GroupsView;
   readonly errors: ErrorsView;
   readonly voice: VoiceView;
+  readonly reminders: RemindersView;
 }
 
 export function createStores(): Stores {
@@ -53,5 +56,6 @@ export function createStores(): Stores {
     groups,
     errors: new ErrorsStore(),
     voice: new VoiceStore(),
+    reminders: new RemindersStore(),
   };
 }

@@ -18,6 +18,7 @@ import { loginLimit, registerLoginLimit } from './http/login-limit';
 import { bearerAuth, registerRoutes } from './http/routes';
 import { registerGroupRoutes } from './http/group-routes';
 import { registerConversationRoutes } from './http/conversation-routes';
+import { registerSubscriptionRoutes } from './http/subscription-routes';
 import { routeAjvOptions } from './ajv-options';
 import { registerMetricsRoute, registerSecurityHeaders } from './http/security';
 import { uploadRoutes } from './http/uploads';
@@ -169,6 +170,10 @@ export async function startServer(config: ServerConfig, log?: Logger): Promise<C
   });
   registerGroupRoutes(app, { groups, authenticate: bearerAuth(tokens), maxMembers: config.groupMaxMembers });
   registerConversationRoutes(app, { prefs, authenticate: bearerAuth(tokens) });
+  registerSubscriptionRoutes(app, {
+    authenticate: bearerAuth(tokens),
+    templateId: process.env.WX_SUBSCRIBE_TEMPLATE_ID,
+  });
   // Encapsulated: the multipart parser serves the upload route only.
   await app.register(uploadRoutes, {
     uploads,

@@ -664,4 +664,32 @@ export const STATES: ScreenshotState[] = [
       phone.stores.connection.setState('ready');
     },
   },
+  {
+    name: 'reminders',
+    page: 'profile',
+    caption: '新消息提醒 on the profile page: on, 还可以收到3次提醒 (WeChat subscription messages)',
+    fill(phone) {
+      fillSessions(phone);
+      phone.stores.reminders.setState({ enabled: true, templateId: 'shot-template', credits: 3 });
+      phone.stores.connection.setState('ready');
+    },
+  },
+  {
+    name: 'reminders-bar',
+    page: 'chat',
+    caption: 'After a message to someone offline: 对方离线时，开启新消息提醒 above the input (a tap asks, ✕ hides it)',
+    query: { conv: convWith(people.xiaoyu) },
+    fill(phone) {
+      const { conv, messages, lastReadByPeer } = conversation();
+      // The user's answer, sent after 林晓雨 went offline.
+      const sent = message(people.xiaoyu, messages[messages.length - 1].seq + 1, ME, NOW - 20_000, '好，到时见 👋');
+      const all = [...messages, sent];
+      phone.stores.sessions.replaceAll([{ ...session('xiaoyu', sent, 0), peerReadSeq: lastReadByPeer }]);
+      phone.stores.messages.addHistory(conv, all, true, ME.id, false);
+      phone.stores.people.setOnline(people.xiaoyu.id, false);
+      phone.stores.reminders.setState({ enabled: true, templateId: 'shot-template', credits: 0 });
+      phone.stores.reminders.markSent(conv);
+      phone.stores.connection.setState('ready');
+    },
+  },
 ];

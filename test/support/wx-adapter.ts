@@ -4,6 +4,7 @@ import path from 'node:path';
 import WebSocket from 'ws';
 import type { Platform } from '../../miniprogram/core/platform';
 import { PhoneMedia } from './wx-media';
+import { SubscribePrompt } from './wx-subscribe';
 
 type SocketTask = WechatMiniprogram.SocketTask;
 type Callback<T> = (result: T) => void;
@@ -19,6 +20,8 @@ export class WxAdapter {
   readonly tasks: FakeSocketTask[] = [];
   /** The most SocketTasks that were open or opening at one time. */
   maxConcurrentTasks = 0;
+  /** WeChat's subscription panel (new-message reminders): what the user answers, what WeChat keeps. */
+  readonly subscribe = new SubscribePrompt();
   private networkListeners: Array<Callback<WechatMiniprogram.OnNetworkStatusChangeListenerResult>> = [];
   private online = true;
 
@@ -56,8 +59,22 @@ export class WxAdapter {
   private callbacks() {
     // eslint-disable-next-line @typescript-eslint/no-this-alias -- wx's methods are called unbound.
     const adapter = this;
+    const media = adapter.media.wx();
     return {
-      ...adapter.media.wx(),
+      ...media,
+      requestSubscribeMessage(options: WechatMiniprogram.RequestSubscribeMessageOption) {
+        adapter.subscribe.request(options);
+      },
+      // The microphone's permission, and with `withSubscriptions` what WeChat keeps of subscriptions.
+      getSetting(options: WechatMiniprogram.GetSettingOption) {
+        media.getSetting({
+          ...options,
+          success: (result) =>
+            options.success?.(
+              options.withSubscriptions ? { ...result, subscriptionsSetting: adapter.subscribe.setting() } : result,
+            ),
+        });
+      },
       connectSocket(options: WechatMiniprogram.ConnectSocketOption): SocketTask {
         const task = new FakeSocketTask(options);
         adapter.tasks.push(task);

@@ -107,6 +107,8 @@ export interface ChatData {
   pickerQuery: string;
   /** Whom the picker lists (filtered by `pickerQuery`), `所有人` first for the owner and admins. */
   pickerMembers: MentionChoice[];
+  /** 对方离线时，开启新消息提醒: a dm whose peer is offline, after the user sent here (reminders on, none left). */
+  reminderBar: boolean;
 }
 
 /** How often the receipt line is asked again while the page shows. */
@@ -158,6 +160,8 @@ Component<
     closePicker(): void;
     onPickerSearch(event: WechatMiniprogram.Input): void;
     pickMention(event: WechatMiniprogram.BaseEvent): void;
+    askReminders(): void;
+    closeReminderBar(): void;
   },
   [],
   Instance,
@@ -197,6 +201,7 @@ Component<
     showPicker: false,
     pickerQuery: '',
     pickerMembers: [],
+    reminderBar: false,
   },
   observers: {
     // Whatever changes the input (typing, a mention, an emoji, a send) is kept as the draft.
@@ -250,7 +255,7 @@ Component<
       this.mentionAt = -1;
       this.receiptBusy = false;
       this.shown = true;
-      const { messages, sessions, connection, me, people, groups, voice } = this.chat.stores;
+      const { messages, sessions, connection, me, people, groups, voice, reminders } = this.chat.stores;
       this.holdToTalk = new HoldToTalk(this.chat.voice, conv, (patch) => this.setData(patch));
       const session = sessions.find(conv);
       this.peerName = session ? session.title : '';
@@ -304,6 +309,10 @@ Component<
         },
         left: () => this.isGroup && (sessions.find(conv)?.left === true || groups.details(conv)?.myRole === null),
         ownSeq: () => (this.isGroup ? ownLastSeq(items()) : 0),
+        reminderBar: () => {
+          const peerId = this.isGroup ? '' : (sessions.find(conv)?.peer?.id ?? '');
+          return peerId !== '' && !people.isOnline(peerId) && reminders.offersBar(conv);
+        },
       });
       this.chat.openConversation(conv);
       if (this.isGroup) {
@@ -427,6 +436,8 @@ Component<
       this.mentions = [];
       this.replyTo = undefined;
       this.chat.sendText(this.data.conv, draft, { mentions, reply });
+      // In the tap's own call stack: the bar may show, and kept-accept reminders are topped up.
+      this.chat.reminders.afterSend(this.data.conv);
       this.setData({ draft: '', quote: '' });
     },
     resend(event) {
@@ -633,6 +644,13 @@ Component<
     },
     holdEnd() {
       void this.holdToTalk.release();
+    },
+    askReminders() {
+      // WeChat's panel only from a tap: asked first thing, nothing awaited before.
+      this.chat.reminders.ask();
+    },
+    closeReminderBar() {
+      this.chat.reminders.dismiss(this.data.conv);
     },
     playVoice(event) {
       if (this.data.selecting) return;

@@ -14,6 +14,12 @@ export interface ProfileData {
   nickname: string;
   saving: boolean;
   error: string;
+  /** The server sends new-message reminders: the 新消息提醒 cell shows. */
+  remindersShown: boolean;
+  /** Reminders are left (the switch is on). */
+  remindersOn: boolean;
+  /** `还可以收到3次提醒` / `已开启，提醒次数已用完，点击续订` / `未开启`. */
+  remindersLabel: string;
 }
 
 // The profile: avatar and nickname the way WeChat requires today (button open-type
@@ -28,12 +34,22 @@ Component<
     save(update: { nickname?: string; avatarPath?: string }): Promise<void>;
     logout(): Promise<void>;
     login(): void;
+    tapReminders(): void;
+    openReminderSettings(): Promise<void>;
   },
   [],
   Instance,
   true
 >({
-  data: { user: null, nickname: '', saving: false, error: '' },
+  data: {
+    user: null,
+    nickname: '',
+    saving: false,
+    error: '',
+    remindersShown: false,
+    remindersOn: false,
+    remindersLabel: '',
+  },
   observers: {
     // Another user after logout and login, or a saved change: the field follows.
     user(user: PublicUser | null) {
@@ -43,8 +59,13 @@ Component<
   lifetimes: {
     attached() {
       this.chat = getApp<IAppOption>().client;
-      const { me } = this.chat.stores;
-      this.unbind = bindData(this, { user: () => me.user });
+      const { me, reminders } = this.chat.stores;
+      this.unbind = bindData(this, {
+        user: () => me.user,
+        remindersShown: () => reminders.enabled,
+        remindersOn: () => reminders.on,
+        remindersLabel: () => reminders.label,
+      });
     },
     detached() {
       this.unbind?.();
@@ -85,6 +106,21 @@ Component<
     },
     login() {
       this.chat.start();
+    },
+    tapReminders() {
+      // WeChat's panel only from a tap: asked here, in the tap's own call stack, nothing awaited first.
+      if (this.chat.reminders.ask() === 'refused') void this.openReminderSettings();
+    },
+    async openReminderSettings() {
+      // 总是保持以上选择 with 拒绝 (or notifications off): WeChat will not ask again; its settings can.
+      const { confirm } = await wx.showModal({
+        title: '新消息提醒',
+        content: '你已拒绝接收新消息提醒，可在设置的「通知管理」中开启',
+        confirmText: '去设置',
+      });
+      if (!confirm) return;
+      await wx.openSetting({ withSubscriptions: true });
+      await this.chat.reminders.refresh();
     },
   },
 });
