@@ -124,3 +124,25 @@ export interface SubscriptionCredits {
 export interface SubscriptionState extends SubscriptionCredits {
   enabled: boolean;
 }
+
+/** `GET /api/blocks`: the people the user blocked (拉黑), newest first. */
+export type BlockList = PublicUser[];
+
+/** Why a message or a conversation is reported (举报). */
+export type ReportReason = '骚扰' | '诈骗' | '色情低俗' | '违法违规' | '其他';
+
+/**
+ * `POST /api/reports` (members of `conv`): `seq` names the message reported; without it (an
+ * addition) the conversation as a whole is reported. `reason` ≤ 200 characters: the reason's
+ * label, then the reporter's own words if any (`其他：…`).
+ */
+export interface ReportRequest {
+  conv: string;
+  seq?: number;
+  reason: string;
+}
+
+/** The answer of `POST /api/reports` (201). */
+export interface ReportCreated {
+  id: string;
+}

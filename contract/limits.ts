@@ -54,8 +54,20 @@ export const CLOSE_CODES = {
    * to the foreground or the user acts, never in a loop.
    */
   replaced: 4004,
+  /** The user was banned by a moderator: no reconnect (the login answers `403 banned`). */
+  banned: 4003,
 } as const;
 
 /** The `code` of an `error` frame. */
 export type ErrorCode =
-  'bad_frame' | 'unknown_type' | 'forbidden' | 'not_found' | 'rate_limited' | 'unauthorized' | 'internal';
+  | 'bad_frame'
+  | 'unknown_type'
+  | 'forbidden'
+  | 'not_found'
+  | 'rate_limited'
+  | 'unauthorized'
+  | 'internal'
+  /** A dm `send` to someone who blocked the sender: nothing stored or delivered. */
+  | 'blocked'
+  /** A text WeChat's content check judged risky: nothing stored. */
+  | 'content_refused';
