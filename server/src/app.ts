@@ -37,7 +37,7 @@ export interface ChatServer {
   readonly store: Store;
   readonly log: Logger;
   /** Reminders of users whose app is closed; undefined when they are off (tests wait for `idle`). */
-  readonly reminders?: Pick<Reminders, 'idle'>;
+  readonly reminders?: Pick<Reminders, 'idle' | 'backlog'>;
   /** Stops accepting, closes sockets with 1001, closes storage. */
   stop(): Promise<void>;
 }

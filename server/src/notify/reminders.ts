@@ -112,6 +112,11 @@ export class Reminders {
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
+  /** What is queued or under way: messages whose recipients are being found, reminders waiting, calls to WeChat. */
+  backlog(): { messages: number; reminders: number; sending: number } {
+    return { messages: this.waitingMessages.length + this.looking, reminders: this.waiting.size, sending: this.sending };
+  }
+
   /** Drops what waits; what is under way ends with its own timeout (or the abort of the API's signal). */
   async close(): Promise<void> {
     this.closed = true;

@@ -411,10 +411,10 @@ export function statements(d: Dialect) {
      */
     notifyTargets: `SELECT m.user_id, i.external_id AS openid, n.credits
        FROM members m
-       JOIN notify_credits n ON n.user_id = m.user_id AND n.template_id = ${p(2)}
+       JOIN notify_credits n ON n.user_id = m.user_id
        JOIN identities i ON i.user_id = m.user_id AND i.provider = 'wechat'
-       WHERE m.conv = ${p(1)} AND m.left_seq IS NULL AND m.muted = 0 AND n.credits > 0
-         AND n.notified_at <= ${p(3)} AND ${d.inList('m.user_id', p(4))}
+       WHERE m.conv = ${p(1)} AND n.template_id = ${p(2)} AND n.notified_at <= ${p(3)}
+         AND ${d.inList('m.user_id', p(4))} AND m.left_seq IS NULL AND m.muted = 0 AND n.credits > 0
        ORDER BY m.user_id${d.byteOrder}`,
     deleteStaleUploads: `DELETE FROM uploads WHERE referenced = 0 AND name IN (
          SELECT name FROM uploads WHERE referenced = 0 AND created_at < ${p(1)} ORDER BY created_at LIMIT ${p(2)}
