@@ -9,7 +9,7 @@ import type { LoginResponse, SubscriptionCredits, SubscriptionState } from '../.
 import { loadConfig, type ServerConfig } from '../src/config';
 import { parseSubscribeFields } from '../src/notify/fields';
 import { useOwnServers } from './support/fixture';
-import { api, expectFailure, readMetrics, settle, TestSocket, type TestServer } from './support/server';
+import { api, expectFailure, readMetrics, settle, TestSocket, uploadImage, type TestServer } from './support/server';
 import { sleep, waitFor } from './support/wait';
 import { WechatApiStandIn } from './support/wechat-stand-in';
 
@@ -331,7 +331,7 @@ describe('who gets a reminder', () => {
     expect(await creditsOf(server, ben)).toBe(1);
   });
 
-  it('fits each field to its keyword type: thing ≤ 20, name ≤ 10, [图片] and [语音] for media', async () => {
+  it('fits each field to its keyword type: thing ≤ 20, name ≤ 10, [图片] for a picture', async () => {
     const server = await remindingServer();
     const ann = await user(server, '一二三四五六七八九十十一十二');
     const ben = await user(server);
@@ -344,6 +344,13 @@ describe('who gets a reminder', () => {
     expect(Array.from(data.thing2.value)).toHaveLength(20);
     expect(data.thing2.value).toBe('这是一条非常非常长的消息，长到订阅消息…');
     expect(Array.from(data.thing4.value).length).toBeLessThanOrEqual(20);
+    // A picture shows as [图片].
+    const url = await uploadImage(server.url, ann.token);
+    await credit(server, ben, 1);
+    annSocket.send({ type: 'send', cid: 'n-image', kind: 'image', body: url, to: ben.id });
+    await annSocket.next('ack', (frame) => frame.cid === 'n-image');
+    await remindersDone(server);
+    expect(wechat.sends[1].body.data.thing2.value).toBe('[图片]');
   });
 });
 

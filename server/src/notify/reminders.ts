@@ -72,7 +72,7 @@ interface Reminder {
 }
 
 /** The excerpt a reminder shows of a message. */
-function excerpt(message: ChatMessage): string {
+export function excerpt(message: Pick<ChatMessage, 'kind' | 'body'>): string {
   if (message.kind === 'image') return '[图片]';
   if (message.kind === 'voice') return '[语音]';
   return message.body;
