@@ -118,9 +118,9 @@ describeCluster('reminders on two instances (PostgreSQL and Redis)', () => {
     await annSocket.next('presence', (frame) => frame.user === ben.id && !frame.online);
     await send(annSocket, ben.id, 'you left');
     await done();
-    expect(wechat.sends.map((sent) => [sent.body.touser, sent.body.data.thing2.value, sent.body.miniprogram_state])).toEqual(
-      [[ben.openid, 'you left', 'trial']],
-    );
+    expect(
+      wechat.sends.map((sent) => [sent.body.touser, sent.body.data.thing2.value, sent.body.miniprogram_state]),
+    ).toEqual([[ben.openid, 'you left', 'trial']]);
     expect(await creditsOf(one, ben)).toBe(1);
   });
 

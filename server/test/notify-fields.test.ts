@@ -10,15 +10,9 @@ const TS = Date.UTC(2026, 11, 2, 5, 46, 30);
 
 describe('keyword types', () => {
   it('are the key without its number', () => {
-    expect(['thing1', 'time12', 'name3', 'phrase4', 'short_thing5', 'character_string6', 'date7'].map(keywordType)).toEqual([
-      'thing',
-      'time',
-      'name',
-      'phrase',
-      'short_thing',
-      'character_string',
-      'date',
-    ]);
+    expect(
+      ['thing1', 'time12', 'name3', 'phrase4', 'short_thing5', 'character_string6', 'date7'].map(keywordType),
+    ).toEqual(['thing', 'time', 'name', 'phrase', 'short_thing', 'character_string', 'date']);
   });
 });
 
@@ -46,7 +40,7 @@ describe('fitting a value', () => {
     expect(fitValue('short_thing', 'abcdefgh')).toBe('abcde');
   });
 
-  it('time and date: WeChat\'s format, in China Standard Time', () => {
+  it("time and date: WeChat's format, in China Standard Time", () => {
     expect(wechatTime(TS)).toBe('2026年12月2日 13:46');
     expect(fitValue('time', TS)).toBe('2026年12月2日 13:46');
     expect(fitValue('date', TS)).toBe('2026年12月2日 13:46');
@@ -57,8 +51,8 @@ describe('fitting a value', () => {
   });
 });
 
-describe('a reminder\'s data', () => {
-  it('fills each key of WX_SUBSCRIBE_FIELDS with its field, fitted to the key\'s type', () => {
+describe("a reminder's data", () => {
+  it("fills each key of WX_SUBSCRIBE_FIELDS with its field, fitted to the key's type", () => {
     const keywords = parseSubscribeFields(
       '{"name1":"sender","thing2":"text","time3":"time","thing4":"conversation","phrase5":"text"}',
     );

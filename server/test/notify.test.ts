@@ -116,14 +116,23 @@ describe('/api/subscriptions', () => {
       status: 200,
       body: { enabled: true, templateId: TEMPLATE, credits: 0 },
     });
-    expect(await report(server, ann, 'reject')).toMatchObject({ status: 200, body: { templateId: TEMPLATE, credits: 0 } });
-    expect(await report(server, ann, 'accept')).toMatchObject({ status: 200, body: { templateId: TEMPLATE, credits: 1 } });
+    expect(await report(server, ann, 'reject')).toMatchObject({
+      status: 200,
+      body: { templateId: TEMPLATE, credits: 0 },
+    });
+    expect(await report(server, ann, 'accept')).toMatchObject({
+      status: 200,
+      body: { templateId: TEMPLATE, credits: 1 },
+    });
     expect(await report(server, ann, 'accept')).toMatchObject({ status: 200, body: { credits: 2 } });
     for (const result of ['reject', 'ban', 'filter']) {
       expect(await report(server, ann, result)).toMatchObject({ status: 200, body: { credits: 2 } });
     }
     await credit(server, ann, 55);
-    expect((await report(server, ann, 'accept')).body).toEqual({ templateId: TEMPLATE, credits: 50 } satisfies SubscriptionCredits);
+    expect((await report(server, ann, 'accept')).body).toEqual({
+      templateId: TEMPLATE,
+      credits: 50,
+    } satisfies SubscriptionCredits);
     expect(await creditsOf(server, ann)).toBe(50);
   });
 
@@ -271,7 +280,10 @@ describe('who gets a reminder', () => {
     const [ann, ben, cat] = [await user(server), await user(server), await user(server)];
     await credit(server, ben, 1);
     const conv = directConversationId(ann.id, ben.id);
-    const muted = await api(server.url, 'PUT', `/api/conversations/${conv}`, { token: ben.token, json: { muted: true } });
+    const muted = await api(server.url, 'PUT', `/api/conversations/${conv}`, {
+      token: ben.token,
+      json: { muted: true },
+    });
     expect(muted.status).toBe(200);
     const annSocket = await connect(server, ann);
     await send(annSocket, { to: ben.id }, 'muted');
@@ -420,7 +432,9 @@ describe('the access token', () => {
     expect(metrics.get(`chat_wechat_errors_total{api="subscribe_send",errcode="${errcode}"}`)).toBe(
       errcode === 40001 ? 3 : 1,
     );
-    expect(metrics.get('chat_wechat_errors_total{api="subscribe_send",errcode="40001"}')).toBe(errcode === 40001 ? 3 : 2);
+    expect(metrics.get('chat_wechat_errors_total{api="subscribe_send",errcode="40001"}')).toBe(
+      errcode === 40001 ? 3 : 2,
+    );
     expect(metrics.get('chat_reminders_sent_total')).toBe(1);
   });
 });
@@ -491,15 +505,18 @@ describe('WeChat refuses, fails or hangs', () => {
     await send(annSocket, { to: ben.id });
     await remindersDone(server);
     expect(await creditsOf(server, ben)).toBe(1);
-    expect((await readMetrics(server.url)).get('chat_wechat_errors_total{api="stable_token",errcode="timeout"}')).toBe(1);
-
+    expect((await readMetrics(server.url)).get('chat_wechat_errors_total{api="stable_token",errcode="timeout"}')).toBe(
+      1,
+    );
   });
 
   it('WeChat unreachable (its port closed): the send is acked and delivered, the failure counted, the credit back', async () => {
     // A WeChat of its own, stopped once the users have logged in through it.
     const gone = new WechatApiStandIn(APP_ID, SECRET);
     const goneBase = await gone.start();
-    const server = await remindingServer({ wechat: { appId: APP_ID, secret: SECRET, apiBase: goneBase, timeoutMs: 500 } });
+    const server = await remindingServer({
+      wechat: { appId: APP_ID, secret: SECRET, apiBase: goneBase, timeoutMs: 500 },
+    });
     const [ann, ben] = [await user(server), await user(server)];
     await credit(server, ben, 1);
     await gone.stop();
@@ -521,7 +538,12 @@ describe('start-up settings', () => {
   const base = { WX_APPID: APP_ID, WX_SECRET: SECRET, WX_SUBSCRIBE_TEMPLATE_ID: TEMPLATE };
 
   it('reads the template, the fields, the state and the cooldown', () => {
-    const config = loadConfig({ ...base, WX_SUBSCRIBE_FIELDS: FIELDS, WX_MINIPROGRAM_STATE: 'trial', NOTIFY_COOLDOWN_S: '60' });
+    const config = loadConfig({
+      ...base,
+      WX_SUBSCRIBE_FIELDS: FIELDS,
+      WX_MINIPROGRAM_STATE: 'trial',
+      NOTIFY_COOLDOWN_S: '60',
+    });
     expect(config.subscribe).toEqual({
       templateId: TEMPLATE,
       keywords: [
@@ -541,7 +563,11 @@ describe('start-up settings', () => {
   it.each([
     ['not JSON', '{thing1: sender}', /WX_SUBSCRIBE_FIELDS must be a JSON object.*not JSON/],
     ['an array', '["sender"]', /WX_SUBSCRIBE_FIELDS must be a non-empty JSON object/],
-    ['an unknown field', '{"thing1":"avatar"}', /maps "thing1" to "avatar", which is not a field: use one of sender, text, time, conversation/],
+    [
+      'an unknown field',
+      '{"thing1":"avatar"}',
+      /maps "thing1" to "avatar", which is not a field: use one of sender, text, time, conversation/,
+    ],
     ['a type that cannot carry it', '{"time1":"sender"}', /the time key "time1" to "sender"/],
     ['an unknown key type', '{"number1":"text"}', /the key "number1", whose type "number"/],
   ])('fails with one sentence for %s', (_what, fields, message) => {
@@ -555,4 +581,3 @@ describe('start-up settings', () => {
     );
   });
 });
-

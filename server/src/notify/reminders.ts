@@ -114,7 +114,11 @@ export class Reminders {
 
   /** What is queued or under way: messages whose recipients are being found, reminders waiting, calls to WeChat. */
   backlog(): { messages: number; reminders: number; sending: number } {
-    return { messages: this.waitingMessages.length + this.looking, reminders: this.waiting.size, sending: this.sending };
+    return {
+      messages: this.waitingMessages.length + this.looking,
+      reminders: this.waiting.size,
+      sending: this.sending,
+    };
   }
 
   /** Drops what waits; what is under way ends with its own timeout (or the abort of the API's signal). */

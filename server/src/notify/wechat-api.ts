@@ -85,7 +85,10 @@ async function postJson(
   }
   const answer = parsed as Record<string, unknown>;
   if (answer.errcode !== undefined && answer.errcode !== 0 && answer.errcode !== '0') {
-    const errcode = String(answer.errcode).slice(0, 20);
+    const errcode =
+      typeof answer.errcode === 'number' || typeof answer.errcode === 'string'
+        ? String(answer.errcode).slice(0, 20)
+        : 'bad_answer';
     const errmsg = typeof answer.errmsg === 'string' ? answer.errmsg.slice(0, 200) : '';
     throw new WechatApiError(api, errcode, `WeChat refused the call: errcode ${errcode} ${errmsg}`.trim());
   }
@@ -136,7 +139,11 @@ export class WechatAccessToken {
       const token = answer.access_token;
       const expiresIn = Number(answer.expires_in);
       if (typeof token !== 'string' || token === '' || !Number.isFinite(expiresIn) || expiresIn <= 0) {
-        throw new WechatApiError('stable_token', 'bad_answer', 'WeChat answered without an access_token and expires_in');
+        throw new WechatApiError(
+          'stable_token',
+          'bad_answer',
+          'WeChat answered without an access_token and expires_in',
+        );
       }
       const lifeMs = expiresIn * 1000;
       this.cached = { token, refreshAt: this.clock() + lifeMs - Math.min(REFRESH_MARGIN_MS, lifeMs / 2) };
@@ -148,7 +155,10 @@ export class WechatAccessToken {
         error instanceof WechatApiError ? error : new WechatApiError('stable_token', 'unreachable', String(error));
       metrics.wechatError('stable_token', failure.errcode);
       log.warn({ errcode: failure.errcode, reason: failure.message }, 'stable_token: no access token');
-      this.failed = { until: this.clock() + (this.options.failedFetchPauseMs ?? FAILED_FETCH_PAUSE_MS), error: failure };
+      this.failed = {
+        until: this.clock() + (this.options.failedFetchPauseMs ?? FAILED_FETCH_PAUSE_MS),
+        error: failure,
+      };
       throw failure;
     }
   }

@@ -231,6 +231,11 @@ export interface Store {
    * Of `userIds`, the current members of `conv` who have not muted it, have a credit for the
    * template, were not reminded after `notBefore` and have a WeChat openid.
    */
-  notifyTargets(conv: string, userIds: readonly string[], templateId: string, notBefore: number): Promise<NotifyTarget[]>;
+  notifyTargets(
+    conv: string,
+    userIds: readonly string[],
+    templateId: string,
+    notBefore: number,
+  ): Promise<NotifyTarget[]>;
   close(): Promise<void>;
 }
