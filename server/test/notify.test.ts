@@ -343,6 +343,27 @@ describe('who gets a reminder', () => {
     expect(await creditsOf(server, ben)).toBe(1);
   });
 
+  it('a user who opens the app while their reminder waits gets none, and keeps the credit', async () => {
+    const server = await remindingServer({ notifySendConcurrency: 1 });
+    const [ann, ben, zed] = [await user(server), await user(server), await user(server)];
+    await credit(server, ben, 1);
+    await credit(server, zed, 1);
+    const annSocket = await connect(server, ann);
+    wechat.sendAnswers = ['hang'];
+    await send(annSocket, { to: zed.id }, 'for zed');
+    await waitFor(() => wechat.holding === 1, 'the first reminder to be held');
+    await send(annSocket, { to: ben.id }, 'for ben');
+    const reminders = server.reminders;
+    if (!reminders) throw new Error('reminders are off');
+    await waitFor(() => reminders.backlog().reminders === 1, "ben's reminder to wait");
+    await connect(server, ben);
+    await annSocket.next('presence', (frame) => frame.user === ben.id && frame.online);
+    wechat.release();
+    await remindersDone(server);
+    expect(sendsTo(ben)).toEqual([]);
+    expect(await creditsOf(server, ben)).toBe(1);
+  });
+
   it('fits each field to its keyword type: thing ≤ 20, name ≤ 10, [图片] for a picture', async () => {
     const server = await remindingServer();
     const ann = await user(server, '一二三四五六七八九十十一十二');

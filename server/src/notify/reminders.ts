@@ -6,9 +6,9 @@
  * Off the message path: the chat service hands each stored message over (`messageStored`, which
  * only queues) after its ack; the work happens here, bounded, and WeChat's slowness or failure
  * never reaches chat. Two stages, each with a bound:
- * 1. who: the recipients who are offline (presence, across instances), then of those, the ones the
- *    store says could be reminded (a member, not muted, a credit, no reminder within the cooldown,
- *    an openid): one query per message;
+ * 1. who: the recipients the store says could be reminded (a member, not muted, a credit, no
+ *    reminder within the cooldown, an openid: one query per message), then of those the ones who
+ *    are offline (presence, across instances);
  * 2. send: at most one reminder waiting per user; a mention takes the place of a waiting plain
  *    message (when the cooldown allows only one, it is the mention), and mentions go first. A
  *    credit is spent and the cooldown set in one atomic store statement before WeChat is called,
@@ -172,15 +172,16 @@ export class Reminders {
   private async who(message: ChatMessage, members: readonly string[]): Promise<void> {
     try {
       const recipients = members.filter((member) => member !== message.from);
-      const online = await Promise.all(recipients.map((userId) => this.options.isOnline(userId)));
-      const offline = recipients.filter((_, i) => !online[i]);
-      if (offline.length === 0 || this.closed) return;
-      const targets = await this.options.store.notifyTargets(
+      // The store first (one query): few members have credits, and only they need a presence look-up.
+      const candidates = await this.options.store.notifyTargets(
         message.conv,
-        offline,
+        recipients,
         this.options.templateId,
         this.clock() - this.options.cooldownMs,
       );
+      if (candidates.length === 0 || this.closed) return;
+      const online = await Promise.all(candidates.map((target) => this.options.isOnline(target.userId)));
+      const targets = candidates.filter((_, i) => !online[i]);
       const mentions = new Set(message.mentions ?? []);
       for (const target of targets) {
         this.offer({
@@ -216,6 +217,8 @@ export class Reminders {
     const { userId, message } = reminder;
     let taken = false;
     try {
+      // Still offline? They may have opened the app while this waited.
+      if (await this.options.isOnline(userId)) return;
       const now = this.clock();
       taken = await store.takeNotifyCredit(userId, templateId, now, now - this.options.cooldownMs);
       if (!taken) return;
