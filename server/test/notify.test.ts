@@ -128,7 +128,8 @@ describe('/api/subscriptions', () => {
     for (const result of ['reject', 'ban', 'filter']) {
       expect(await report(server, ann, result)).toMatchObject({ status: 200, body: { credits: 2 } });
     }
-    await credit(server, ann, 55);
+    await credit(server, ann, 48);
+    expect(await creditsOf(server, ann)).toBe(50);
     expect((await report(server, ann, 'accept')).body).toEqual({
       templateId: TEMPLATE,
       credits: 50,
@@ -152,6 +153,28 @@ describe('/api/subscriptions', () => {
       'unauthorized',
     );
     expectFailure(await api(server.url, 'GET', '/api/subscriptions'), 401, 'unauthorized');
+    expect(await creditsOf(server, ann)).toBe(0);
+  });
+
+  it('allows 60 reports a minute per user; the next one is 429 rate_limited with Retry-After', async () => {
+    const server = await remindingServer();
+    const [ann, ben] = [await user(server), await user(server)];
+    const answers = await Promise.all(Array.from({ length: 60 }, () => report(server, ann, 'reject')));
+    expect(answers.every((answer) => answer.status === 200)).toBe(true);
+    const refused = await api(server.url, 'POST', '/api/subscriptions', {
+      token: ann.token,
+      json: { templateId: TEMPLATE, result: 'accept' },
+    });
+    expectFailure(refused, 429, 'rate_limited');
+    const raw = await fetch(`${server.url}/api/subscriptions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${ann.token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ templateId: TEMPLATE, result: 'accept' }),
+    });
+    expect(raw.status).toBe(429);
+    expect(Number(raw.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    // Another user's budget is their own; GET is not counted.
+    expect((await report(server, ben, 'accept')).status).toBe(200);
     expect(await creditsOf(server, ann)).toBe(0);
   });
 

@@ -4,6 +4,14 @@ import { LIMITS } from '../../../contract/limits';
 import { ChatError } from '../chat/errors';
 import type { SubscriptionsService } from '../chat/subscriptions';
 import { HttpError } from './errors';
+import { RetryLaterError } from './upload-quota';
+import { UserRate } from './user-rate';
+
+/**
+ * `POST /api/subscriptions` per user a minute (on this instance), saved up to as many: far above what
+ * `wx.requestSubscribeMessage` taps can make, and credits stop at 50 anyway.
+ */
+export const SUBSCRIPTION_REPORTS_PER_MINUTE = 60;
 
 export interface SubscriptionRouteDeps {
   subscriptions: SubscriptionsService;
@@ -24,10 +32,17 @@ const reportSchema = {
 
 /** A user's reminder credits (docs/protocol.md, "Reaching a user whose app is closed"). */
 export function registerSubscriptionRoutes(app: FastifyInstance, deps: SubscriptionRouteDeps): void {
+  const rate = new UserRate(SUBSCRIPTION_REPORTS_PER_MINUTE, 'subscription reports');
   app.post<{ Body: SubscriptionReport }>(
     '/api/subscriptions',
     { preHandler: deps.authenticate, schema: reportSchema },
-    async (request): Promise<SubscriptionCredits> => {
+    async (request, reply): Promise<SubscriptionCredits> => {
+      try {
+        rate.take(request.userId);
+      } catch (error) {
+        if (error instanceof RetryLaterError) reply.header('retry-after', String(error.retryAfterS));
+        throw error;
+      }
       try {
         return await deps.subscriptions.report(request.userId, request.body.templateId, request.body.result);
       } catch (error) {
