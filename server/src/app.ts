@@ -138,10 +138,11 @@ export async function startServer(config: ServerConfig, log?: Logger): Promise<C
       'reminders are on: a user whose app is closed gets a WeChat subscription message',
     );
   } else {
-    const why = !config.subscribe
-      ? 'WX_SUBSCRIBE_TEMPLATE_ID and WX_SUBSCRIBE_FIELDS are not set'
-      : 'WX_APPID and WX_SECRET are not set';
-    logger.info(`reminders are off (${why})`);
+    const missing = [
+      ...(config.wechat ? [] : ['WX_APPID', 'WX_SECRET']),
+      ...(config.subscribe ? [] : ['WX_SUBSCRIBE_TEMPLATE_ID', 'WX_SUBSCRIBE_FIELDS']),
+    ];
+    logger.info(`reminders are off (${missing.join(', ')} not set)`);
   }
   const subscriptions = new SubscriptionsService(store, reminders ? config.subscribe?.templateId : undefined);
   const chat = new ChatService(store, bus, {
