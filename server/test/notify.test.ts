@@ -4,12 +4,23 @@
  * stand-in for WeChat's API on loopback (code2session, stable_token, subscribe/send). One server
  * (SQLite) per test; the multi-instance cases are in notify-cluster.test.ts.
  */
+import { Writable } from 'node:stream';
+import pino from 'pino';
 import { directConversationId } from '../../contract/conversations';
 import type { LoginResponse, SubscriptionCredits, SubscriptionState } from '../../contract/http';
 import { loadConfig, type ServerConfig } from '../src/config';
 import { parseSubscribeFields } from '../src/notify/fields';
 import { useOwnServers } from './support/fixture';
-import { api, expectFailure, readMetrics, settle, TestSocket, uploadImage, type TestServer } from './support/server';
+import {
+  api,
+  expectFailure,
+  readMetrics,
+  settle,
+  startTestServer,
+  TestSocket,
+  uploadImage,
+  type TestServer,
+} from './support/server';
 import { sleep, waitFor } from './support/wait';
 import { WechatApiStandIn } from './support/wechat-stand-in';
 
@@ -579,6 +590,34 @@ describe('WeChat refuses, fails or hangs', () => {
 });
 
 describe('start-up settings', () => {
+  /** The start-up log lines (msg) of a server with these settings. */
+  async function startupLog(overrides: Partial<ServerConfig>): Promise<string[]> {
+    const lines: string[] = [];
+    const sink = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        lines.push((JSON.parse(chunk.toString()) as { msg: string }).msg);
+        done();
+      },
+    });
+    const server = await startTestServer(overrides, pino({ level: 'info' }, sink));
+    await server.stop();
+    return lines;
+  }
+
+  it('the start-up log says whether reminders are on, and which settings are missing', async () => {
+    const on = await startupLog({
+      wechat: { appId: APP_ID, secret: SECRET, apiBase },
+      subscribe: { templateId: TEMPLATE, keywords: parseSubscribeFields(FIELDS), miniprogramState: 'formal' },
+    });
+    expect(on).toContain('reminders are on: a user whose app is closed gets a WeChat subscription message');
+    const off = await startupLog({ wechat: { appId: APP_ID, secret: SECRET, apiBase } });
+    expect(off).toContain('reminders are off (WX_SUBSCRIBE_TEMPLATE_ID, WX_SUBSCRIBE_FIELDS not set)');
+    const dev = await startupLog({});
+    expect(dev).toContain(
+      'reminders are off (WX_APPID, WX_SECRET, WX_SUBSCRIBE_TEMPLATE_ID, WX_SUBSCRIBE_FIELDS not set)',
+    );
+  });
+
   const base = { WX_APPID: APP_ID, WX_SECRET: SECRET, WX_SUBSCRIBE_TEMPLATE_ID: TEMPLATE };
 
   it('reads the template, the fields, the state and the cooldown', () => {
