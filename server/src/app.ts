@@ -19,6 +19,9 @@ import { bearerAuth, registerRoutes } from './http/routes';
 import { registerGroupRoutes } from './http/group-routes';
 import { registerConversationRoutes } from './http/conversation-routes';
 import { registerSubscriptionRoutes } from './http/subscription-routes';
+import { SubscriptionsService } from './chat/subscriptions';
+import { Reminders } from './notify/reminders';
+import { WechatAccessToken, WechatSubscribeApi } from './notify/wechat-api';
 import { routeAjvOptions } from './ajv-options';
 import { registerMetricsRoute, registerSecurityHeaders } from './http/security';
 import { uploadRoutes } from './http/uploads';
@@ -33,6 +36,8 @@ export interface ChatServer {
   readonly port: number;
   readonly store: Store;
   readonly log: Logger;
+  /** Reminders of users whose app is closed; undefined when they are off (tests wait for `idle`). */
+  readonly reminders?: Pick<Reminders, 'idle' | 'backlog'>;
   /** Stops accepting, closes sockets with 1001, closes storage. */
   stop(): Promise<void>;
 }
@@ -106,6 +111,40 @@ export async function startServer(config: ServerConfig, log?: Logger): Promise<C
     publicUrl: config.publicUrl,
     log: logger,
   });
+  // Reminders (WeChat subscription messages): only with WeChat login and a template configured.
+  const remindersAbort = new AbortController();
+  const reminders =
+    config.wechat && config.subscribe
+      ? (() => {
+          const apiOptions = { ...config.wechat, metrics, log: logger, signal: remindersAbort.signal };
+          const { subscribe } = config;
+          return new Reminders({
+            store,
+            isOnline: (userId) => presence.isOnline(userId),
+            sender: new WechatSubscribeApi(apiOptions, new WechatAccessToken(apiOptions)),
+            templateId: subscribe.templateId,
+            keywords: subscribe.keywords,
+            miniprogramState: subscribe.miniprogramState,
+            cooldownMs: config.notifyCooldownS * 1000,
+            metrics,
+            log: logger,
+            sendConcurrency: config.notifySendConcurrency,
+          });
+        })()
+      : undefined;
+  if (reminders) {
+    logger.info(
+      { template: config.subscribe?.templateId, cooldownS: config.notifyCooldownS },
+      'reminders are on: a user whose app is closed gets a WeChat subscription message',
+    );
+  } else {
+    const missing = [
+      ...(config.wechat ? [] : ['WX_APPID', 'WX_SECRET']),
+      ...(config.subscribe ? [] : ['WX_SUBSCRIBE_TEMPLATE_ID', 'WX_SUBSCRIBE_FIELDS']),
+    ];
+    logger.info(`reminders are off (${missing.join(', ')} not set)`);
+  }
+  const subscriptions = new SubscriptionsService(store, reminders ? config.subscribe?.templateId : undefined);
   const chat = new ChatService(store, bus, {
     metrics,
     imageUrl: (body, origin) => uploads.claim(body, origin, 'image'),
@@ -113,6 +152,7 @@ export async function startServer(config: ServerConfig, log?: Logger): Promise<C
       uploads.claimVoice(body, origin, durationS, LIMITS.voiceDurationSlackSeconds * 1000),
     users: knownUsers,
     recallWindowS: config.recallWindowS,
+    ...(reminders ? { stored: (message, members) => reminders.messageStored(message, members) } : {}),
   });
   const prefs = new ConversationPrefsService(store, bus, knownUsers);
   const groups = new GroupService(store, bus, {
@@ -170,10 +210,7 @@ export async function startServer(config: ServerConfig, log?: Logger): Promise<C
   });
   registerGroupRoutes(app, { groups, authenticate: bearerAuth(tokens), maxMembers: config.groupMaxMembers });
   registerConversationRoutes(app, { prefs, authenticate: bearerAuth(tokens) });
-  registerSubscriptionRoutes(app, {
-    authenticate: bearerAuth(tokens),
-    templateId: process.env.WX_SUBSCRIBE_TEMPLATE_ID,
-  });
+  registerSubscriptionRoutes(app, { subscriptions, authenticate: bearerAuth(tokens) });
   // Encapsulated: the multipart parser serves the upload route only.
   await app.register(uploadRoutes, {
     uploads,
@@ -199,9 +236,13 @@ export async function startServer(config: ServerConfig, log?: Logger): Promise<C
     port,
     store,
     log: logger,
+    ...(reminders ? { reminders } : {}),
     async stop() {
       accepting = false;
       await gateway.close();
+      // Calls to WeChat under way are cut; what waits is dropped.
+      remindersAbort.abort();
+      await reminders?.close();
       // Fastify closes idle keep-alive connections at once; one still finishing a response
       // would otherwise hold the stop for the keep-alive timeout.
       const cut = setTimeout(() => app.server.closeAllConnections(), 1000);

@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { parseSubscribeFields, type Keyword } from './notify/fields';
 
 /** Every setting of the server, read from the environment once at start. The README lists them. */
 export interface ServerConfig {
@@ -82,6 +83,52 @@ export interface ServerConfig {
   groupMaxMembers: number;
   /** How long after it was stored a message's sender may recall it, in seconds (RECALL_WINDOW_S). */
   recallWindowS: number;
+  /**
+   * Reminders of a user whose app is closed (WeChat subscription messages): set when
+   * WX_SUBSCRIBE_TEMPLATE_ID and WX_SUBSCRIBE_FIELDS are; they run only with `wechat` as well.
+   */
+  subscribe?: SubscribeConfig;
+  /** At most one reminder per user per this many seconds (NOTIFY_COOLDOWN_S). */
+  notifyCooldownS: number;
+  /** Calls to WeChat's subscribe/send under way at once (default 4); not read from the environment. */
+  notifySendConcurrency?: number;
+}
+
+/** The subscription-message template and how our fields fill it. */
+export interface SubscribeConfig {
+  /** WX_SUBSCRIBE_TEMPLATE_ID: the template the app asks the user to accept. */
+  templateId: string;
+  /** WX_SUBSCRIBE_FIELDS read: each template key, its keyword type and the field it shows. */
+  keywords: Keyword[];
+  /** WX_MINIPROGRAM_STATE: which version a reminder opens (`formal` by default). */
+  miniprogramState: MiniprogramState;
+}
+
+export type MiniprogramState = 'developer' | 'trial' | 'formal';
+
+const MINIPROGRAM_STATES: readonly MiniprogramState[] = ['developer', 'trial', 'formal'];
+
+function miniprogramState(env: NodeJS.ProcessEnv): MiniprogramState {
+  const raw = env.WX_MINIPROGRAM_STATE;
+  if (raw === undefined || raw === '') return 'formal';
+  if (!(MINIPROGRAM_STATES as readonly string[]).includes(raw)) {
+    throw new Error(`WX_MINIPROGRAM_STATE must be developer, trial or formal, got "${raw}"`);
+  }
+  return raw as MiniprogramState;
+}
+
+/** WX_SUBSCRIBE_TEMPLATE_ID and WX_SUBSCRIBE_FIELDS: both or neither; a bad mapping fails the start. */
+function subscribeConfig(env: NodeJS.ProcessEnv): ServerConfig['subscribe'] {
+  const state = miniprogramState(env);
+  const templateId = env.WX_SUBSCRIBE_TEMPLATE_ID?.trim();
+  const fields = env.WX_SUBSCRIBE_FIELDS?.trim();
+  if (!templateId && !fields) return undefined;
+  if (!templateId || !fields) {
+    throw new Error(
+      'WX_SUBSCRIBE_TEMPLATE_ID and WX_SUBSCRIBE_FIELDS go together: set both for reminders (with WX_APPID and WX_SECRET), or neither',
+    );
+  }
+  return { templateId, keywords: parseSubscribeFields(fields), miniprogramState: state };
 }
 
 function integer(name: string, fallback: number, env: NodeJS.ProcessEnv): number {
@@ -161,6 +208,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
     uploadGraceS: integer('UPLOAD_GRACE_S', 24 * 3600, env),
     groupMaxMembers: groupMaxMembers(env),
     recallWindowS: integer('RECALL_WINDOW_S', 120, env),
+    subscribe: subscribeConfig(env),
+    notifyCooldownS: integer('NOTIFY_COOLDOWN_S', 300, env),
     uploadMinBytesPerS: integer('UPLOAD_MIN_BYTES_PER_S', 2048, env),
     sendRate: { perSecond: integer('SEND_RATE', 20, env), burst: integer('SEND_BURST', 40, env) },
     frameRate: { perSecond: integer('FRAME_RATE', 100, env), burst: integer('FRAME_BURST', 200, env) },

@@ -11,6 +11,12 @@ export interface Metrics {
   syncDuration(seconds: number): void;
   /** An `error` frame or HTTP error answered, by its code. */
   error(code: string): void;
+  /** A reminder (WeChat subscription message) WeChat took. */
+  reminderSent(): void;
+  /** A stored message or a reminder dropped because a reminder queue was full. */
+  reminderDropped(): void;
+  /** A call to WeChat's API that failed, by API and errcode (or `timeout`, `unreachable`, `http_<status>`, `bad_answer`). */
+  wechatError(api: string, errcode: string): void;
 }
 
 /** The Prometheus registry of one server instance (its own, so several can share a process). */
@@ -30,6 +36,17 @@ export class PrometheusMetrics implements Metrics {
   private readonly errors = new Counter({
     ...this.metric('chat_errors_total', 'Errors answered to clients, by code'),
     labelNames: ['code'],
+  });
+
+  private readonly remindersSent = new Counter(
+    this.metric('chat_reminders_sent_total', 'Reminders (WeChat subscription messages) WeChat took'),
+  );
+  private readonly remindersDropped = new Counter(
+    this.metric('chat_reminders_dropped_total', 'Stored messages or reminders dropped: a reminder queue was full'),
+  );
+  private readonly wechatErrors = new Counter({
+    ...this.metric('chat_wechat_errors_total', "Failed calls to WeChat's API, by API and errcode"),
+    labelNames: ['api', 'errcode'],
   });
 
   constructor() {
@@ -58,6 +75,18 @@ export class PrometheusMetrics implements Metrics {
 
   error(code: string): void {
     this.errors.inc({ code });
+  }
+
+  reminderSent(): void {
+    this.remindersSent.inc();
+  }
+
+  reminderDropped(): void {
+    this.remindersDropped.inc();
+  }
+
+  wechatError(api: string, errcode: string): void {
+    this.wechatErrors.inc({ api, errcode });
   }
 
   /** A metric of this instance's registry, not prom-client's global one. */

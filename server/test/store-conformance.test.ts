@@ -986,6 +986,79 @@ function storeConformance(name: string, makeHarness: () => Promise<StoreHarness>
       });
     });
 
+    describe('reminder credits', () => {
+      let wechatIds = 0;
+      const wechatUser = (nickname = 'wx'): Promise<PublicUser> =>
+        store.userFor({ provider: 'wechat', externalId: `openid-${++wechatIds}` }, { nickname });
+
+      it('adds one credit per accept up to the cap, per template; none is 0', async () => {
+        const ann = await wechatUser();
+        expect(await store.notifyCredits(ann.id, 'T1')).toBe(0);
+        expect(await store.addNotifyCredit(ann.id, 'T1', 3)).toBe(1);
+        expect(await store.addNotifyCredit(ann.id, 'T1', 3)).toBe(2);
+        expect(await store.addNotifyCredit(ann.id, 'T1', 3)).toBe(3);
+        expect(await store.addNotifyCredit(ann.id, 'T1', 3)).toBe(3);
+        expect(await store.notifyCredits(ann.id, 'T1')).toBe(3);
+        expect(await store.notifyCredits(ann.id, 'T2')).toBe(0);
+        await store.clearNotifyCredits(ann.id, 'T1');
+        expect(await store.notifyCredits(ann.id, 'T1')).toBe(0);
+        // Another instance reads the same.
+        await store.addNotifyCredit(ann.id, 'T1', 3);
+        expect(await (await harness.another()).notifyCredits(ann.id, 'T1')).toBe(1);
+      });
+
+      it('spends a credit only with one left and outside the cooldown; never below 0', async () => {
+        const ann = await wechatUser();
+        expect(await store.takeNotifyCredit(ann.id, 'T', 1000, 0)).toBe(false);
+        await store.addNotifyCredit(ann.id, 'T', 50);
+        await store.addNotifyCredit(ann.id, 'T', 50);
+        expect(await store.takeNotifyCredit(ann.id, 'T', 1000, 0)).toBe(true);
+        // Reminded at 1000: a take that allows nothing after 999 is inside the cooldown.
+        expect(await store.takeNotifyCredit(ann.id, 'T', 1500, 999)).toBe(false);
+        expect(await store.notifyCredits(ann.id, 'T')).toBe(1);
+        expect(await store.takeNotifyCredit(ann.id, 'T', 2000, 1000)).toBe(true);
+        expect(await store.takeNotifyCredit(ann.id, 'T', 9000, 8000)).toBe(false);
+        expect(await store.notifyCredits(ann.id, 'T')).toBe(0);
+      });
+
+      it('two instances taking at once for one user within a cooldown: exactly one succeeds, one credit spent', async () => {
+        const ann = await wechatUser();
+        for (let i = 0; i < 5; i++) await store.addNotifyCredit(ann.id, 'T', 50);
+        const other = await harness.another();
+        const now = 100_000;
+        const results = await Promise.all([
+          ...Array.from({ length: 4 }, () => store.takeNotifyCredit(ann.id, 'T', now, now - 60_000)),
+          ...Array.from({ length: 4 }, () => other.takeNotifyCredit(ann.id, 'T', now, now - 60_000)),
+        ]);
+        expect(results.filter(Boolean)).toHaveLength(1);
+        expect(await store.notifyCredits(ann.id, 'T')).toBe(4);
+      });
+
+      it('targets: members with a credit, not muted, outside the cooldown, with a WeChat openid', async () => {
+        const ann = await wechatUser('ann');
+        const [ben, cat, dan] = [await wechatUser('ben'), await wechatUser('cat'), await wechatUser('dan')];
+        const dev = await user('dev');
+        const msg = (to: PublicUser) => message(ann, to);
+        for (const other of [ben, cat, dan, dev]) await store.appendMessage(msg(other));
+        const dmWith = (other: PublicUser) => directConversationId(ann.id, other.id);
+        for (const other of [ben, cat, dan, dev]) await store.addNotifyCredit(other.id, 'T', 50);
+        await store.setConversationPrefs(dmWith(cat), cat.id, { muted: true }, 1);
+        // dan was reminded at 5000 (and has a credit left).
+        await store.addNotifyCredit(dan.id, 'T', 50);
+        expect(await store.takeNotifyCredit(dan.id, 'T', 5000, 0)).toBe(true);
+        const targets = async (other: PublicUser, notBefore = 4000) =>
+          store.notifyTargets(dmWith(other), [other.id], 'T', notBefore);
+        expect(await targets(ben)).toEqual([{ userId: ben.id, openid: expect.stringMatching(/^openid-/), credits: 1 }]);
+        expect(await targets(cat)).toEqual([]); // muted
+        expect(await targets(dan)).toEqual([]); // within the cooldown
+        expect(await targets(dan, 5000)).toEqual([{ userId: dan.id, openid: expect.any(String), credits: 1 }]);
+        expect(await targets(dev)).toEqual([]); // no openid (development login)
+        expect(await store.notifyTargets(dmWith(ben), [cat.id], 'T', 4000)).toEqual([]); // not a member
+        expect(await store.notifyTargets(dmWith(ben), [ben.id], 'other-template', 4000)).toEqual([]);
+        expect(await store.notifyTargets(dmWith(ben), [], 'T', 4000)).toEqual([]);
+      });
+    });
+
     describe('epoch', () => {
       it('is made with the store, stays across a reopen and differs for other data', async () => {
         const epoch = await store.epoch();

@@ -51,7 +51,7 @@ function unavailable(message: string, errcode?: number): WechatLoginError {
  * A short reason for a failed fetch (`ECONNREFUSED`, `TimeoutError` …), never its URL: the URL holds
  * the secret. Duck-typed, since fetch's errors (a DOMException for a timeout) may come from another realm.
  */
-function fetchFailure(error: unknown): string {
+export function fetchFailure(error: unknown): string {
   const { name, cause } = (error ?? {}) as { name?: unknown; cause?: { code?: unknown } };
   if (cause && typeof cause.code === 'string') return cause.code;
   return typeof name === 'string' ? name : 'unknown';

@@ -5,6 +5,7 @@ import {
   isGroupConversationId,
 } from '../../../contract/conversations';
 import type {
+  ChatMessage,
   HistoryFrame,
   ReadFrame,
   RecallFrame,
@@ -61,6 +62,11 @@ export interface ChatOptions {
   users?: KnownUsers;
   /** How long after its `ts` a message's sender may recall it, in seconds (RECALL_WINDOW_S; default 120). */
   recallWindowS?: number;
+  /**
+   * Told of each new message once it is acked and delivered, with its conversation's members (the
+   * reminders of users whose app is closed). Must not wait or throw: it only queues.
+   */
+  stored?: (message: ChatMessage, members: readonly string[]) => void;
 }
 
 /**
@@ -77,6 +83,7 @@ export class ChatService {
   private readonly clock: () => number;
   private readonly users: KnownUsers;
   private readonly recalls: Recalls;
+  private readonly stored: (message: ChatMessage, members: readonly string[]) => void;
 
   constructor(
     private readonly store: Store,
@@ -88,6 +95,7 @@ export class ChatService {
     this.voiceUrl = options.voiceUrl ?? (async (body) => ({ url: body }));
     this.clock = options.clock ?? Date.now;
     this.users = options.users ?? new KnownUsers(store);
+    this.stored = options.stored ?? (() => {});
     this.recalls = new Recalls(store, fanout, this.users, {
       windowMs: (options.recallWindowS ?? 120) * 1000,
       clock: this.clock,
@@ -126,6 +134,7 @@ export class ChatService {
       { type: 'states', conv: message.conv, user: caller.userId, readSeq: message.seq },
       caller.connectionId,
     );
+    this.stored(message, members);
   }
 
   /**

@@ -1,53 +1,58 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { SubscriptionCredits, SubscriptionReport, SubscriptionState } from '../../../contract/http';
+import { LIMITS } from '../../../contract/limits';
+import { ChatError } from '../chat/errors';
+import type { SubscriptionsService } from '../chat/subscriptions';
 import { HttpError } from './errors';
+import { RetryLaterError } from './upload-quota';
+import { UserRate } from './user-rate';
 
 /**
- * A stand-in for the app's side of issue #18 (the full version, with the sending, replaces this
- * file): `GET` / `POST /api/subscriptions` with credits kept in memory per user.
+ * `POST /api/subscriptions` per user a minute (on this instance), saved up to as many: far above what
+ * `wx.requestSubscribeMessage` taps can make, and credits stop at 50 anyway.
  */
+export const SUBSCRIPTION_REPORTS_PER_MINUTE = 60;
+
 export interface SubscriptionRouteDeps {
+  subscriptions: SubscriptionsService;
   authenticate: (request: FastifyRequest) => Promise<void>;
-  /** The template the app asks for ('' or absent: reminders off). */
-  templateId?: string;
 }
 
-/** At most this many credits are kept (docs/protocol.md). */
-const MAX_CREDITS = 50;
+const reportSchema = {
+  body: {
+    type: 'object',
+    properties: {
+      templateId: { type: 'string', minLength: 1, maxLength: LIMITS.maxIdLength },
+      result: { type: 'string', enum: ['accept', 'reject', 'ban', 'filter'] },
+    },
+    required: ['templateId', 'result'],
+    additionalProperties: false,
+  },
+} as const;
 
+/** A user's reminder credits (docs/protocol.md, "Reaching a user whose app is closed"). */
 export function registerSubscriptionRoutes(app: FastifyInstance, deps: SubscriptionRouteDeps): void {
-  const templateId = deps.templateId ?? '';
-  const credits = new Map<string, number>();
-
-  app.get('/api/subscriptions', { preHandler: deps.authenticate }, async (request): Promise<SubscriptionState> => {
-    if (!templateId) return { enabled: false, templateId: '', credits: 0 };
-    return { enabled: true, templateId, credits: credits.get(request.userId) ?? 0 };
-  });
-
+  const rate = new UserRate(SUBSCRIPTION_REPORTS_PER_MINUTE, 'subscription reports');
   app.post<{ Body: SubscriptionReport }>(
     '/api/subscriptions',
-    {
-      preHandler: deps.authenticate,
-      schema: {
-        body: {
-          type: 'object',
-          properties: {
-            templateId: { type: 'string', minLength: 1, maxLength: 128 },
-            result: { type: 'string', enum: ['accept', 'reject', 'ban', 'filter'] },
-          },
-          required: ['templateId', 'result'],
-          additionalProperties: false,
-        },
-      },
-    },
-    async (request): Promise<SubscriptionCredits> => {
-      if (!templateId || request.body.templateId !== templateId) {
-        throw new HttpError(400, 'bad_request', 'not the template this server sends');
+    { preHandler: deps.authenticate, schema: reportSchema },
+    async (request, reply): Promise<SubscriptionCredits> => {
+      try {
+        rate.take(request.userId);
+      } catch (error) {
+        if (error instanceof RetryLaterError) reply.header('retry-after', String(error.retryAfterS));
+        throw error;
       }
-      const held = credits.get(request.userId) ?? 0;
-      const next = request.body.result === 'accept' ? Math.min(MAX_CREDITS, held + 1) : held;
-      credits.set(request.userId, next);
-      return { templateId, credits: next };
+      try {
+        return await deps.subscriptions.report(request.userId, request.body.templateId, request.body.result);
+      } catch (error) {
+        if (error instanceof ChatError) throw new HttpError(400, 'bad_request', error.message);
+        throw error;
+      }
     },
   );
+
+  app.get('/api/subscriptions', { preHandler: deps.authenticate }, async (request): Promise<SubscriptionState> => {
+    return deps.subscriptions.state(request.userId);
+  });
 }

@@ -11,6 +11,7 @@ import type {
   HistoryPage,
   Identity,
   NewMessage,
+  NotifyTarget,
   SeqRange,
   SessionsPage,
   Store,
@@ -44,6 +45,7 @@ import {
   firstMigration,
   groupsMigration,
   mentionsMigration,
+  notifyMigration,
   statements,
   uploadsTable,
   voiceMigration,
@@ -80,6 +82,8 @@ const MIGRATIONS: readonly string[] = [
   actionsMigration(POSTGRES),
   // Voice: a message's duration, an audio upload's real length.
   voiceMigration(POSTGRES),
+  // Reminders: each user's subscription-message credits and last reminder.
+  notifyMigration(POSTGRES),
 ];
 
 /**
@@ -529,6 +533,41 @@ export class PostgresStore implements Store {
   async deleteStaleUploads(before: number, limit: number): Promise<string[]> {
     const { rows } = await this.pool.query<{ name: string }>(SQL.deleteStaleUploads, [before, limit]);
     return rows.map((row) => row.name);
+  }
+
+  async addNotifyCredit(userId: string, templateId: string, max: number): Promise<number> {
+    const { rows } = await this.pool.query<{ credits: number }>(SQL.addNotifyCredit, [userId, templateId, max]);
+    return Number(rows[0]?.credits ?? 0);
+  }
+
+  async notifyCredits(userId: string, templateId: string): Promise<number> {
+    const { rows } = await this.pool.query<{ credits: number }>(SQL.notifyCredits, [userId, templateId]);
+    return Number(rows[0]?.credits ?? 0);
+  }
+
+  async takeNotifyCredit(userId: string, templateId: string, now: number, notBefore: number): Promise<boolean> {
+    const { rowCount } = await this.pool.query(SQL.takeNotifyCredit, [now, userId, templateId, notBefore]);
+    return (rowCount ?? 0) > 0;
+  }
+
+  async clearNotifyCredits(userId: string, templateId: string): Promise<void> {
+    await this.pool.query(SQL.clearNotifyCredits, [userId, templateId]);
+  }
+
+  async notifyTargets(
+    conv: string,
+    userIds: readonly string[],
+    templateId: string,
+    notBefore: number,
+  ): Promise<NotifyTarget[]> {
+    if (userIds.length === 0) return [];
+    const { rows } = await this.pool.query<{ user_id: string; openid: string; credits: number }>(SQL.notifyTargets, [
+      conv,
+      templateId,
+      notBefore,
+      [...userIds],
+    ]);
+    return rows.map((row) => ({ userId: row.user_id, openid: row.openid, credits: Number(row.credits) }));
   }
 
   async close(): Promise<void> {

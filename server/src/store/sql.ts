@@ -183,6 +183,27 @@ export function voiceMigration({ integer }: Dialect): string {
   `;
 }
 
+/**
+ * Reminders of a user whose app is closed (a later migration of both stores): WeChat subscription
+ * messages. A row per user and template: `credits` (each `accept` of `wx.requestSubscribeMessage`
+ * gives one, at most `NOTIFY_MAX_CREDITS` kept; a reminder spends one) and `notified_at` (ms, the
+ * last reminder sent: the cooldown across every instance sharing the store). A credit is spent and
+ * the cooldown set by one conditional UPDATE, so two instances never both spend one for one
+ * cooldown. `identities_by_user` finds a user's openid.
+ */
+export function notifyMigration({ text, integer }: Dialect): string {
+  return `
+  CREATE TABLE notify_credits (
+    user_id ${text} NOT NULL,
+    template_id ${text} NOT NULL,
+    credits ${integer} NOT NULL DEFAULT 0,
+    notified_at ${integer} NOT NULL DEFAULT 0,
+    PRIMARY KEY (user_id, template_id)
+  );
+  CREATE INDEX identities_by_user ON identities (user_id);
+  `;
+}
+
 const MESSAGE = 'conv, seq, cid, sender, kind, body, ts, mentions, reply, duration';
 
 /**
@@ -366,6 +387,35 @@ export function statements(d: Dialect) {
      * `referenced = 0` is checked again on the row being deleted, so a claim that wins the race
      * keeps its row (PostgreSQL re-checks a row another transaction updated; SQLite has one writer).
      */
+    /** (userId, templateId, max) → {credits}: one more credit, at most `max` kept. */
+    addNotifyCredit: `INSERT INTO notify_credits (user_id, template_id, credits, notified_at)
+       VALUES (${p(1)}, ${p(2)}, 1, 0)
+       ON CONFLICT (user_id, template_id) DO UPDATE SET credits = ${d.least}(notify_credits.credits + 1, ${p(3)})
+       RETURNING credits`,
+    /** (userId, templateId) → {credits}, or no row (none ever). */
+    notifyCredits: `SELECT credits FROM notify_credits WHERE user_id = ${p(1)} AND template_id = ${p(2)}`,
+    /**
+     * (now, userId, templateId, notBefore) → {credits}, or no row: spends one credit and records the
+     * reminder at `now`, only if there is a credit and no reminder after `notBefore`. One statement:
+     * a concurrent take of the same row (another instance) waits for it and checks both again.
+     */
+    takeNotifyCredit: `UPDATE notify_credits SET credits = credits - 1, notified_at = ${p(1)}
+       WHERE user_id = ${p(2)} AND template_id = ${p(3)} AND credits > 0 AND notified_at <= ${p(4)}
+       RETURNING credits`,
+    /** (userId, templateId): WeChat says the user withdrew (43101): no credit left. */
+    clearNotifyCredits: `UPDATE notify_credits SET credits = 0 WHERE user_id = ${p(1)} AND template_id = ${p(2)}`,
+    /**
+     * (conv, templateId, notBefore, ids) → NotifyTargetRow[]: of the listed users, the current
+     * members of the conversation who have not muted it, have a credit for the template, were not
+     * reminded after `notBefore`, and logged in with WeChat (their openid).
+     */
+    notifyTargets: `SELECT m.user_id, i.external_id AS openid, n.credits
+       FROM members m
+       JOIN notify_credits n ON n.user_id = m.user_id
+       JOIN identities i ON i.user_id = m.user_id AND i.provider = 'wechat'
+       WHERE m.conv = ${p(1)} AND n.template_id = ${p(2)} AND n.notified_at <= ${p(3)}
+         AND ${d.inList('m.user_id', p(4))} AND m.left_seq IS NULL AND m.muted = 0 AND n.credits > 0
+       ORDER BY m.user_id${d.byteOrder}`,
     deleteStaleUploads: `DELETE FROM uploads WHERE referenced = 0 AND name IN (
          SELECT name FROM uploads WHERE referenced = 0 AND created_at < ${p(1)} ORDER BY created_at LIMIT ${p(2)}
        ) RETURNING name`,

@@ -13,6 +13,7 @@ import type {
   HistoryPage,
   Identity,
   NewMessage,
+  NotifyTarget,
   SeqRange,
   SessionsPage,
   Store,
@@ -47,6 +48,7 @@ import {
   firstMigration,
   groupsMigration,
   mentionsMigration,
+  notifyMigration,
   messagesTable,
   statements,
   uploadsTable,
@@ -96,6 +98,8 @@ export const MIGRATIONS: readonly string[] = [
   actionsMigration(SQLITE),
   // Voice: a message's duration, an audio upload's real length.
   voiceMigration(SQLITE),
+  // Reminders: each user's subscription-message credits and last reminder.
+  notifyMigration(SQLITE),
 ];
 
 const SQL = statements(SQLITE);
@@ -205,6 +209,13 @@ export class SqliteStore implements Store {
       uploadBytesSince: db.prepare<[string, number], { bytes: number }>(SQL.uploadBytesSince),
       claimUpload: db.prepare<[string], { name: string }>(SQL.claimUpload),
       deleteStaleUploads: db.prepare<[number, number], { name: string }>(SQL.deleteStaleUploads),
+      addNotifyCredit: db.prepare<[string, string, number], { credits: number }>(SQL.addNotifyCredit),
+      notifyCredits: db.prepare<[string, string], { credits: number }>(SQL.notifyCredits),
+      takeNotifyCredit: db.prepare<[number, string, string, number], { credits: number }>(SQL.takeNotifyCredit),
+      clearNotifyCredits: db.prepare<[string, string]>(SQL.clearNotifyCredits),
+      notifyTargets: db.prepare<[string, string, number, string], { user_id: string; openid: string; credits: number }>(
+        SQL.notifyTargets,
+      ),
       insertGroup: db.prepare<[string, string, string, string, string, number]>(SQL.insertGroup),
       group: db.prepare<[string, string], GroupRow>(SQL.group),
       groupMembers: db.prepare<[string], GroupMemberRow>(SQL.groupMembers),
@@ -494,6 +505,35 @@ export class SqliteStore implements Store {
 
   async deleteStaleUploads(before: number, limit: number): Promise<string[]> {
     return this.statements.deleteStaleUploads.all(before, limit).map((row) => row.name);
+  }
+
+  async addNotifyCredit(userId: string, templateId: string, max: number): Promise<number> {
+    const row = this.statements.addNotifyCredit.get(userId, templateId, max);
+    return Number(row?.credits ?? 0);
+  }
+
+  async notifyCredits(userId: string, templateId: string): Promise<number> {
+    return Number(this.statements.notifyCredits.get(userId, templateId)?.credits ?? 0);
+  }
+
+  async takeNotifyCredit(userId: string, templateId: string, now: number, notBefore: number): Promise<boolean> {
+    return this.statements.takeNotifyCredit.get(now, userId, templateId, notBefore) !== undefined;
+  }
+
+  async clearNotifyCredits(userId: string, templateId: string): Promise<void> {
+    this.statements.clearNotifyCredits.run(userId, templateId);
+  }
+
+  async notifyTargets(
+    conv: string,
+    userIds: readonly string[],
+    templateId: string,
+    notBefore: number,
+  ): Promise<NotifyTarget[]> {
+    if (userIds.length === 0) return [];
+    return this.statements.notifyTargets
+      .all(conv, templateId, notBefore, JSON.stringify(userIds))
+      .map((row) => ({ userId: row.user_id, openid: row.openid, credits: Number(row.credits) }));
   }
 
   private finishCheckpoint(): void {

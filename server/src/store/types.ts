@@ -92,6 +92,13 @@ export interface ConversationPrefs {
   pinned: boolean;
 }
 
+/** A member a message may remind (a WeChat subscription message): their openid and credits. */
+export interface NotifyTarget {
+  userId: string;
+  openid: string;
+  credits: number;
+}
+
 /** A page of a user's session list. */
 export interface SessionsPage {
   sessions: AnySessionEntry[];
@@ -209,5 +216,26 @@ export interface Store {
   claimUpload(name: string): Promise<boolean>;
   /** Removes up to `limit` unreferenced uploads made before `before` (ms); their names, for the files to go. */
   deleteStaleUploads(before: number, limit: number): Promise<string[]>;
+  /** One more reminder credit for the template (at most `max` kept); the credits now. */
+  addNotifyCredit(userId: string, templateId: string, max: number): Promise<number>;
+  /** The user's reminder credits for the template (0 when none). */
+  notifyCredits(userId: string, templateId: string): Promise<number>;
+  /**
+   * Spends one credit and records a reminder at `now`, atomically across instances: only when the
+   * user has a credit and no reminder was recorded after `notBefore`. Whether it did.
+   */
+  takeNotifyCredit(userId: string, templateId: string, now: number, notBefore: number): Promise<boolean>;
+  /** No credits left for the template (WeChat said the user withdrew their consent). */
+  clearNotifyCredits(userId: string, templateId: string): Promise<void>;
+  /**
+   * Of `userIds`, the current members of `conv` who have not muted it, have a credit for the
+   * template, were not reminded after `notBefore` and have a WeChat openid.
+   */
+  notifyTargets(
+    conv: string,
+    userIds: readonly string[],
+    templateId: string,
+    notBefore: number,
+  ): Promise<NotifyTarget[]>;
   close(): Promise<void>;
 }
