@@ -50,6 +50,8 @@ export interface ChatClientOptions {
   random?: () => number;
   /** The quiet top-up of reminder credits asks WeChat at most this often; default 60 s. */
   reminderTopUpMs?: number;
+  /** The clock the reminders' top-up interval is measured with (tests move it on); Date.now by default. */
+  reminderClock?: () => number;
   /** The stores to keep the state in (tests pass their own to set up a screen); new ones by default. */
   stores?: Stores;
 }
@@ -142,6 +144,7 @@ export class ChatClient {
     });
     this.reminders = new Reminders(this.platform, this.api, this.state.reminders, {
       topUpIntervalMs: options.reminderTopUpMs,
+      now: options.reminderClock,
     });
     this.voice = new VoiceMessages(this.platform, this.state, this.sends, () => this.local.saveVoicePlayed());
     const wsUrl = base.replace(/^http/, 'ws') + '/ws';

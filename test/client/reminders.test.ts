@@ -87,7 +87,13 @@ describe('new-message reminders (WeChat subscription messages), against the real
 
   it('accepted with 总是保持以上选择: sends top the credits up without a panel, capped in time and at 50', async () => {
     const reports: SubscriptionReport[] = [];
-    const me = await phone({ platform: recordingReports(reports), reminderTopUpMs: 300 });
+    // The top-up interval is measured on a clock of the test's own: no timing in the test.
+    let clock = 1_800_000_000_000;
+    const me = await phone({
+      platform: recordingReports(reports),
+      reminderTopUpMs: 60_000,
+      reminderClock: () => clock,
+    });
     const prompt = me.adapter.subscribe;
     prompt.always = true;
     prompt.tap(() => me.client.reminders.ask());
@@ -108,7 +114,7 @@ describe('new-message reminders (WeChat subscription messages), against the real
     prompt.tap(() => me.client.reminders.afterSend(dm));
     prompt.tap(() => me.client.reminders.afterSend(dm));
     expect(prompt.calls).toHaveLength(2);
-    await new Promise((resolve) => setTimeout(resolve, 350));
+    clock += 60_000;
     prompt.tap(() => me.client.reminders.afterSend(dm));
     await waitFor(() => me.client.stores.reminders.credits === 3, 'the next top-up');
     expect(prompt.calls).toHaveLength(3);
@@ -120,7 +126,7 @@ describe('new-message reminders (WeChat subscription messages), against the real
       await waitFor(() => me.client.stores.reminders.credits === credits, `${credits} credits`);
     }
     const calls = prompt.calls.length;
-    await new Promise((resolve) => setTimeout(resolve, 350));
+    clock += 60_000;
     prompt.tap(() => me.client.reminders.afterSend(dm));
     expect(prompt.calls).toHaveLength(calls);
     expect(await serverCredits(fixture.server.port, me)).toBe(50);
