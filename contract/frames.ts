@@ -186,6 +186,11 @@ export interface SessionEntry {
   /** The user muted / pinned the conversation (the server sends both; the app's own entries may lack them). */
   muted?: boolean;
   pinned?: boolean;
+  /**
+   * Whether the peer has a connection on any instance, when the page was sent (an addition: the
+   * current state, which `presence` frames then keep up to date).
+   */
+  online?: boolean;
 }
 
 /** A group's entry in the session list: no `peer`, the group instead. */

@@ -58,7 +58,11 @@ function listMessage(stores: Stores, message: ChatMessage, active: boolean): Fol
  * Returns how many entries the frame added to the list.
  */
 export function applySessions(stores: Stores, frame: ServerFrameOf<'sessions'>): number {
-  stores.people.remember(frame.sessions.filter(isDirectSession).map((session) => session.peer));
+  const direct = frame.sessions.filter(isDirectSession);
+  stores.people.remember(direct.map((session) => session.peer));
+  // Who is online now (`presence` frames keep it up to date from here).
+  for (const session of direct)
+    if (session.online !== undefined) stores.people.setOnline(session.peer.id, session.online);
   const added =
     frame.after !== undefined
       ? stores.sessions.appendPage(frame.sessions, frame.more)

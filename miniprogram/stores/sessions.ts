@@ -83,7 +83,10 @@ export function entryOf(item: SessionItem): AnySessionEntry {
 }
 
 function fromServer(entry: AnySessionEntry): Entry {
-  return isDirectSession(entry) ? { ...entry } : { ...entry, peerReadSeq: 0 };
+  if (!isDirectSession(entry)) return { ...entry, peerReadSeq: 0 };
+  // Presence lives in the people store, where `presence` frames keep it current.
+  const { online: _online, ...direct } = entry;
+  return direct;
 }
 
 /** What a group's entry needs from the other stores to be drawn. */

@@ -152,6 +152,7 @@ export async function startServer(config: ServerConfig, log?: Logger): Promise<C
       uploads.claimVoice(body, origin, durationS, LIMITS.voiceDurationSlackSeconds * 1000),
     users: knownUsers,
     recallWindowS: config.recallWindowS,
+    isOnline: (userId) => bus.isOnline(userId),
     ...(reminders ? { stored: (message, members) => reminders.messageStored(message, members) } : {}),
   });
   const prefs = new ConversationPrefsService(store, bus, knownUsers);

@@ -33,6 +33,28 @@ describe('presence', () => {
   });
 });
 
+describe('presence in the session list', () => {
+  it("a dm entry of `sessions` says whether the peer is online now (an addition); groups' entries do not", async () => {
+    const alice = await server.person();
+    const bob = await server.person();
+    alice.socket.send({ type: 'send', cid: 'o1', to: bob.id, kind: 'text', body: 'hi' });
+    await alice.socket.next('ack');
+    const sessionsNow = async (): Promise<unknown> => {
+      const socket = await alice.connect();
+      socket.send({ type: 'sync', cursors: {} });
+      const frame = await socket.next('sessions');
+      socket.close();
+      return frame.type === 'sessions' ? frame.sessions : [];
+    };
+    expect(await sessionsNow()).toEqual([
+      expect.objectContaining({ peer: expect.objectContaining({ id: bob.id }), online: true }),
+    ]);
+    bob.socket.close();
+    await sleep(100);
+    expect(await sessionsNow()).toEqual([expect.objectContaining({ online: false })]);
+  });
+});
+
 describe('GET /metrics', () => {
   async function metrics(): Promise<string> {
     const response = await fetch(`${server.url}/metrics`, {

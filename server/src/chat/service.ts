@@ -4,16 +4,18 @@ import {
   directConversationMembers,
   isGroupConversationId,
 } from '../../../contract/conversations';
-import type {
-  ChatMessage,
-  HistoryFrame,
-  ReadFrame,
-  RecallFrame,
-  SendFrame,
-  ServerFrame,
-  SessionsRequestFrame,
-  SyncFrame,
-  TypingFrame,
+import {
+  isDirectSession,
+  type AnySessionEntry,
+  type ChatMessage,
+  type HistoryFrame,
+  type ReadFrame,
+  type RecallFrame,
+  type SendFrame,
+  type ServerFrame,
+  type SessionsRequestFrame,
+  type SyncFrame,
+  type TypingFrame,
 } from '../../../contract/frames';
 import type { Store } from '../store/types';
 import { ChatError } from './errors';
@@ -67,6 +69,8 @@ export interface ChatOptions {
    * reminders of users whose app is closed). Must not wait or throw: it only queues.
    */
   stored?: (message: ChatMessage, members: readonly string[]) => void;
+  /** Whether a user has a connection on any instance: a dm entry of `sessions` says if its peer is online. */
+  isOnline?: (userId: string) => Promise<boolean>;
 }
 
 /**
@@ -81,6 +85,7 @@ export class ChatService {
   private readonly imageUrl: (body: string, origin: string | undefined) => Promise<string | null>;
   private readonly voiceUrl: (body: string, origin: string | undefined, durationS: number) => Promise<VoiceCheck>;
   private readonly clock: () => number;
+  private readonly isOnline?: (userId: string) => Promise<boolean>;
   private readonly users: KnownUsers;
   private readonly recalls: Recalls;
   private readonly stored: (message: ChatMessage, members: readonly string[]) => void;
@@ -94,6 +99,7 @@ export class ChatService {
     this.imageUrl = options.imageUrl ?? (async (body) => body);
     this.voiceUrl = options.voiceUrl ?? (async (body) => ({ url: body }));
     this.clock = options.clock ?? Date.now;
+    this.isOnline = options.isOnline;
     this.users = options.users ?? new KnownUsers(store);
     this.stored = options.stored ?? (() => {});
     this.recalls = new Recalls(store, fanout, this.users, {
@@ -216,7 +222,7 @@ export class ChatService {
     // A cursor from another epoch describes a store that no longer exists: trust none of them.
     const cursors = frame.epoch === undefined || frame.epoch === epoch ? frame.cursors : {};
     const page = await this.store.sessionsPage(caller.userId);
-    await reply({ type: 'sessions', sessions: page.sessions, more: page.more });
+    await reply({ type: 'sessions', sessions: await this.withPresence(page.sessions), more: page.more });
     const onPage = new Set(page.sessions.map((session) => session.conv));
     // The conversations the client holds off the page, and the page's groups (for where each
     // member's view of a group begins).
@@ -251,7 +257,8 @@ export class ChatService {
         throw new ChatError('forbidden', `you are not a member of ${frame.after}`);
       }
       const page = await this.store.sessionsPage(caller.userId, { after: frame.after });
-      await reply({ type: 'sessions', sessions: page.sessions, more: page.more, after: frame.after });
+      const sessions = await this.withPresence(page.sessions);
+      await reply({ type: 'sessions', sessions, more: page.more, after: frame.after });
       return;
     }
     const members = await this.store.membersOf(frame.after);
@@ -263,7 +270,23 @@ export class ChatService {
     }
     if (!members.includes(caller.userId)) throw new ChatError('forbidden', `you are not a member of ${frame.after}`);
     const page = await this.store.sessionsPage(caller.userId, { after: frame.after });
-    await reply({ type: 'sessions', sessions: page.sessions, more: page.more, after: frame.after });
+    await reply({
+      type: 'sessions',
+      sessions: await this.withPresence(page.sessions),
+      more: page.more,
+      after: frame.after,
+    });
+  }
+
+  /** A page's dm entries with whether each peer is online now (the app's bars and dots start from it). */
+  private async withPresence(sessions: AnySessionEntry[]): Promise<AnySessionEntry[]> {
+    const isOnline = this.isOnline;
+    if (!isOnline) return sessions;
+    return Promise.all(
+      sessions.map(async (session) =>
+        isDirectSession(session) ? { ...session, online: await isOnline(session.peer.id) } : session,
+      ),
+    );
   }
 
   async read(caller: Caller, frame: ReadFrame): Promise<void> {
