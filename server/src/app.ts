@@ -1,5 +1,5 @@
 import Fastify, { LogController, type FastifyBaseLogger } from 'fastify';
-import { LIMITS } from '../../contract/limits';
+import { CLOSE_CODES, LIMITS } from '../../contract/limits';
 import pino, { type Logger } from 'pino';
 import { resolveTokenSecret, VerifiedTokens } from './auth/tokens';
 import { KnownUsers } from './chat/known-users';
@@ -19,6 +19,10 @@ import { bearerAuth, registerRoutes } from './http/routes';
 import { registerGroupRoutes } from './http/group-routes';
 import { registerConversationRoutes } from './http/conversation-routes';
 import { registerSubscriptionRoutes } from './http/subscription-routes';
+import { registerSafetyRoutes } from './http/safety-routes';
+import { registerAdminRoutes } from './http/admin-routes';
+import { SafetyService } from './chat/safety';
+import { MinuteCounter, ModerationService } from './chat/moderation';
 import { routeAjvOptions } from './ajv-options';
 import { registerMetricsRoute, registerSecurityHeaders } from './http/security';
 import { uploadRoutes } from './http/uploads';
@@ -86,10 +90,16 @@ export async function startServer(config: ServerConfig, log?: Logger): Promise<C
     logger.warn('REDIS_URL is set but TOKEN_SECRET is not: every instance must sign tokens with the same secret');
   }
   const knownUsers = new KnownUsers(store);
+  const safety = new SafetyService(store, {
+    users: knownUsers,
+    reportsPerHour: config.reportRate,
+    clock: config.safetyClock,
+  });
   const tokens = new VerifiedTokens(
     resolveTokenSecret(config.tokenSecret, config.dataDir),
     config.tokenTtlSeconds,
     knownUsers,
+    safety,
   );
 
   let accepting = true;
@@ -106,8 +116,15 @@ export async function startServer(config: ServerConfig, log?: Logger): Promise<C
     publicUrl: config.publicUrl,
     log: logger,
   });
+  // Messages stored in the last minute, for the moderation console's live panel.
+  const lastMinute = new MinuteCounter();
   const chat = new ChatService(store, bus, {
-    metrics,
+    metrics: {
+      messageStored() {
+        metrics.messageStored();
+        lastMinute.add();
+      },
+    },
     imageUrl: (body, origin) => uploads.claim(body, origin, 'image'),
     voiceUrl: (body, origin, durationS) =>
       uploads.claimVoice(body, origin, durationS, LIMITS.voiceDurationSlackSeconds * 1000),
@@ -134,6 +151,10 @@ export async function startServer(config: ServerConfig, log?: Logger): Promise<C
     maxConnectionsPerUser: config.maxConnectionsPerUser,
     maxConnections: config.maxConnections,
     metrics,
+  });
+  const moderation = new ModerationService(store, chat, safety, {
+    disconnect: (userId) => bus.disconnect([userId], CLOSE_CODES.banned, 'banned'),
+    stats: () => ({ online: gateway.users().length, messagesLastMinute: lastMinute.total() }),
   });
   await bus.start(gateway, presence);
   logger.info(
@@ -167,7 +188,10 @@ export async function startServer(config: ServerConfig, log?: Logger): Promise<C
     wechat: config.wechat ? new WechatLogin(config.wechat, logger) : undefined,
     accepting: () => accepting,
     avatarUrl: (url, origin) => uploads.claim(url, origin),
+    bans: safety,
   });
+  registerSafetyRoutes(app, { safety, authenticate: bearerAuth(tokens) });
+  await registerAdminRoutes(app, { moderation, token: config.adminToken });
   registerGroupRoutes(app, { groups, authenticate: bearerAuth(tokens), maxMembers: config.groupMaxMembers });
   registerConversationRoutes(app, { prefs, authenticate: bearerAuth(tokens) });
   registerSubscriptionRoutes(app, {

@@ -163,6 +163,11 @@ export class ChatService {
     return replyTo(this.store, userId, conv, seq);
   }
 
+  /** A moderator's recall (recall.ts `moderate`): the stored `recalled` event. */
+  moderatorRecall(conv: string, seq: number, cid: string) {
+    return this.recalls.moderate(conv, seq, cid);
+  }
+
   /** A recall (recall.ts): acked with the seq of its `recalled` system message. */
   recall(caller: Caller, frame: RecallFrame, reply: Reply): Promise<void> {
     return this.recalls.recall(caller, frame, reply);
@@ -261,9 +266,11 @@ export class ChatService {
     const members = await this.membersFor(caller.userId, frame.conv);
     const readSeq = await this.store.advanceRead(frame.conv, caller.userId, frame.seq);
     if (readSeq === null) return;
-    // In a group the cursor is told to the reader's other devices only.
+    // In a group the cursor is told to the reader's other devices only; a blocker hears nothing of
+    // the one they blocked.
+    const blockers = isGroupConversationId(frame.conv) ? [] : await this.store.safety.blockersOf(caller.userId);
     this.fanout.deliver(
-      isGroupConversationId(frame.conv) ? [caller.userId] : members,
+      isGroupConversationId(frame.conv) ? [caller.userId] : members.filter((member) => !blockers.includes(member)),
       { type: 'states', conv: frame.conv, user: caller.userId, readSeq },
       caller.connectionId,
     );
@@ -278,7 +285,8 @@ export class ChatService {
     if (isGroupConversationId(frame.conv)) return;
     const members = await this.store.membersOf(frame.conv);
     if (!members.includes(caller.userId)) return;
-    const others = members.filter((member) => member !== caller.userId);
+    const blockers = new Set(await this.store.safety.blockersOf(caller.userId));
+    const others = members.filter((member) => member !== caller.userId && !blockers.has(member));
     this.fanout.deliver(others, { type: 'typing', conv: frame.conv, user: caller.userId });
   }
 
@@ -320,10 +328,23 @@ export class ChatService {
       if (frame.to === userId) throw new ChatError('bad_frame', 'a message needs another user in "to"');
       if (!(await this.users.exists(frame.to))) throw new ChatError('not_found', `no user ${frame.to}`);
       const conv = directConversationId(userId, frame.to);
+      await this.refuseIfBlocked(userId, frame.to);
       return { conv, members: [userId, frame.to].sort() };
     }
     const conv = frame.conv as string;
-    return { conv, members: await this.membersFor(userId, conv) };
+    const members = await this.membersFor(userId, conv);
+    if (!isGroupConversationId(conv)) {
+      const peer = members.find((member) => member !== userId);
+      if (peer !== undefined) await this.refuseIfBlocked(userId, peer);
+    }
+    return { conv, members };
+  }
+
+  /** A dm to someone who blocked the sender: `blocked`, nothing stored or delivered (groups are not affected). */
+  private async refuseIfBlocked(userId: string, peer: string): Promise<void> {
+    if (await this.store.safety.isBlocked(peer, userId)) {
+      throw new ChatError('blocked', 'the message was not delivered: the recipient does not accept your messages');
+    }
   }
 
   /** Members of a conversation the user belongs to (membership.ts). */
