@@ -1023,7 +1023,8 @@ function storeConformance(name: string, makeHarness: () => Promise<StoreHarness>
         await store.safety.addReport(report('r2', 2000, { seq: null, reported: null, conv: 'g:x' }));
         await store.safety.addReport(report('r3', 2000, { reporter: 'u-other' }));
         await store.safety.addReport(report('r4', 3000));
-        expect(await store.safety.reportCountSince('u-rep', 2000)).toBe(2);
+        expect(await store.safety.reportCountSince('u-rep', 1999)).toBe(2);
+        expect(await store.safety.reportCountSince('u-rep', 2000)).toBe(1);
         expect(await store.safety.reportCountSince('u-rep', 0)).toBe(3);
         const first = await store.safety.openReports(2);
         expect(first.map((r) => r.id)).toEqual(['r4', 'r3']);

@@ -107,8 +107,8 @@ function safetyStatements(d: Dialect) {
     /** (id, reporter, conv, seq, reported, reason, createdAt, status, closedAt). */
     insertReport: `INSERT INTO reports (${REPORT})
        VALUES (${p(1)}, ${p(2)}, ${p(3)}, ${p(4)}, ${p(5)}, ${p(6)}, ${p(7)}, ${p(8)}, ${p(9)})`,
-    /** (reporter, since) → {n}. */
-    reportCount: `SELECT count(*) AS n FROM reports WHERE reporter = ${p(1)} AND created_at >= ${p(2)}`,
+    /** (reporter, since) → {n}: the reports made after `since`. */
+    reportCount: `SELECT count(*) AS n FROM reports WHERE reporter = ${p(1)} AND created_at > ${p(2)}`,
     /** (ts, ts, id, id, limit) → ReportRow[]. */
     openReports: `SELECT ${REPORT} FROM reports WHERE status = 'open' AND ${after('created_at', 'id')}
        ORDER BY created_at DESC, id${d.byteOrder} DESC LIMIT ${p(5)}`,

@@ -59,7 +59,7 @@ export interface SafetyStore {
   /** Everyone who blocked the user. */
   blockersOf(userId: string): Promise<string[]>;
   addReport(report: ReportRecord): Promise<void>;
-  /** How many reports the user made at or after `since` (ms). */
+  /** How many reports the user made after `since` (ms): a rolling window's count. */
   reportCountSince(reporter: string, since: number): Promise<number>;
   /** Open reports, newest first, after the cursor when given. */
   openReports(limit: number, after?: PageCursor): Promise<ReportRecord[]>;
