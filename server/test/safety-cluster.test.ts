@@ -6,7 +6,16 @@
  */
 import { CLOSE_CODES } from '../../contract/limits';
 import { useSockets } from './support/fixture';
-import { api, expectFailure, person, refusedUpgrade, settle, startTestServer, TestSocket, type TestServer } from './support/server';
+import {
+  api,
+  expectFailure,
+  person,
+  refusedUpgrade,
+  settle,
+  startTestServer,
+  TestSocket,
+  type TestServer,
+} from './support/server';
 import { DATABASE_URL, REDIS_URL, dropSchema, newRedisPrefix, newSchemaName, warnSkipped } from './support/services';
 
 const ADMIN_TOKEN = 'cluster-admin-token-0123456789abcdef';
@@ -44,7 +53,7 @@ describeCluster('a ban on two instances (PostgreSQL and Redis)', () => {
     if (DATABASE_URL) await dropSchema(DATABASE_URL, schema);
   });
 
-  it('closes the user\'s sockets on every instance with 4003 and refuses their token everywhere until unbanned', async () => {
+  it("closes the user's sockets on every instance with 4003 and refuses their token everywhere until unbanned", async () => {
     const bystander = await person(two, sockets);
     const bad = await person(one, sockets);
     const elsewhere = await TestSocket.open(two.wsUrl, bad.token);

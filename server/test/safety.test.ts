@@ -72,8 +72,9 @@ function safetySuite(storeName: string, settings: () => Partial<ServerConfig>): 
         ben.socket.send({ type: 'typing', conv });
         await api(server.url, 'PUT', '/api/profile', { token: ben.token, json: { nickname: '被拉黑的人' } });
         await settle(ann.socket, ben.socket);
-        expect(ann.socket.frames.filter((f) => f.type === 'message' || f.type === 'typing' || f.type === 'profile'))
-          .toEqual([]);
+        expect(
+          ann.socket.frames.filter((f) => f.type === 'message' || f.type === 'typing' || f.type === 'profile'),
+        ).toEqual([]);
         // Nothing stored: the blocker's history has only the first message.
         const history = await fullHistory(ann.socket, conv);
         expect(history.map((message) => message.cid)).toEqual(['before']);
@@ -107,6 +108,19 @@ function safetySuite(storeName: string, settings: () => Partial<ServerConfig>): 
         expect(list.body).toEqual([cat.login.user, ben.login.user]);
       });
 
+      it("tells the blocker nothing of the blocked one's presence (others still hear it)", async () => {
+        const ann = await server.person();
+        const ben = await server.person();
+        const cat = await server.person();
+        expect((await send(ben, { to: ann.id }, 'p1')).type).toBe('ack');
+        expect((await send(ben, { to: cat.id }, 'p2')).type).toBe('ack');
+        await api(server.url, 'PUT', `/api/blocks/${ben.id}`, { token: ann.token });
+        ben.socket.close();
+        await cat.socket.next('presence', (frame) => frame.user === ben.id && !frame.online);
+        await settle(ann.socket);
+        expect(ann.socket.frames.filter((frame) => frame.type === 'presence')).toEqual([]);
+      });
+
       it('leaves groups as they are: a blocked member still reaches the group', async () => {
         const ann = await server.person();
         const ben = await server.person();
@@ -122,13 +136,14 @@ function safetySuite(storeName: string, settings: () => Partial<ServerConfig>): 
     });
 
     describe('report', () => {
-      it('takes a member\'s report of a message or a conversation; refuses others, bad reasons, missing messages', async () => {
+      it("takes a member's report of a message or a conversation; refuses others, bad reasons, missing messages", async () => {
         const ann = await server.person();
         const ben = await server.person();
         const eve = await server.person();
         const ack = await send(ben, { to: ann.id }, 'r1');
         if (ack.type !== 'ack') throw new Error('not sent');
-        const report = (who: Person, json: unknown) => api(server.url, 'POST', '/api/reports', { token: who.token, json });
+        const report = (who: Person, json: unknown) =>
+          api(server.url, 'POST', '/api/reports', { token: who.token, json });
 
         const made = await report(ann, { conv: ack.conv, seq: ack.seq, reason: '骚扰' });
         expect(made.status).toBe(201);
@@ -142,18 +157,26 @@ function safetySuite(storeName: string, settings: () => Partial<ServerConfig>): 
         expectFailure(await report(ann, { conv: ack.conv, reason: 'x'.repeat(201) }), 400, 'bad_request');
         expect((await report(ann, { conv: ack.conv, reason: `其他：${'x'.repeat(197)}` })).status).toBe(201);
         expectFailure(await report(ann, { conv: ack.conv, seq: 0, reason: 'x' }), 400, 'bad_request');
-        expectFailure(await api(server.url, 'POST', '/api/reports', { json: { conv: ack.conv, reason: 'x' } }), 401, 'unauthorized');
+        expectFailure(
+          await api(server.url, 'POST', '/api/reports', { json: { conv: ack.conv, reason: 'x' } }),
+          401,
+          'unauthorized',
+        );
       });
 
       it('bounds each account to REPORT_RATE reports an hour (429 rate_limited), whoever they report', async () => {
         const ann = await server.person();
         const ben = await server.person();
         const conv = directConv(ann, ben);
-        const report = () => api(server.url, 'POST', '/api/reports', { token: ann.token, json: { conv, reason: '骚扰' } });
+        const report = () =>
+          api(server.url, 'POST', '/api/reports', { token: ann.token, json: { conv, reason: '骚扰' } });
         for (let i = 0; i < 20; i++) expect((await report()).status).toBe(201);
         expectFailure(await report(), 429, 'rate_limited');
         // Another account has a budget of its own: an attacker with many accounts is bounded per account.
-        const other = await api(server.url, 'POST', '/api/reports', { token: ben.token, json: { conv, reason: '骚扰' } });
+        const other = await api(server.url, 'POST', '/api/reports', {
+          token: ben.token,
+          json: { conv, reason: '骚扰' },
+        });
         expect(other.status).toBe(201);
         now += HOUR_MS;
         expect((await report()).status).toBe(201);
@@ -196,7 +219,10 @@ function safetySuite(storeName: string, settings: () => Partial<ServerConfig>): 
           json: { conv, seq: seqs[6], reason: '诈骗' },
         });
         now += 1;
-        const second = await api(server.url, 'POST', '/api/reports', { token: ann.token, json: { conv, reason: '骚扰' } });
+        const second = await api(server.url, 'POST', '/api/reports', {
+          token: ann.token,
+          json: { conv, reason: '骚扰' },
+        });
         const [firstId, secondId] = [first.body, second.body].map((body) => (body as { id: string }).id);
 
         const page1 = await admin('GET', '/api/admin/reports?limit=1');
@@ -349,7 +375,14 @@ function safetySuite(storeName: string, settings: () => Partial<ServerConfig>): 
             nickname,
             ban: null,
             reports: [
-              { id: expect.any(String), conv: ack.conv, seq: ack.seq, reason: '色情低俗', createdAt: now, status: 'open' },
+              {
+                id: expect.any(String),
+                conv: ack.conv,
+                seq: ack.seq,
+                reason: '色情低俗',
+                createdAt: now,
+                status: 'open',
+              },
             ],
           },
         ]);

@@ -79,7 +79,7 @@ function page(query: { limit?: string; before?: string }) {
 /** An optional `{reason}` body of the actions that need no other field. */
 function optionalReason(body: unknown): string {
   if (typeof body !== 'object' || body === null || !('reason' in body)) return '';
-  const { reason: text } = body as { reason: unknown };
+  const text = body.reason;
   if (typeof text !== 'string' || text.length > REPORT_REASON_MAX) {
     throw new HttpError(400, 'bad_request', `"reason" must be a text of at most ${REPORT_REASON_MAX} characters`);
   }

@@ -89,4 +89,3 @@ export function registerSafetyRoutes(app: FastifyInstance, deps: SafetyRouteDeps
     },
   );
 }
-

@@ -4,14 +4,7 @@
  */
 import type { PublicUser } from '../../../contract/frames';
 import type { Dialect } from './sql';
-import type {
-  AuditEntry,
-  BanRecord,
-  PageCursor,
-  ReportRecord,
-  ReportStatus,
-  SafetyStore,
-} from './safety-types';
+import type { AuditEntry, BanRecord, PageCursor, ReportRecord, ReportStatus, SafetyStore } from './safety-types';
 
 /** How a store runs one statement: rows of a query, or the count of rows a write changed. */
 export interface SqlRunner {

@@ -181,7 +181,8 @@ export class SqliteStore implements Store {
       return found;
     };
     this.safety = new SqlSafetyStore(SQLITE, {
-      all: async <R>(sql: string, params: ReadonlyArray<string | number | null>) => statement(sql).all(...params) as R[],
+      all: async <R>(sql: string, params: ReadonlyArray<string | number | null>) =>
+        statement(sql).all(...params) as R[],
       run: async (sql: string, params: ReadonlyArray<string | number | null>) => statement(sql).run(...params).changes,
     });
     this.statements = {
