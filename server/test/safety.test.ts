@@ -9,7 +9,7 @@ import { CLOSE_CODES } from '../../contract/limits';
 import type { ServerFrameOf } from '../../contract/frames';
 import type { GroupView } from '../src/chat/groups';
 import type { ReportView, UserView } from '../src/chat/moderation';
-import type { ServerConfig } from '../src/config';
+import { loadConfig, type ServerConfig } from '../src/config';
 import type { AuditEntry } from '../src/store/safety-types';
 import { useOwnServers, useTestServer } from './support/fixture';
 import { DATABASE_URL, dropSchema, newSchemaName, warnSkipped } from './support/services';
@@ -430,5 +430,17 @@ describe('the admin API without ADMIN_TOKEN', () => {
       expectFailure(await api(server.url, method, route, { token: ADMIN_TOKEN }), 404, 'not_found');
       expectFailure(await api(server.url, method, route), 404, 'not_found');
     }
+  });
+});
+
+describe('safety settings', () => {
+  it('reads ADMIN_TOKEN (unset or empty: none; too short: refused) and REPORT_RATE (default 20)', () => {
+    expect(loadConfig({}).adminToken).toBeUndefined();
+    expect(loadConfig({ ADMIN_TOKEN: '' }).adminToken).toBeUndefined();
+    expect(loadConfig({ ADMIN_TOKEN: ADMIN_TOKEN }).adminToken).toBe(ADMIN_TOKEN);
+    expect(() => loadConfig({ ADMIN_TOKEN: 'short' })).toThrow(/ADMIN_TOKEN must be at least 24 characters/);
+    expect(loadConfig({}).reportRate).toBe(20);
+    expect(loadConfig({ REPORT_RATE: '5' }).reportRate).toBe(5);
+    expect(() => loadConfig({ REPORT_RATE: '0' })).toThrow(/REPORT_RATE/);
   });
 });
