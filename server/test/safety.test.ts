@@ -288,6 +288,27 @@ function safetySuite(storeName: string, settings: () => Partial<ServerConfig>): 
         });
       });
 
+      it('closes the report a recall or a ban names as resolved', async () => {
+        const ann = await server.person();
+        const ben = await server.person();
+        const ack = await send(ben, { to: ann.id }, 'reported');
+        if (ack.type !== 'ack') throw new Error('not sent');
+        const made = await api(server.url, 'POST', '/api/reports', {
+          token: ann.token,
+          json: { conv: ack.conv, seq: ack.seq, reason: '诈骗' },
+        });
+        const reportId = (made.body as { id: string }).id;
+        now += 1;
+        const recalled = await admin('POST', '/api/admin/recall', { conv: ack.conv, seq: ack.seq, report: reportId });
+        expect(recalled.status).toBe(200);
+        const open = (await admin('GET', '/api/admin/reports?limit=100')).body as { reports: ReportView[] };
+        expect(open.reports.map((r) => r.id)).not.toContain(reportId);
+        const entry = (await audit())[0];
+        expect(JSON.parse(entry.detail)).toMatchObject({ report: reportId, sender: ben.id, seq: ack.seq });
+        const users = (await admin('GET', `/api/admin/users?q=${ben.id}`)).body as { users: UserView[] };
+        expect(users.users[0].reports).toEqual([expect.objectContaining({ id: reportId, status: 'resolved' })]);
+      });
+
       it('bans: sockets close with 4003, login 403, token 401 (HTTP and upgrade); unban restores; audited', async () => {
         const ann = await server.person();
         const ben = await server.person();
