@@ -1,5 +1,5 @@
 import Fastify, { LogController, type FastifyBaseLogger } from 'fastify';
-import { LIMITS } from '../../contract/limits';
+import { CLOSE_CODES, LIMITS } from '../../contract/limits';
 import pino, { type Logger } from 'pino';
 import { resolveTokenSecret, VerifiedTokens } from './auth/tokens';
 import { KnownUsers } from './chat/known-users';
@@ -22,6 +22,10 @@ import { registerSubscriptionRoutes } from './http/subscription-routes';
 import { SubscriptionsService } from './chat/subscriptions';
 import { Reminders } from './notify/reminders';
 import { WechatAccessToken, WechatSubscribeApi } from './notify/wechat-api';
+import { registerSafetyRoutes } from './http/safety-routes';
+import { registerAdminRoutes } from './http/admin-routes';
+import { SafetyService } from './chat/safety';
+import { MinuteCounter, ModerationService } from './chat/moderation';
 import { routeAjvOptions } from './ajv-options';
 import { registerMetricsRoute, registerSecurityHeaders } from './http/security';
 import { uploadRoutes } from './http/uploads';
@@ -91,10 +95,16 @@ export async function startServer(config: ServerConfig, log?: Logger): Promise<C
     logger.warn('REDIS_URL is set but TOKEN_SECRET is not: every instance must sign tokens with the same secret');
   }
   const knownUsers = new KnownUsers(store);
+  const safety = new SafetyService(store, {
+    users: knownUsers,
+    reportsPerHour: config.reportRate,
+    clock: config.safetyClock,
+  });
   const tokens = new VerifiedTokens(
     resolveTokenSecret(config.tokenSecret, config.dataDir),
     config.tokenTtlSeconds,
     knownUsers,
+    safety,
   );
 
   let accepting = true;
@@ -145,8 +155,15 @@ export async function startServer(config: ServerConfig, log?: Logger): Promise<C
     logger.info(`reminders are off (${missing.join(', ')} not set)`);
   }
   const subscriptions = new SubscriptionsService(store, reminders ? config.subscribe?.templateId : undefined);
+  // Messages stored in the last minute, for the moderation console's live panel.
+  const lastMinute = new MinuteCounter();
   const chat = new ChatService(store, bus, {
-    metrics,
+    metrics: {
+      messageStored() {
+        metrics.messageStored();
+        lastMinute.add();
+      },
+    },
     imageUrl: (body, origin) => uploads.claim(body, origin, 'image'),
     voiceUrl: (body, origin, durationS) =>
       uploads.claimVoice(body, origin, durationS, LIMITS.voiceDurationSlackSeconds * 1000),
@@ -175,6 +192,10 @@ export async function startServer(config: ServerConfig, log?: Logger): Promise<C
     maxConnectionsPerUser: config.maxConnectionsPerUser,
     maxConnections: config.maxConnections,
     metrics,
+  });
+  const moderation = new ModerationService(store, chat, safety, {
+    disconnect: (userId) => bus.disconnect([userId], CLOSE_CODES.banned, 'banned'),
+    stats: () => ({ online: gateway.users().length, messagesLastMinute: lastMinute.total() }),
   });
   await bus.start(gateway, presence);
   logger.info(
@@ -208,7 +229,10 @@ export async function startServer(config: ServerConfig, log?: Logger): Promise<C
     wechat: config.wechat ? new WechatLogin(config.wechat, logger) : undefined,
     accepting: () => accepting,
     avatarUrl: (url, origin) => uploads.claim(url, origin),
+    bans: safety,
   });
+  registerSafetyRoutes(app, { safety, authenticate: bearerAuth(tokens) });
+  await registerAdminRoutes(app, { moderation, token: config.adminToken });
   registerGroupRoutes(app, { groups, authenticate: bearerAuth(tokens), maxMembers: config.groupMaxMembers });
   registerConversationRoutes(app, { prefs, authenticate: bearerAuth(tokens) });
   registerSubscriptionRoutes(app, { subscriptions, authenticate: bearerAuth(tokens) });

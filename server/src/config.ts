@@ -92,6 +92,13 @@ export interface ServerConfig {
   notifyCooldownS: number;
   /** Calls to WeChat's subscribe/send under way at once (default 4); not read from the environment. */
   notifySendConcurrency?: number;
+  // Safety (docs/protocol.md, "Safety").
+  /** The bearer token of `/api/admin/*` (ADMIN_TOKEN); unset: no moderation API (404). */
+  adminToken?: string;
+  /** Reports one user may make per rolling hour (REPORT_RATE). */
+  reportRate: number;
+  /** The clock of bans and reports (tests move it); not read from the environment. */
+  safetyClock?: () => number;
 }
 
 /** The subscription-message template and how our fields fill it. */
@@ -187,6 +194,16 @@ function trustProxy(env: NodeJS.ProcessEnv): ServerConfig['trustProxy'] {
   return raw;
 }
 
+/** ADMIN_TOKEN: a short one could be guessed, and it opens every moderator action. */
+function adminToken(env: NodeJS.ProcessEnv): string | undefined {
+  const token = env.ADMIN_TOKEN?.trim();
+  if (!token) return undefined;
+  if (token.length < 24) {
+    throw new Error('ADMIN_TOKEN must be at least 24 characters (e.g. `openssl rand -base64 32`)');
+  }
+  return token;
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
   const wechat = wechatConfig(env);
   checkLoginMode(wechat, env);
@@ -233,5 +250,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
     trustProxy: trustProxy(env),
     httpIdleTimeoutMs: integer('HTTP_IDLE_TIMEOUT_MS', 30_000, env),
     metricsToken: env.METRICS_TOKEN || undefined,
+    adminToken: adminToken(env),
+    reportRate: positive('REPORT_RATE', 20, env),
   };
 }

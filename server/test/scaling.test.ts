@@ -62,6 +62,7 @@ function recordingEndpoint(users: string[] = []) {
     users: () => users,
     isOnline: (userId) => users.includes(userId),
     resync: (userIds) => resyncs.push(userIds),
+    disconnect: () => {},
   };
   return { endpoint, delivered, resyncs };
 }

@@ -8,6 +8,7 @@ import { isDirectSession, type PublicUser } from '../../contract/frames';
 import { PostgresStore } from '../src/store/postgres';
 import { SqliteStore } from '../src/store/sqlite';
 import type { NewMessage, Store, UploadRecord } from '../src/store/types';
+import type { AuditEntry, ReportRecord } from '../src/store/safety-types';
 import { tempDataDir } from '../../test/support/tmp';
 import { DATABASE_URL, dropSchema, newSchemaName, warnSkipped } from './support/services';
 
@@ -1056,6 +1057,98 @@ function storeConformance(name: string, makeHarness: () => Promise<StoreHarness>
         expect(await store.notifyTargets(dmWith(ben), [cat.id], 'T', 4000)).toEqual([]); // not a member
         expect(await store.notifyTargets(dmWith(ben), [ben.id], 'other-template', 4000)).toEqual([]);
         expect(await store.notifyTargets(dmWith(ben), [], 'T', 4000)).toEqual([]);
+    describe('safety', () => {
+      it('keeps blocks: newest first, once each, lifted, and who blocked whom', async () => {
+        const [ann, ben, cat] = [await user('ann'), await user('ben'), await user('cat')];
+        await store.safety.block(ann.id, ben.id, 1000);
+        await store.safety.block(ann.id, cat.id, 2000);
+        await store.safety.block(ann.id, ben.id, 3000);
+        expect(await store.safety.blockList(ann.id)).toEqual([cat, ben]);
+        expect(await store.safety.isBlocked(ann.id, ben.id)).toBe(true);
+        expect(await store.safety.isBlocked(ben.id, ann.id)).toBe(false);
+        await store.safety.block(cat.id, ben.id, 4000);
+        expect((await store.safety.blockersOf(ben.id)).sort()).toEqual([ann.id, cat.id].sort());
+        await store.safety.unblock(ann.id, ben.id);
+        expect(await store.safety.blockList(ann.id)).toEqual([cat]);
+        expect(await store.safety.isBlocked(ann.id, ben.id)).toBe(false);
+        // Another instance (or a restart) sees the same.
+        const other = await harness.another();
+        expect(await other.safety.blockList(ann.id)).toEqual([cat]);
+      });
+
+      it('keeps reports: counted per reporter, open ones paged newest first, closed once', async () => {
+        const report = (id: string, createdAt: number, extra: Partial<ReportRecord> = {}): ReportRecord => ({
+          id,
+          reporter: 'u-rep',
+          conv: 'dm:a:b',
+          seq: 3,
+          reported: 'u-bad',
+          reason: '骚扰',
+          createdAt,
+          status: 'open',
+          closedAt: null,
+          ...extra,
+        });
+        await store.safety.addReport(report('r1', 1000));
+        await store.safety.addReport(report('r2', 2000, { seq: null, reported: null, conv: 'g:x' }));
+        await store.safety.addReport(report('r3', 2000, { reporter: 'u-other' }));
+        await store.safety.addReport(report('r4', 3000));
+        expect(await store.safety.reportCountSince('u-rep', 1999)).toBe(2);
+        expect(await store.safety.reportCountSince('u-rep', 2000)).toBe(1);
+        expect(await store.safety.reportCountSince('u-rep', 0)).toBe(3);
+        const first = await store.safety.openReports(2);
+        expect(first.map((r) => r.id)).toEqual(['r4', 'r3']);
+        const rest = await store.safety.openReports(10, { ts: first[1].createdAt, id: first[1].id });
+        expect(rest.map((r) => r.id)).toEqual(['r2', 'r1']);
+        expect(rest[0]).toEqual(report('r2', 2000, { seq: null, reported: null, conv: 'g:x' }));
+        expect(await store.safety.closeReport('r4', 'dismissed', 5000)).toBe(true);
+        expect(await store.safety.closeReport('r4', 'resolved', 6000)).toBe(false);
+        expect(await store.safety.getReport('r4')).toMatchObject({ status: 'dismissed', closedAt: 5000 });
+        expect((await store.safety.openReports(10)).map((r) => r.id)).toEqual(['r3', 'r2', 'r1']);
+        expect((await store.safety.reportsAgainst('u-bad', 10)).map((r) => r.id)).toEqual(['r4', 'r3', 'r1']);
+        expect(await store.safety.getReport('nope')).toBeNull();
+      });
+
+      it('keeps bans: timed or permanent, replaced, lifted', async () => {
+        expect(await store.safety.getBan('u1')).toBeNull();
+        await store.safety.setBan({ userId: 'u1', reason: 'spam', until: 9_000_000_000_000, since: 1000 });
+        expect(await store.safety.getBan('u1')).toEqual({
+          userId: 'u1',
+          reason: 'spam',
+          until: 9_000_000_000_000,
+          since: 1000,
+        });
+        await store.safety.setBan({ userId: 'u1', reason: 'again', until: null, since: 2000 });
+        expect(await store.safety.getBan('u1')).toEqual({ userId: 'u1', reason: 'again', until: null, since: 2000 });
+        expect(await store.safety.removeBan('u1')).toBe(true);
+        expect(await store.safety.removeBan('u1')).toBe(false);
+        expect(await store.safety.getBan('u1')).toBeNull();
+      });
+
+      it('keeps the audit log, newest first, paged', async () => {
+        const entry = (id: string, ts: number): AuditEntry => ({
+          id,
+          ts,
+          actor: 'admin',
+          ip: '127.0.0.1',
+          action: 'ban',
+          target: 'u1',
+          reason: 'spam',
+          detail: JSON.stringify({ until: null }),
+        });
+        for (const [id, ts] of [
+          ['a1', 10],
+          ['a2', 20],
+          ['a3', 20],
+          ['a4', 30],
+        ] as const) {
+          await store.safety.addAudit(entry(id, ts));
+        }
+        const first = await store.safety.auditLog(3);
+        expect(first.map((e) => e.id)).toEqual(['a4', 'a3', 'a2']);
+        expect(first[0]).toEqual(entry('a4', 30));
+        const rest = await store.safety.auditLog(3, { ts: 20, id: 'a2' });
+        expect(rest.map((e) => e.id)).toEqual(['a1']);
       });
     });
 

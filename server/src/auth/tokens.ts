@@ -11,7 +11,7 @@ export interface TokenClaims {
 
 export class TokenError extends Error {
   constructor(
-    readonly code: 'missing' | 'invalid' | 'expired',
+    readonly code: 'missing' | 'invalid' | 'expired' | 'banned',
     message: string,
   ) {
     super(message);
@@ -67,6 +67,8 @@ export class VerifiedTokens extends Tokens {
     secret: string,
     ttlSeconds: number,
     private readonly users: { exists(userId: string): Promise<boolean> },
+    /** A banned user's tokens are refused while the ban lasts (checked at every use). */
+    private readonly bans?: { activeBan(userId: string): Promise<unknown> },
   ) {
     super(secret, ttlSeconds);
   }
@@ -75,6 +77,9 @@ export class VerifiedTokens extends Tokens {
     const claims = await super.verify(token);
     if (!(await this.users.exists(claims.userId))) {
       throw new TokenError('invalid', 'the token names no user of this server: log in again');
+    }
+    if (this.bans && (await this.bans.activeBan(claims.userId))) {
+      throw new TokenError('banned', 'this account is banned');
     }
     return claims;
   }

@@ -14,6 +14,10 @@ export class LocalBus implements Bus {
     this.local?.deliver(userIds, frame, exceptConnectionId);
   }
 
+  disconnect(userIds: readonly string[], code: number, reason: string): void {
+    this.local?.disconnect(userIds, code, reason);
+  }
+
   // With one instance, its first and last connections of a user are the only ones.
   async connected(): Promise<boolean> {
     return true;

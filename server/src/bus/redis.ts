@@ -60,6 +60,8 @@ interface Envelope {
   x?: string;
   /** A resync request: deliveries were dropped, every instance's clients sync again. */
   r?: '*';
+  /** A disconnect of the users `u` (a ban): the close code and reason. */
+  k?: [number, string];
 }
 
 /**
@@ -165,6 +167,13 @@ export class RedisBus implements Bus {
     this.publish(`${JSON.stringify(envelope)}\n${text}`);
   }
 
+  disconnect(userIds: readonly string[], code: number, reason: string): void {
+    if (!this.local || userIds.length === 0) return;
+    this.local.disconnect(userIds, code, reason);
+    const envelope: Envelope = { o: this.instanceId, u: [...userIds], k: [code, reason] };
+    this.publish(`${JSON.stringify(envelope)}\n`);
+  }
+
   async connected(userId: string): Promise<boolean> {
     return this.presence(JOIN, userId);
   }
@@ -256,6 +265,10 @@ export class RedisBus implements Bus {
     if (envelope.o === this.instanceId || !this.local) return;
     if (envelope.r === '*') {
       this.local.resync();
+      return;
+    }
+    if (envelope.u && envelope.k) {
+      this.local.disconnect(envelope.u, envelope.k[0], envelope.k[1]);
       return;
     }
     if (!envelope.u || !envelope.t) return;

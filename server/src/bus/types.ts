@@ -15,6 +15,8 @@ export interface LocalDelivery {
   isOnline(userId: string): boolean;
   /** Deliveries may have been missed: these users' connections (every one when absent) sync again. */
   resync(userIds?: readonly string[]): void;
+  /** Closes every connection of these users on this instance with `code` (a ban: 4003 `banned`). */
+  disconnect(userIds: readonly string[], code: number, reason: string): void;
 }
 
 /**
@@ -35,6 +37,8 @@ export interface PresenceListener {
  * whether that was the first/last across all instances.
  */
 export interface Bus extends Fanout, PresenceRegistry {
+  /** Closes every connection of these users on every instance (a ban) with `code` and `reason`. */
+  disconnect(userIds: readonly string[], code: number, reason: string): void;
   /**
    * Connects (when there is anything to connect to), then hands deliveries to `local` and the
    * presence it finds out by itself to `presence`.

@@ -10,7 +10,7 @@ import type { Fanout, PresenceRegistry } from './ports';
  */
 export class PresenceService implements PresenceListener {
   constructor(
-    private readonly store: Pick<Store, 'peersOf'>,
+    private readonly store: Pick<Store, 'peersOf' | 'safety'>,
     private readonly bus: Fanout & PresenceRegistry,
   ) {}
 
@@ -35,7 +35,12 @@ export class PresenceService implements PresenceListener {
   }
 
   private async announce(userId: string, online: boolean): Promise<void> {
-    const peers = await this.store.peersOf(userId);
-    this.bus.deliver(peers, { type: 'presence', user: userId, online });
+    // Those who blocked the user see nothing of them, their presence included.
+    const [peers, blockers] = await Promise.all([this.store.peersOf(userId), this.store.safety.blockersOf(userId)]);
+    const blocked = new Set(blockers);
+    this.bus.deliver(
+      peers.filter((peer) => !blocked.has(peer)),
+      { type: 'presence', user: userId, online },
+    );
   }
 }

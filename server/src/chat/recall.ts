@@ -1,5 +1,5 @@
 import { isGroupConversationId } from '../../../contract/conversations';
-import type { RecallFrame } from '../../../contract/frames';
+import type { ChatMessage, RecallFrame } from '../../../contract/frames';
 import type { SystemEvent } from '../../../contract/system-events';
 import type { Store } from '../store/types';
 import { ChatError } from './errors';
@@ -56,6 +56,41 @@ export class Recalls {
       { type: 'states', conv, user: caller.userId, readSeq: message.seq },
       caller.connectionId,
     );
+  }
+
+  /**
+   * A moderator's recall (`POST /api/admin/recall`): any message but a system one, at any age,
+   * through the same store path as a member's. The `recalled` event is stored in the name of the
+   * message's sender (docs/protocol.md, "Safety": every client's tip then reads as for a sender's
+   * own recall, and no member is named for what a moderator did), with a cid of the moderator's
+   * own (`mod:…`) and no read cursor moved; delivered to every member's connections. `not_found`
+   * when there is no such message, `forbidden` when it is a system message or recalled already.
+   */
+  async moderate(conv: string, seq: number, cid: string): Promise<{ message: ChatMessage; sender: string }> {
+    const target = await this.store.message(conv, seq);
+    if (!target) throw new ChatError('not_found', `${conv} has no message ${seq}`);
+    if (target.kind === 'system') throw new ChatError('forbidden', 'a system message is not recalled');
+    if (target.kind === 'recalled') throw new ChatError('forbidden', `message ${seq} was recalled already`);
+    const event: SystemEvent = { event: 'recalled', seq };
+    const result = await this.store.recall(
+      {
+        conv,
+        members: [],
+        from: target.from,
+        cid,
+        kind: 'system',
+        body: JSON.stringify(event),
+        ts: this.options.clock(),
+      },
+      seq,
+      false,
+    );
+    if (!result) throw new ChatError('forbidden', `message ${seq} was recalled already`);
+    if (!result.duplicate) {
+      this.options.metrics.messageStored();
+      this.fanout.deliver(await this.store.membersOf(conv), { type: 'message', ...result.message });
+    }
+    return { message: result.message, sender: target.from };
   }
 
   /** Whether the user may recall message `seq` of `conv` (a member of it); refused otherwise. */

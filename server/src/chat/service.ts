@@ -178,6 +178,11 @@ export class ChatService {
     return replyTo(this.store, userId, conv, seq);
   }
 
+  /** A moderator's recall (recall.ts `moderate`): the stored `recalled` event. */
+  moderatorRecall(conv: string, seq: number, cid: string) {
+    return this.recalls.moderate(conv, seq, cid);
+  }
+
   /** A recall (recall.ts): acked with the seq of its `recalled` system message. */
   recall(caller: Caller, frame: RecallFrame, reply: Reply): Promise<void> {
     return this.recalls.recall(caller, frame, reply);
@@ -222,7 +227,7 @@ export class ChatService {
     // A cursor from another epoch describes a store that no longer exists: trust none of them.
     const cursors = frame.epoch === undefined || frame.epoch === epoch ? frame.cursors : {};
     const page = await this.store.sessionsPage(caller.userId);
-    await reply({ type: 'sessions', sessions: await this.withPresence(page.sessions), more: page.more });
+    await reply({ type: 'sessions', sessions: await this.withPresence(caller.userId, page.sessions), more: page.more });
     const onPage = new Set(page.sessions.map((session) => session.conv));
     // The conversations the client holds off the page, and the page's groups (for where each
     // member's view of a group begins).
@@ -257,7 +262,7 @@ export class ChatService {
         throw new ChatError('forbidden', `you are not a member of ${frame.after}`);
       }
       const page = await this.store.sessionsPage(caller.userId, { after: frame.after });
-      const sessions = await this.withPresence(page.sessions);
+      const sessions = await this.withPresence(caller.userId, page.sessions);
       await reply({ type: 'sessions', sessions, more: page.more, after: frame.after });
       return;
     }
@@ -272,19 +277,25 @@ export class ChatService {
     const page = await this.store.sessionsPage(caller.userId, { after: frame.after });
     await reply({
       type: 'sessions',
-      sessions: await this.withPresence(page.sessions),
+      sessions: await this.withPresence(caller.userId, page.sessions),
       more: page.more,
       after: frame.after,
     });
   }
 
-  /** A page's dm entries with whether each peer is online now (the app's bars and dots start from it). */
-  private async withPresence(sessions: AnySessionEntry[]): Promise<AnySessionEntry[]> {
+  /**
+   * A page's dm entries with whether each peer is online now (the app's bars and dots start from
+   * it); someone the user blocked shows offline, as their `presence` frames are not sent either.
+   */
+  private async withPresence(userId: string, sessions: AnySessionEntry[]): Promise<AnySessionEntry[]> {
     const isOnline = this.isOnline;
-    if (!isOnline) return sessions;
+    if (!isOnline || !sessions.some(isDirectSession)) return sessions;
+    const blocked = new Set((await this.store.safety.blockList(userId)).map((user) => user.id));
     return Promise.all(
       sessions.map(async (session) =>
-        isDirectSession(session) ? { ...session, online: await isOnline(session.peer.id) } : session,
+        isDirectSession(session)
+          ? { ...session, online: !blocked.has(session.peer.id) && (await isOnline(session.peer.id)) }
+          : session,
       ),
     );
   }
@@ -293,9 +304,11 @@ export class ChatService {
     const members = await this.membersFor(caller.userId, frame.conv);
     const readSeq = await this.store.advanceRead(frame.conv, caller.userId, frame.seq);
     if (readSeq === null) return;
-    // In a group the cursor is told to the reader's other devices only.
+    // In a group the cursor is told to the reader's other devices only; a blocker hears nothing of
+    // the one they blocked.
+    const blockers = isGroupConversationId(frame.conv) ? [] : await this.store.safety.blockersOf(caller.userId);
     this.fanout.deliver(
-      isGroupConversationId(frame.conv) ? [caller.userId] : members,
+      isGroupConversationId(frame.conv) ? [caller.userId] : members.filter((member) => !blockers.includes(member)),
       { type: 'states', conv: frame.conv, user: caller.userId, readSeq },
       caller.connectionId,
     );
@@ -310,7 +323,8 @@ export class ChatService {
     if (isGroupConversationId(frame.conv)) return;
     const members = await this.store.membersOf(frame.conv);
     if (!members.includes(caller.userId)) return;
-    const others = members.filter((member) => member !== caller.userId);
+    const blockers = new Set(await this.store.safety.blockersOf(caller.userId));
+    const others = members.filter((member) => member !== caller.userId && !blockers.has(member));
     this.fanout.deliver(others, { type: 'typing', conv: frame.conv, user: caller.userId });
   }
 
@@ -352,10 +366,23 @@ export class ChatService {
       if (frame.to === userId) throw new ChatError('bad_frame', 'a message needs another user in "to"');
       if (!(await this.users.exists(frame.to))) throw new ChatError('not_found', `no user ${frame.to}`);
       const conv = directConversationId(userId, frame.to);
+      await this.refuseIfBlocked(userId, frame.to);
       return { conv, members: [userId, frame.to].sort() };
     }
     const conv = frame.conv as string;
-    return { conv, members: await this.membersFor(userId, conv) };
+    const members = await this.membersFor(userId, conv);
+    if (!isGroupConversationId(conv)) {
+      const peer = members.find((member) => member !== userId);
+      if (peer !== undefined) await this.refuseIfBlocked(userId, peer);
+    }
+    return { conv, members };
+  }
+
+  /** A dm to someone who blocked the sender: `blocked`, nothing stored or delivered (groups are not affected). */
+  private async refuseIfBlocked(userId: string, peer: string): Promise<void> {
+    if (await this.store.safety.isBlocked(peer, userId)) {
+      throw new ChatError('blocked', 'the message was not delivered: the recipient does not accept your messages');
+    }
   }
 
   /** Members of a conversation the user belongs to (membership.ts). */

@@ -61,8 +61,10 @@ export class UsersService {
     if (unchanged) return before;
     const after = await this.store.updateProfile(userId, update);
     if (!after) return null;
-    const peers = await this.store.peersOf(userId);
-    this.fanout.deliver([userId, ...peers], { type: 'profile', user: after });
+    // Those who blocked the user are not told (they see nothing of them).
+    const [peers, blockers] = await Promise.all([this.store.peersOf(userId), this.store.safety.blockersOf(userId)]);
+    const blocked = new Set(blockers);
+    this.fanout.deliver([userId, ...peers.filter((peer) => !blocked.has(peer))], { type: 'profile', user: after });
     return after;
   }
 

@@ -14,6 +14,8 @@ const STATUS: Record<ChatError['code'], { status: number; code: string }> = {
   bad_frame: { status: 400, code: 'bad_request' },
   forbidden: { status: 403, code: 'forbidden' },
   not_found: { status: 404, code: 'not_found' },
+  blocked: { status: 403, code: 'blocked' },
+  rate_limited: { status: 429, code: 'rate_limited' },
 };
 
 /** A conversation's settings for the caller (docs/protocol.md, "Message actions"). */

@@ -29,6 +29,8 @@ export interface RouteDeps {
    * limit. Checked in `onRequest`, before the body is read, so before WeChat and before any account.
    */
   loginLimit?: { max: number; timeWindow: number };
+  /** A banned user's login answers `403 banned` while the ban lasts. */
+  bans?: { activeBan(userId: string): Promise<{ until: number | null } | null> };
 }
 
 declare module 'fastify' {
@@ -131,6 +133,11 @@ export function registerRoutes(app: FastifyInstance, deps: RouteDeps): void {
       identity = { provider: 'dev', externalId: devId };
     }
     const user = await users.logIn(identity);
+    const ban = await deps.bans?.activeBan(user.id);
+    if (ban) {
+      const until = ban.until === null ? 'permanently' : `until ${new Date(ban.until).toISOString()}`;
+      throw new HttpError(403, 'banned', `this account is banned ${until}`);
+    }
     const { token, expiresAt } = await tokens.issue(user.id);
     return { token, user, expiresAt };
   });

@@ -30,7 +30,7 @@ export async function registerSecurityHeaders(app: FastifyInstance): Promise<voi
 }
 
 /** Whether an `Authorization` header carries exactly this bearer token (compared in constant time). */
-function carriesToken(request: FastifyRequest, token: string): boolean {
+export function carriesToken(request: FastifyRequest, token: string): boolean {
   const header = request.headers.authorization ?? '';
   const match = /^Bearer\s+(\S+)$/i.exec(header);
   if (!match) return false;

@@ -49,8 +49,10 @@ import {
   statements,
   uploadsTable,
   voiceMigration,
+  safetyMigration,
   type Dialect,
 } from './sql';
+import { SqlSafetyStore } from './safety-sql';
 import { newEpoch, newUserId } from './ids';
 
 /** PostgreSQL's words for the shared SQL (sql.ts). */
@@ -84,6 +86,8 @@ const MIGRATIONS: readonly string[] = [
   voiceMigration(POSTGRES),
   // Reminders: each user's subscription-message credits and last reminder.
   notifyMigration(POSTGRES),
+  // Safety: blocks, reports, bans, the audit log.
+  safetyMigration(POSTGRES),
 ];
 
 /**
@@ -135,6 +139,13 @@ class NothingToRecall extends Error {}
  * idempotent even when two instances store it at the same moment.
  */
 export class PostgresStore implements Store {
+  readonly safety = new SqlSafetyStore(POSTGRES, {
+    all: async <R>(sql: string, params: ReadonlyArray<string | number | null>) =>
+      (await this.pool.query(sql, [...params])).rows as R[],
+    run: async (sql: string, params: ReadonlyArray<string | number | null>) =>
+      (await this.pool.query(sql, [...params])).rowCount ?? 0,
+  });
+
   private constructor(
     private readonly pool: pg.Pool,
     private readonly schema: string | undefined,
@@ -332,7 +343,7 @@ export class PostgresStore implements Store {
     return this.byCid(from, cid);
   }
 
-  async recall(event: NewMessage, target: number): Promise<AppendResult | null> {
+  async recall(event: NewMessage, target: number, moveRead = true): Promise<AppendResult | null> {
     const existing = await this.byCid(event.from, event.cid);
     if (existing) return { message: existing, duplicate: true };
     try {
@@ -349,7 +360,7 @@ export class PostgresStore implements Store {
         if (inserted.rowCount === 0) throw new LostRace();
         const marked = await client.query(SQL.recallMark, [conv, target]);
         if (marked.rowCount !== 1) throw new NothingToRecall();
-        await client.query(SQL.senderRead, [seq, conv, from, seq]);
+        if (moveRead) await client.query(SQL.senderRead, [seq, conv, from, seq]);
         return { message: { conv, seq, cid, from, kind, body, ts }, duplicate: false };
       });
     } catch (error) {

@@ -429,3 +429,51 @@ export function epochOf(row: { value: string } | undefined): string {
   if (!row) throw new Error('the store has no epoch: its meta table is damaged');
   return row.value;
 }
+
+/**
+ * Safety (a later migration of both stores): blocks (拉黑), reports (举报), bans and the audit log
+ * of moderator actions. `reports.seq` is null when a conversation is reported as a whole,
+ * `reported` null for a group reported as a whole; `bans.banned_until` null for a permanent ban.
+ */
+export function safetyMigration({ text, integer }: Dialect): string {
+  return `
+  CREATE TABLE blocks (
+    user_id ${text} NOT NULL,
+    blocked_id ${text} NOT NULL,
+    created_at ${integer} NOT NULL,
+    PRIMARY KEY (user_id, blocked_id)
+  );
+  CREATE INDEX blocks_by_blocked ON blocks (blocked_id);
+  CREATE TABLE reports (
+    id ${text} PRIMARY KEY,
+    reporter ${text} NOT NULL,
+    conv ${text} NOT NULL,
+    seq ${integer},
+    reported ${text},
+    reason ${text} NOT NULL,
+    created_at ${integer} NOT NULL,
+    status ${text} NOT NULL DEFAULT 'open',
+    closed_at ${integer}
+  );
+  CREATE INDEX reports_open ON reports (status, created_at);
+  CREATE INDEX reports_by_reporter ON reports (reporter, created_at);
+  CREATE INDEX reports_by_reported ON reports (reported, created_at);
+  CREATE TABLE bans (
+    user_id ${text} PRIMARY KEY,
+    reason ${text} NOT NULL,
+    banned_until ${integer},
+    created_at ${integer} NOT NULL
+  );
+  CREATE TABLE audit_log (
+    id ${text} PRIMARY KEY,
+    ts ${integer} NOT NULL,
+    actor ${text} NOT NULL,
+    ip ${text} NOT NULL,
+    action ${text} NOT NULL,
+    target ${text} NOT NULL,
+    reason ${text} NOT NULL,
+    detail ${text} NOT NULL
+  );
+  CREATE INDEX audit_by_ts ON audit_log (ts);
+  `;
+}

@@ -53,8 +53,10 @@ import {
   statements,
   uploadsTable,
   voiceMigration,
+  safetyMigration,
   type Dialect,
 } from './sql';
+import { SqlSafetyStore } from './safety-sql';
 import { newEpoch, newUserId } from './ids';
 import { WalCheckpointer } from './checkpointer';
 import { BoundedSet } from '../bounded-set';
@@ -100,6 +102,8 @@ export const MIGRATIONS: readonly string[] = [
   voiceMigration(SQLITE),
   // Reminders: each user's subscription-message credits and last reminder.
   notifyMigration(SQLITE),
+  // Safety: blocks, reports, bans, the audit log.
+  safetyMigration(SQLITE),
 ];
 
 const SQL = statements(SQLITE);
@@ -134,13 +138,14 @@ export class SqliteStore implements Store {
   private readonly statements;
   private readonly appendTx: (message: NewMessage) => AppendResult;
   private readonly changeGroupTx: (groupId: string, message: NewMessage, change: GroupChange) => ChatMessage;
-  private readonly recallTx: (event: NewMessage, seq: number) => AppendResult | null;
+  private readonly recallTx: (event: NewMessage, seq: number, moveRead: boolean) => AppendResult | null;
   private readonly appendBatchTx: (batch: PendingAppend[]) => void;
   /** Appends waiting for this event-loop turn's transaction (group commit). */
   private pending: PendingAppend[] = [];
   /** Conversations (with their members) committed to the file: no need to insert them again. */
   private readonly knownConversations = new BoundedSet<string>(KNOWN_CONVERSATIONS);
   private readonly checkpointer: WalCheckpointer | null = null;
+  readonly safety: SqlSafetyStore;
 
   constructor(file: string, options: SqliteOptions = {}) {
     if (file !== ':memory:') fs.mkdirSync(path.dirname(file), { recursive: true });
@@ -173,6 +178,17 @@ export class SqliteStore implements Store {
     }
 
     const db = this.db;
+    const prepared = new Map<string, Database.Statement>();
+    const statement = (sql: string) => {
+      let found = prepared.get(sql);
+      if (!found) prepared.set(sql, (found = db.prepare(sql)));
+      return found;
+    };
+    this.safety = new SqlSafetyStore(SQLITE, {
+      all: async <R>(sql: string, params: ReadonlyArray<string | number | null>) =>
+        statement(sql).all(...params) as R[],
+      run: async (sql: string, params: ReadonlyArray<string | number | null>) => statement(sql).run(...params).changes,
+    });
     this.statements = {
       epoch: db.prepare<[], { value: string }>(SQL.epoch),
       userByIdentity: db.prepare<[string, string], PublicUser>(SQL.userByIdentity),
@@ -250,7 +266,7 @@ export class SqliteStore implements Store {
       s.senderRead.run(seq, message.conv, message.from, seq);
       return { message: storedMessage(message, seq), duplicate: false };
     };
-    this.recallTx = db.transaction((event: NewMessage, target: number): AppendResult | null => {
+    this.recallTx = db.transaction((event: NewMessage, target: number, moveRead: boolean): AppendResult | null => {
       const existing = s.byCid.get(event.from, event.cid);
       if (existing) return { message: toMessage(existing), duplicate: true };
       const row = s.nextSeq.get(event.ts, event.conv);
@@ -259,7 +275,7 @@ export class SqliteStore implements Store {
       s.insertMessage.run(...messageInsert(event, seq));
       // Nothing to recall (gone, a system message, recalled already): the whole change is undone.
       if (s.recallMark.run(event.conv, target).changes !== 1) throw new NothingToRecall();
-      s.senderRead.run(seq, event.conv, event.from, seq);
+      if (moveRead) s.senderRead.run(seq, event.conv, event.from, seq);
       const { conv, cid, from, kind, body, ts } = event;
       return { message: { conv, seq, cid, from, kind, body, ts }, duplicate: false };
     });
@@ -388,11 +404,11 @@ export class SqliteStore implements Store {
     return row ? toMessage(row) : null;
   }
 
-  async recall(event: NewMessage, seq: number): Promise<AppendResult | null> {
+  async recall(event: NewMessage, seq: number, moveRead = true): Promise<AppendResult | null> {
     // Appends already waiting go first, so the seqs follow the order of arrival.
     if (this.pending.length > 0) this.commitPending();
     try {
-      return this.recallTx(event, seq);
+      return this.recallTx(event, seq, moveRead);
     } catch (error) {
       if (error instanceof NothingToRecall) return null;
       throw error;

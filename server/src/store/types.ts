@@ -1,5 +1,6 @@
 import type { GroupRole } from '../../../contract/http';
 import type { AnySessionEntry, ChatMessage, MessageKind, PublicUser, ReplyRef } from '../../../contract/frames';
+import type { SafetyStore } from './safety-types';
 
 /** How a person proved who they are: a development device id, or a WeChat openid. */
 export interface Identity {
@@ -151,8 +152,10 @@ export interface Store {
    * its sender's read cursor there, and rewrites message `seq` as `recalled` (body `""`, no
    * mentions, no reply). A cid stored before answers that message (`duplicate`), nothing written;
    * null when message `seq` is missing, a system message or recalled already (nothing written).
+   * `moveRead` false (a moderator's recall, in the name of the message's sender) leaves every read
+   * cursor where it was.
    */
-  recall(event: NewMessage, seq: number): Promise<AppendResult | null>;
+  recall(event: NewMessage, seq: number, moveRead?: boolean): Promise<AppendResult | null>;
   /**
    * Sets the user's mute and pin of a conversation (an absent one stays) and answers both. The
    * caller checked the user may: a dm before its first message gets its conversation row and the
@@ -237,5 +240,7 @@ export interface Store {
     templateId: string,
     notBefore: number,
   ): Promise<NotifyTarget[]>;
+  /** Blocks, reports, bans and the audit log (safety-types.ts). */
+  readonly safety: SafetyStore;
   close(): Promise<void>;
 }

@@ -307,6 +307,16 @@ export class Gateway implements LocalDelivery {
     }
   }
 
+  /**
+   * A ban: these users' connections here close with `code` at once; frames of theirs not yet
+   * handled are dropped (a connection that is no longer open carries nothing out).
+   */
+  disconnect(userIds: readonly string[], code: number, reason: string): void {
+    for (const userId of userIds) {
+      for (const connection of this.hub.connectionsOf(userId)) connection.close(code, reason);
+    }
+  }
+
   private sweep(): void {
     this.userBudgets.sweep();
     const deadline = Date.now() - 3 * this.options.heartbeatMs;
