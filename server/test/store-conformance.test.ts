@@ -1057,6 +1057,9 @@ function storeConformance(name: string, makeHarness: () => Promise<StoreHarness>
         expect(await store.notifyTargets(dmWith(ben), [cat.id], 'T', 4000)).toEqual([]); // not a member
         expect(await store.notifyTargets(dmWith(ben), [ben.id], 'other-template', 4000)).toEqual([]);
         expect(await store.notifyTargets(dmWith(ben), [], 'T', 4000)).toEqual([]);
+      });
+    });
+
     describe('safety', () => {
       it('keeps blocks: newest first, once each, lifted, and who blocked whom', async () => {
         const [ann, ben, cat] = [await user('ann'), await user('ben'), await user('cat')];
