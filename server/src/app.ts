@@ -16,6 +16,8 @@ import type { ServerConfig } from './config';
 import { clientErrorHandler, frameworkErrors, installErrorHandlers } from './http/errors';
 import { loginLimit, registerLoginLimit } from './http/login-limit';
 import { bearerAuth, registerRoutes } from './http/routes';
+import { conversationMembers } from './chat/membership';
+import { PlaceholderSafety, registerSafetyRoutes } from './http/safety-routes';
 import { registerGroupRoutes } from './http/group-routes';
 import { registerConversationRoutes } from './http/conversation-routes';
 import { registerSubscriptionRoutes } from './http/subscription-routes';
@@ -106,7 +108,10 @@ export async function startServer(config: ServerConfig, log?: Logger): Promise<C
     publicUrl: config.publicUrl,
     log: logger,
   });
+  // Issue #19 PLACEHOLDER (blocks and reports in memory): the full version replaces it at merge.
+  const safety = new PlaceholderSafety();
   const chat = new ChatService(store, bus, {
+    blockedBy: (recipient, sender) => safety.blocked(recipient, sender),
     metrics,
     imageUrl: (body, origin) => uploads.claim(body, origin, 'image'),
     voiceUrl: (body, origin, durationS) =>
@@ -173,6 +178,14 @@ export async function startServer(config: ServerConfig, log?: Logger): Promise<C
   registerSubscriptionRoutes(app, {
     authenticate: bearerAuth(tokens),
     templateId: process.env.WX_SUBSCRIBE_TEMPLATE_ID,
+  });
+  registerSafetyRoutes(app, {
+    safety,
+    authenticate: bearerAuth(tokens),
+    user: (id) => users.me(id),
+    members: (userId, conv) => conversationMembers(store, knownUsers, userId, conv),
+    closeUser: (userId, code, reason) => gateway.closeUser(userId, code, reason),
+    testHooks: process.env.SAFETY_TEST_HOOKS === '1',
   });
   // Encapsulated: the multipart parser serves the upload route only.
   await app.register(uploadRoutes, {

@@ -1,7 +1,8 @@
 /** A refusal the client is told about as an `error` frame (or, from an HTTP route, its status). */
 export class ChatError extends Error {
   constructor(
-    readonly code: 'bad_frame' | 'forbidden' | 'not_found',
+    // 'blocked': issue #19's placeholder hook (server/src/http/safety-routes.ts).
+    readonly code: 'bad_frame' | 'forbidden' | 'not_found' | 'blocked',
     message: string,
   ) {
     super(message);

@@ -61,6 +61,8 @@ export interface ChatOptions {
   users?: KnownUsers;
   /** How long after its `ts` a message's sender may recall it, in seconds (RECALL_WINDOW_S; default 120). */
   recallWindowS?: number;
+  /** Issue #19 PLACEHOLDER hook: whether `recipient` blocked `sender` (a dm send is then refused). */
+  blockedBy?: (recipient: string, sender: string) => boolean;
 }
 
 /**
@@ -77,6 +79,7 @@ export class ChatService {
   private readonly clock: () => number;
   private readonly users: KnownUsers;
   private readonly recalls: Recalls;
+  private readonly blockedBy: (recipient: string, sender: string) => boolean;
 
   constructor(
     private readonly store: Store,
@@ -88,6 +91,7 @@ export class ChatService {
     this.voiceUrl = options.voiceUrl ?? (async (body) => ({ url: body }));
     this.clock = options.clock ?? Date.now;
     this.users = options.users ?? new KnownUsers(store);
+    this.blockedBy = options.blockedBy ?? (() => false);
     this.recalls = new Recalls(store, fanout, this.users, {
       windowMs: (options.recallWindowS ?? 120) * 1000,
       clock: this.clock,
@@ -319,6 +323,8 @@ export class ChatService {
     if (frame.to !== undefined) {
       if (frame.to === userId) throw new ChatError('bad_frame', 'a message needs another user in "to"');
       if (!(await this.users.exists(frame.to))) throw new ChatError('not_found', `no user ${frame.to}`);
+      // Issue #19 PLACEHOLDER hook: nothing stored or delivered to someone who blocked the sender.
+      if (this.blockedBy(frame.to, userId)) throw new ChatError('blocked', 'the recipient does not take your messages');
       const conv = directConversationId(userId, frame.to);
       return { conv, members: [userId, frame.to].sort() };
     }

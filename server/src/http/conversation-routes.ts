@@ -14,6 +14,7 @@ const STATUS: Record<ChatError['code'], { status: number; code: string }> = {
   bad_frame: { status: 400, code: 'bad_request' },
   forbidden: { status: 403, code: 'forbidden' },
   not_found: { status: 404, code: 'not_found' },
+  blocked: { status: 403, code: 'blocked' },
 };
 
 /** A conversation's settings for the caller (docs/protocol.md, "Message actions"). */

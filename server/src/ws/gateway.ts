@@ -281,6 +281,11 @@ export class Gateway implements LocalDelivery {
     this.delivered(type, this.hub.deliver(userIds, text, exceptConnectionId));
   }
 
+  /** Issue #19 PLACEHOLDER hook: closes every socket of the user with `code` (a ban: 4003). */
+  closeUser(userId: string, code: number, reason: string): void {
+    for (const connection of this.hub.connectionsOf(userId)) connection.close(code, reason);
+  }
+
   users(): string[] {
     return this.hub.users();
   }
