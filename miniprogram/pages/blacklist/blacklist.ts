@@ -55,7 +55,8 @@ Component<
       try {
         await this.chat.loadBlocks();
       } catch {
-        this.setData({ error: '加载失败，点击重试' });
+        // A list fetched before stays as it was; with none, a line to try again.
+        if (!this.chat.stores.blocks.loaded) this.setData({ error: '加载失败，点击重试' });
       }
     },
     async unblock(event) {
