@@ -114,7 +114,8 @@ export class ChatSocket {
 
   /** Reconnect at once unless a connection is open or opening (App.onShow, network back, retry, paused). */
   reconnectNow(): void {
-    if (this.state === 'idle' || this.state === 'open' || this.state === 'connecting' || this.state === 'banned') return;
+    if (this.state === 'idle' || this.state === 'open' || this.state === 'connecting' || this.state === 'banned')
+      return;
     this.attempts = 0;
     this.clearReconnect();
     this.connect();

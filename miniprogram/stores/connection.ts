@@ -10,15 +10,7 @@ import { makeAutoObservable } from 'mobx-miniprogram';
  * closed with 4003, or the login answered 403 banned; no reconnect until the app is restarted).
  */
 export type ConnectionState =
-  | 'idle'
-  | 'connecting'
-  | 'syncing'
-  | 'ready'
-  | 'waiting'
-  | 'offline'
-  | 'failed'
-  | 'paused'
-  | 'banned';
+  'idle' | 'connecting' | 'syncing' | 'ready' | 'waiting' | 'offline' | 'failed' | 'paused' | 'banned';
 
 export class ConnectionStore {
   state: ConnectionState = 'idle';

@@ -20,8 +20,12 @@ describe('拉黑 and the 黑名单, against the real server', () => {
 
     const modal = jest
       .spyOn(wx, 'showModal')
-      .mockImplementationOnce(() => Promise.resolve({ confirm: false, cancel: true, content: '', errMsg: 'showModal:ok' }))
-      .mockImplementationOnce(() => Promise.resolve({ confirm: true, cancel: false, content: '', errMsg: 'showModal:ok' }));
+      .mockImplementationOnce(() =>
+        Promise.resolve({ confirm: false, cancel: true, content: '', errMsg: 'showModal:ok' }),
+      )
+      .mockImplementationOnce(() =>
+        Promise.resolve({ confirm: true, cancel: false, content: '', errMsg: 'showModal:ok' }),
+      );
     const block = page.querySelector('.block-switch')!;
     block.dispatchEvent('change', { detail: { value: true } });
     await settle();

@@ -259,7 +259,9 @@ describe('message page: 举报 and refused sends (issue #19)', () => {
     await settle();
     expect(await longPress(page, '我自己的')).not.toContain('举报');
     expect(await longPress(page, '可疑链接')).toContain('举报');
-    const navigate = jest.spyOn(wx, 'navigateTo').mockImplementation(() => Promise.resolve({ errMsg: 'navigateTo:ok' }));
+    const navigate = jest
+      .spyOn(wx, 'navigateTo')
+      .mockImplementation(() => Promise.resolve({ errMsg: 'navigateTo:ok' }));
     await choose(page, '举报');
     expect(navigate.mock.calls[0][0]).toMatchObject({ url: `/pages/report/report?conv=${conv}&seq=1` });
     page.detach();
@@ -272,7 +274,14 @@ describe('message page: 举报 and refused sends (issue #19)', () => {
     const page = renderPage<ChatData>('chat', me.client, { conv });
     await waitFor(() => page.data.messages.some((item) => item.key === cid && item.status === 'failed'), 'the refusal');
     // A text the content check refused, as the send queue shows it (the check is off in tests).
-    me.stores.messages.addPending({ conv, cid: 'refused-1', from: me.client.stores.me.id, kind: 'text', body: '违规内容', ts: Date.now() });
+    me.stores.messages.addPending({
+      conv,
+      cid: 'refused-1',
+      from: me.client.stores.me.id,
+      kind: 'text',
+      body: '违规内容',
+      ts: Date.now(),
+    });
     me.stores.messages.setStatus(conv, 'refused-1', 'failed', '内容含有违规信息，发送失败');
     await settle();
     expect(texts(page, '.bubble')).toEqual(['你好', '违规内容']);

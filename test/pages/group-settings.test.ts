@@ -72,7 +72,9 @@ describe('聊天信息: the group settings page, against the real server', () =>
     expect(memberPage.querySelectorAll('.minus')).toHaveLength(0);
     expect(texts(memberPage, '.cell.link .cell-label')).toEqual(['投诉']);
     // 投诉: the report form for the group conversation.
-    const navigate = jest.spyOn(wx, 'navigateTo').mockImplementation(() => Promise.resolve({ errMsg: 'navigateTo:ok' }));
+    const navigate = jest
+      .spyOn(wx, 'navigateTo')
+      .mockImplementation(() => Promise.resolve({ errMsg: 'navigateTo:ok' }));
     memberPage.querySelector('.report')!.dispatchEvent('tap');
     await settle();
     expect(navigate).toHaveBeenLastCalledWith({ url: `/pages/report/report?conv=${conv}` });
