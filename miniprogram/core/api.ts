@@ -1,6 +1,7 @@
 import type { Platform } from './platform';
 import type { DirectoryEntry, PublicUser } from '../../contract/frames';
 import type {
+  BlockList,
   ConversationPrefs,
   ConversationPrefsUpdate,
   Group,
@@ -12,6 +13,8 @@ import type {
   LoginRequest,
   LoginResponse,
   ProfileUpdate,
+  ReportCreated,
+  ReportRequest,
   SubscriptionCredits,
   SubscriptionReport,
   SubscriptionState,
@@ -87,6 +90,26 @@ export class Api {
   /** What `wx.requestSubscribeMessage` answered: an accept is one more credit. */
   reportSubscription(report: SubscriptionReport): Promise<SubscriptionCredits> {
     return this.call<SubscriptionCredits>('POST', '/api/subscriptions', report);
+  }
+
+  // Safety (PROTOCOL.md, "Safety"): 拉黑 and 举报.
+
+  /** The people the user blocked, newest first. */
+  blocks(): Promise<BlockList> {
+    return this.call<BlockList>('GET', '/api/blocks');
+  }
+
+  async block(userId: string): Promise<void> {
+    await this.call<unknown>('PUT', `/api/blocks/${encodeURIComponent(userId)}`);
+  }
+
+  async unblock(userId: string): Promise<void> {
+    await this.call<unknown>('DELETE', `/api/blocks/${encodeURIComponent(userId)}`);
+  }
+
+  /** Reports a message (`seq`) or a whole conversation (no `seq`). */
+  report(request: ReportRequest): Promise<ReportCreated> {
+    return this.call<ReportCreated>('POST', '/api/reports', request);
   }
 
   // Groups (docs/protocol.md, "Groups"): `id` is the group's id, not its conversation.

@@ -9,7 +9,7 @@ import type {
 } from '../../contract/frames';
 import type { ProfileUpdate } from '../../contract/http';
 import { createStores, type StoreViews, type Stores } from '../stores/index';
-import { Api } from './api';
+import { Api, ApiError } from './api';
 import { ConversationSettings } from './conversation-settings';
 import { GroupActions } from './groups';
 import { DEFAULT_BACKOFF, type BackoffOptions } from './backoff';
@@ -154,6 +154,7 @@ export class ChatClient {
         url: wsUrl,
         header: { authorization: `Bearer ${await this.session.connectToken()}` },
       }),
+      isBanned: (error) => error instanceof ApiError && error.status === 403 && error.code === 'banned',
       heartbeatMs: options.heartbeatMs,
       heartbeatTimeoutMs: options.heartbeatTimeoutMs,
       maxAttempts: options.maxAttempts,
@@ -316,6 +317,38 @@ export class ChatClient {
     this.sends.resend(cid);
   }
 
+  // Safety (PROTOCOL.md, "Safety"): 拉黑 and 举报.
+
+  /** Fetches the 黑名单 (the people the user blocked) into the blocks store. */
+  async loadBlocks(): Promise<void> {
+    const { blocks, people } = this.state;
+    blocks.setLoading(true);
+    try {
+      const list = await this.api.blocks();
+      people.remember(list);
+      blocks.set(list);
+    } finally {
+      blocks.setLoading(false);
+    }
+  }
+
+  /** 加入黑名单: the server refuses the user's dm sends from now on (`blocked`), and delivers none. */
+  async block(user: PublicUser): Promise<void> {
+    await this.api.block(user.id);
+    this.state.blocks.add(user);
+  }
+
+  /** 移出黑名单. */
+  async unblock(userId: string): Promise<void> {
+    await this.api.unblock(userId);
+    this.state.blocks.remove(userId);
+  }
+
+  /** 举报 a message (`seq`) or a whole conversation; rejects with the server's refusal (an ApiError). */
+  async report(conv: string, reason: string, seq?: number): Promise<void> {
+    await this.api.report(seq === undefined ? { conv, reason } : { conv, seq, reason });
+  }
+
   /** Pins a conversation to the top of the list, on every device of the user (置顶), or unpins it. */
   pin(conv: string, pinned: boolean): Promise<void> {
     return this.settings.set(conv, { pinned });
@@ -411,7 +444,7 @@ export class ChatClient {
     this.session.clear();
     this.local.clear();
     this.sends.clear();
-    const { me, sessions, messages, people, groups, errors, voice, reminders } = this.state;
+    const { me, sessions, messages, people, groups, errors, voice, reminders, blocks } = this.state;
     me.setUser(null);
     sessions.clear();
     sessions.setPrefs({ pins: {}, hidden: {}, mutes: {} });
@@ -423,6 +456,7 @@ export class ChatClient {
     errors.clear();
     voice.clear();
     reminders.clear();
+    blocks.clear();
   }
 
   // -------------------------------------------------------------------------------------------

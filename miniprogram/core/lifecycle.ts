@@ -12,6 +12,7 @@ const FROM_SOCKET: Record<SocketState, ClientState> = {
   offline: 'offline',
   failed: 'failed',
   paused: 'paused',
+  banned: 'banned',
 };
 
 /**
@@ -21,7 +22,8 @@ const FROM_SOCKET: Record<SocketState, ClientState> = {
  *
  * idle → connecting (logging in, opening) → syncing (open) → ready (synced);
  * any → waiting (a retry is scheduled) / offline (no network) / failed (the try limit) / paused
- * (replaced by another device of the user: until App.onShow or a user action); stop → idle.
+ * (replaced by another device of the user: until App.onShow or a user action) / banned (4003, or
+ * the login's 403 banned: until the app is restarted); stop → idle.
  */
 export class Lifecycle {
   private current: ClientState = 'idle';

@@ -20,6 +20,8 @@ export interface OutboxEntry {
   /** An image's or a recording's file on the phone, until it is uploaded (a recording: until acked). */
   localPath?: string;
   createdAt: number;
+  /** Why the server refused it for good (the notice under the failed bubble), if it did. */
+  failReason?: string;
   /** Times it has been handed to a socket. */
   tries: number;
 }

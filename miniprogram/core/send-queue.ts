@@ -49,6 +49,17 @@ const SEND_PACE = { perSecond: 10, burst: 20 };
 /** Refusals that say nothing about the message itself: it goes again later with the same cid. */
 const TRY_AGAIN = new Set(['rate_limited', 'internal']);
 
+/**
+ * Refusals for what the message is, final (no retry; a tap on the red ! tries once more), with the
+ * notice WeChat shows under the failed bubble.
+ */
+export const REFUSAL_NOTICES: Readonly<Record<string, string>> = {
+  /** The recipient blocked the sender (拉黑): WeChat's own words. */
+  blocked: '消息已发出，但被对方拒收了',
+  /** WeChat's content check judged the text risky. */
+  content_refused: '内容含有违规信息，发送失败',
+};
+
 /** An upload refused for the moment (429: too many a minute) goes again after this, doubling each time. */
 const UPLOAD_RETRY_MS = 15_000;
 
@@ -167,7 +178,8 @@ export class SendQueue {
     const entry = outbox.all().find((candidate) => candidate.cid === cid);
     if (!entry) return;
     outbox.remove(cid);
-    outbox.add({ ...entry, tries: 0 });
+    const { failReason: _reason, ...again } = entry;
+    outbox.add({ ...again, tries: 0 });
     messages.setStatus(entry.conv, cid, 'sending');
     this.inFlight.delete(cid);
     if (needsUpload(entry)) this.upload(entry);
@@ -254,13 +266,15 @@ export class SendQueue {
       this.pump();
       return true;
     }
-    // Refused for good (not a member, no such user, malformed): failed, kept (last) for a manual retry.
+    // Refused for good (not a member, no such user, malformed; blocked by the recipient, or refused
+    // by the content check — with a notice under the bubble): failed, kept (last) for a manual retry.
     // An image the server does not hold (its upload was removed, unused for too long) is uploaded
     // again on that retry.
     const body = isUpload(entry) && frame.code === 'bad_frame' && entry.localPath ? '' : entry.body;
+    const failReason = REFUSAL_NOTICES[frame.code];
     outbox.remove(entry.cid);
-    outbox.add({ ...entry, body, tries: maxSendTries });
-    messages.setStatus(entry.conv, entry.cid, 'failed');
+    outbox.add({ ...entry, body, tries: maxSendTries, ...(failReason ? { failReason } : {}) });
+    messages.setStatus(entry.conv, entry.cid, 'failed', failReason);
     return true;
   }
 
@@ -294,7 +308,7 @@ export class SendQueue {
       // A picture or a recording goes out once its upload has given it a url.
       if (needsUpload(entry)) continue;
       if (entry.tries >= maxSendTries) {
-        messages.setStatus(entry.conv, entry.cid, 'failed');
+        messages.setStatus(entry.conv, entry.cid, 'failed', entry.failReason);
         continue;
       }
       if (!this.pace.take()) {
@@ -401,6 +415,6 @@ export class SendQueue {
       ...(entry.reply ? { reply: entry.reply } : {}),
       ...(entry.duration !== undefined ? { duration: entry.duration } : {}),
     });
-    if (entry.tries >= maxSendTries) messages.setStatus(entry.conv, entry.cid, 'failed');
+    if (entry.tries >= maxSendTries) messages.setStatus(entry.conv, entry.cid, 'failed', entry.failReason);
   }
 }

@@ -7,9 +7,11 @@ import { CLOSE_CODES } from '../../contract/limits';
  * waiting: closed, a reconnect is scheduled · offline: the network is known to be down ·
  * failed: the try limit was reached; only `reconnectNow()` starts again ·
  * paused: the server closed it with 4004 (another device of the same user took its place); only
- * `reconnectNow()` (the app shown again, the user acting) starts again.
+ * `reconnectNow()` (the app shown again, the user acting) starts again ·
+ * banned: the server closed it with 4003, or the login answered `403 banned`: nothing starts it
+ * again but `stop()` then `start()` (the app restarted).
  */
-export type SocketState = 'idle' | 'connecting' | 'open' | 'waiting' | 'offline' | 'failed' | 'paused';
+export type SocketState = 'idle' | 'connecting' | 'open' | 'waiting' | 'offline' | 'failed' | 'paused' | 'banned';
 
 export interface SocketEvents {
   state(state: SocketState): void;
@@ -41,6 +43,8 @@ export interface SocketOptions {
    * comes after the backoff, so logging in and connecting share one retry loop.
    */
   endpoint(): Promise<Endpoint>;
+  /** Whether a rejection of `endpoint()` says the user is banned (the login's `403 banned`): final. */
+  isBanned?(error: unknown): boolean;
   events: Partial<SocketEvents>;
   heartbeatMs?: number;
   /** No frame within this long after a ping → the socket is dead. */
@@ -110,7 +114,8 @@ export class ChatSocket {
 
   /** Reconnect at once unless a connection is open or opening (App.onShow, network back, retry, paused). */
   reconnectNow(): void {
-    if (this.state === 'idle' || this.state === 'open' || this.state === 'connecting') return;
+    if (this.state === 'idle' || this.state === 'open' || this.state === 'connecting' || this.state === 'banned')
+      return;
     this.attempts = 0;
     this.clearReconnect();
     this.connect();
@@ -143,7 +148,8 @@ export class ChatSocket {
       },
       (error: unknown) => {
         const reason = error instanceof Error ? error.message : String(error);
-        if (generation === this.generation && this.state === 'connecting') this.lost(0, reason);
+        if (generation !== this.generation || this.state !== 'connecting') return;
+        this.lost(this.options.isBanned?.(error) ? CLOSE_CODES.banned : 0, reason);
       },
     );
   }
@@ -191,6 +197,12 @@ export class ChatSocket {
     if (this.state === 'idle') return;
     if (hadTask && this.state === 'connecting') this.options.events.refused?.();
     this.options.events.lost?.(code, reason);
+    if (code === CLOSE_CODES.banned) {
+      // A moderator banned the user: reconnecting would only be refused. Final until a restart.
+      this.clearReconnect();
+      this.setState('banned');
+      return;
+    }
     if (code === CLOSE_CODES.replaced) {
       // The user's other devices hold all the sockets the server allows: reconnecting at once
       // would only close one of theirs, which would do the same. Wait for the app to be shown.
@@ -229,6 +241,7 @@ export class ChatSocket {
 
   private networkChanged(isConnected: boolean): void {
     this.networkUp = isConnected;
+    if (this.state === 'banned') return;
     if (!isConnected) {
       // Nothing can get through; retrying now would only burn the try limit.
       this.clearReconnect();

@@ -6,9 +6,11 @@ import { makeAutoObservable } from 'mobx-miniprogram';
  * catching up) · ready (caught up: sends go out at once) · waiting (a retry is scheduled) ·
  * offline (the network is down) · failed (the try limit was reached; the banner offers a retry) ·
  * paused (another device of the same user took this connection's place: it comes back when the app
- * is shown again or the user acts; nothing alarming to say).
+ * is shown again or the user acts; nothing alarming to say) · banned (a moderator banned the user:
+ * closed with 4003, or the login answered 403 banned; no reconnect until the app is restarted).
  */
-export type ConnectionState = 'idle' | 'connecting' | 'syncing' | 'ready' | 'waiting' | 'offline' | 'failed' | 'paused';
+export type ConnectionState =
+  'idle' | 'connecting' | 'syncing' | 'ready' | 'waiting' | 'offline' | 'failed' | 'paused' | 'banned';
 
 export class ConnectionStore {
   state: ConnectionState = 'idle';
@@ -37,6 +39,8 @@ export class ConnectionStore {
         return '网络不可用';
       case 'failed':
         return '连接失败，点击重试';
+      case 'banned':
+        return '你的账号已被封禁';
     }
   }
 

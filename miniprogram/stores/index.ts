@@ -1,3 +1,4 @@
+import { BlocksStore, type BlocksView } from './blocks';
 import { ConnectionStore, type ConnectionView } from './connection';
 import { ErrorsStore, type ErrorsView } from './errors';
 import { GroupsStore, type GroupsView } from './groups';
@@ -19,6 +20,7 @@ export interface Stores {
   errors: ErrorsStore;
   voice: VoiceStore;
   reminders: RemindersStore;
+  blocks: BlocksStore;
 }
 
 /** What pages see of the stores: everything to read, nothing to write (they call the client instead). */
@@ -32,6 +34,7 @@ export interface StoreViews {
   readonly errors: ErrorsView;
   readonly voice: VoiceView;
   readonly reminders: RemindersView;
+  readonly blocks: BlocksView;
 }
 
 export function createStores(): Stores {
@@ -57,5 +60,6 @@ export function createStores(): Stores {
     errors: new ErrorsStore(),
     voice: new VoiceStore(),
     reminders: new RemindersStore(),
+    blocks: new BlocksStore(),
   };
 }

@@ -12,6 +12,11 @@ export interface MessageItem extends ChatMessage {
   status: SendStatus;
   /** An image send's upload progress, 0–100 (absent once uploaded). */
   progress?: number;
+  /**
+   * Why a failed send failed for good, as the notice under its bubble says (a refusal the server
+   * gives for the message itself: `blocked`, `content_refused`); absent for other failures.
+   */
+  failReason?: string;
   /** Deleted on this device (WeChat's 删除): kept for the seq order, its body gone, never drawn. */
   deleted?: boolean;
 }
@@ -189,12 +194,14 @@ export class MessagesStore {
     this.views.set(conv, { ...view, items });
   }
 
-  setStatus(conv: string, cid: string, status: SendStatus): void {
+  /** A pending send's status, and why it failed when the server refused it for good (else none). */
+  setStatus(conv: string, cid: string, status: SendStatus, failReason?: string): void {
     const view = this.view(conv);
     const index = view.items.findIndex((item) => item.key === cid && item.seq === 0);
     if (index < 0) return;
     const items = view.items.slice();
-    items[index] = { ...items[index], status };
+    const { failReason: _old, ...item } = items[index];
+    items[index] = status === 'failed' && failReason ? { ...item, status, failReason } : { ...item, status };
     this.views.set(conv, { ...view, items });
   }
 

@@ -42,7 +42,7 @@ describe('message page: the long-press menu and what it does', () => {
     await holds(me, conv, 2);
     const page = renderPage<ChatData>('chat', me.client, { conv });
     await settle();
-    expect(await longPress(page, '他的消息')).toEqual(['复制', '转发', '引用', '删除', '多选']);
+    expect(await longPress(page, '他的消息')).toEqual(['复制', '转发', '引用', '删除', '多选', '举报']);
     expect(await longPress(page, '我的消息')).toEqual(['复制', '转发', '引用', '撤回', '删除', '多选']);
     // Six actions wrap to a second row, as WeChat's menu does.
     expect(page.querySelector('.menu.two-rows')).toBeTruthy();
@@ -241,6 +241,53 @@ describe('message page: the long-press menu and what it does', () => {
     expect(sheet.mock.calls[0][0]).toMatchObject({ alertText: '确定删除这2条消息？', itemList: ['删除'] });
     expect(texts(page, '.bubble')).toEqual(['三']);
     expect(page.data.selecting).toBe(false);
+    page.detach();
+  });
+});
+
+describe('message page: 举报 and refused sends (issue #19)', () => {
+  const fixture = useServer();
+  afterEach(() => jest.restoreAllMocks());
+
+  it("举报 on someone else's message opens the report form for it; one's own has none", async () => {
+    const { me, peer, conv } = await fixture.pair();
+    peer.client.sendText(conv, '可疑链接');
+    await holds(me, conv, 1);
+    me.client.sendText(conv, '我自己的');
+    await holds(me, conv, 2);
+    const page = renderPage<ChatData>('chat', me.client, { conv });
+    await settle();
+    expect(await longPress(page, '我自己的')).not.toContain('举报');
+    expect(await longPress(page, '可疑链接')).toContain('举报');
+    const navigate = jest
+      .spyOn(wx, 'navigateTo')
+      .mockImplementation(() => Promise.resolve({ errMsg: 'navigateTo:ok' }));
+    await choose(page, '举报');
+    expect(navigate.mock.calls[0][0]).toMatchObject({ url: `/pages/report/report?conv=${conv}&seq=1` });
+    page.detach();
+  });
+
+  it('a send the recipient refuses (blocked) and one the content check refuses: the red ! and a grey notice under each', async () => {
+    const { me, peer, conv } = await fixture.pair();
+    await peer.client.block(me.client.stores.me.user!);
+    const cid = me.client.sendText(conv, '你好')!;
+    const page = renderPage<ChatData>('chat', me.client, { conv });
+    await waitFor(() => page.data.messages.some((item) => item.key === cid && item.status === 'failed'), 'the refusal');
+    // A text the content check refused, as the send queue shows it (the check is off in tests).
+    me.stores.messages.addPending({
+      conv,
+      cid: 'refused-1',
+      from: me.client.stores.me.id,
+      kind: 'text',
+      body: '违规内容',
+      ts: Date.now(),
+    });
+    me.stores.messages.setStatus(conv, 'refused-1', 'failed', '内容含有违规信息，发送失败');
+    await settle();
+    expect(texts(page, '.bubble')).toEqual(['你好', '违规内容']);
+    expect(page.querySelectorAll('.state.failed')).toHaveLength(2);
+    expect(texts(page, '.fail-notice')).toEqual(['消息已发出，但被对方拒收了', '内容含有违规信息，发送失败']);
+    expect(peer.client.stores.messages.view(conv).items).toEqual([]);
     page.detach();
   });
 });

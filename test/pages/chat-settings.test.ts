@@ -34,8 +34,8 @@ describe('聊天信息 of a one-to-one conversation, against the real server', (
     expect(texts(page, '.member-name')).toEqual([nickname]);
     expect(texts(page, '.person .avatar')).toEqual([nickname[0]]);
     expect(page.querySelectorAll('.add')).toHaveLength(1);
-    expect(texts(page, '.cell-label')).toEqual(['消息免打扰', '置顶聊天', '清空聊天记录']);
-    expect(page.querySelectorAll('.cells')).toHaveLength(2);
+    expect(texts(page, '.cell-label')).toEqual(['消息免打扰', '置顶聊天', '清空聊天记录', '加入黑名单', '投诉']);
+    expect(page.querySelectorAll('.cells')).toHaveLength(3);
     expect(page.data).toMatchObject({ muted: false, pinned: false });
     page.detach();
   });

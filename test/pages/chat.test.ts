@@ -302,7 +302,7 @@ describe('message page', () => {
     const target = texts(page, '.bubble').indexOf('删掉我');
     page.querySelectorAll('.bubble')[target].dispatchEvent('longpress');
     await settle();
-    expect(texts(page, '.menu-item')).toEqual(['复制', '转发', '引用', '删除', '多选']);
+    expect(texts(page, '.menu-item')).toEqual(['复制', '转发', '引用', '删除', '多选', '举报']);
     // Tapping elsewhere closes the menu; nothing happens.
     page.querySelector('.messages')!.dispatchEvent('tap');
     await settle();

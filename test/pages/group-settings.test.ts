@@ -53,7 +53,8 @@ describe('聊天信息: the group settings page, against the real server', () =>
     expect(ownerPage.querySelectorAll('.minus')).toHaveLength(1);
     expect(texts(ownerPage, '.name-value')).toEqual([owner.client.stores.sessions.find(conv)!.title]);
     // Both rows editable (the chevron), 退出群聊 and 解散群聊.
-    expect(ownerPage.querySelectorAll('.cell.link')).toHaveLength(2);
+    // (The third chevron: 投诉, for every member.)
+    expect(ownerPage.querySelectorAll('.cell.link')).toHaveLength(3);
     expect(texts(ownerPage, '.leave')).toEqual(['退出群聊']);
     expect(texts(ownerPage, '.dismiss')).toEqual(['解散群聊']);
     expect(title).toHaveBeenLastCalledWith(expect.objectContaining({ title: '聊天信息(3)' }));
@@ -61,7 +62,7 @@ describe('聊天信息: the group settings page, against the real server', () =>
     const adminPage = settings(bob, conv);
     await loaded(adminPage, 3);
     expect(adminPage.querySelectorAll('.minus')).toHaveLength(1);
-    expect(adminPage.querySelectorAll('.cell.link')).toHaveLength(2);
+    expect(adminPage.querySelectorAll('.cell.link')).toHaveLength(3);
     expect(adminPage.querySelectorAll('.dismiss')).toHaveLength(0);
     expect(texts(adminPage, '.leave')).toEqual(['退出群聊']);
 
@@ -69,7 +70,14 @@ describe('聊天信息: the group settings page, against the real server', () =>
     await loaded(memberPage, 3);
     expect(memberPage.querySelectorAll('.add')).toHaveLength(1);
     expect(memberPage.querySelectorAll('.minus')).toHaveLength(0);
-    expect(memberPage.querySelectorAll('.cell.link')).toHaveLength(0);
+    expect(texts(memberPage, '.cell.link .cell-label')).toEqual(['投诉']);
+    // 投诉: the report form for the group conversation.
+    const navigate = jest
+      .spyOn(wx, 'navigateTo')
+      .mockImplementation(() => Promise.resolve({ errMsg: 'navigateTo:ok' }));
+    memberPage.querySelector('.report')!.dispatchEvent('tap');
+    await settle();
+    expect(navigate).toHaveBeenLastCalledWith({ url: `/pages/report/report?conv=${conv}` });
     expect(memberPage.querySelectorAll('.dismiss')).toHaveLength(0);
     expect(texts(memberPage, '.leave')).toEqual(['退出群聊']);
     // The name is read-only for a member: a tap opens no editor.

@@ -487,7 +487,7 @@ export const STATES: ScreenshotState[] = [
   {
     name: 'profile',
     page: 'profile',
-    caption: 'Profile: avatar (chooseAvatar) and nickname, logout',
+    caption: 'Profile: avatar (chooseAvatar) and nickname, 黑名单, logout',
     fill(phone) {
       fillSessions(phone);
       phone.stores.connection.setState('ready');
@@ -655,7 +655,8 @@ export const STATES: ScreenshotState[] = [
   {
     name: 'chat-settings',
     page: 'chat-settings',
-    caption: '聊天信息 of a one-to-one chat, muted and pinned: the peer and + (a group with them), 清空聊天记录',
+    caption:
+      '聊天信息 of a one-to-one chat, muted and pinned: the peer and + (a group with them), 清空聊天记录, 加入黑名单, 投诉',
     query: { conv: convWith(people.xiaoyu) },
     fill(phone) {
       fillSessions(phone);
@@ -689,6 +690,59 @@ export const STATES: ScreenshotState[] = [
       phone.stores.people.setOnline(people.xiaoyu.id, false);
       phone.stores.reminders.setState({ enabled: true, templateId: 'shot-template', credits: 0 });
       phone.stores.reminders.markSent(conv);
+      phone.stores.connection.setState('ready');
+    },
+  },
+  {
+    name: 'report',
+    page: 'report',
+    caption: '举报 a message (long-press menu → 举报): the reasons, 诈骗 picked, 补充说明, 提交',
+    query: { conv: convWith(people.ziang), seq: '3' },
+    fill(phone) {
+      fillSessions(phone);
+      phone.stores.connection.setState('ready');
+    },
+    interact(page) {
+      page.querySelectorAll('.reason')[1]?.dispatchEvent('tap');
+      page.querySelector('.text')?.dispatchEvent('input', { detail: { value: '冒充客服，让我转账到陌生账户' } });
+    },
+  },
+  {
+    name: 'blacklist',
+    page: 'blacklist',
+    caption: '黑名单 (我 → 黑名单): the people blocked, newest first, each with 移出黑名单',
+    fill(phone) {
+      fillSessions(phone);
+      phone.stores.blocks.set([people.hao, people.yiming, people.jing]);
+      phone.stores.connection.setState('ready');
+    },
+  },
+  {
+    name: 'refused',
+    page: 'chat',
+    caption:
+      'Refused sends: 消息已发出，但被对方拒收了 (the peer blocked the user) and 内容含有违规信息，发送失败 (the content check), the red ! kept',
+    query: { conv: convWith(people.xiaoyu) },
+    fill(phone) {
+      const { conv, messages, lastReadByPeer } = conversation();
+      const last = messages[messages.length - 1];
+      phone.stores.sessions.replaceAll([{ ...session('xiaoyu', last, 0), peerReadSeq: lastReadByPeer }]);
+      phone.stores.messages.addHistory(conv, messages, true, ME.id, false);
+      const refused = [
+        { cid: 'shot-blocked', body: '在吗？上次的事我想再解释一下', reason: '消息已发出，但被对方拒收了' },
+        { cid: 'shot-content', body: '加我微信领取免费资料，稳赚不赔', reason: '内容含有违规信息，发送失败' },
+      ];
+      refused.forEach(({ cid, body, reason }, index) => {
+        phone.stores.messages.addPending({
+          conv,
+          cid,
+          from: ME.id,
+          kind: 'text',
+          body,
+          ts: NOW - 60_000 + index * 5_000,
+        });
+        phone.stores.messages.setStatus(conv, cid, 'failed', reason);
+      });
       phone.stores.connection.setState('ready');
     },
   },

@@ -13,7 +13,9 @@ export type PageName =
   | 'group-create'
   | 'group-settings'
   | 'forward'
-  | 'chat-settings';
+  | 'chat-settings'
+  | 'report'
+  | 'blacklist';
 
 /**
  * Renders a page of the mini-program from its sources with miniprogram-simulate (WeChat's WXML

@@ -8,6 +8,8 @@ export interface ChatSettingsData {
   peer: PublicUser | null;
   muted: boolean;
   pinned: boolean;
+  /** The peer is on the user's 黑名单 (加入黑名单). */
+  blocked: boolean;
   /** 清空聊天记录 is under way (older pages are being fetched to be deleted too). */
   clearing: boolean;
 }
@@ -22,7 +24,8 @@ interface Instance {
 const MAX_PAGES = 200;
 
 // 聊天信息 of a one-to-one conversation (from the message page's ···): the peer with + (a new
-// group with them already ticked), 消息免打扰, 置顶聊天 and 清空聊天记录 (this device only).
+// group with them already ticked), 消息免打扰, 置顶聊天, 清空聊天记录 (this device only), 加入黑名单
+// and 投诉 (the report form).
 // `conv` arrives from the page query.
 Component<
   ChatSettingsData,
@@ -32,6 +35,8 @@ Component<
     onMute(event: WechatMiniprogram.SwitchChange): void;
     onPin(event: WechatMiniprogram.SwitchChange): void;
     clearHistory(): Promise<void>;
+    onBlock(event: WechatMiniprogram.SwitchChange): Promise<void>;
+    report(): void;
     fetchAll(): Promise<void>;
   },
   [],
@@ -43,13 +48,14 @@ Component<
     peer: null,
     muted: false,
     pinned: false,
+    blocked: false,
     clearing: false,
   },
   lifetimes: {
     attached() {
       this.chat = getApp<IAppOption>().client;
       const conv = this.properties.conv;
-      const { sessions, people, me } = this.chat.stores;
+      const { sessions, people, me, blocks } = this.chat.stores;
       const session = () => sessions.find(conv);
       this.unbind = bindData(this, {
         peer: () => {
@@ -59,7 +65,13 @@ Component<
         // The switches follow the store: a change from another device, or a refusal, moves them.
         muted: () => !!session()?.muted,
         pinned: () => !!session()?.pinned,
+        blocked: () => {
+          const peer = directPeer(conv, me.id);
+          return !!peer && blocks.has(peer);
+        },
       });
+      // The 黑名单 is fetched on demand: here, once, so the switch says where the peer stands.
+      if (!blocks.loaded && !blocks.loading) this.chat.loadBlocks().catch(() => undefined);
     },
     detached() {
       this.unbind?.();
@@ -77,6 +89,31 @@ Component<
     },
     onPin(event) {
       void this.chat.pin(this.properties.conv, event.detail.value);
+    },
+    /**
+     * 加入黑名单 after WeChat's question (its 朋友圈 part dropped: this app has none); off: 移出.
+     * The switch goes back where the store says when the user cancels or the server refuses.
+     */
+    async onBlock(event) {
+      const peer = this.data.peer;
+      const on = event.detail.value;
+      const restore = () => this.setData({ blocked: !!peer && this.chat.stores.blocks.has(peer.id) });
+      if (!peer) return restore();
+      if (on) {
+        const answer = await wx.showModal({ content: '加入黑名单后，你将不再收到对方的消息', confirmText: '确定' });
+        if (!answer.confirm) return restore();
+      }
+      try {
+        if (on) await this.chat.block(peer);
+        else await this.chat.unblock(peer.id);
+      } catch {
+        void wx.showToast({ title: '操作失败，请稍后重试', icon: 'none' });
+      }
+      restore();
+    },
+    /** 投诉: the report form for the whole conversation. */
+    report() {
+      void wx.navigateTo({ url: `/pages/report/report?conv=${this.properties.conv}` });
     },
     async clearHistory() {
       if (this.data.clearing) return;

@@ -542,6 +542,9 @@ Component<
         case 'select':
           this.setData({ selecting: true, selected: { [item.key]: true }, selectedCount: 1, showEmoji: false });
           return;
+        case 'report':
+          void wx.navigateTo({ url: `/pages/report/report?conv=${this.data.conv}&seq=${item.seq}` });
+          return;
       }
     },
     async recall(item) {

@@ -4,7 +4,7 @@ import type { TimelineItem } from '../../utils/timeline';
 
 /** An action of the long-press menu above a message. */
 export interface MenuEntry {
-  action: 'copy' | 'forward' | 'reply' | 'recall' | 'delete' | 'select';
+  action: 'copy' | 'forward' | 'reply' | 'recall' | 'delete' | 'select' | 'report';
   label: string;
 }
 
@@ -21,7 +21,7 @@ export interface MenuContext {
 /**
  * What the long-press menu offers for a message, in WeChat's order: 复制 (a text), 转发 (a stored
  * text or picture), 引用 (those and voice), 撤回 (one's own within the window; anyone's for a group's managers),
- * 删除 and 多选 (any stored message).
+ * 删除 and 多选 (any stored message), then 举报 (someone else's stored message: the report form).
  */
 export function menuFor(item: TimelineItem, context: MenuContext): MenuEntry[] {
   const entries: MenuEntry[] = [];
@@ -37,6 +37,7 @@ export function menuFor(item: TimelineItem, context: MenuContext): MenuEntry[] {
   }
   entries.push({ action: 'delete', label: '删除' });
   entries.push({ action: 'select', label: '多选' });
+  if (!item.mine) entries.push({ action: 'report', label: '举报' });
   return entries;
 }
 

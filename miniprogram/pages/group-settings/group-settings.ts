@@ -69,6 +69,7 @@ Component<
     leave(): Promise<void>;
     dismiss(): Promise<void>;
     deleteChat(): Promise<void>;
+    report(): void;
   },
   [],
   Instance,
@@ -144,6 +145,10 @@ Component<
           this.setData({ error: '加载失败，点击重试' });
         }
       }
+    },
+    /** 投诉: the report form for the whole group conversation. */
+    report() {
+      void wx.navigateTo({ url: `/pages/report/report?conv=${this.properties.conv}` });
     },
     invite() {
       if (this.data.left) return;

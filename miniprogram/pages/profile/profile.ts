@@ -35,6 +35,7 @@ Component<
     logout(): Promise<void>;
     login(): void;
     tapReminders(): void;
+    openBlacklist(): void;
     openReminderSettings(): Promise<void>;
   },
   [],
@@ -72,6 +73,10 @@ Component<
     },
   },
   methods: {
+    /** 黑名单: the people the user blocked, to unblock. */
+    openBlacklist() {
+      void wx.navigateTo({ url: '/pages/blacklist/blacklist' });
+    },
     async chooseAvatar(event) {
       await this.save({ avatarPath: event.detail.avatarUrl });
     },
