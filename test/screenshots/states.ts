@@ -708,7 +708,7 @@ export const STATES: ScreenshotState[] = [
     },
   },
   {
-    name: 'blacklist',
+    name: 'blocklist',
     page: 'blacklist',
     caption: '黑名单 (我 → 黑名单): the people blocked, newest first, each with 移出黑名单',
     fill(phone) {
