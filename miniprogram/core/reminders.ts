@@ -22,7 +22,7 @@ const RESULTS: readonly string[] = ['accept', 'reject', 'ban', 'filter'];
  */
 export class Reminders {
   private lastTopUp = -Infinity;
-  /** A prompt is open or its answer is on its way to the server. */
+  /** WeChat's panel is open (a second tap meanwhile asks nothing more). */
   private busy = false;
 
   constructor(
@@ -81,9 +81,11 @@ export class Reminders {
     this.platform.requestSubscribeMessage({
       tmplIds: [templateId],
       success: (answer) => {
+        // The panel is closed: the next tap may ask again while this answer goes to the server
+        // (each report counts on its own there).
+        this.busy = false;
         const result = answer[templateId];
         if (RESULTS.includes(result)) void this.report(templateId, result as SubscribeResult);
-        else this.busy = false;
       },
       fail: () => {
         // Not from a tap, no network, or the main switch off: what WeChat keeps says which.
@@ -100,8 +102,6 @@ export class Reminders {
       if (templateId === this.store.templateId) this.store.setCredits(credits);
     } catch {
       // Lost: the next accept reports again; the server's count is the truth on the next refresh.
-    } finally {
-      this.busy = false;
     }
     await this.readKept();
   }
