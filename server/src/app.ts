@@ -186,7 +186,9 @@ export async function startServer(config: ServerConfig, log?: Logger): Promise<C
       'content check is on: texts through msg_sec_check, images and voice through media_check_async',
     );
     if (!config.contentCheck.pushToken) {
-      logger.warn('WX_CONTENT_CHECK=1 without WX_PUSH_TOKEN: images and voice are not checked (no verdict could arrive)');
+      logger.warn(
+        'WX_CONTENT_CHECK=1 without WX_PUSH_TOKEN: images and voice are not checked (no verdict could arrive)',
+      );
     }
   }
   // Messages stored in the last minute, for the moderation console's live panel.

@@ -223,7 +223,10 @@ function contentCheckConfig(wechat: ServerConfig['wechat'], env: NodeJS.ProcessE
   const on = env.WX_CONTENT_CHECK?.trim();
   if (!on || on === '0') return undefined;
   if (on !== '1') throw new Error(`WX_CONTENT_CHECK must be 1 (on) or 0 (off), got "${on}"`);
-  if (!wechat) throw new Error('WX_CONTENT_CHECK=1 needs WX_APPID and WX_SECRET (WeChat\'s content check is called as the mini-program)');
+  if (!wechat)
+    throw new Error(
+      "WX_CONTENT_CHECK=1 needs WX_APPID and WX_SECRET (WeChat's content check is called as the mini-program)",
+    );
   const fail = env.WX_CONTENT_CHECK_FAIL?.trim() || 'open';
   if (fail !== 'open' && fail !== 'closed') {
     throw new Error(`WX_CONTENT_CHECK_FAIL must be open or closed, got "${fail}"`);

@@ -13,15 +13,7 @@ import { loadConfig } from '../src/config';
 import { FLAG_REASONS } from '../src/chat/content-check';
 import { parseSubscribeFields } from '../src/notify/fields';
 import { useOwnServers } from './support/fixture';
-import {
-  api,
-  expectFailure,
-  fullHistory,
-  settle,
-  TestSocket,
-  uploadImage,
-  type TestServer,
-} from './support/server';
+import { api, expectFailure, fullHistory, settle, TestSocket, uploadImage, type TestServer } from './support/server';
 import { DATABASE_URL, dropSchema, newSchemaName, warnSkipped } from './support/services';
 import { sleep, waitFor } from './support/wait';
 import { mediaVerdictPush, pushQuery, WechatApiStandIn } from './support/wechat-stand-in';
@@ -100,7 +92,7 @@ async function flags(server: TestServer): Promise<Flag[]> {
 }
 
 describe('texts through msg_sec_check', () => {
-  it('pass: stored and delivered as without the check; version 2, scene 2 (comment), the author\'s openid', async () => {
+  it("pass: stored and delivered as without the check; version 2, scene 2 (comment), the author's openid", async () => {
     const server = await checkingServer();
     const [ann, ben] = [await user(server), await user(server)];
     const ack = await send(ann, ben, 'p1', '周末一起去爬山吗');
@@ -402,7 +394,8 @@ describe('settings', () => {
       pushToken: undefined,
     });
     expect(
-      loadConfig({ ...base, WX_CONTENT_CHECK: '1', WX_CONTENT_CHECK_FAIL: 'closed', WX_PUSH_TOKEN: 't0ken' }).contentCheck,
+      loadConfig({ ...base, WX_CONTENT_CHECK: '1', WX_CONTENT_CHECK_FAIL: 'closed', WX_PUSH_TOKEN: 't0ken' })
+        .contentCheck,
     ).toMatchObject({ fail: 'closed', pushToken: 't0ken' });
     expect(() => loadConfig({ ...base, WX_CONTENT_CHECK: '1', WX_CONTENT_CHECK_FAIL: 'maybe' })).toThrow(
       /WX_CONTENT_CHECK_FAIL/,

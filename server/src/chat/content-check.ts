@@ -251,7 +251,11 @@ export class ContentCheck {
     try {
       await this.slots.acquire(deadline, this.clock);
     } catch {
-      throw new WechatApiError(api, 'timeout', `no place among the calls under way within ${this.options.timeoutMs} ms`);
+      throw new WechatApiError(
+        api,
+        'timeout',
+        `no place among the calls under way within ${this.options.timeoutMs} ms`,
+      );
     }
     let timer: NodeJS.Timeout | undefined;
     const late = new Promise<never>((_resolve, reject) => {

@@ -168,7 +168,7 @@ export class ChatService {
     if (await this.store.messageByCid(userId, frame.cid)) return undefined;
     const verdict = await this.contentCheck.text(userId, frame.body, 'chat');
     if (verdict.refused) {
-      throw new ChatError('content_refused', 'the message was not sent: WeChat\'s content check refused it');
+      throw new ChatError('content_refused', "the message was not sent: WeChat's content check refused it");
     }
     return verdict.flag;
   }

@@ -45,10 +45,14 @@ export async function wechatEventRoutes(app: FastifyInstance, deps: WechatEvents
     }
   };
 
-  app.get<{ Querystring: PushQuery }>('/wechat/events', { schema: { querystring: querySchema } }, async (request, reply) => {
-    verify(request);
-    return reply.type('text/plain; charset=utf-8').send(request.query.echostr ?? '');
-  });
+  app.get<{ Querystring: PushQuery }>(
+    '/wechat/events',
+    { schema: { querystring: querySchema } },
+    async (request, reply) => {
+      verify(request);
+      return reply.type('text/plain; charset=utf-8').send(request.query.echostr ?? '');
+    },
+  );
 
   app.post<{ Querystring: PushQuery; Body: unknown }>(
     '/wechat/events',
