@@ -24,6 +24,8 @@ import { Reminders } from './notify/reminders';
 import { WechatAccessToken, WechatSubscribeApi } from './notify/wechat-api';
 import { registerSafetyRoutes } from './http/safety-routes';
 import { registerAdminRoutes } from './http/admin-routes';
+import { wechatEventRoutes } from './http/wechat-events';
+import { ContentCheck } from './chat/content-check';
 import { SafetyService } from './chat/safety';
 import { MinuteCounter, ModerationService } from './chat/moderation';
 import { routeAjvOptions } from './ajv-options';
@@ -121,17 +123,21 @@ export async function startServer(config: ServerConfig, log?: Logger): Promise<C
     publicUrl: config.publicUrl,
     log: logger,
   });
-  // Reminders (WeChat subscription messages): only with WeChat login and a template configured.
+  // Calls to WeChat's server API (reminders, the content check) share one access token.
   const remindersAbort = new AbortController();
+  const apiOptions = config.wechat
+    ? { ...config.wechat, metrics, log: logger, signal: remindersAbort.signal }
+    : undefined;
+  const accessToken = apiOptions ? new WechatAccessToken(apiOptions) : undefined;
+  // Reminders (WeChat subscription messages): only with WeChat login and a template configured.
   const reminders =
-    config.wechat && config.subscribe
+    apiOptions && accessToken && config.subscribe
       ? (() => {
-          const apiOptions = { ...config.wechat, metrics, log: logger, signal: remindersAbort.signal };
           const { subscribe } = config;
           return new Reminders({
             store,
             isOnline: (userId) => presence.isOnline(userId),
-            sender: new WechatSubscribeApi(apiOptions, new WechatAccessToken(apiOptions)),
+            sender: new WechatSubscribeApi(apiOptions, accessToken),
             templateId: subscribe.templateId,
             keywords: subscribe.keywords,
             miniprogramState: subscribe.miniprogramState,
@@ -155,6 +161,36 @@ export async function startServer(config: ServerConfig, log?: Logger): Promise<C
     logger.info(`reminders are off (${missing.join(', ')} not set)`);
   }
   const subscriptions = new SubscriptionsService(store, reminders ? config.subscribe?.templateId : undefined);
+  // WeChat's content check (WX_CONTENT_CHECK=1): texts before they are stored, media after.
+  // `recall` is bound once the chat service exists (a risky image is recalled as a moderator would).
+  let recall: (conv: string, seq: number, cid: string) => Promise<unknown> = () => Promise.resolve();
+  const contentCheck =
+    config.contentCheck && config.wechat && accessToken
+      ? new ContentCheck({
+          store,
+          tokens: accessToken,
+          apiBase: config.wechat.apiBase,
+          metrics,
+          log: logger,
+          fail: config.contentCheck.fail,
+          timeoutMs: config.contentCheck.timeoutMs,
+          concurrency: config.contentCheck.concurrency,
+          media: config.contentCheck.pushToken !== undefined,
+          recall: (conv, seq, cid) => recall(conv, seq, cid),
+          signal: remindersAbort.signal,
+        })
+      : undefined;
+  if (config.contentCheck) {
+    logger.info(
+      { fail: config.contentCheck.fail, media: config.contentCheck.pushToken !== undefined },
+      'content check is on: texts through msg_sec_check, images and voice through media_check_async',
+    );
+    if (!config.contentCheck.pushToken) {
+      logger.warn(
+        'WX_CONTENT_CHECK=1 without WX_PUSH_TOKEN: images and voice are not checked (no verdict could arrive)',
+      );
+    }
+  }
   // Messages stored in the last minute, for the moderation console's live panel.
   const lastMinute = new MinuteCounter();
   const chat = new ChatService(store, bus, {
@@ -171,7 +207,9 @@ export async function startServer(config: ServerConfig, log?: Logger): Promise<C
     recallWindowS: config.recallWindowS,
     isOnline: (userId) => bus.isOnline(userId),
     ...(reminders ? { stored: (message, members) => reminders.messageStored(message, members) } : {}),
+    ...(contentCheck ? { contentCheck } : {}),
   });
+  recall = (conv, seq, cid) => chat.moderatorRecall(conv, seq, cid);
   const prefs = new ConversationPrefsService(store, bus, knownUsers);
   const groups = new GroupService(store, bus, {
     maxMembers: config.groupMaxMembers,
@@ -230,10 +268,19 @@ export async function startServer(config: ServerConfig, log?: Logger): Promise<C
     accepting: () => accepting,
     avatarUrl: (url, origin) => uploads.claim(url, origin),
     bans: safety,
+    contentCheck,
   });
   registerSafetyRoutes(app, { safety, authenticate: bearerAuth(tokens) });
   await registerAdminRoutes(app, { moderation, token: config.adminToken });
-  registerGroupRoutes(app, { groups, authenticate: bearerAuth(tokens), maxMembers: config.groupMaxMembers });
+  registerGroupRoutes(app, {
+    groups,
+    authenticate: bearerAuth(tokens),
+    maxMembers: config.groupMaxMembers,
+    contentCheck,
+  });
+  if (contentCheck && config.contentCheck?.pushToken) {
+    await app.register(wechatEventRoutes, { pushToken: config.contentCheck.pushToken, contentCheck, log: logger });
+  }
   registerConversationRoutes(app, { prefs, authenticate: bearerAuth(tokens) });
   registerSubscriptionRoutes(app, { subscriptions, authenticate: bearerAuth(tokens) });
   // Encapsulated: the multipart parser serves the upload route only.

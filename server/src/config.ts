@@ -99,6 +99,20 @@ export interface ServerConfig {
   reportRate: number;
   /** The clock of bans and reports (tests move it); not read from the environment. */
   safetyClock?: () => number;
+  /** WeChat's content check (WX_CONTENT_CHECK=1, with `wechat`); unset: nothing is checked. */
+  contentCheck?: ContentCheckConfig;
+}
+
+/** WX_CONTENT_CHECK=1 and what goes with it (docs/protocol.md, "Safety"). */
+export interface ContentCheckConfig {
+  /** WX_CONTENT_CHECK_FAIL: an unanswered check stores and flags the text (`open`) or refuses it (`closed`). */
+  fail: 'open' | 'closed';
+  /** The longest wait for a verdict, ms (WX_CONTENT_CHECK_TIMEOUT_MS, default 3000). */
+  timeoutMs: number;
+  /** Calls to WeChat's check under way at once (WX_CONTENT_CHECK_CONCURRENCY, default 8). */
+  concurrency: number;
+  /** WX_PUSH_TOKEN: the message-push token; unset: images and voice are not checked (no verdict could arrive). */
+  pushToken?: string;
 }
 
 /** The subscription-message template and how our fields fill it. */
@@ -204,6 +218,27 @@ function adminToken(env: NodeJS.ProcessEnv): string | undefined {
   return token;
 }
 
+/** WX_CONTENT_CHECK=1: needs WeChat's credentials; WX_CONTENT_CHECK_FAIL says what no answer means. */
+function contentCheckConfig(wechat: ServerConfig['wechat'], env: NodeJS.ProcessEnv): ServerConfig['contentCheck'] {
+  const on = env.WX_CONTENT_CHECK?.trim();
+  if (!on || on === '0') return undefined;
+  if (on !== '1') throw new Error(`WX_CONTENT_CHECK must be 1 (on) or 0 (off), got "${on}"`);
+  if (!wechat)
+    throw new Error(
+      "WX_CONTENT_CHECK=1 needs WX_APPID and WX_SECRET (WeChat's content check is called as the mini-program)",
+    );
+  const fail = env.WX_CONTENT_CHECK_FAIL?.trim() || 'open';
+  if (fail !== 'open' && fail !== 'closed') {
+    throw new Error(`WX_CONTENT_CHECK_FAIL must be open or closed, got "${fail}"`);
+  }
+  return {
+    fail,
+    timeoutMs: positive('WX_CONTENT_CHECK_TIMEOUT_MS', 3000, env),
+    concurrency: positive('WX_CONTENT_CHECK_CONCURRENCY', 8, env),
+    pushToken: env.WX_PUSH_TOKEN?.trim() || undefined,
+  };
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
   const wechat = wechatConfig(env);
   checkLoginMode(wechat, env);
@@ -252,5 +287,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
     metricsToken: env.METRICS_TOKEN || undefined,
     adminToken: adminToken(env),
     reportRate: positive('REPORT_RATE', 20, env),
+    contentCheck: contentCheckConfig(wechat, env),
   };
 }

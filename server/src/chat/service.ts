@@ -71,6 +71,16 @@ export interface ChatOptions {
   stored?: (message: ChatMessage, members: readonly string[]) => void;
   /** Whether a user has a connection on any instance: a dm entry of `sessions` says if its peer is online. */
   isOnline?: (userId: string) => Promise<boolean>;
+  /** WeChat's content check (content-check.ts); absent: nothing is checked. */
+  contentCheck?: ContentCheckPort;
+}
+
+/** What the send path needs of the content check (content-check.ts `ContentCheck`). */
+export interface ContentCheckPort {
+  /** A chat text's verdict, before it is stored: refused, or stored (flagged or not). */
+  text(userId: string, content: string, kind: 'chat'): Promise<{ refused: boolean; flag?: string }>;
+  /** A new message was stored: flags it, starts an image's or voice message's check. Never throws. */
+  stored(message: ChatMessage, flag: string | undefined): Promise<void>;
 }
 
 /**
@@ -89,6 +99,7 @@ export class ChatService {
   private readonly users: KnownUsers;
   private readonly recalls: Recalls;
   private readonly stored: (message: ChatMessage, members: readonly string[]) => void;
+  private readonly contentCheck?: ContentCheckPort;
 
   constructor(
     private readonly store: Store,
@@ -102,6 +113,7 @@ export class ChatService {
     this.isOnline = options.isOnline;
     this.users = options.users ?? new KnownUsers(store);
     this.stored = options.stored ?? (() => {});
+    this.contentCheck = options.contentCheck;
     this.recalls = new Recalls(store, fanout, this.users, {
       windowMs: (options.recallWindowS ?? 120) * 1000,
       clock: this.clock,
@@ -115,6 +127,8 @@ export class ChatService {
     const mentions =
       frame.mentions === undefined ? [] : await this.mentions(caller.userId, conv, members, frame.mentions);
     const quote = frame.reply === undefined ? undefined : await this.quote(caller.userId, conv, frame.cid, frame.reply);
+    // Last, once everything else let the send through: WeChat is asked only about what would be stored.
+    const flag = await this.checkText(caller.userId, frame);
     const { message, duplicate } = await this.store.appendMessage({
       conv,
       members,
@@ -141,6 +155,22 @@ export class ChatService {
       caller.connectionId,
     );
     this.stored(message, members);
+    if (this.contentCheck) void this.contentCheck.stored(message, flag);
+  }
+
+  /**
+   * A text's content check (content-check.ts): `risky` (or no answer, failing closed) refuses it
+   * with `content_refused`, nothing stored; the flag a stored one gets. A resend of a stored cid is
+   * not checked again.
+   */
+  private async checkText(userId: string, frame: SendFrame): Promise<string | undefined> {
+    if (!this.contentCheck || frame.kind !== 'text') return undefined;
+    if (await this.store.messageByCid(userId, frame.cid)) return undefined;
+    const verdict = await this.contentCheck.text(userId, frame.body, 'chat');
+    if (verdict.refused) {
+      throw new ChatError('content_refused', "the message was not sent: WeChat's content check refused it");
+    }
+    return verdict.flag;
   }
 
   /**

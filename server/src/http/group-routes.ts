@@ -1,7 +1,9 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { LIMITS } from '../../../contract/limits';
 import { GROUP_LIMITS, GroupError, type GroupService, type GroupUpdate } from '../chat/groups';
+import type { ContentCheck } from '../chat/content-check';
 import { HttpError } from './errors';
+import { contentRefused } from './routes';
 import { originOf } from './upload-urls';
 
 /** The groups API (docs/protocol.md, "Groups"): every route needs the Bearer token. */
@@ -10,6 +12,8 @@ export interface GroupRouteDeps {
   authenticate: (request: FastifyRequest) => Promise<void>;
   /** The most members a request may name (refused as out of range beyond it, before any work). */
   maxMembers: number;
+  /** WeChat's content check of group names and notices (WX_CONTENT_CHECK=1); absent: not checked. */
+  contentCheck?: Pick<ContentCheck, 'text' | 'flag'>;
 }
 
 const STATUS: Record<GroupError['code'], number> = {
@@ -58,6 +62,29 @@ async function answer<T>(work: () => Promise<T>): Promise<T> {
 
 export function registerGroupRoutes(app: FastifyInstance, deps: GroupRouteDeps): void {
   const { groups, authenticate } = deps;
+
+  /**
+   * A group's new name and notice through the content check: risky → 422 content_refused, nothing
+   * saved; answers the flags to file once saved (review, or no answer failing open).
+   */
+  const check = async (userId: string, texts: { name?: string; notice?: string }): Promise<string[]> => {
+    const flags: string[] = [];
+    if (!deps.contentCheck) return flags;
+    for (const [field, kind, label] of [
+      ['name', 'group_name', '群名'],
+      ['notice', 'group_notice', '群公告'],
+    ] as const) {
+      const text = texts[field];
+      if (text === undefined || text === '') continue;
+      const verdict = await deps.contentCheck.text(userId, text, kind);
+      if (verdict.refused) throw contentRefused(field === 'name' ? 'the group name' : 'the group notice');
+      if (verdict.flag !== undefined) flags.push(`${verdict.flag}（${label}：${text.slice(0, 60)}）`);
+    }
+    return flags;
+  };
+  const flag = async (userId: string, groupId: string, flags: string[]) => {
+    for (const reason of flags) await deps.contentCheck?.flag(`g:${groupId}`, null, userId, reason);
+  };
   const users = userList(deps.maxMembers);
 
   app.post<{ Body: { name: string; members: string[] } }>(
@@ -74,7 +101,9 @@ export function registerGroupRoutes(app: FastifyInstance, deps: GroupRouteDeps):
       },
     },
     async (request, reply) => {
+      const flags = await check(request.userId, { name: request.body.name });
       const group = await answer(() => groups.create(request.userId, request.body.name, request.body.members));
+      await flag(request.userId, group.id, flags);
       return reply.code(201).send({ group });
     },
   );
@@ -104,7 +133,9 @@ export function registerGroupRoutes(app: FastifyInstance, deps: GroupRouteDeps):
     },
     handler: async (request) => {
       const origin = originOf(request.protocol, request.host);
+      const flags = await check(request.userId, { name: request.body.name, notice: request.body.notice });
       const group = await answer(() => groups.update(request.userId, request.params.id, request.body, origin));
+      await flag(request.userId, group.id, flags);
       return { group };
     },
   });

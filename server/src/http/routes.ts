@@ -7,9 +7,15 @@ import { WechatLoginError, type WechatLogin } from '../auth/wechat';
 import type { UsersService } from '../chat/users';
 import type { Identity } from '../store/types';
 import { originOf } from './upload-urls';
+import type { ContentCheck } from '../chat/content-check';
 import { HttpError } from './errors';
 
 export { HttpError };
+
+/** A text WeChat's content check refused: 422 content_refused (docs/protocol.md, "Safety"). */
+export function contentRefused(what: string): HttpError {
+  return new HttpError(422, 'content_refused', `${what} was not saved: WeChat's content check refused it`);
+}
 
 export interface RouteDeps {
   /** Every route that concerns a user goes through the domain, never straight to storage. */
@@ -24,6 +30,8 @@ export interface RouteDeps {
    * none of ours; `origin` is the base the request reached us at. Absent: avatars are taken as sent.
    */
   avatarUrl?: (url: string, origin: string | undefined) => Promise<string | null>;
+  /** WeChat's content check of nicknames (WX_CONTENT_CHECK=1); absent: not checked. */
+  contentCheck?: Pick<ContentCheck, 'text' | 'flag'>;
   /**
    * The `@fastify/rate-limit` route config of `POST /api/login` (per client address); absent: no
    * limit. Checked in `onRequest`, before the body is read, so before WeChat and before any account.
@@ -155,7 +163,21 @@ export function registerRoutes(app: FastifyInstance, deps: RouteDeps): void {
         }
         update.avatar = avatar;
       }
-      return (await users.updateProfile(request.userId, update)) ?? userGone();
+      // A new nickname goes through the content check: risky → 422 content_refused; review → saved and flagged.
+      let flag: string | undefined;
+      if (deps.contentCheck && update.nickname !== undefined) {
+        const before = await users.me(request.userId);
+        if (before && before.nickname !== update.nickname) {
+          const verdict = await deps.contentCheck.text(request.userId, update.nickname, 'nickname');
+          if (verdict.refused) throw contentRefused('the nickname');
+          flag = verdict.flag;
+        }
+      }
+      const user = (await users.updateProfile(request.userId, update)) ?? userGone();
+      if (flag !== undefined && deps.contentCheck) {
+        await deps.contentCheck.flag(`user:${user.id}`, null, user.id, `${flag}（昵称：${user.nickname}）`);
+      }
+      return user;
     },
   );
 

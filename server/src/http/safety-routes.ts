@@ -16,6 +16,7 @@ const STATUS: Record<ChatError['code'], { status: number; code: string }> = {
   not_found: { status: 404, code: 'not_found' },
   blocked: { status: 403, code: 'blocked' },
   rate_limited: { status: 429, code: 'rate_limited' },
+  content_refused: { status: 422, code: 'content_refused' },
 };
 
 /** The domain's refusals as HTTP errors; anything else goes on as it is. */

@@ -9,7 +9,7 @@ import type { Logger } from 'pino';
 import { fetchFailure, type WechatOptions } from '../auth/wechat';
 
 /** Which API a failure came from (the `api` label of `chat_wechat_errors_total`). */
-export type WechatApiName = 'stable_token' | 'subscribe_send';
+export type WechatApiName = 'stable_token' | 'subscribe_send' | 'msg_sec_check' | 'media_check_async';
 
 /** What reminders report for the server's metrics. */
 export interface WechatApiMetrics {
@@ -29,7 +29,7 @@ export class WechatApiError extends Error {
 }
 
 /** WeChat's errcodes that mean the access token is no good any more: fetch it again, once. */
-const TOKEN_EXPIRED = new Set(['40001', '42001']);
+export const TOKEN_EXPIRED = new Set(['40001', '42001']);
 const DEFAULT_TIMEOUT_MS = 5000;
 /** A token is fetched again this long before WeChat says it expires (at most half its life). */
 const REFRESH_MARGIN_MS = 5 * 60 * 1000;
@@ -47,7 +47,7 @@ export interface WechatApiOptions extends WechatOptions {
 }
 
 /** POSTs JSON to WeChat and answers the JSON object it answered with; any other outcome throws. */
-async function postJson(
+export async function postJson(
   api: WechatApiName,
   url: string,
   body: unknown,
@@ -148,7 +148,7 @@ export class WechatAccessToken {
       const lifeMs = expiresIn * 1000;
       this.cached = { token, refreshAt: this.clock() + lifeMs - Math.min(REFRESH_MARGIN_MS, lifeMs / 2) };
       this.failed = undefined;
-      log.info({ expiresIn }, 'stable_token: got an access token for reminders');
+      log.info({ expiresIn }, 'stable_token: got an access token (reminders, content check)');
       return token;
     } catch (error) {
       const failure =

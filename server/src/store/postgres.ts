@@ -50,6 +50,7 @@ import {
   uploadsTable,
   voiceMigration,
   safetyMigration,
+  contentCheckMigration,
   type Dialect,
 } from './sql';
 import { SqlSafetyStore } from './safety-sql';
@@ -88,6 +89,8 @@ const MIGRATIONS: readonly string[] = [
   notifyMigration(POSTGRES),
   // Safety: blocks, reports, bans, the audit log.
   safetyMigration(POSTGRES),
+  // Content check: the trace_id of each image and voice check WeChat will answer by push.
+  contentCheckMigration(POSTGRES),
 ];
 
 /**

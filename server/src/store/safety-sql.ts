@@ -126,6 +126,15 @@ function safetyStatements(d: Dialect) {
     /** (ts, ts, id, id, limit) → AuditRow[]. */
     audit: `SELECT ${AUDIT} FROM audit_log WHERE ${after('ts', 'id')}
        ORDER BY ts DESC, id${d.byteOrder} DESC LIMIT ${p(5)}`,
+    /** (userId) → {openid}. */
+    openid: `SELECT external_id AS openid FROM identities WHERE user_id = ${p(1)} AND provider = 'wechat' LIMIT 1`,
+    /** (traceId, conv, seq, ts). */
+    addMediaCheck: `INSERT INTO media_checks (trace_id, conv, seq, created_at) VALUES (${p(1)}, ${p(2)}, ${p(3)}, ${p(4)})
+       ON CONFLICT (trace_id) DO NOTHING`,
+    /** (traceId) → {conv, seq}. */
+    mediaCheck: `SELECT conv, seq FROM media_checks WHERE trace_id = ${p(1)}`,
+    /** (traceId). */
+    deleteMediaCheck: `DELETE FROM media_checks WHERE trace_id = ${p(1)}`,
   };
 }
 
@@ -223,5 +232,23 @@ export class SqlSafetyStore implements SafetyStore {
   async auditLog(limit: number, after: PageCursor = START): Promise<AuditEntry[]> {
     const rows = await this.db.all<AuditRow>(this.sql.audit, [after.ts, after.ts, after.id, after.id, limit]);
     return rows.map(toAudit);
+  }
+
+  async openidOf(userId: string): Promise<string | null> {
+    const rows = await this.db.all<{ openid: string }>(this.sql.openid, [userId]);
+    return rows[0]?.openid ?? null;
+  }
+
+  async addMediaCheck(traceId: string, conv: string, seq: number, ts: number): Promise<void> {
+    await this.db.run(this.sql.addMediaCheck, [traceId, conv, seq, ts]);
+  }
+
+  async takeMediaCheck(traceId: string): Promise<{ conv: string; seq: number } | null> {
+    const rows = await this.db.all<{ conv: string; seq: number | string }>(this.sql.mediaCheck, [traceId]);
+    const row = rows[0];
+    if (!row) return null;
+    // Only the caller whose delete took the row acts on it (two pushes of one verdict act once).
+    if ((await this.db.run(this.sql.deleteMediaCheck, [traceId])) === 0) return null;
+    return { conv: row.conv, seq: Number(row.seq) };
   }
 }

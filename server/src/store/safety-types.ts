@@ -77,4 +77,10 @@ export interface SafetyStore {
   addAudit(entry: AuditEntry): Promise<void>;
   /** The audit log, newest first, after the cursor when given. */
   auditLog(limit: number, after?: PageCursor): Promise<AuditEntry[]>;
+  /** The user's WeChat openid; null for a development login. */
+  openidOf(userId: string): Promise<string | null>;
+  /** Keeps which message a `mediaCheckAsync` call (its trace_id) is about. */
+  addMediaCheck(traceId: string, conv: string, seq: number, ts: number): Promise<void>;
+  /** The message a trace_id is about, taken (deleted): a verdict is acted on once. */
+  takeMediaCheck(traceId: string): Promise<{ conv: string; seq: number } | null>;
 }

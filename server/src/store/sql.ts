@@ -477,3 +477,15 @@ export function safetyMigration({ text, integer }: Dialect): string {
   CREATE INDEX audit_by_ts ON audit_log (ts);
   `;
 }
+
+/** Content check: which stored message each pending `mediaCheckAsync` (its trace_id) is about. */
+export function contentCheckMigration({ text, integer }: Dialect): string {
+  return `
+  CREATE TABLE media_checks (
+    trace_id ${text} PRIMARY KEY,
+    conv ${text} NOT NULL,
+    seq ${integer} NOT NULL,
+    created_at ${integer} NOT NULL
+  );
+  `;
+}

@@ -54,6 +54,7 @@ import {
   uploadsTable,
   voiceMigration,
   safetyMigration,
+  contentCheckMigration,
   type Dialect,
 } from './sql';
 import { SqlSafetyStore } from './safety-sql';
@@ -104,6 +105,8 @@ export const MIGRATIONS: readonly string[] = [
   notifyMigration(SQLITE),
   // Safety: blocks, reports, bans, the audit log.
   safetyMigration(SQLITE),
+  // Content check: the trace_id of each image and voice check WeChat will answer by push.
+  contentCheckMigration(SQLITE),
 ];
 
 const SQL = statements(SQLITE);

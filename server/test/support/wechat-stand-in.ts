@@ -3,6 +3,7 @@
  * how it answers; this starts it on a free loopback port and stops it. `WechatApiStandIn` is the
  * one the reminder tests use (code2session, stable_token, subscribe/send).
  */
+import crypto from 'node:crypto';
 import http from 'node:http';
 import type net from 'node:net';
 
@@ -42,6 +43,44 @@ export interface ReceivedSend {
 /** How the stand-in answers one subscribe/send: success, an errcode, a 500, or no answer until `release()`. */
 export type SendAnswer = 'ok' | 'hang' | 'http500' | number;
 
+/** One content check the stand-in received: msg_sec_check or media_check_async. */
+export interface ReceivedCheck {
+  token: string;
+  body: Record<string, unknown>;
+}
+
+/** How the stand-in answers a msg_sec_check: a verdict from the content, an errcode, a 500, or no answer. */
+export type CheckAnswer = 'ok' | 'hang' | 'http500' | number;
+
+/**
+ * Signs a message push as WeChat does (sha1 of the sorted [token, timestamp, nonce]) and answers
+ * the query string to send it with.
+ */
+export function pushQuery(token: string, extra: Record<string, string> = {}): string {
+  const timestamp = String(Math.floor(Date.now() / 1000));
+  const nonce = Math.random().toString(36).slice(2, 12);
+  const signature = crypto.createHash('sha1').update([token, timestamp, nonce].sort().join('')).digest('hex');
+  return new URLSearchParams({ signature, timestamp, nonce, ...extra }).toString();
+}
+
+/** WeChat's push of a media check's verdict (JSON, plain mode). */
+export function mediaVerdictPush(appId: string, traceId: string, suggest: 'pass' | 'review' | 'risky') {
+  return {
+    ToUserName: 'gh_standin',
+    FromUserName: 'o_system',
+    CreateTime: Math.floor(Date.now() / 1000),
+    MsgType: 'event',
+    Event: 'wxa_media_check',
+    appid: appId,
+    trace_id: traceId,
+    version: 2,
+    detail: [{ strategy: 'content_model', errcode: 0, suggest, label: suggest === 'pass' ? 100 : 20002 }],
+    errcode: 0,
+    errmsg: 'ok',
+    result: { suggest, label: suggest === 'pass' ? 100 : 20002 },
+  };
+}
+
 /**
  * WeChat's API as reminders use it, on loopback: `GET /sns/jscode2session` (the js_code is the
  * openid), `POST /cgi-bin/stable_token` (grant_type client_credential: `token-1`, `token-2` … each
@@ -60,6 +99,17 @@ export class WechatApiStandIn extends WechatStandIn {
   tokenAnswer: 'ok' | 'hang' | number = 'ok';
   /** `expires_in` of the tokens it hands out. */
   tokenExpiresIn = 7200;
+  /**
+   * msg_sec_check calls, in order. The verdict comes from the content: one holding `RISKY` is
+   * risky, `REVIEW` review, anything else pass (unless `checkAnswers` says otherwise).
+   */
+  readonly checks: ReceivedCheck[] = [];
+  /** Answers for the next msg_sec_check calls, taken one per call; empty: always `checkAnswer`. */
+  checkAnswers: CheckAnswer[] = [];
+  /** How msg_sec_check answers once `checkAnswers` is empty. */
+  checkAnswer: CheckAnswer = 'ok';
+  /** media_check_async calls, in order; the n-th is answered with trace_id `trace-<n>`. */
+  readonly mediaChecks: ReceivedCheck[] = [];
   private held: Array<() => void> = [];
   private tokens = 0;
 
@@ -79,6 +129,10 @@ export class WechatApiStandIn extends WechatStandIn {
     this.tokenAnswer = 'ok';
     this.tokenExpiresIn = 7200;
     this.tokens = 0;
+    this.checks.length = 0;
+    this.checkAnswers = [];
+    this.checkAnswer = 'ok';
+    this.mediaChecks.length = 0;
     this.release();
   }
 
@@ -141,6 +195,38 @@ export class WechatApiStandIn extends WechatStandIn {
         }
         if (typeof scripted === 'number') return json(200, { errcode: scripted, errmsg: `error ${scripted}` });
         return ok();
+      }
+      if (request.method === 'POST' && url.pathname === '/wxa/msg_sec_check') {
+        const token = url.searchParams.get('access_token') ?? '';
+        this.checks.push({ token, body });
+        if (this.expired.has(token)) return json(200, { errcode: 40001, errmsg: 'invalid credential' });
+        if (body.version !== 2 || typeof body.openid !== 'string' || typeof body.content !== 'string') {
+          return json(200, { errcode: 47001, errmsg: 'data format error' });
+        }
+        const scripted = this.checkAnswers.shift() ?? this.checkAnswer;
+        const content = body.content;
+        const suggest = content.includes('RISKY') ? 'risky' : content.includes('REVIEW') ? 'review' : 'pass';
+        const verdict = () =>
+          json(200, {
+            errcode: 0,
+            errmsg: 'ok',
+            trace_id: `check-${this.checks.length}`,
+            result: { suggest, label: suggest === 'pass' ? 100 : 20001 },
+            detail: [{ strategy: 'content_model', errcode: 0, suggest, label: suggest === 'pass' ? 100 : 20001 }],
+          });
+        if (scripted === 'hang') return void this.held.push(verdict);
+        if (scripted === 'http500') {
+          response.writeHead(500, { 'content-type': 'text/plain' });
+          return void response.end('Internal Server Error');
+        }
+        if (typeof scripted === 'number') return json(200, { errcode: scripted, errmsg: `error ${scripted}` });
+        return verdict();
+      }
+      if (request.method === 'POST' && url.pathname === '/wxa/media_check_async') {
+        const token = url.searchParams.get('access_token') ?? '';
+        this.mediaChecks.push({ token, body });
+        if (this.expired.has(token)) return json(200, { errcode: 40001, errmsg: 'invalid credential' });
+        return json(200, { errcode: 0, errmsg: 'ok', trace_id: `trace-${this.mediaChecks.length}` });
       }
       json(404, { errcode: -1, errmsg: 'no such api' });
     });
