@@ -16,6 +16,8 @@ export function groupErrorText(error: unknown, fallback = '操作失败，请稍
       return '群成员人数已达上限';
     case 'bad_request':
       return '内容不符合要求，请修改后再试';
+    case 'content_refused':
+      return '内容含有违规信息，请修改后再试';
     default:
       return fallback;
   }

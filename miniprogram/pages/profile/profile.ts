@@ -1,3 +1,4 @@
+import { ApiError } from '../../core/api';
 import type { ChatClient } from '../../core/client';
 import type { PublicUser } from '../../../contract/frames';
 import { bindData, type Unbind } from '../../utils/bind';
@@ -94,8 +95,10 @@ Component<
         const user = await this.chat.updateProfile(update);
         this.setData({ nickname: user.nickname });
         void wx.showToast({ title: '已保存', icon: 'success' });
-      } catch {
-        this.setData({ error: '保存失败，请稍后再试' });
+      } catch (error) {
+        // WeChat's content check refused the nickname: say so, rather than "try again later".
+        const refused = error instanceof ApiError && error.code === 'content_refused';
+        this.setData({ error: refused ? '昵称含有违规信息，请修改后再试' : '保存失败，请稍后再试' });
       } finally {
         this.setData({ saving: false });
       }
