@@ -24,6 +24,7 @@ import { Reminders } from './notify/reminders';
 import { WechatAccessToken, WechatSubscribeApi } from './notify/wechat-api';
 import { registerSafetyRoutes } from './http/safety-routes';
 import { registerAdminRoutes } from './http/admin-routes';
+import { registerAdminPage } from './http/admin-page';
 import { SafetyService } from './chat/safety';
 import { MinuteCounter, ModerationService } from './chat/moderation';
 import { routeAjvOptions } from './ajv-options';
@@ -233,6 +234,7 @@ export async function startServer(config: ServerConfig, log?: Logger): Promise<C
   });
   registerSafetyRoutes(app, { safety, authenticate: bearerAuth(tokens) });
   await registerAdminRoutes(app, { moderation, token: config.adminToken });
+  registerAdminPage(app, { token: config.adminToken, publicUrl: config.publicUrl });
   registerGroupRoutes(app, { groups, authenticate: bearerAuth(tokens), maxMembers: config.groupMaxMembers });
   registerConversationRoutes(app, { prefs, authenticate: bearerAuth(tokens) });
   registerSubscriptionRoutes(app, { subscriptions, authenticate: bearerAuth(tokens) });
