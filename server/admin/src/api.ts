@@ -10,7 +10,8 @@ export interface ChatMessage {
   conv: string;
   seq: number;
   from: string;
-  kind: 'text' | 'image' | 'voice' | 'system' | 'recalled' | string;
+  /** `text`, `image`, `voice`, `system`, `recalled` (others shown as they are). */
+  kind: string;
   body: string;
   ts: number;
   duration?: number;

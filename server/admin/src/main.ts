@@ -53,9 +53,7 @@ function Login(props: { onToken: (token: string) => void }) {
       await new Api(token).stats();
       props.onToken(token);
     } catch (caught) {
-      setError(
-        caught instanceof ApiError && caught.status === 401 ? '令牌错误，请检查后重新输入' : failure(caught),
-      );
+      setError(caught instanceof ApiError && caught.status === 401 ? '令牌错误，请检查后重新输入' : failure(caught));
     } finally {
       setBusy(false);
     }
@@ -187,11 +185,13 @@ function ReportCard(props: { report: ReportView; act: (run: () => Promise<unknow
       >
         撤回消息
       </button>
-      ${report.reported &&
-      html`<${BanForm}
-        onBan=${(reason: string, until: number | undefined) =>
-          act(() => api.ban(report.reported!.id, reason, until, report.id), `已封禁 ${report.reported!.nickname}`)}
-      />`}
+      ${
+        report.reported &&
+        html`<${BanForm}
+          onBan=${(reason: string, until: number | undefined) =>
+            act(() => api.ban(report.reported!.id, reason, until, report.id), `已封禁 ${report.reported!.nickname}`)}
+        />`
+      }
       <button onClick=${() => act(() => api.dismiss(report.id), '已忽略该举报')}>忽略</button>
     </div>
   </section>`;
@@ -288,39 +288,43 @@ function Users() {
           <h2>${user.nickname} <span class="muted">${user.id}</span></h2>
           <div class="meta"><span data-test="ban-state">状态：${banText(user.ban)}</span></div>
           <div class="actions">
-            ${user.ban
-              ? html`<button onClick=${() => act(() => api.unban(user.id), `已解除封禁 ${user.nickname}`)}>
-                  解除封禁
-                </button>`
-              : html`<${BanForm}
-                  onBan=${(reason: string, until: number | undefined) =>
-                    act(() => api.ban(user.id, reason, until), `已封禁 ${user.nickname}`)}
-                />`}
+            ${
+              user.ban
+                ? html`<button onClick=${() => act(() => api.unban(user.id), `已解除封禁 ${user.nickname}`)}>
+                    解除封禁
+                  </button>`
+                : html`<${BanForm}
+                    onBan=${(reason: string, until: number | undefined) =>
+                      act(() => api.ban(user.id, reason, until), `已封禁 ${user.nickname}`)}
+                  />`
+            }
           </div>
           <h2>最近被举报</h2>
-          ${user.reports.length === 0
-            ? html`<p class="muted">没有举报</p>`
-            : html`<table>
-                <thead>
-                  <tr>
-                    <th>时间</th>
-                    <th>原因</th>
-                    <th>会话</th>
-                    <th>状态</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  ${user.reports.map(
-                    (report) =>
-                      html`<tr key=${report.id}>
-                        <td>${time(report.createdAt)}</td>
-                        <td>${report.reason}</td>
-                        <td>${report.conv}${report.seq === null ? '' : ` #${report.seq}`}</td>
-                        <td>${report.status === 'open' ? '待处理' : '已处理'}</td>
-                      </tr>`,
-                  )}
-                </tbody>
-              </table>`}
+          ${
+            user.reports.length === 0
+              ? html`<p class="muted">没有举报</p>`
+              : html`<table>
+                  <thead>
+                    <tr>
+                      <th>时间</th>
+                      <th>原因</th>
+                      <th>会话</th>
+                      <th>状态</th>
+                    </tr>
+                  </thead>
+                  <tbody>
+                    ${user.reports.map(
+                      (report) =>
+                        html`<tr key=${report.id}>
+                          <td>${time(report.createdAt)}</td>
+                          <td>${report.reason}</td>
+                          <td>${report.conv}${report.seq === null ? '' : ` #${report.seq}`}</td>
+                          <td>${report.status === 'open' ? '待处理' : '已处理'}</td>
+                        </tr>`,
+                    )}
+                  </tbody>
+                </table>`
+          }
         </section>`,
     )}
   </div>`;
