@@ -12,14 +12,17 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import zlib from 'node:zlib';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { startPhone, waitFor, type Phone } from '../support/app';
 import { httpCall } from '../support/http-call';
 import { startServerProcess, type ServerProcess } from '../support/server-process';
+import { tempDataDir } from '../support/tmp';
 
 const CHROMIUM = '/usr/bin/chromium';
 const ADMIN_TOKEN = 'test-admin-token-0123456789abcdef';
 const SHOTS = process.env.SCREENSHOTS_OUT ?? '';
+const VOICE_3S = { file: path.join(__dirname, '../../server/test/fixtures/audio/voice.aac'), durationMs: 3000 };
 /** Bounded waits for the page (ms). */
 const UI_WAIT = 10_000;
 
@@ -76,6 +79,38 @@ async function phone(nickname: string): Promise<Phone> {
   phones.push(made);
   await made.client.updateProfile({ nickname });
   return made;
+}
+
+/** A 240×160 PNG (a green-to-blue gradient), for an image message one can see in the console. */
+function gradientPng(width = 240, height = 160): Buffer {
+  const chunk = (type: string, data: Buffer) => {
+    const length = Buffer.alloc(4);
+    length.writeUInt32BE(data.length);
+    const body = Buffer.concat([Buffer.from(type, 'ascii'), data]);
+    const crc = Buffer.alloc(4);
+    crc.writeUInt32BE(zlib.crc32(body));
+    return Buffer.concat([length, body, crc]);
+  };
+  const header = Buffer.alloc(13);
+  header.writeUInt32BE(width, 0);
+  header.writeUInt32BE(height, 4);
+  header.set([8, 2, 0, 0, 0], 8); // 8-bit RGB
+  const rows = Buffer.alloc((width * 3 + 1) * height);
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      const at = y * (width * 3 + 1) + 1 + x * 3;
+      rows[at] = 7;
+      rows[at + 1] = Math.round(193 - (x / width) * 120);
+      rows[at + 2] = Math.round(96 + (y / height) * 150);
+    }
+  }
+  const signature = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+  return Buffer.concat([
+    signature,
+    chunk('IHDR', header),
+    chunk('IDAT', zlib.deflateSync(rows)),
+    chunk('IEND', Buffer.alloc(0)),
+  ]);
 }
 
 function held(target: Phone, conv: string, seq: number): { kind: string; body: string } | undefined {
@@ -143,6 +178,19 @@ describe('the moderation console in Chromium', () => {
     offender.client.sendText(conv, '恭喜你中奖了！点链接领取 http://example.invalid/prize');
     offender.client.sendText(conv, '名额有限，今天截止');
     await waitFor(() => held(reporter, conv, 3) !== undefined, 'the offender’s messages at the reporter');
+    // A picture and a voice message around it: shown and playable in the console.
+    const picture = path.join(tempDataDir(), 'prize.png');
+    fs.writeFileSync(picture, gradientPng());
+    offender.client.sendImage(conv, picture);
+    await waitFor(() => held(reporter, conv, 4)?.kind === 'image', 'the picture at the reporter');
+    const { media } = offender.adapter;
+    media.permission = true;
+    media.recorder.allowed = true;
+    media.recorder.source = VOICE_3S;
+    expect(await offender.client.voice.begin(conv)).toBe('recording');
+    media.recorder.elapse(3000);
+    expect(await offender.client.voice.finish()).toBe('sent');
+    await waitFor(() => held(reporter, conv, 5)?.kind === 'voice', 'the voice message at the reporter');
     await reporter.client.report(conv, '诈骗', 2);
     const offenderId = offender.client.stores.me.id;
 
@@ -154,6 +202,20 @@ describe('the moderation console in Chromium', () => {
     await expect(card.textContent()).resolves.toContain('你好，请问你是？');
     await expect(card.textContent()).resolves.toContain('名额有限，今天截止');
     await expect(card.textContent()).resolves.toContain('举报人：李雷');
+    // The picture loaded (allowed by the CSP's img-src), the voice message in an <audio> with controls.
+    const image = card.locator('li[data-seq="4"] img');
+    await waitFor(
+      async () => (await image.evaluate((node: HTMLImageElement) => node.naturalWidth)) === 240,
+      'the image',
+    );
+    const audio = card.locator('li[data-seq="5"] audio');
+    expect(await audio.getAttribute('controls')).not.toBeNull();
+    expect(await audio.getAttribute('src')).toMatch(new RegExp(`^${running.url}/uploads/`));
+    // Its metadata loaded (allowed by the CSP's media-src): it plays.
+    await waitFor(
+      async () => (await audio.evaluate((node: HTMLAudioElement) => node.duration)) > 1,
+      'the voice to load',
+    );
     await expect(card.locator('[data-test="reported"]').textContent()).resolves.toContain(
       `推销员小王（${offenderId}）`,
     );
@@ -161,6 +223,7 @@ describe('the moderation console in Chromium', () => {
     expect(await page.evaluate(() => sessionStorage.getItem('admin.token'))).toBe(ADMIN_TOKEN);
     // The live panel, from /api/admin/stats: both phones are online.
     await waitFor(async () => (await page.locator('[data-test="online"]').textContent()) === '2', 'the live panel');
+    await waitFor(async () => (await page.locator('[data-test="per-minute"]').textContent()) === '5', 'the rate');
     await noHorizontalScroll(page);
     if (SHOTS) await page.screenshot({ path: path.join(SHOTS, 'admin-reports.png'), animations: 'disabled' });
 

@@ -135,7 +135,7 @@ function MessageBody(props: { message: ChatMessage }) {
     case 'image':
       return html`<img src=${message.body} alt="图片消息" loading="lazy" />`;
     case 'voice':
-      return html`<audio controls preload="none" src=${message.body}></audio>
+      return html`<audio controls preload="metadata" src=${message.body}></audio>
         ${message.duration ? html` <span class="muted">${message.duration}″</span>` : ''}`;
     case 'recalled':
       return html`<span class="muted">（消息已撤回）</span>`;
