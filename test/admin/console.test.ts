@@ -4,7 +4,7 @@
  * The moderation console (`GET /admin`, server/admin) in a real browser: playwright-core driving
  * Debian's Chromium against the real server (a process, with ADMIN_TOKEN). Two phones (the app's
  * client) make a conversation and a report; the moderator logs in with the token, sees the report
- * with its context, recalls the message (both phones see it recalled), bans the user from the user
+ * with its context, recalls the message (both phones see it recalled), dismisses a second report, bans the user from the user
  * search (their socket closes with 4003: the phone's banned state), unbans. A wrong token is
  * refused; the page fits a laptop (1280×800, no horizontal scroll); the page and its assets carry
  * the strict CSP and nothing violates it. With SCREENSHOTS_OUT set (`npm run screenshots`), writes
@@ -168,7 +168,7 @@ describe('the moderation console in Chromium', () => {
     await page.context().close();
   });
 
-  it('a report: seen with its context, recalled, the user banned (4003) and unbanned', async () => {
+  it('a report: seen with its context, recalled; another dismissed; the user banned (4003) and unbanned', async () => {
     const reporter = await phone('李雷');
     const offender = await phone('推销员小王');
     const conv = reporter.client.conversationWith(offender.client.stores.me.user!);
@@ -233,6 +233,15 @@ describe('the moderation console in Chromium', () => {
     await waitFor(() => held(reporter, conv, 2)?.kind === 'recalled', 'the reporter to see it recalled');
     await page.locator('[data-test="empty"]').waitFor();
 
+    // 忽略: a report of the whole conversation, dismissed.
+    await reporter.client.report(conv, '其他：一直骚扰我');
+    await page.getByRole('button', { name: '刷新' }).click();
+    const whole = page.locator('[data-test="report"]', { hasText: '整个会话被举报' });
+    await whole.waitFor();
+    await expect(whole.getByRole('button', { name: '撤回消息' }).isDisabled()).resolves.toBe(true);
+    await whole.getByRole('button', { name: '忽略' }).click();
+    await page.locator('[data-test="empty"]').waitFor();
+
     // 用户查询: the offender, their report (now handled), the ban controls.
     await page.getByRole('button', { name: '用户查询' }).click();
     await page.getByPlaceholder('用户 ID 或昵称').fill('推销员');
@@ -265,12 +274,13 @@ describe('the moderation console in Chromium', () => {
     // 操作记录: the three actions, newest first.
     await page.getByRole('button', { name: '操作记录' }).click();
     const audit = page.locator('[data-test="audit"] tbody tr');
-    await audit.nth(2).waitFor();
+    await audit.nth(3).waitFor();
     const rows = await audit.allTextContents();
     expect(rows[0]).toContain('解除封禁');
     expect(rows[1]).toContain('封禁');
     expect(rows[1]).toContain('发送诈骗链接');
-    expect(rows[2]).toContain('撤回消息');
+    expect(rows[2]).toContain('忽略举报');
+    expect(rows[3]).toContain('撤回消息');
 
     // Nothing was refused by the CSP, nothing threw.
     expect(pageErrors).toEqual([]);
