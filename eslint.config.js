@@ -30,6 +30,8 @@ const tsProjects = [
   // The contract is compiled into both; it is linted as the mini-program's, the stricter target.
   { files: ['miniprogram/**/*.ts', 'contract/**/*.ts', 'typings/**/*.d.ts'], project: './tsconfig.json' },
   { files: ['server/src/**/*.ts'], project: './server/tsconfig.json' },
+  // The moderation console, a browser page (DOM types, bundled by esbuild).
+  { files: ['server/admin/**/*.ts'], project: './server/admin/tsconfig.json' },
   { files: ['server/test/**/*.ts', 'test/**/*.ts'], project: './test/tsconfig.json' },
   // `npm run attack`, run from source like the benchmark.
   { files: ['scripts/attack/**/*.ts'], project: './scripts/attack/tsconfig.json' },

@@ -1,7 +1,9 @@
 // `npm run screenshots`: renders each page of the mini-program in its key states to PNG in
 // docs/screenshots/. Step 1 runs test/screenshots/render.shots.ts under jest (miniprogram-simulate needs
 // jsdom and loads the TypeScript pages through jest's transform), which writes one HTML document per
-// state; step 2 photographs them in Debian's headless Chromium through playwright-core.
+// state; step 2 photographs them in Debian's headless Chromium through playwright-core; step 3 runs the
+// moderation console's browser test (test/admin) with SCREENSHOTS_OUT, which photographs the console
+// (admin-reports.png, admin-user.png) against the real server in the same Chromium.
 // An approximation for the docs and for review, not a replacement for WeChat DevTools.
 const { spawnSync, execFileSync } = require('node:child_process');
 const fs = require('node:fs');
@@ -55,6 +57,20 @@ function renderHtml(dir) {
   return JSON.parse(fs.readFileSync(path.join(dir, 'manifest.json'), 'utf8'));
 }
 
+/** The console's shots, taken by its own test in the browser against the real server. */
+const CONSOLE_SHOTS = ['admin-reports.png', 'admin-user.png'];
+
+function consoleShots() {
+  const jest = require.resolve('jest/bin/jest');
+  const result = spawnSync(
+    process.execPath,
+    [jest, '--no-watchman', '--selectProjects', 'app', '--runInBand', 'test/admin'],
+    { cwd: ROOT, stdio: 'inherit', env: { ...process.env, SCREENSHOTS_OUT: OUT_DIR, TZ: TIME_ZONE } },
+  );
+  if (result.status !== 0) fail('The console test failed (see jest above).');
+  for (const name of CONSOLE_SHOTS) console.log(`docs/screenshots/${name}  the moderation console`);
+}
+
 /** The fixture image for a URL, by base name (…/uploads/photo-lotus.jpg → fixtures/photo-lotus.svg). */
 function fixtureFor(url) {
   const base = path.basename(new URL(url).pathname).replace(/\.[^.]*$/, '');
@@ -102,13 +118,16 @@ async function main() {
       await context.close();
     }
     // PNGs of states that are gone (renamed, or skipped because a page does not exist) go too.
-    const names = new Set(manifest.map((shot) => `${shot.name}.png`));
+    consoleShots();
+    const names = new Set([...manifest.map((shot) => `${shot.name}.png`), ...CONSOLE_SHOTS]);
     for (const file of fs.readdirSync(OUT_DIR)) {
       if (file.endsWith('.png') && !names.has(file)) fs.rmSync(path.join(OUT_DIR, file));
     }
     // To look at the HTML in a browser of one's own: SCREENSHOTS_HTML=some/dir npm run screenshots.
     if (process.env.SCREENSHOTS_HTML) fs.cpSync(htmlDir, process.env.SCREENSHOTS_HTML, { recursive: true });
-    console.log(`${manifest.length} screenshots in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    console.log(
+      `${manifest.length + CONSOLE_SHOTS.length} screenshots in ${((Date.now() - started) / 1000).toFixed(1)} s`,
+    );
   } finally {
     fs.rmSync(work, { recursive: true, force: true });
   }

@@ -26,6 +26,7 @@ import { registerSafetyRoutes } from './http/safety-routes';
 import { registerAdminRoutes } from './http/admin-routes';
 import { wechatEventRoutes } from './http/wechat-events';
 import { ContentCheck } from './chat/content-check';
+import { registerAdminPage } from './http/admin-page';
 import { SafetyService } from './chat/safety';
 import { MinuteCounter, ModerationService } from './chat/moderation';
 import { routeAjvOptions } from './ajv-options';
@@ -281,6 +282,7 @@ export async function startServer(config: ServerConfig, log?: Logger): Promise<C
   if (contentCheck && config.contentCheck?.pushToken) {
     await app.register(wechatEventRoutes, { pushToken: config.contentCheck.pushToken, contentCheck, log: logger });
   }
+  registerAdminPage(app, { token: config.adminToken, publicUrl: config.publicUrl });
   registerConversationRoutes(app, { prefs, authenticate: bearerAuth(tokens) });
   registerSubscriptionRoutes(app, { subscriptions, authenticate: bearerAuth(tokens) });
   // Encapsulated: the multipart parser serves the upload route only.

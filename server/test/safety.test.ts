@@ -440,13 +440,14 @@ if (DATABASE_URL) {
 describe('the admin API without ADMIN_TOKEN', () => {
   const start = useOwnServers();
 
-  it('answers 404 for every /api/admin/* route and for /admin', async () => {
+  it('answers 404 for every /api/admin/* route and for the console (/admin, its script)', async () => {
     const server = await start({ adminToken: undefined });
     for (const [method, route] of [
       ['GET', '/api/admin/reports'],
       ['GET', '/api/admin/stats'],
       ['POST', '/api/admin/users/u1/ban'],
       ['GET', '/admin'],
+      ['GET', '/admin/admin.js'],
     ]) {
       expectFailure(await api(server.url, method, route, { token: ADMIN_TOKEN }), 404, 'not_found');
       expectFailure(await api(server.url, method, route), 404, 'not_found');

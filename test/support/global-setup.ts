@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 
 /**
- * Before any test: build the server (app tests run it as a process, from the current sources)
+ * Before any test: build the server and its console (app tests run it as a process, from the current sources)
  * and make one temporary folder for this run's data, removed again by global-teardown.ts.
  */
 export default function globalSetup(): void {
@@ -13,6 +13,8 @@ export default function globalSetup(): void {
     cwd: root,
     stdio: 'inherit',
   });
+  // The moderation console's bundle (served at /admin), as `npm run build:server` makes it.
+  execFileSync(process.execPath, [path.join(root, 'scripts/build-admin.js')], { cwd: root, stdio: 'inherit' });
   // Test workers start after this and inherit the variable.
   process.env.CHAT_TEST_TMP = fs.mkdtempSync(path.join(os.tmpdir(), 'chat-tests-'));
 }
