@@ -1,8 +1,8 @@
 /**
- * A ban across instances (docs/protocol.md, "Safety"): two server instances on one PostgreSQL
- * schema and one Redis prefix; a moderator bans through one, and the user's sockets on both close
- * with 4003 (through the bus), their token is refused on both, and an unban through the other
- * lets them back on both. Skipped without DATABASE_URL and REDIS_URL (.ci/run sets both).
+ * A ban across instances (docs/protocol.md, "Safety"): three server instances on one PostgreSQL
+ * schema and one Redis prefix; a moderator bans through one, and the user's sockets on every one
+ * close with 4003 (through the bus), their token is refused on all, and an unban through another
+ * lets them back on all. Skipped without DATABASE_URL and REDIS_URL (.ci/run sets both).
  */
 import { CLOSE_CODES } from '../../contract/limits';
 import { useSockets } from './support/fixture';
@@ -29,9 +29,10 @@ if (!enabled) {
 }
 const describeCluster = enabled ? describe : describe.skip;
 
-describeCluster('a ban on two instances (PostgreSQL and Redis)', () => {
+describeCluster('a ban on three instances (PostgreSQL and Redis)', () => {
   let one: TestServer;
   let two: TestServer;
+  let three: TestServer;
   const schema = newSchemaName('safety_cluster');
 
   beforeAll(async () => {
@@ -47,9 +48,10 @@ describeCluster('a ban on two instances (PostgreSQL and Redis)', () => {
     // One after the other: the first one migrates the schema.
     one = await startTestServer(shared);
     two = await startTestServer(shared);
+    three = await startTestServer(shared);
   });
   afterAll(async () => {
-    await Promise.all([one?.stop(), two?.stop()]);
+    await Promise.all([one?.stop(), two?.stop(), three?.stop()]);
     if (DATABASE_URL) await dropSchema(DATABASE_URL, schema);
   });
 
@@ -57,26 +59,27 @@ describeCluster('a ban on two instances (PostgreSQL and Redis)', () => {
     const bystander = await person(two, sockets);
     const bad = await person(one, sockets);
     const elsewhere = await TestSocket.open(two.wsUrl, bad.token);
-    sockets.push(elsewhere);
-    await settle(bad.socket, elsewhere);
+    const third = await TestSocket.open(three.wsUrl, bad.token);
+    sockets.push(elsewhere, third);
+    await settle(bad.socket, elsewhere, third);
 
     const ban = await api(one.url, 'POST', `/api/admin/users/${bad.id}/ban`, {
       token: ADMIN_TOKEN,
       json: { reason: '诈骗' },
     });
     expect(ban.status).toBe(200);
-    for (const socket of [bad.socket, elsewhere]) {
+    for (const socket of [bad.socket, elsewhere, third]) {
       expect(await socket.closed).toEqual({ code: CLOSE_CODES.banned, reason: 'banned' });
     }
     await settle(bystander.socket);
-    for (const server of [one, two]) {
+    for (const server of [one, two, three]) {
       expectFailure(await api(server.url, 'GET', '/api/me', { token: bad.token }), 401, 'unauthorized');
       expect((await refusedUpgrade(server.wsUrl, { authorization: `Bearer ${bad.token}` })).status).toBe(401);
     }
 
     const unban = await api(two.url, 'DELETE', `/api/admin/users/${bad.id}/ban`, { token: ADMIN_TOKEN });
     expect(unban.status).toBe(204);
-    for (const server of [one, two]) {
+    for (const server of [one, two, three]) {
       expect((await api(server.url, 'GET', '/api/me', { token: bad.token })).status).toBe(200);
     }
     // Both actions in the one audit log, whichever instance took them.
