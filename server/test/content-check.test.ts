@@ -221,6 +221,14 @@ describe('nicknames and groups', () => {
       422,
       'content_refused',
     );
+    // A member who may not change the group is told so (403), and WeChat is not asked.
+    const asked = wechat.checks.length;
+    expectFailure(
+      await api(server.url, 'PATCH', `/api/groups/${group.id}`, { token: ben.token, json: { name: 'RISKY' } }),
+      403,
+      'forbidden',
+    );
+    expect(wechat.checks).toHaveLength(asked);
     const noticed = await api(server.url, 'PATCH', `/api/groups/${group.id}`, {
       token: ann.token,
       json: { notice: '周六REVIEW集合' },

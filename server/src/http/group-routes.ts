@@ -133,7 +133,15 @@ export function registerGroupRoutes(app: FastifyInstance, deps: GroupRouteDeps):
     },
     handler: async (request) => {
       const origin = originOf(request.protocol, request.host);
-      const flags = await check(request.userId, { name: request.body.name, notice: request.body.notice });
+      const { name, notice } = request.body;
+      // Only a change the caller may make goes to WeChat: a member's is refused (403) by `update`.
+      const mayEdit =
+        !deps.contentCheck ||
+        (name === undefined && notice === undefined) ||
+        (await answer(() => groups.get(request.userId, request.params.id))).members.some(
+          (member) => member.id === request.userId && member.role !== 'member',
+        );
+      const flags = mayEdit ? await check(request.userId, { name, notice }) : [];
       const group = await answer(() => groups.update(request.userId, request.params.id, request.body, origin));
       await flag(request.userId, group.id, flags);
       return { group };
