@@ -2,7 +2,8 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { LIMITS } from '../../../contract/limits';
 import { parseCursor, type Moderator, type ModerationService } from '../chat/moderation';
 import { HttpError } from './errors';
-import { asHttp, REPORT_REASON_MAX } from './safety-routes';
+import { asHttp } from './chat-refusals';
+import { REPORT_REASON_MAX } from './safety-routes';
 import { carriesToken } from './security';
 
 export interface AdminRouteDeps {

@@ -1,33 +1,13 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { BlockList, ReportCreated, ReportRequest } from '../../../contract/http';
 import { LIMITS } from '../../../contract/limits';
-import { ChatError } from '../chat/errors';
 import type { SafetyService } from '../chat/safety';
 import { HttpError } from './errors';
+import { asHttp } from './chat-refusals';
 
 export interface SafetyRouteDeps {
   safety: SafetyService;
   authenticate: (request: FastifyRequest) => Promise<void>;
-}
-
-const STATUS: Record<ChatError['code'], { status: number; code: string }> = {
-  bad_frame: { status: 400, code: 'bad_request' },
-  forbidden: { status: 403, code: 'forbidden' },
-  not_found: { status: 404, code: 'not_found' },
-  blocked: { status: 403, code: 'blocked' },
-  rate_limited: { status: 429, code: 'rate_limited' },
-  content_refused: { status: 422, code: 'content_refused' },
-};
-
-/** The domain's refusals as HTTP errors; anything else goes on as it is. */
-export async function asHttp<T>(work: () => Promise<T>): Promise<T> {
-  try {
-    return await work();
-  } catch (error) {
-    if (!(error instanceof ChatError)) throw error;
-    const { status, code } = STATUS[error.code];
-    throw new HttpError(status, code, error.message);
-  }
 }
 
 export const REPORT_REASON_MAX = 200;
