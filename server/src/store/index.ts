@@ -17,5 +17,7 @@ export async function openStore(config: ServerConfig, log?: Logger): Promise<Sto
   return new SqliteStore(path.join(config.dataDir, 'chat.db'), {
     onCheckpointFailure: (error) =>
       log?.error({ err: error }, 'the WAL checkpoint worker failed: checkpointing inside commits again'),
+    onWriterFailure: (error) =>
+      log?.error({ err: error }, 'the SQLite writer thread failed: writing messages on the main thread from now on'),
   });
 }

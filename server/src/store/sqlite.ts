@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 import type { ChatMessage, PublicUser } from '../../../contract/frames';
 import { LIMITS } from '../../../contract/limits';
 import type {
@@ -22,10 +22,6 @@ import type {
 import {
   groupConv,
   historyArgs,
-  mentionsColumn,
-  messageInsert,
-  storedMessage,
-  type MessageInsert,
   sessionsArgs,
   toGroup,
   toGroupMember,
@@ -55,26 +51,13 @@ import {
   voiceMigration,
   safetyMigration,
   contentCheckMigration,
-  type Dialect,
 } from './sql';
 import { SqlSafetyStore } from './safety-sql';
 import { newEpoch, newUserId } from './ids';
 import { WalCheckpointer } from './checkpointer';
-import { BoundedSet } from '../bounded-set';
-
-/** SQLite's words for the shared SQL (sql.ts). */
-const SQLITE: Dialect = {
-  param: () => '?',
-  text: 'TEXT',
-  integer: 'INTEGER',
-  // The first schema kept messages in their primary key's order (the second migration undid it).
-  messagesTableOptions: ' WITHOUT ROWID',
-  // SQLite compares text byte by byte (BINARY) unless told otherwise.
-  byteOrder: '',
-  contains: (haystack, needle) => `instr(${haystack}, ${needle}) > 0`,
-  least: 'min',
-  inList: (column, param) => `${column} IN (SELECT value FROM json_each(${param}))`,
-};
+import { AUTO_CHECKPOINT_PAGES, openConnection, SQLITE } from './sqlite-connection';
+import { SqliteWriter } from './sqlite-writer';
+import { InlineWriter, ThreadWriter, type WriterPort } from './sqlite-writer-port';
 
 /** Each entry migrates the schema from version index to index + 1; never edit a shipped one. */
 export const MIGRATIONS: readonly string[] = [
@@ -119,62 +102,59 @@ interface PendingAppend {
 
 export interface SqliteOptions {
   /**
-   * How often a worker thread checkpoints the WAL (ms), the store finishing each pass itself;
-   * 0 leaves SQLite's automatic checkpoint inside commits on the main thread. Default 200.
+   * How often a worker thread checkpoints the WAL (ms), the writer finishing each pass itself;
+   * 0 leaves SQLite's automatic checkpoint inside commits. Default 200.
    */
   checkpointIntervalMs?: number;
   /** Called when the checkpoint worker fails (the store then checkpoints on its own again). */
   onCheckpointFailure?: (error: Error) => void;
+  /**
+   * Whether messages are written by a worker thread with its own connection (sqlite-writer.ts);
+   * default true for a file. false: by this thread, as an in-memory database always is.
+   */
+  writerThread?: boolean;
+  /** Called when the writer thread fails (the store then writes on this thread). */
+  onWriterFailure?: (error: Error) => void;
 }
-
-/** Thrown inside a recall's transaction to undo it: the message may not be recalled (any more). */
-class NothingToRecall extends Error {}
-
-/** SQLite's own automatic checkpoint threshold, in WAL pages (its default). */
-const AUTO_CHECKPOINT_PAGES = 1000;
-/** Conversations whose rows are known to exist, remembered to skip their inserts (a cache). */
-const KNOWN_CONVERSATIONS = 100_000;
 
 /** The embedded default store: one SQLite file in WAL mode, every write in a transaction. */
 export class SqliteStore implements Store {
   private readonly db: Database.Database;
   private readonly statements;
-  private readonly appendTx: (message: NewMessage) => AppendResult;
-  private readonly changeGroupTx: (groupId: string, message: NewMessage, change: GroupChange) => ChatMessage;
-  private readonly recallTx: (event: NewMessage, seq: number, moveRead: boolean) => AppendResult | null;
-  private readonly appendBatchTx: (batch: PendingAppend[]) => void;
-  /** Appends waiting for this event-loop turn's transaction (group commit). */
+  /** Gives conversations their seqs: appends, recalls, group changes, read cursors. */
+  private readonly writer: WriterPort;
+  /** Appends waiting for the next batch (group commit). */
   private pending: PendingAppend[] = [];
-  /** Conversations (with their members) committed to the file: no need to insert them again. */
-  private readonly knownConversations = new BoundedSet<string>(KNOWN_CONVERSATIONS);
+  /** Whether a batch of appends is with the writer now, or about to be sent this turn. */
+  private batching = false;
   private readonly checkpointer: WalCheckpointer | null = null;
   readonly safety: SqlSafetyStore;
 
   constructor(file: string, options: SqliteOptions = {}) {
     if (file !== ':memory:') fs.mkdirSync(path.dirname(file), { recursive: true });
-    this.db = new Database(file);
-    this.db.pragma('journal_mode = WAL');
-    // NORMAL in WAL mode survives a process crash (kill -9); only a power loss can drop the
-    // last transactions, which FULL would cost an fsync per commit to prevent.
-    this.db.pragma('synchronous = NORMAL');
-    this.db.pragma('foreign_keys = ON');
-    this.db.pragma('busy_timeout = 5000');
-    // After a burst the WAL file is cut back to this size when it starts over.
-    this.db.pragma(`journal_size_limit = ${64 * 1024 * 1024}`);
+    const checkpointIntervalMs = options.checkpointIntervalMs ?? 200;
+    const workerCheckpoints = file !== ':memory:' && checkpointIntervalMs > 0;
+    this.db = openConnection(file, { autoCheckpoint: !workerCheckpoints });
     this.migrate();
 
-    const checkpointIntervalMs = options.checkpointIntervalMs ?? 200;
-    if (file !== ':memory:' && checkpointIntervalMs > 0) {
-      this.db.pragma('wal_autocheckpoint = 0');
+    const onThisThread = () =>
+      new InlineWriter(new SqliteWriter(this.db, SQLITE), (pages) => this.db.pragma(`wal_autocheckpoint = ${pages}`));
+    this.writer =
+      file !== ':memory:' && options.writerThread !== false
+        ? new ThreadWriter(file, { autoCheckpoint: !workerCheckpoints }, onThisThread, options.onWriterFailure)
+        : onThisThread();
+
+    if (workerCheckpoints) {
       this.checkpointer = new WalCheckpointer(file, checkpointIntervalMs, {
         // The worker copies pages while commits go on, so under steady load its pass never ends
         // with the WAL fully copied, and only then may the WAL start over: it would grow without
-        // end. A checkpoint on this thread right after each pass, between two commits, copies the
-        // few pages committed during the pass and lets the next commit start the WAL over.
-        afterPass: () => this.finishCheckpoint(),
+        // end. A checkpoint by the writer right after each pass, between two of its commits,
+        // copies the few pages committed during the pass and lets its next commit start the WAL over.
+        afterPass: () => void this.writer.checkpoint().catch(() => {}),
         onFailure: (error) => {
           // Without its worker the WAL would grow for ever: checkpoint inside commits again.
           if (this.db.open) this.db.pragma(`wal_autocheckpoint = ${AUTO_CHECKPOINT_PAGES}`);
+          void this.writer.autoCheckpoint(AUTO_CHECKPOINT_PAGES).catch(() => {});
           options.onCheckpointFailure?.(error);
         },
       });
@@ -202,23 +182,15 @@ export class SqliteStore implements Store {
       search: db.prepare<[string, string, number], PublicUser>(SQL.search),
       byCid: db.prepare<[string, string], MessageRow>(SQL.byCid),
       insertConversation: db.prepare<[string, number]>(SQL.insertConversation),
-      // One row per member; PostgreSQL inserts them all from an array, which SQLite has no type for.
-      insertMember: db.prepare<[string, string]>('INSERT OR IGNORE INTO members (conv, user_id) VALUES (?, ?)'),
-      nextSeq: db.prepare<[number, string], { last_seq: number }>(SQL.nextSeq),
-      insertMessage: db.prepare<MessageInsert>(SQL.insertMessage),
       message: db.prepare<[string, number], MessageRow>(SQL.message),
-      recallMark: db.prepare<[string, number]>(SQL.recallMark),
       setPrefs: db.prepare<
         [string, string, number | null, number | null, number | null, number | null],
         { muted: number; pinned: number }
       >(SQL.setPrefs),
-      mention: db.prepare<[number, string, string, number, string]>(SQL.mention),
-      senderRead: db.prepare<[number, string, string, number]>(SQL.senderRead),
       history: db.prepare<[string, number, number], MessageRow>(SQL.history),
       after: db.prepare<[string, number, number], MessageRow>(SQL.after),
       peers: db.prepare<[string], { user_id: string }>(SQL.peers),
       members: db.prepare<[string], { user_id: string }>(SQL.members),
-      advanceRead: db.prepare<[number, string, string, string, number], { read_seq: number }>(SQL.advanceRead),
       position: db.prepare<[string], { updated_at: number }>(SQL.position),
       sessionsPage: db.prepare<[string, number, number, string, number], SessionRow>(SQL.sessionsPage),
       lastSeqs: db.prepare<[string, string], { conv: string; last_seq: number; joined_seq: number }>(SQL.lastSeqs),
@@ -235,95 +207,9 @@ export class SqliteStore implements Store {
       notifyTargets: db.prepare<[string, string, number, string], { user_id: string; openid: string; credits: number }>(
         SQL.notifyTargets,
       ),
-      insertGroup: db.prepare<[string, string, string, string, string, number]>(SQL.insertGroup),
       group: db.prepare<[string, string], GroupRow>(SQL.group),
       groupMembers: db.prepare<[string], GroupMemberRow>(SQL.groupMembers),
       membership: db.prepare<[string, string], MembershipRow>(SQL.membership),
-      joinGroup: db.prepare<[string, string, string, number]>(SQL.joinGroup),
-      leaveGroup: db.prepare<[number, string, string]>(SQL.leaveGroup),
-      leaveAll: db.prepare<[number, string]>(SQL.leaveAll),
-      setRole: db.prepare<[string, string, string]>(SQL.setRole),
-      updateGroup: db.prepare<[string | null, string | null, string | null, string | null, number | null, string]>(
-        SQL.updateGroup,
-      ),
-    };
-
-    const s = this.statements;
-    const appendOne = (message: NewMessage): AppendResult => {
-      const existing = s.byCid.get(message.from, message.cid);
-      if (existing) return { message: toMessage(existing), duplicate: true };
-      if (!this.knownConversations.has(message.conv)) {
-        s.insertConversation.run(message.conv, message.ts);
-        for (const member of message.members) s.insertMember.run(message.conv, member);
-      }
-      const row = s.nextSeq.get(message.ts, message.conv);
-      if (!row) throw new Error(`conversation ${message.conv} vanished inside its transaction`);
-      const seq = row.last_seq;
-      const mentions = mentionsColumn(message.mentions);
-      s.insertMessage.run(...messageInsert(message, seq));
-      if (message.mentions && mentions !== null) {
-        const all = message.mentions[0] === 'all' ? 1 : 0;
-        s.mention.run(seq, message.conv, message.from, all, mentions);
-      }
-      // The sender has read everything up to what they just wrote (seq is the conversation's last).
-      s.senderRead.run(seq, message.conv, message.from, seq);
-      return { message: storedMessage(message, seq), duplicate: false };
-    };
-    this.recallTx = db.transaction((event: NewMessage, target: number, moveRead: boolean): AppendResult | null => {
-      const existing = s.byCid.get(event.from, event.cid);
-      if (existing) return { message: toMessage(existing), duplicate: true };
-      const row = s.nextSeq.get(event.ts, event.conv);
-      if (!row) return null;
-      const seq = row.last_seq;
-      s.insertMessage.run(...messageInsert(event, seq));
-      // Nothing to recall (gone, a system message, recalled already): the whole change is undone.
-      if (s.recallMark.run(event.conv, target).changes !== 1) throw new NothingToRecall();
-      if (moveRead) s.senderRead.run(seq, event.conv, event.from, seq);
-      const { conv, cid, from, kind, body, ts } = event;
-      return { message: { conv, seq, cid, from, kind, body, ts }, duplicate: false };
-    });
-    this.changeGroupTx = db.transaction((groupId: string, message: NewMessage, change: GroupChange): ChatMessage => {
-      const { conv, ts } = message;
-      if (change.create) {
-        const { name, avatar, notice, owner, createdAt } = change.create;
-        s.insertConversation.run(conv, ts);
-        s.insertGroup.run(groupId, name, avatar, notice, owner, createdAt);
-      }
-      const row = s.nextSeq.get(ts, conv);
-      if (!row) throw new Error(`group conversation ${conv} is not stored`);
-      const seq = row.last_seq;
-      s.insertMessage.run(...messageInsert(message, seq));
-      for (const userId of change.leave ?? []) s.leaveGroup.run(seq, conv, userId);
-      for (const { userId, role } of change.join ?? []) s.joinGroup.run(conv, userId, role, seq);
-      for (const { userId, role } of change.roles ?? []) s.setRole.run(role, conv, userId);
-      const update = change.update ?? {};
-      if (change.update || change.dismiss) {
-        s.updateGroup.run(
-          update.name ?? null,
-          update.avatar ?? null,
-          update.notice ?? null,
-          update.owner ?? null,
-          change.dismiss ? 1 : null,
-          groupId,
-        );
-      }
-      if (change.dismiss) s.leaveAll.run(seq, conv);
-      s.senderRead.run(seq, conv, message.from, seq);
-      return { conv, seq, cid: message.cid, from: message.from, kind: message.kind, body: message.body, ts };
-    });
-    const appendTx = db.transaction(appendOne);
-    // Remembered only once committed: a rolled-back conversation must be inserted again.
-    this.appendTx = (message: NewMessage) => {
-      const result = appendTx(message);
-      this.knownConversations.add(message.conv);
-      return result;
-    };
-    const appendAll = db.transaction((batch: PendingAppend[]) => batch.map((entry) => appendOne(entry.message)));
-    // The results are handed out only after the whole transaction has committed.
-    this.appendBatchTx = (batch: PendingAppend[]) => {
-      const results = appendAll(batch);
-      for (const entry of batch) this.knownConversations.add(entry.message.conv);
-      batch.forEach((entry, i) => entry.resolve(results[i]));
     };
   }
 
@@ -346,14 +232,18 @@ export class SqliteStore implements Store {
 
   async userFor(identity: Identity, defaults: { nickname: string }): Promise<PublicUser> {
     const s = this.statements;
-    return this.db.transaction((): PublicUser => {
-      const known = s.userByIdentity.get(identity.provider, identity.externalId);
-      if (known) return known;
-      const user: PublicUser = { id: newUserId(), nickname: defaults.nickname, avatar: '' };
-      s.insertUser.run(user.id, user.nickname, user.avatar, Date.now());
-      s.insertIdentity.run(identity.provider, identity.externalId, user.id);
-      return user;
-    })();
+    // IMMEDIATE: the writer thread's connection commits too; a deferred read-then-write could
+    // find its snapshot outdated at the write and fail instead of waiting.
+    return this.db
+      .transaction((): PublicUser => {
+        const known = s.userByIdentity.get(identity.provider, identity.externalId);
+        if (known) return known;
+        const user: PublicUser = { id: newUserId(), nickname: defaults.nickname, avatar: '' };
+        s.insertUser.run(user.id, user.nickname, user.avatar, Date.now());
+        s.insertIdentity.run(identity.provider, identity.externalId, user.id);
+        return user;
+      })
+      .immediate();
   }
 
   async getUser(id: string): Promise<PublicUser | null> {
@@ -369,31 +259,52 @@ export class SqliteStore implements Store {
   }
 
   /**
-   * Every append that arrives in one event-loop turn is stored in one transaction, committed
-   * before any of them resolves (so before any ack): one WAL commit for many messages instead of
-   * one each. Seq order is the order of arrival, as before.
+   * Appends are stored in batches, one transaction each, committed before any of them resolves
+   * (so before any ack): those of one event-loop turn, and while the writer commits a batch, all
+   * that arrive meanwhile go into the next — the batch grows with the load. Seq order is the
+   * order of arrival. The waiting appends are bounded by the connections: each has at most one
+   * send with the store at a time (the gateway handles a connection's frames in order).
    */
   appendMessage(message: NewMessage): Promise<AppendResult> {
     return new Promise((resolve, reject) => {
       this.pending.push({ message, resolve, reject });
-      if (this.pending.length === 1) setImmediate(() => this.commitPending());
+      if (!this.batching) {
+        this.batching = true;
+        setImmediate(() => this.sendBatch());
+      }
     });
   }
 
-  private commitPending(): void {
+  /** Hands the waiting appends to the writer as one batch; the next goes when it has answered. */
+  private sendBatch(): void {
     const batch = this.pending;
     this.pending = [];
+    if (batch.length === 0) {
+      this.batching = false;
+      return;
+    }
+    void this.storeBatch(batch).then(() => this.sendBatch());
+  }
+
+  /** Appends already waiting go to the writer first, so the seqs follow the order of arrival. */
+  private sendWaitingAppends(): void {
+    if (this.pending.length === 0) return;
+    const batch = this.pending;
+    this.pending = [];
+    void this.storeBatch(batch);
+  }
+
+  /** Stores a batch and answers each of its appends; never rejects. */
+  private async storeBatch(batch: PendingAppend[]): Promise<void> {
     try {
-      this.appendBatchTx(batch);
-    } catch {
-      // One bad append must not sink the others: store each on its own, each with its own answer.
-      for (const entry of batch) {
-        try {
-          entry.resolve(this.appendTx(entry.message));
-        } catch (error) {
-          entry.reject(error);
-        }
-      }
+      const outcomes = await this.writer.append(batch.map((entry) => entry.message));
+      batch.forEach((entry, i) => {
+        const outcome = outcomes[i];
+        if ('result' in outcome) entry.resolve(outcome.result);
+        else entry.reject(new Error(outcome.error));
+      });
+    } catch (error) {
+      for (const entry of batch) entry.reject(error);
     }
   }
 
@@ -407,15 +318,9 @@ export class SqliteStore implements Store {
     return row ? toMessage(row) : null;
   }
 
-  async recall(event: NewMessage, seq: number, moveRead = true): Promise<AppendResult | null> {
-    // Appends already waiting go first, so the seqs follow the order of arrival.
-    if (this.pending.length > 0) this.commitPending();
-    try {
-      return this.recallTx(event, seq, moveRead);
-    } catch (error) {
-      if (error instanceof NothingToRecall) return null;
-      throw error;
-    }
+  recall(event: NewMessage, seq: number, moveRead = true): Promise<AppendResult | null> {
+    this.sendWaitingAppends();
+    return this.writer.recall(event, seq, moveRead);
   }
 
   async setConversationPrefs(
@@ -427,10 +332,12 @@ export class SqliteStore implements Store {
     const s = this.statements;
     const muted = prefs.muted === undefined ? null : Number(prefs.muted);
     const pinned = prefs.pinned === undefined ? null : Number(prefs.pinned);
-    const row = this.db.transaction(() => {
-      s.insertConversation.run(conv, ts);
-      return s.setPrefs.get(conv, userId, muted, pinned, muted, pinned);
-    })();
+    const row = this.db
+      .transaction(() => {
+        s.insertConversation.run(conv, ts);
+        return s.setPrefs.get(conv, userId, muted, pinned, muted, pinned);
+      })
+      .immediate();
     if (!row) throw new Error(`the settings of ${conv} were not stored`);
     return { muted: Number(row.muted) === 1, pinned: Number(row.pinned) === 1 };
   }
@@ -467,15 +374,14 @@ export class SqliteStore implements Store {
     return this.statements.members.all(conv).map((row) => row.user_id);
   }
 
-  async advanceRead(conv: string, userId: string, seq: number): Promise<number | null> {
-    const row = this.statements.advanceRead.get(seq, conv, conv, userId, seq);
-    return row ? row.read_seq : null;
+  advanceRead(conv: string, userId: string, seq: number): Promise<number | null> {
+    this.sendWaitingAppends();
+    return this.writer.advanceRead(conv, userId, seq);
   }
 
-  async changeGroup(groupId: string, message: NewMessage, change: GroupChange): Promise<ChatMessage> {
-    // Appends already waiting go first, so the seqs follow the order of arrival.
-    if (this.pending.length > 0) this.commitPending();
-    return this.changeGroupTx(groupId, { ...message, conv: groupConv(groupId) }, change);
+  changeGroup(groupId: string, message: NewMessage, change: GroupChange): Promise<ChatMessage> {
+    this.sendWaitingAppends();
+    return this.writer.changeGroup(groupId, message, change);
   }
 
   /**
@@ -555,18 +461,11 @@ export class SqliteStore implements Store {
       .map((row) => ({ userId: row.user_id, openid: row.openid, credits: Number(row.credits) }));
   }
 
-  private finishCheckpoint(): void {
-    if (!this.db.open) return;
-    try {
-      this.db.pragma('wal_checkpoint(PASSIVE)');
-    } catch {
-      // Busy: the next pass finishes it.
-    }
-  }
-
   async close(): Promise<void> {
-    if (this.pending.length > 0) this.commitPending();
-    // The worker's connection goes first, so the last one to close checkpoints and removes the WAL.
+    this.sendWaitingAppends();
+    // The workers' connections go first (the writer's after answering everything asked before),
+    // so the last one to close checkpoints and removes the WAL.
+    await this.writer.close();
     await this.checkpointer?.stop();
     this.db.close();
   }

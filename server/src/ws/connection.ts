@@ -23,6 +23,9 @@ export class ConnectionGone extends Error {
   }
 }
 
+/** ws sends a Buffer as a binary frame unless told otherwise; our frames are always text. */
+const TEXT_FRAME = { binary: false } as const;
+
 /** How often a paced answer looks at the buffer again when no 'drain' came. */
 const DRAIN_POLL_MS = 250;
 /** How long a closed connection may take to answer the close handshake before it is cut. */
@@ -80,7 +83,7 @@ export class Connection implements Deliverable {
   }
 
   /** A push (or a short answer): sent at once, unless the client has stopped reading. */
-  sendText(text: string): void {
+  sendText(text: string | Buffer): void {
     if (!this.open) return;
     // A client that stops reading must not make the server grow without bound; what it missed
     // waits in storage for its next sync.
@@ -162,7 +165,7 @@ export class Connection implements Deliverable {
     });
   }
 
-  private write(text: string): void {
+  private write(text: string | Buffer): void {
     // A group commit acks and delivers many sends in one tick, often several to one connection
     // (acks of its sends, messages to it): corked, they cost one syscall instead of one each.
     if (!this.corked) {
@@ -173,6 +176,6 @@ export class Connection implements Deliverable {
         this.tcp.uncork();
       });
     }
-    this.socket.send(text);
+    this.socket.send(text, TEXT_FRAME);
   }
 }

@@ -4,7 +4,8 @@ import type { ServerFrame } from '../../../contract/frames';
 export interface Deliverable {
   readonly id: string;
   readonly userId: string;
-  sendText(text: string): void;
+  /** A frame's JSON, as text or already encoded as UTF-8 (the same bytes for many connections). */
+  sendText(text: string | Buffer): void;
 }
 
 /** The live connections of this server, by user; fans frames out to them. Private to the gateway. */
@@ -56,22 +57,33 @@ export class Hub<C extends Deliverable = Deliverable> {
 
   /**
    * Hands a frame to every connection of the users but one; returns how many got it. `frame` may
-   * be its JSON text already (one that came from another server instance); a frame is serialized
-   * once, however many connections receive it, and not at all when none does.
+   * be its JSON text already (one that came from another server instance). A frame is serialized
+   * once, however many connections receive it, and not at all when none does; for more than one
+   * it is encoded once too, and every socket writes the same bytes.
    */
   deliver(userIds: readonly string[], frame: ServerFrame | string, exceptConnectionId?: string): number {
-    let text = typeof frame === 'string' ? frame : undefined;
+    let first: Deliverable | undefined;
+    let payload: string | Buffer | undefined;
     let count = 0;
     for (const userId of userIds) {
       const set = this.byUser.get(userId);
       if (!set) continue;
       for (const connection of set) {
         if (connection.id === exceptConnectionId) continue;
-        text ??= JSON.stringify(frame);
-        connection.sendText(text);
         count++;
+        // The first recipient waits until a second shows whether encoding once pays.
+        if (!first) {
+          first = connection;
+          continue;
+        }
+        if (payload === undefined) {
+          payload = Buffer.from(typeof frame === 'string' ? frame : JSON.stringify(frame));
+          first.sendText(payload);
+        }
+        connection.sendText(payload);
       }
     }
+    if (first && payload === undefined) first.sendText(typeof frame === 'string' ? frame : JSON.stringify(frame));
     return count;
   }
 }
