@@ -412,13 +412,15 @@ export async function writeReport(results: BenchResults): Promise<string[]> {
   const cpuRatio = (other: ServerKind, c: number) => ratioAt(other, c, (s) => s.serverCpuMicrosPerMessage);
   const usage = (kind: ServerKind, c: number, key: Exclude<keyof Usage, 'serverIo'>) =>
     range(cell(kind, c).map((s) => s.usage[key]));
-  const allOther = range([...tp.map((s) => s.usage.otherCores), ...server.latency.map((s) => s.usage.otherCores)]);
+  const allOther = range([...tp, ...server.latency].filter((s) => s.kind !== 'ours-pg').map((s) => s.usage.otherCores));
   const idleConns = config.idleConnections;
   const relaysLoadBound = (['bare', 'sio'] as ServerKind[]).every(
     (kind) => usage(kind, conns[0], 'loadgenCores').median >= 0.8 * usage(kind, conns[0], 'serverCores').median,
   );
-  const measurementCount = tp.length + server.latency.length;
-  const undisturbedCount = [...tp, ...server.latency].filter(quietEnough).length;
+  // Ours on PostgreSQL is left out: the database's own processes count as "others" there.
+  const sqliteOnly = [...tp, ...server.latency].filter((s) => s.kind !== 'ours-pg');
+  const measurementCount = sqliteOnly.length;
+  const undisturbedCount = sqliteOnly.filter(quietEnough).length;
   const allDelivered = server.latency.every((s) => s.received >= s.due * 0.999);
   const date = results.generatedAt.slice(0, 10);
 
@@ -518,7 +520,7 @@ export async function writeReport(results: BenchResults): Promise<string[]> {
     '',
     '## Headline',
     '',
-    `Medians over ${config.runs} run${config.runs === 1 ? '' : 's'}, (min–max) beside them. A ratio is the median of the per-round ratios: in each round the three servers run back to back, in rotating order. The machine is shared, so a measurement during which other processes took more than ${CONTENDED} cores was taken again (once, within a time budget), and the figures here use only the undisturbed measurements where there are any: ${num(undisturbedCount)} of ${num(measurementCount)} were (every measurement is in the JSON, with its \`usage.otherCores\`).`,
+    `Medians over ${config.runs} run${config.runs === 1 ? '' : 's'}, (min–max) beside them. A ratio is the median of the per-round ratios: in each round the four servers run back to back, in rotating order. The machine is shared, so a measurement during which other processes took more than ${CONTENDED} cores was taken again (once, within a time budget), and the figures here use only the undisturbed measurements where there are any: ${num(undisturbedCount)} of ${num(measurementCount)} were (every measurement is in the JSON, with its \`usage.otherCores\`).`,
     '',
     '| figure | ours | bare `ws` relay | Socket.IO relay | durable Socket.IO | ours / bare | ours / Socket.IO | ours / durable Socket.IO |',
     '| --- | --- | --- | --- | --- | --- | --- | --- |',
@@ -661,7 +663,7 @@ export async function writeReport(results: BenchResults): Promise<string[]> {
   const undrained = tp.reduce((sum, s) => sum + s.undrained, 0);
   p(
     '',
-    `Errors over all runs: ${num(errors)}; messages still undelivered after the drain: ${num(undrained)}. Ours to bare, per round: ${conns.map((c) => `${span(tpRatio('bare', c), 2)} at ${num(c)}`).join(', ')}; ours to Socket.IO: ${conns.map((c) => `${span(tpRatio('sio', c), 2)} at ${num(c)}`).join(', ')}.`,
+    `Errors over all runs: ${num(errors)}; messages still undelivered after the drain: ${num(undrained)}. Ours to the durable Socket.IO peer, per round: ${conns.map((c) => `${span(tpRatio('sio-durable', c), 2)} at ${num(c)}`).join(', ')} (its acks over the windows match its deliveries: \`acks\` in the JSON). Ours to bare, per round: ${conns.map((c) => `${span(tpRatio('bare', c), 2)} at ${num(c)}`).join(', ')}; ours to Socket.IO: ${conns.map((c) => `${span(tpRatio('sio', c), 2)} at ${num(c)}`).join(', ')}.`,
     '',
     '### Open-loop latency',
     '',
@@ -781,6 +783,13 @@ export async function writeReport(results: BenchResults): Promise<string[]> {
         latency('ours-pg', 'p99').median,
         2,
       ),
+      `| delivered / due in the latency window | ${server.latency
+        .filter((s) => s.kind === 'ours')
+        .map((s) => `${num(Math.min(s.received, s.due))}/${num(s.due)}`)
+        .join(', ')} | ${server.latency
+        .filter((s) => s.kind === 'ours-pg')
+        .map((s) => `${num(Math.min(s.received, s.due))}/${num(s.due)}`)
+        .join(', ')} | |`,
       ...(pgGroup
         ? [
             versus(
@@ -1044,7 +1053,7 @@ export async function writeReport(results: BenchResults): Promise<string[]> {
     `npm run bench   # about ${Math.ceil((results.durationSeconds + 30) / 60)} minutes on this machine; rewrites this page, benchmarks.json and the charts`,
     '```',
     '',
-    'Options for trying things out (the committed figures use none): `BENCH_RUNS=n` (default 3), `BENCH_QUICK=1` (short windows and small counts, to check the machinery), `BENCH_NO_DOCS=1` (print the JSON, write nothing), `BENCH_REPORT_ONLY=1` (measure nothing; rewrite this page from benchmarks.json).',
+    'Options for trying things out (the committed figures use none): `BENCH_RUNS=n` (default 3), `BENCH_QUICK=1` (short windows and small counts, to check the machinery), `BENCH_NO_DOCS=1` (print the JSON, write nothing), `BENCH_REPORT_ONLY=1` (measure nothing; rewrite this page from benchmarks.json), `BENCH_ONLY=groups` (the group fan-out only, printed), `BENCH_ONLY=throughput` (throughput and latency only, printed), `BENCH_SERVERS=ours,bare,…` (only those servers; kinds \`ours\`, \`bare\`, \`sio\`, \`sio-durable\`, \`bare-broadcast\`, \`ours-pg\`).',
     '',
   );
 
