@@ -13,6 +13,8 @@
  *   BENCH_REPORT_ONLY=1  measure nothing: rewrite the docs from docs/benchmarks.json
  *   BENCH_ONLY=attack  only /healthz under attack 2 of issue 14 (bench/server/attack.ts), printed
  *   BENCH_ONLY=sync    only the sync of 10,000 conversations against 100 (bench/server/big-sync.ts), printed
+ *   BENCH_ONLY=groups  only the group fan-out (ours against the bare broadcast relay), printed
+ *   BENCH_SERVERS=ours,bare  only those servers (kinds: ours, bare, sio, sio-durable, bare-broadcast, ours-pg)
  */
 import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -29,6 +31,7 @@ import {
   ioCounters,
   machineBusySeconds,
   openFileLimit,
+  pgAndRedisReachable,
   rssBytes,
   schedSeconds,
   startLoadGenerator,
@@ -36,8 +39,16 @@ import {
   type LoadGenerator,
   type ServerProcess,
 } from './lib/proc';
-import { CONTENDED, bigSyncSummary, writeReport, type BenchResults, type MachineInfo, type Usage } from './lib/report';
-import type { ClosedResult, OpenResult, ServerKind } from './server/loadgen';
+import {
+  CONTENDED,
+  bigSyncSummary,
+  groupSummary,
+  writeReport,
+  type BenchResults,
+  type MachineInfo,
+  type Usage,
+} from './lib/report';
+import type { ClosedResult, GroupResult, OpenResult, ServerKind } from './server/loadgen';
 import type { AttackResult } from './server/attack';
 import type { BigSyncResult } from './server/big-sync';
 import type { StorageResult } from './server/storage';
@@ -69,11 +80,30 @@ export const CONFIG = {
   profileConnections: QUICK ? 200 : 1000,
   profileDurationMs: QUICK ? 1500 : 4000,
   bodyChars: 100,
+  /**
+   * Group fan-out: groups × members, every member a connection; `senders` members of each group
+   * keep `groupWindow` messages outstanding each (enough to keep the broadcast relay saturated).
+   */
+  groupCases: QUICK
+    ? [
+        { groups: 5, size: 20, senders: 2 },
+        { groups: 1, size: 50, senders: 5 },
+      ]
+    : [
+        { groups: 50, size: 100, senders: 2 },
+        { groups: 1, size: 500, senders: 10 },
+      ],
+  groupWindow: 2,
+  groupWarmupMs: QUICK ? 500 : 1000,
+  groupDurationMs: QUICK ? 1500 : 3000,
+  /** Ours on PostgreSQL + Redis, two instances: rounds (each also measures ours on SQLite). */
+  pgRuns: QUICK ? 1 : 2,
 };
 
-const KINDS: ServerKind[] = (['ours', 'bare', 'sio'] as const).filter(
-  (kind) => !process.env.BENCH_SERVERS || process.env.BENCH_SERVERS.split(',').includes(kind),
-);
+const wanted = (kind: ServerKind) => !process.env.BENCH_SERVERS || process.env.BENCH_SERVERS.split(',').includes(kind);
+const KINDS: ServerKind[] = (['ours', 'bare', 'sio', 'sio-durable'] as const).filter(wanted);
+const GROUP_KINDS: ServerKind[] = (['ours', 'bare-broadcast'] as const).filter(wanted);
+const GROUPS_ONLY = process.env.BENCH_ONLY === 'groups';
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const log = (line: string) =>
   console.log(`[bench ${((performance.now() - started) / 1000).toFixed(0).padStart(3)}s] ${line}`);
@@ -99,15 +129,22 @@ function machineInfo(): MachineInfo {
 
 /** What the processes used between two points in time (during a measurement window). */
 function usageMeter(server: ServerProcess, loadgen: LoadGenerator) {
+  // Two instances (ours-pg): CPU and I/O are their sums; the main thread's schedule is the first's.
+  const sum = <T extends object>(read: (pid: number) => T): T =>
+    server.pids.map(read).reduce((a, b) => {
+      const total = { ...a } as Record<string, number>;
+      for (const [key, value] of Object.entries(b) as Array<[string, number]>) total[key] += value;
+      return total as T;
+    });
   const snapshot = () => ({
     at: performance.now(),
     hr: process.hrtime.bigint(),
-    server: cpuSeconds(server.pid),
-    serverSplit: cpuTimes(server.pid),
+    server: server.pids.reduce((total, pid) => total + cpuSeconds(pid), 0),
+    serverSplit: sum(cpuTimes),
     loadgen: cpuSeconds(loadgen.pid),
     machine: machineBusySeconds(),
     sched: schedSeconds(server.pid),
-    io: ioCounters(server.pid),
+    io: sum(ioCounters),
   });
   let first: ReturnType<typeof snapshot> | undefined;
   let last: ReturnType<typeof snapshot> | undefined;
@@ -154,7 +191,7 @@ async function withServer<T>(
   const server = await startServer(kind, options);
   const loadgen = startLoadGenerator();
   try {
-    await loadgen.call({ cmd: 'init', kind, port: server.port });
+    await loadgen.call({ cmd: 'init', kind, port: server.port, ports: server.ports });
     return await body(server, loadgen);
   } finally {
     await loadgen.stop();
@@ -181,10 +218,11 @@ let retryBudgetMs = QUICK ? 0 : 45_000;
 async function measureQuietly<T extends { usage: Usage }>(
   what: string,
   measure: () => Promise<T>,
+  retry = true,
 ): Promise<T & { attempts: number }> {
   let attempts = 1;
   let sample = await measure();
-  while (sample.usage.otherCores > CONTENDED && attempts < 2 && retryBudgetMs > 0) {
+  while (retry && sample.usage.otherCores > CONTENDED && attempts < 2 && retryBudgetMs > 0) {
     log(`${what}: other processes took ${sample.usage.otherCores.toFixed(2)} cores — measuring again`);
     const started = performance.now();
     const again = await measure();
@@ -195,15 +233,23 @@ async function measureQuietly<T extends { usage: Usage }>(
   return { ...sample, attempts };
 }
 
-async function throughputAndLatency(kind: ServerKind, run: number, results: BenchResults): Promise<void> {
+async function throughputAndLatency(
+  kind: ServerKind,
+  run: number,
+  results: BenchResults,
+  closedAt: number[] = CONFIG.connections,
+): Promise<void> {
   await withServer(kind, async (server, loadgen) => {
-    for (const connections of [...new Set([CONFIG.latencyConnections, ...CONFIG.connections])].sort((a, b) => a - b)) {
+    for (const connections of [...new Set([CONFIG.latencyConnections, ...closedAt])].sort((a, b) => a - b)) {
       const setupStart = performance.now();
       await loadgen.call({ cmd: 'connect', count: connections });
       const setupSeconds = (performance.now() - setupStart) / 1000;
-      if (CONFIG.connections.includes(connections)) {
-        const { result, usage, attempts } = await measureQuietly(`${kind} ${connections} conns`, () =>
-          closedLoop(server, loadgen),
+      if (closedAt.includes(connections)) {
+        const { result, usage, attempts } = await measureQuietly(
+          `${kind} ${connections} conns`,
+          () => closedLoop(server, loadgen),
+          // On PostgreSQL the database's own processes are "others": measuring again would not help.
+          kind !== 'ours-pg',
         );
         results.server.throughput.push({
           ...result,
@@ -231,19 +277,23 @@ async function throughputAndLatency(kind: ServerKind, run: number, results: Benc
         );
       }
       if (connections === CONFIG.latencyConnections) {
-        const { result, usage, attempts } = await measureQuietly(`${kind} latency`, async () => {
-          const meter = usageMeter(server, loadgen);
-          const open = await loadgen.call<OpenResult>(
-            {
-              cmd: 'open',
-              rate: CONFIG.latencyRate,
-              warmupMs: CONFIG.latencyWarmupMs,
-              durationMs: CONFIG.latencyDurationMs,
-            },
-            meter.onEvent,
-          );
-          return { result: open, usage: meter.usage() };
-        });
+        const { result, usage, attempts } = await measureQuietly(
+          `${kind} latency`,
+          async () => {
+            const meter = usageMeter(server, loadgen);
+            const open = await loadgen.call<OpenResult>(
+              {
+                cmd: 'open',
+                rate: CONFIG.latencyRate,
+                warmupMs: CONFIG.latencyWarmupMs,
+                durationMs: CONFIG.latencyDurationMs,
+              },
+              meter.onEvent,
+            );
+            return { result: open, usage: meter.usage() };
+          },
+          kind !== 'ours-pg',
+        );
         results.server.latency.push({ ...result, run, kind, usage, attempts });
         log(
           `${kind} latency at ${CONFIG.latencyRate}/s: p50 ${result.p50.toFixed(2)} ms, p99 ${result.p99.toFixed(2)} ms` +
@@ -252,6 +302,77 @@ async function throughputAndLatency(kind: ServerKind, run: number, results: Benc
       }
     }
   });
+}
+
+/** Group fan-out of one case on a fresh server: set the groups up, then the closed loop. */
+async function groupFanOut(
+  kind: ServerKind,
+  run: number,
+  groupCase: { groups: number; size: number; senders: number },
+  results: BenchResults,
+): Promise<void> {
+  await withServer(kind, async (server, loadgen) => {
+    await loadgen.call({ cmd: 'groups', groups: groupCase.groups, size: groupCase.size });
+    const { result, usage, attempts } = await measureQuietly(
+      `${kind} ${groupCase.groups}×${groupCase.size}`,
+      async () => {
+        const meter = usageMeter(server, loadgen);
+        const result = await loadgen.call<GroupResult>(
+          {
+            cmd: 'groupClosed',
+            senders: groupCase.senders,
+            window: CONFIG.groupWindow,
+            warmupMs: CONFIG.groupWarmupMs,
+            durationMs: CONFIG.groupDurationMs,
+          },
+          meter.onEvent,
+        );
+        return { result, usage: meter.usage() };
+      },
+      kind !== 'ours-pg',
+    );
+    const serverCpuMicrosPerDelivery = result.delivered
+      ? (usage.serverCores * usage.wallSeconds * 1e6) / result.delivered
+      : NaN;
+    results.groups?.push({ ...result, run, kind, usage, attempts, serverCpuMicrosPerDelivery });
+    log(
+      `${kind} groups ${result.groups}×${result.size} (${result.senders} senders each): ${Math.round(result.rate)} deliveries/s ` +
+        `(${Math.round(result.completed / result.seconds)} messages/s; server ${usage.serverCores.toFixed(2)} cores, ` +
+        `load generator ${usage.loadgenCores.toFixed(2)}, others ${usage.otherCores.toFixed(2)}; ` +
+        `${serverCpuMicrosPerDelivery.toFixed(2)} µs CPU per delivery; set up in ${result.setupSeconds.toFixed(1)} s)` +
+        (result.errors ? ` — ${result.errors} errors: ${result.firstError}` : '') +
+        (result.undrained ? ` — ${result.undrained} undrained` : ''),
+    );
+  });
+}
+
+async function groupRounds(results: BenchResults, runs: number): Promise<void> {
+  for (let run = 1; run <= runs; run++) {
+    for (const groupCase of CONFIG.groupCases) {
+      const order = GROUP_KINDS.map((_, i) => GROUP_KINDS[(i + run - 1) % GROUP_KINDS.length]);
+      for (const kind of order) await groupFanOut(kind, run, groupCase, results);
+    }
+  }
+}
+
+/**
+ * Ours on PostgreSQL + Redis, two instances, beside ours on SQLite in the same rounds: throughput
+ * at the first connection count, latency, and the first group case. Skipped with one sentence
+ * when either service does not answer.
+ */
+async function postgresRounds(results: BenchResults): Promise<void> {
+  if (!wanted('ours-pg')) return;
+  const missing = await pgAndRedisReachable();
+  if (missing) {
+    results.pgSkipped = `${missing}: ours on PostgreSQL + Redis was not measured.`;
+    log(results.pgSkipped);
+    return;
+  }
+  results.pgRuns = CONFIG.pgRuns;
+  for (let run = 1; run <= CONFIG.pgRuns; run++) {
+    await throughputAndLatency('ours-pg', run, results, [CONFIG.connections[0]]);
+    await groupFanOut('ours-pg', run, CONFIG.groupCases[0], results);
+  }
 }
 
 async function memory(kind: ServerKind, run: number, connections: number, results: BenchResults): Promise<void> {
@@ -355,8 +476,8 @@ async function main(): Promise<void> {
   if (!fs.existsSync(path.join(ROOT, 'server/dist/server/src/main.js'))) {
     throw new Error('our server is not built: run `npm run build:server` first (`npm run bench` does)');
   }
-  if (KINDS.length < 3 && !THROUGHPUT_ONLY) {
-    throw new Error('a report needs all three servers: unset BENCH_SERVERS, or set BENCH_ONLY=throughput');
+  if (KINDS.length < 4 && !THROUGHPUT_ONLY && !GROUPS_ONLY) {
+    throw new Error('a report needs all four servers: unset BENCH_SERVERS, or set BENCH_ONLY=throughput or groups');
   }
   fs.mkdirSync(OUT, { recursive: true });
   fs.rmSync(path.join(OUT, 'data'), { recursive: true, force: true });
@@ -377,6 +498,7 @@ async function main(): Promise<void> {
     storage: [],
     attack: [],
     bigSync: [],
+    groups: [],
     durationSeconds: 0,
   };
   log(
@@ -393,6 +515,12 @@ async function main(): Promise<void> {
     const result = await runScript<BigSyncResult>('bench/server/big-sync.ts');
     for (const line of bigSyncSummary([result])) log(line);
     log(`done in ${((performance.now() - started) / 1000).toFixed(0)} s (sync only: no docs written)`);
+    return;
+  }
+  if (GROUPS_ONLY) {
+    await groupRounds(results, RUNS);
+    for (const line of groupSummary(results)) log(line);
+    log(`done in ${((performance.now() - started) / 1000).toFixed(0)} s (groups only: no docs written)`);
     return;
   }
   if (process.env.BENCH_ONLY === 'profile') {
@@ -419,6 +547,8 @@ async function main(): Promise<void> {
     if (THROUGHPUT_ONLY) continue;
     for (const kind of order) await memory(kind, run, idleConnections, results);
   }
+  if (!THROUGHPUT_ONLY) await groupRounds(results, RUNS);
+  if (!THROUGHPUT_ONLY) await postgresRounds(results);
   if (THROUGHPUT_ONLY) {
     log(`done in ${((performance.now() - started) / 1000).toFixed(0)} s (throughput only: no docs written)`);
     return;

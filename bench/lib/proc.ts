@@ -3,8 +3,10 @@
  * about them (CPU time and resident memory), read from outside so no server needs to cooperate.
  */
 import { execFileSync, fork, spawn, type ChildProcess } from 'node:child_process';
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import pg from 'pg';
 import { INSPECT_ARG, Inspector, inspectorUrl as parseInspectorUrl } from '../../test/support/inspector';
 import type { Command, Reply, ServerKind } from '../server/loadgen';
 
@@ -46,6 +48,9 @@ export interface ServerProcess {
   kind: ServerKind;
   port: number;
   pid: number;
+  /** Every instance (two for `ours-pg`, else one): their ports and process ids. */
+  ports: number[];
+  pids: number[];
   child: ChildProcess;
   /** With `inspect`: a full garbage collection in the server, then its `process.memoryUsage()`. */
   collectGarbage(): Promise<NodeJS.MemoryUsage>;
@@ -83,6 +88,83 @@ export const OUR_ENV = {
 
 let dataDirs = 0;
 
+const BASELINES: Record<Exclude<ServerKind, 'ours' | 'ours-pg'>, string> = {
+  bare: 'bare-relay.ts',
+  sio: 'sio-relay.ts',
+  'sio-durable': 'sio-durable.ts',
+  'bare-broadcast': 'bare-broadcast.ts',
+};
+
+/** PostgreSQL and Redis for `ours-pg` (two instances of ours on one store and one bus). */
+export const PG_ENV = {
+  DATABASE_URL: process.env.BENCH_DATABASE_URL ?? 'postgres://root@127.0.0.1:5432/test',
+  REDIS_URL: process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379',
+};
+
+/** Whether PostgreSQL and Redis answer (a TCP connect to each): `ours-pg` needs both. */
+export async function pgAndRedisReachable(): Promise<string | undefined> {
+  const net = await import('node:net');
+  const probe = (url: string) =>
+    new Promise<boolean>((resolve) => {
+      const { hostname, port } = new URL(url);
+      const socket = net.connect({ host: hostname, port: Number(port) }, () => {
+        socket.destroy();
+        resolve(true);
+      });
+      socket.setTimeout(2000, () => {
+        socket.destroy();
+        resolve(false);
+      });
+      socket.once('error', () => resolve(false));
+    });
+  if (!(await probe(PG_ENV.DATABASE_URL))) return `PostgreSQL (${PG_ENV.DATABASE_URL}) is not reachable`;
+  if (!(await probe(PG_ENV.REDIS_URL))) return `Redis (${PG_ENV.REDIS_URL}) is not reachable`;
+  return undefined;
+}
+
+/**
+ * Two instances of ours on PostgreSQL + Redis: a schema and a Redis prefix of their own for this
+ * start (dropped at stop), one token secret for both (a token from one is good on the other), each
+ * its own port. The first starts alone (it migrates the schema), then the second.
+ */
+async function startOursPg(options: { cpuProfileDir?: string; inspect?: boolean }): Promise<ServerProcess> {
+  const tag = crypto.randomBytes(6).toString('hex');
+  const schema = `bench_${tag}`;
+  const env = {
+    ...PG_ENV,
+    DATABASE_SCHEMA: schema,
+    REDIS_PREFIX: `bench:${tag}:`,
+    TOKEN_SECRET: crypto.randomBytes(32).toString('hex'),
+  };
+  const first = await startServer('ours', { ...options, env });
+  let second: ServerProcess;
+  try {
+    second = await startServer('ours', { ...options, env });
+  } catch (error) {
+    await first.stop();
+    throw error;
+  }
+  return {
+    kind: 'ours-pg',
+    port: first.port,
+    pid: first.pid,
+    ports: [first.port, second.port],
+    pids: [first.pid, second.pid],
+    child: first.child,
+    collectGarbage: () => first.collectGarbage(),
+    async stop(graceMs = 0) {
+      await Promise.all([first.stop(graceMs), second.stop(graceMs)]);
+      const client = new pg.Client({ connectionString: PG_ENV.DATABASE_URL });
+      await client.connect();
+      try {
+        await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+      } finally {
+        await client.end();
+      }
+    },
+  };
+}
+
 export function startServer(
   kind: ServerKind,
   options: {
@@ -108,10 +190,18 @@ export function startServer(
       env: { ...process.env, ...OUR_ENV, ...options.env, PORT: '0', DATA_DIR: dataDir },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
+  } else if (kind === 'ours-pg') {
+    return startOursPg(options);
   } else {
-    const file = path.join(ROOT, 'bench/server', kind === 'bare' ? 'bare-relay.ts' : 'sio-relay.ts');
-    child = spawn(process.execPath, [...inspect, '-r', REGISTER, file], {
-      env: process.env,
+    const env: NodeJS.ProcessEnv = { ...process.env };
+    if (kind === 'sio-durable') {
+      const dir = path.join(OUT, 'data', `${process.pid}-${++dataDirs}`);
+      fs.rmSync(dir, { recursive: true, force: true });
+      fs.mkdirSync(dir, { recursive: true });
+      env.SIO_DB = path.join(dir, 'sio.db');
+    }
+    child = spawn(process.execPath, [...inspect, '-r', REGISTER, path.join(ROOT, 'bench/server', BASELINES[kind])], {
+      env,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
   }
@@ -145,6 +235,8 @@ export function startServer(
         kind,
         port: Number(match[1]),
         pid: child.pid as number,
+        ports: [Number(match[1])],
+        pids: [child.pid as number],
         child,
         collectGarbage: () =>
           inspectorUrl ? collectGarbage(inspectorUrl) : Promise.reject(new Error(`${kind} server has no inspector`)),

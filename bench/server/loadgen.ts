@@ -13,10 +13,19 @@ import { performance } from 'node:perf_hooks';
 import WebSocket from 'ws';
 import { io, type Socket as SioSocket } from 'socket.io-client';
 
-export type ServerKind = 'ours' | 'bare' | 'sio';
+/**
+ * `ours-pg`: two instances of ours on PostgreSQL + Redis (users spread over both); `sio-durable`:
+ * the Socket.IO tutorial's durable chat (acks); `bare-broadcast`: the group fan-out baseline.
+ */
+export type ServerKind = 'ours' | 'bare' | 'sio' | 'sio-durable' | 'bare-broadcast' | 'ours-pg';
+
+/** Ours, on one instance or two: the same protocol. */
+export const isOurs = (kind: ServerKind): boolean => kind === 'ours' || kind === 'ours-pg';
 
 export type Command =
-  | { cmd: 'init'; kind: ServerKind; port: number }
+  | { cmd: 'init'; kind: ServerKind; port: number; ports?: number[] }
+  | { cmd: 'groups'; groups: number; size: number }
+  | { cmd: 'groupClosed'; senders: number; window: number; warmupMs: number; durationMs: number }
   | { cmd: 'login'; count: number }
   | { cmd: 'connect'; count: number }
   | { cmd: 'closed'; window: number; warmupMs: number; durationMs: number }
@@ -35,6 +44,30 @@ export interface ClosedResult {
   firstError?: string;
   /** Messages still outstanding when the drain after the window gave up. */
   undrained: number;
+}
+
+/** Group fan-out, closed loop: every delivery to a member counts (a message to 100 members is 99). */
+export interface GroupResult {
+  groups: number;
+  size: number;
+  /** Senders per group, and the messages each keeps outstanding. */
+  senders: number;
+  window: number;
+  connections: number;
+  /** Deliveries over the window, and per second. */
+  delivered: number;
+  seconds: number;
+  rate: number;
+  /** Messages whose every delivery arrived within the window. */
+  completed: number;
+  /** Ours only: acks received over the window. */
+  acks: number;
+  errors: number;
+  firstError?: string;
+  /** Messages still not delivered to every member when the drain after the window gave up. */
+  undrained: number;
+  /** Setting the groups up (logins, group creation, connections), seconds. */
+  setupSeconds: number;
 }
 
 export interface OpenResult {
@@ -72,6 +105,8 @@ interface User {
   token?: string;
   ws?: WebSocket;
   sio?: SioSocket;
+  /** Group fan-out: the index of the user's group (its members are `group * size …`). */
+  group?: number;
   /** The part of the send frame after the cid (fixed per user). */
   frameTail: string;
   counter: number;
@@ -80,6 +115,15 @@ interface User {
 
 let kind: ServerKind = 'bare';
 let port = 0;
+/** Every instance's port: user i connects (and logs in) to `ports[i % ports.length]`. */
+let ports: number[] = [];
+/** sio-durable: the highest server offset seen, sent as `auth.serverOffset` by new connections. */
+let serverOffset = 0;
+/** Group fan-out: each outstanding message's cid and the deliveries it still waits for. */
+const pendingGroup = new Map<string, number>();
+let groupSize = 0;
+let groupMode = false;
+let completed = 0;
 const users: User[] = [];
 
 type Mode = 'idle' | 'closed' | 'open';
@@ -118,12 +162,12 @@ async function pool<T>(items: T[], limit: number, task: (item: T) => Promise<voi
 
 async function login(count: number): Promise<void> {
   const todo = Array.from({ length: count }, (_, i) => userFor(i)).filter((user) => !user.token);
-  if (kind !== 'ours') {
+  if (!isOurs(kind)) {
     for (const user of todo) user.token = '-';
     return;
   }
   await pool(todo, 16, async (user) => {
-    const response = await fetch(`http://127.0.0.1:${port}/api/login`, {
+    const response = await fetch(`http://127.0.0.1:${portOf(user)}/api/login`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ code: 'bench', devId: `bench-user-${String(user.index).padStart(6, '0')}` }),
@@ -135,6 +179,10 @@ async function login(count: number): Promise<void> {
   });
 }
 
+function portOf(user: User): number {
+  return ports.length ? ports[user.index % ports.length] : port;
+}
+
 function recordError(text: string): void {
   errors++;
   firstError ??= text.slice(0, 200);
@@ -142,6 +190,7 @@ function recordError(text: string): void {
 
 /** A message reached its recipient: `cid` is `<sender>-<counter>-<due time in ms>`. */
 function deliveredCid(cid: string): void {
+  if (groupMode) return deliveredToMember(cid);
   const now = performance.now();
   const first = cid.indexOf('-');
   const second = cid.indexOf('-', first + 1);
@@ -158,6 +207,27 @@ function deliveredCid(cid: string): void {
       latencyCount++;
     }
   }
+}
+
+/**
+ * Group fan-out: one member got a message. The sender's message is complete (and the sender sends
+ * its next) when every other member got it. Anything else (a system message) is not ours to count.
+ */
+function deliveredToMember(cid: string): void {
+  const left = pendingGroup.get(cid);
+  if (left === undefined) return;
+  const now = performance.now();
+  if (mode === 'closed' && now >= windowOpen && now < windowClose) delivered++;
+  if (left > 1) {
+    pendingGroup.set(cid, left - 1);
+    return;
+  }
+  pendingGroup.delete(cid);
+  const sender = users[Number(cid.slice(0, cid.indexOf('-')))];
+  sender.outstanding--;
+  if (mode !== 'closed') return;
+  if (now >= windowOpen && now < windowClose) completed++;
+  if (running) sendNext(sender, now);
 }
 
 /** Our server's frames: acks to the sender, messages to the recipient, errors. */
@@ -178,12 +248,14 @@ function onBareText(text: string): void {
 }
 
 function openWs(user: User): Promise<void> {
-  const url =
-    kind === 'ours' ? `ws://127.0.0.1:${port}/ws` : `ws://127.0.0.1:${port}/?id=${encodeURIComponent(user.wireId)}`;
-  const headers: Record<string, string> = kind === 'ours' ? { authorization: `Bearer ${user.token}` } : {};
+  const url = isOurs(kind)
+    ? `ws://127.0.0.1:${portOf(user)}/ws`
+    : `ws://127.0.0.1:${port}/?id=${encodeURIComponent(user.wireId)}` +
+      (user.group === undefined ? '' : `&group=${user.group}`);
+  const headers: Record<string, string> = isOurs(kind) ? { authorization: `Bearer ${user.token}` } : {};
   return new Promise((resolve, reject) => {
     const socket = new WebSocket(url, { headers, perMessageDeflate: false });
-    const onText = kind === 'ours' ? onOursText : onBareText;
+    const onText = isOurs(kind) ? onOursText : onBareText;
     socket.once('open', () => {
       user.ws = socket;
       resolve();
@@ -200,7 +272,7 @@ function openSio(user: User): Promise<void> {
   return new Promise((resolve, reject) => {
     const socket = io(`http://127.0.0.1:${port}`, {
       transports: ['websocket'],
-      auth: { id: user.wireId },
+      auth: kind === 'sio-durable' ? { id: user.wireId, serverOffset } : { id: user.wireId },
       reconnection: false,
       forceNew: true,
     });
@@ -209,7 +281,11 @@ function openSio(user: User): Promise<void> {
       resolve();
     });
     socket.once('connect_error', reject);
-    socket.on('message', (message: { cid: string }) => deliveredCid(message.cid));
+    socket.on('message', (message: { cid?: string }, offset?: number) => {
+      // The durable peer sends each message with its server offset (replayed ones have no cid).
+      if (offset !== undefined && offset > serverOffset) serverOffset = offset;
+      if (message.cid !== undefined) deliveredCid(message.cid);
+    });
     socket.on('disconnect', (reason) => {
       if (mode !== 'idle') recordError(`socket ${user.index} disconnected: ${reason}`);
     });
@@ -226,17 +302,62 @@ async function connect(count: number): Promise<void> {
     user.frameTail = `","to":"${to}","kind":"text","body":"${BODY}"}`;
   }
   const todo = users.slice(0, count).filter((user) => !user.ws && !user.sio);
-  await pool(todo, 50, (user) => (kind === 'sio' ? openSio(user) : openWs(user)));
+  await pool(todo, 50, (user) => (kind === 'sio' || kind === 'sio-durable' ? openSio(user) : openWs(user)));
+}
+
+/**
+ * Group fan-out: `groups` groups of `size` members (users `g * size …`), every member one
+ * connection. Ours: every member logs in, the first member of each group creates it through
+ * `POST /api/groups` naming the others, and sends to `conv: "g:<id>"`. The broadcast relay: each
+ * connection names its group in the query string.
+ */
+async function setUpGroups(groups: number, size: number): Promise<number> {
+  const started = performance.now();
+  const count = groups * size;
+  groupMode = true;
+  groupSize = size;
+  await login(count);
+  for (let g = 0; g < groups; g++) {
+    const members = Array.from({ length: size }, (_, i) => userFor(g * size + i));
+    let conv = `G${g}`;
+    if (isOurs(kind)) {
+      const [owner, ...others] = members;
+      const response = await fetch(`http://127.0.0.1:${portOf(owner)}/api/groups`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${owner.token}` },
+        body: JSON.stringify({ name: `bench ${g}`, members: others.map((user) => user.wireId) }),
+      });
+      if (response.status !== 201) {
+        throw new Error(`POST /api/groups (${size} members): HTTP ${response.status} ${await response.text()}`);
+      }
+      conv = `g:${((await response.json()) as { group: { id: string } }).group.id}`;
+    }
+    for (const user of members) {
+      user.group = g;
+      user.frameTail = `","conv":"${conv}","kind":"text","body":"${BODY}"}`;
+    }
+  }
+  const todo = users.slice(0, count).filter((user) => !user.ws);
+  await pool(todo, 50, openWs);
+  return (performance.now() - started) / 1000;
 }
 
 function sendNext(user: User, due: number): void {
   user.outstanding++;
   const cid = `${user.index}-${user.counter++}-${due.toFixed(3)}`;
-  if (user.sio) {
+  if (groupMode) pendingGroup.set(cid, groupSize - 1);
+  if (user.sio && kind === 'sio-durable') {
+    // As the tutorial's client: the event with an ack callback; the ack is counted like ours.
+    user.sio.emit('send', { cid, to: users[user.peer].wireId, kind: 'text', body: BODY }, onAck);
+  } else if (user.sio) {
     user.sio.emit('send', { cid, to: users[user.peer].wireId, kind: 'text', body: BODY });
   } else {
     user.ws?.send(`{"type":"send","cid":"${cid}${user.frameTail}`);
   }
+}
+
+function onAck(): void {
+  if (mode === 'closed' && performance.now() >= windowOpen && performance.now() < windowClose) acks++;
 }
 
 function connected(): User[] {
@@ -247,6 +368,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 function resetCounters(): void {
   delivered = 0;
+  completed = 0;
   acks = 0;
   errors = 0;
   firstError = undefined;
@@ -287,6 +409,58 @@ async function closedLoop(id: number, window: number, warmupMs: number, duration
   const outstanding = () => active.reduce((sum, user) => sum + user.outstanding, 0);
   while (outstanding() > 0 && performance.now() < drainUntil) await sleep(20);
   result.undrained = outstanding();
+  for (const user of active) user.outstanding = 0;
+  mode = 'idle';
+  return result;
+}
+
+async function groupClosedLoop(
+  id: number,
+  senders: number,
+  window: number,
+  warmupMs: number,
+  durationMs: number,
+  setupSeconds: number,
+): Promise<GroupResult> {
+  const active = connected();
+  const groups = Math.round(active.length / groupSize);
+  const sending = active.filter((user) => user.index % groupSize < senders);
+  resetCounters();
+  pendingGroup.clear();
+  mode = 'closed';
+  running = true;
+  const start = performance.now();
+  windowOpen = Infinity;
+  windowClose = Infinity;
+  for (const user of sending) for (let i = 0; i < window; i++) sendNext(user, start);
+  await sleep(warmupMs);
+  windowOpen = performance.now();
+  reply({ id, event: 'window-open' });
+  await sleep(durationMs);
+  windowClose = performance.now();
+  reply({ id, event: 'window-close' });
+  running = false;
+  const seconds = (windowClose - windowOpen) / 1000;
+  const result: GroupResult = {
+    groups,
+    size: groupSize,
+    senders,
+    window,
+    connections: active.length,
+    delivered,
+    seconds,
+    rate: delivered / seconds,
+    completed,
+    acks,
+    errors,
+    firstError,
+    undrained: 0,
+    setupSeconds,
+  };
+  const drainUntil = performance.now() + 15_000;
+  while (pendingGroup.size > 0 && performance.now() < drainUntil) await sleep(20);
+  result.undrained = pendingGroup.size;
+  pendingGroup.clear();
   for (const user of active) user.outstanding = 0;
   mode = 'idle';
   return result;
@@ -354,12 +528,27 @@ async function openLoop(id: number, rate: number, warmupMs: number, durationMs: 
   };
 }
 
+let groupsSetupSeconds = 0;
+
 async function handle(id: number, command: Command): Promise<unknown> {
   switch (command.cmd) {
     case 'init':
       kind = command.kind;
       port = command.port;
+      ports = command.ports ?? [command.port];
       return null;
+    case 'groups':
+      groupsSetupSeconds = await setUpGroups(command.groups, command.size);
+      return { connections: connected().length, setupSeconds: groupsSetupSeconds };
+    case 'groupClosed':
+      return groupClosedLoop(
+        id,
+        command.senders,
+        command.window,
+        command.warmupMs,
+        command.durationMs,
+        groupsSetupSeconds,
+      );
     case 'login':
       await login(command.count);
       return null;
