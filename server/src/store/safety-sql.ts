@@ -95,6 +95,8 @@ function safetyStatements(d: Dialect) {
        WHERE b.user_id = ${p(1)} ORDER BY b.created_at DESC, b.blocked_id${d.byteOrder}`,
     /** (userId, blockedId) → a row when blocked. */
     isBlocked: `SELECT user_id FROM blocks WHERE user_id = ${p(1)} AND blocked_id = ${p(2)}`,
+    /** () → {user_id}[]: everyone who blocks anyone. */
+    everyBlocker: `SELECT DISTINCT user_id FROM blocks`,
     /** (userId) → {user_id}[]: who blocked them. */
     blockers: `SELECT user_id FROM blocks WHERE blocked_id = ${p(1)}`,
     /** (id, reporter, conv, seq, reported, reason, createdAt, status, closedAt). */
@@ -141,16 +143,25 @@ function safetyStatements(d: Dialect) {
 /** The safety store of one database. */
 export class SqlSafetyStore implements SafetyStore {
   private readonly sql;
+  /**
+   * With one process owning the database (SQLite), everyone who blocks anyone, known in memory:
+   * `isBlocked`, asked on every one-to-one send, answers most senders without a query. Null until
+   * first needed, and always null when other processes write the same database (PostgreSQL).
+   */
+  private blockers: Set<string> | null = null;
 
   constructor(
     dialect: Dialect,
     private readonly db: SqlRunner,
+    private readonly options: { onlyWriter?: boolean } = {},
   ) {
     this.sql = safetyStatements(dialect);
   }
 
   async block(userId: string, blockedId: string, ts: number): Promise<void> {
     await this.db.run(this.sql.block, [userId, blockedId, ts]);
+    // Added once stored; an unblock leaves it (the set may say "maybe" for one who blocks nobody now).
+    this.blockers?.add(userId);
   }
 
   async unblock(userId: string, blockedId: string): Promise<void> {
@@ -162,6 +173,12 @@ export class SqlSafetyStore implements SafetyStore {
   }
 
   async isBlocked(userId: string, blockedId: string): Promise<boolean> {
+    if (this.options.onlyWriter) {
+      this.blockers ??= new Set(
+        (await this.db.all<{ user_id: string }>(this.sql.everyBlocker, [])).map((row) => row.user_id),
+      );
+      if (!this.blockers.has(userId)) return false;
+    }
     return (await this.db.all(this.sql.isBlocked, [userId, blockedId])).length > 0;
   }
 

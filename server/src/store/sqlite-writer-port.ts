@@ -3,6 +3,7 @@ import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { ChatMessage } from '../../../contract/frames';
 import type { AppendOutcome, SqliteWriter } from './sqlite-writer';
+import { storedMessage } from './rows';
 import type { AppendResult, GroupChange, NewMessage } from './types';
 
 /** What the store asks of its writer (sqlite-writer.ts), wherever that runs. */
@@ -47,15 +48,30 @@ export class InlineWriter implements WriterPort {
 }
 
 /** A request to the writer thread; `id` pairs it with its response. */
-export type WriterRequest = { id: number } & (
-  | { op: 'append'; batch: readonly NewMessage[] }
-  | { op: 'recall'; event: NewMessage; seq: number; moveRead: boolean }
-  | { op: 'changeGroup'; groupId: string; message: NewMessage; change: GroupChange }
-  | { op: 'advanceRead'; conv: string; userId: string; seq: number }
-  | { op: 'checkpoint' }
-  | { op: 'autoCheckpoint'; pages: number }
-  | { op: 'close' }
-);
+export type WriterRequest = { id: number } &
+  /** The batch as JSON text: one string crosses to the thread faster than the objects would. */
+  (
+    | { op: 'append'; batch: string }
+    | { op: 'recall'; event: NewMessage; seq: number; moveRead: boolean }
+    | { op: 'changeGroup'; groupId: string; message: NewMessage; change: GroupChange }
+    | { op: 'advanceRead'; conv: string; userId: string; seq: number }
+    | { op: 'checkpoint' }
+    | { op: 'autoCheckpoint'; pages: number }
+    | { op: 'close' }
+  );
+
+/**
+ * One append's answer as it crosses back from the thread: a new message's seq alone (the main
+ * thread has the message), anything else in full.
+ */
+export type AppendAnswer = number | AppendOutcome;
+
+/** What the thread sends back of a batch's outcomes (see AppendAnswer). */
+export function appendAnswers(outcomes: readonly AppendOutcome[]): AppendAnswer[] {
+  return outcomes.map((outcome) =>
+    'result' in outcome && !outcome.result.duplicate ? outcome.result.message.seq : outcome,
+  );
+}
 
 export type WriterResponse = { id: number; value: unknown } | { id: number; error: string };
 
@@ -107,8 +123,13 @@ export class ThreadWriter implements WriterPort {
     });
   }
 
-  append(batch: readonly NewMessage[]) {
-    return this.ask<AppendOutcome[]>({ op: 'append', batch }, (writer) => writer.append(batch));
+  async append(batch: readonly NewMessage[]) {
+    const answers = await this.ask<AppendAnswer[]>({ op: 'append', batch: JSON.stringify(batch) }, (writer) =>
+      writer.append(batch),
+    );
+    return answers.map((answer, i) =>
+      typeof answer === 'number' ? { result: { message: storedMessage(batch[i], answer), duplicate: false } } : answer,
+    );
   }
   recall(event: NewMessage, seq: number, moveRead: boolean) {
     return this.ask<AppendResult | null>({ op: 'recall', event, seq, moveRead }, (writer) =>

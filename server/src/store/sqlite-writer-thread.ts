@@ -6,7 +6,8 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { openConnection, SQLITE } from './sqlite-connection';
 import { SqliteWriter } from './sqlite-writer';
-import type { WriterRequest, WriterResponse } from './sqlite-writer-port';
+import { appendAnswers, type WriterRequest, type WriterResponse } from './sqlite-writer-port';
+import type { NewMessage } from './types';
 
 const { file, autoCheckpoint } = workerData as { file: string; autoCheckpoint: boolean };
 const port = parentPort;
@@ -17,7 +18,7 @@ const writer = new SqliteWriter(db, SQLITE);
 function answer(request: WriterRequest): unknown {
   switch (request.op) {
     case 'append':
-      return writer.append(request.batch);
+      return appendAnswers(writer.append(JSON.parse(request.batch) as NewMessage[]));
     case 'recall':
       return writer.recall(request.event, request.seq, request.moveRead);
     case 'changeGroup':

@@ -3,6 +3,7 @@ import path from 'node:path';
 import type Database from 'better-sqlite3';
 import type { ChatMessage, PublicUser } from '../../../contract/frames';
 import { LIMITS } from '../../../contract/limits';
+import { isGroupConversationId } from '../../../contract/conversations';
 import type {
   AppendResult,
   ConversationPrefs,
@@ -94,6 +95,9 @@ export const MIGRATIONS: readonly string[] = [
 
 const SQL = statements(SQLITE);
 
+/** Groups whose members are kept in memory; past it the cache starts over. */
+const REMEMBERED_GROUPS = 1000;
+
 interface PendingAppend {
   message: NewMessage;
   resolve: (result: AppendResult) => void;
@@ -128,6 +132,8 @@ export class SqliteStore implements Store {
   /** Whether a batch of appends is with the writer now, or about to be sent this turn. */
   private batching = false;
   private readonly checkpointer: WalCheckpointer | null = null;
+  /** The current members of groups sent to lately (membersOf). */
+  private readonly groupMembersCache = new Map<string, readonly string[]>();
   readonly safety: SqlSafetyStore;
 
   constructor(file: string, options: SqliteOptions = {}) {
@@ -167,11 +173,17 @@ export class SqliteStore implements Store {
       if (!found) prepared.set(sql, (found = db.prepare(sql)));
       return found;
     };
-    this.safety = new SqlSafetyStore(SQLITE, {
-      all: async <R>(sql: string, params: ReadonlyArray<string | number | null>) =>
-        statement(sql).all(...params) as R[],
-      run: async (sql: string, params: ReadonlyArray<string | number | null>) => statement(sql).run(...params).changes,
-    });
+    this.safety = new SqlSafetyStore(
+      SQLITE,
+      {
+        all: async <R>(sql: string, params: ReadonlyArray<string | number | null>) =>
+          statement(sql).all(...params) as R[],
+        run: async (sql: string, params: ReadonlyArray<string | number | null>) =>
+          statement(sql).run(...params).changes,
+      },
+      // This process is the file's only writer: who blocks anyone can be known in memory.
+      { onlyWriter: true },
+    );
     this.statements = {
       epoch: db.prepare<[], { value: string }>(SQL.epoch),
       userByIdentity: db.prepare<[string, string], PublicUser>(SQL.userByIdentity),
@@ -371,7 +383,16 @@ export class SqliteStore implements Store {
   }
 
   async membersOf(conv: string): Promise<string[]> {
-    return this.statements.members.all(conv).map((row) => row.user_id);
+    if (!isGroupConversationId(conv)) return this.statements.members.all(conv).map((row) => row.user_id);
+    // A group's members are read on every send to it: kept in memory, as only this process changes
+    // them (changeGroup, which forgets them).
+    let members = this.groupMembersCache.get(conv);
+    if (!members) {
+      members = this.statements.members.all(conv).map((row) => row.user_id);
+      if (this.groupMembersCache.size >= REMEMBERED_GROUPS) this.groupMembersCache.clear();
+      this.groupMembersCache.set(conv, members);
+    }
+    return [...members];
   }
 
   advanceRead(conv: string, userId: string, seq: number): Promise<number | null> {
@@ -379,9 +400,16 @@ export class SqliteStore implements Store {
     return this.writer.advanceRead(conv, userId, seq);
   }
 
-  changeGroup(groupId: string, message: NewMessage, change: GroupChange): Promise<ChatMessage> {
+  async changeGroup(groupId: string, message: NewMessage, change: GroupChange): Promise<ChatMessage> {
     this.sendWaitingAppends();
-    return this.writer.changeGroup(groupId, message, change);
+    const conv = groupConv(groupId);
+    // Forgotten before (no send reads the old list from now on) and after (one read meanwhile).
+    this.groupMembersCache.delete(conv);
+    try {
+      return await this.writer.changeGroup(groupId, message, change);
+    } finally {
+      this.groupMembersCache.delete(conv);
+    }
   }
 
   /**
