@@ -194,6 +194,38 @@ describeCluster('several instances on PostgreSQL and Redis', () => {
     expect(await alicePad.next('profile')).toEqual(profile);
   });
 
+  it("publishes a turn's deliveries to the other instances as one Redis message", async () => {
+    const cluster = await startCluster('publish', { count: 2 });
+    const [one, two] = cluster.instances;
+    const alice = await person(one, sockets, 'publish-alice');
+    const alicePad = await connect(alice, two);
+    const bob = await person(two, sockets, 'publish-bob');
+    const conv = directConversationId(alice.id, bob.id);
+    const listener = new Redis(REDIS_URL ?? '');
+    const published: string[] = [];
+    try {
+      await listener.subscribe(`${cluster.prefix}deliver`);
+      listener.on('message', (_channel: string, text: string) => published.push(text));
+      alice.socket.send({ type: 'send', cid: 'one-publish', to: bob.id, kind: 'text', body: 'in one' });
+      expect(await bob.socket.next('message')).toEqual(expect.objectContaining({ conv, seq: 1, body: 'in one' }));
+      expect(await alicePad.next('message')).toEqual(expect.objectContaining({ seq: 1 }));
+      expect(await alicePad.next('states')).toEqual({ type: 'states', conv, user: alice.id, readSeq: 1 });
+      await waitFor(() => published.length > 0, 'the publish to be heard');
+      await sleep(100);
+      // The message for Bob and Alice's other device, and the sender's read cursor: two deliveries,
+      // each a header line and a text line, in one message.
+      expect(published).toHaveLength(1);
+      const lines = published[0].split('\n');
+      expect(lines).toHaveLength(4);
+      expect(JSON.parse(lines[0])).toEqual(expect.objectContaining({ t: 'message' }));
+      expect(JSON.parse(lines[1])).toEqual(expect.objectContaining({ type: 'message', seq: 1 }));
+      expect(JSON.parse(lines[2])).toEqual(expect.objectContaining({ t: 'states', u: [alice.id] }));
+      expect(JSON.parse(lines[3])).toEqual({ type: 'states', conv, user: alice.id, readSeq: 1 });
+    } finally {
+      listener.disconnect();
+    }
+  });
+
   it('keeps presence across instances: first and last connection anywhere, and the directory', async () => {
     const [one, two, three] = (await startCluster('presence')).instances;
     const alice = await person(one, sockets, 'presence-alice');

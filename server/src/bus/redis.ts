@@ -18,6 +18,8 @@ export interface RedisBusOptions {
 
 /** Publishes made while Redis is away wait in memory up to this many; past it they are dropped and every instance resyncs. */
 const MAX_QUEUED_PUBLISHES = 10_000;
+/** A turn's deliveries past this many characters go in more than one publish. */
+const MAX_PUBLISH_CHARS = 256 * 1024;
 
 /** First across all instances: 1 when the user had no instance before. KEYS presence, instance's users; ARGV instance, user. */
 const JOIN = `
@@ -50,7 +52,11 @@ end
 redis.call('DEL', KEYS[2], KEYS[3])
 return offline`;
 
-/** What travels on the channel: a JSON header line, then (for a delivery) the frame's JSON text. */
+/**
+ * What travels on the channel, per delivery: a JSON header line, then a line with the frame's JSON
+ * text (empty for other requests). JSON text never holds a raw newline, so one published message
+ * carries several of them one after another: those of one event-loop turn.
+ */
 interface Envelope {
   /** The publishing instance, which has already delivered to its own connections. */
   o: string;
@@ -100,6 +106,9 @@ export class RedisBus implements Bus {
   private lastErrorLog = 0;
   /** A heartbeat is under way (one at a time, however slow Redis answers). */
   private ticking = false;
+  /** This turn's deliveries, published together once it ends. */
+  private outbox: string[] = [];
+  private outboxBytes = 0;
 
   constructor(private readonly options: RedisBusOptions) {
     this.channel = `${options.prefix}deliver`;
@@ -193,6 +202,7 @@ export class RedisBus implements Bus {
   }
 
   async close(): Promise<void> {
+    this.flush();
     this.closing = true;
     clearInterval(this.timer);
     const { pub, sub } = this;
@@ -223,7 +233,23 @@ export class RedisBus implements Bus {
     this.listener = undefined;
   }
 
+  /**
+   * Queues a delivery for this turn's publish: one Redis message for all of a turn's deliveries
+   * (a batch of stored messages acked together, each with its `states`), not one each.
+   */
   private publish(payload: string): void {
+    if (!this.pub) return;
+    if (this.outbox.length === 0) process.nextTick(() => this.flush());
+    this.outbox.push(payload);
+    this.outboxBytes += payload.length;
+    if (this.outboxBytes >= MAX_PUBLISH_CHARS) this.flush();
+  }
+
+  private flush(): void {
+    if (this.outbox.length === 0) return;
+    const payload = this.outbox.join('\n');
+    this.outbox = [];
+    this.outboxBytes = 0;
     const pub = this.pub;
     if (!pub) return;
     if (pub.status !== 'ready') {
@@ -253,11 +279,23 @@ export class RedisBus implements Bus {
     }
   }
 
+  /** A published message: its deliveries, each a header line and a text line, in order. */
   private received(text: string): void {
-    const newline = text.indexOf('\n');
+    let start = 0;
+    while (start < text.length) {
+      const newline = text.indexOf('\n', start);
+      const headerEnd = newline < 0 ? text.length : newline;
+      const textEnd = newline < 0 ? text.length : text.indexOf('\n', newline + 1);
+      const end = textEnd < 0 ? text.length : textEnd;
+      this.receivedOne(text.slice(start, headerEnd), newline < 0 ? '' : text.slice(newline + 1, end));
+      start = end + 1;
+    }
+  }
+
+  private receivedOne(header: string, text: string): void {
     let envelope: Envelope;
     try {
-      envelope = JSON.parse(newline < 0 ? text : text.slice(0, newline)) as Envelope;
+      envelope = JSON.parse(header) as Envelope;
     } catch {
       this.options.log.warn('an unreadable message on the bus channel was ignored');
       return;
@@ -272,7 +310,7 @@ export class RedisBus implements Bus {
       return;
     }
     if (!envelope.u || !envelope.t) return;
-    this.local.deliverText(envelope.u, envelope.t, text.slice(newline + 1), envelope.x);
+    this.local.deliverText(envelope.u, envelope.t, text, envelope.x);
   }
 
   private async presence(script: string, userId: string): Promise<boolean> {
