@@ -179,6 +179,37 @@ const INSERT_MESSAGES = `WITH inserted AS (
   )
   SELECT count(*) AS inserted FROM inserted`;
 
+/**
+ * (ids sorted, counts, ts; then per message: conv, ordinal in its conversation, and the other nine
+ * columns of `insertMessage`; then reads: convs, userIds, ordinals) → {id, base}[]: a batch whose
+ * conversations' members are stored and that mentions nobody, as one statement, its own
+ * transaction (one round trip, one commit). It takes the row locks and reserves the seqs as
+ * `RESERVE_SEQS`; a message's seq is its conversation's `base` + its ordinal. No ON CONFLICT: a cid
+ * stored meanwhile by another instance fails the whole statement (unique_violation), leaving no gap.
+ */
+const APPEND_STATEMENT = `WITH reserved AS (
+    INSERT INTO conversations AS c (id, last_seq, updated_at)
+    SELECT id, n, ts FROM unnest($1::text[], $2::bigint[], $3::bigint[]) WITH ORDINALITY AS r(id, n, ts, i) ORDER BY i
+    ON CONFLICT (id) DO UPDATE SET last_seq = c.last_seq + excluded.last_seq, updated_at = excluded.updated_at
+    RETURNING id, last_seq
+  ), base AS (
+    SELECT r.id, r.last_seq - n.n AS base FROM reserved r JOIN unnest($1::text[], $2::bigint[]) AS n(id, n) ON n.id = r.id
+  ), inserted AS (
+    INSERT INTO messages (conv, seq, cid, sender, kind, body, ts, mentions, reply, duration)
+    SELECT m.conv, b.base + m.k, m.cid, m.sender, m.kind, m.body, m.ts, m.mentions, m.reply, m.duration
+    FROM unnest($4::text[], $5::bigint[], $6::text[], $7::text[], $8::text[], $9::text[], $10::bigint[], $11::text[],
+      $12::text[], $13::bigint[]) AS m(conv, k, cid, sender, kind, body, ts, mentions, reply, duration)
+    JOIN base b ON b.id = m.conv
+  ), sender_read AS (
+    UPDATE members m SET read_seq = b.base + r.k
+    FROM unnest($14::text[], $15::text[], $16::bigint[]) AS r(conv, user_id, k) JOIN base b ON b.id = r.conv
+    WHERE m.conv = r.conv AND m.user_id = r.user_id AND m.read_seq < b.base + r.k
+  )
+  SELECT id, base FROM base`;
+
+/** PostgreSQL's unique_violation. */
+const UNIQUE_VIOLATION = '23505';
+
 /** The key of a message's (sender, cid) pair in a batch. */
 function cidKey(message: NewMessage): string {
   return `${message.from}\u0000${message.cid}`;
@@ -214,6 +245,16 @@ function conversationsOf(fresh: readonly NewMessage[]): Map<string, { count: num
   const convs = new Map<string, { count: number; ts: number }>();
   for (const { conv, ts } of fresh) convs.set(conv, { count: (convs.get(conv)?.count ?? 0) + 1, ts });
   return convs;
+}
+
+/** Each message's place (from 1) among the batch's messages of its conversation. */
+function ordinalsOf(fresh: readonly NewMessage[]): number[] {
+  const counts = new Map<string, number>();
+  return fresh.map(({ conv }) => {
+    const k = (counts.get(conv) ?? 0) + 1;
+    counts.set(conv, k);
+    return k;
+  });
 }
 
 /** Each sender's last seq per conversation of a batch: where their read cursor moves. */
@@ -475,7 +516,9 @@ export class PostgresStore implements Store {
     const stored = await this.storedCids(messages);
     const plan = planBatch(messages, stored);
     if (plan.fresh.length > 0) {
-      const seqs = await this.transaction((client) => this.insertBatch(client, plan.fresh));
+      const seqs = this.needsTransaction(plan.fresh)
+        ? await this.transaction((client) => this.insertBatch(client, plan.fresh))
+        : await this.appendStatement(plan.fresh);
       plan.fresh.forEach((message, i) => stored.set(cidKey(message), storedMessage(message, seqs[i])));
       for (const message of plan.fresh) if (message.members.length > 0) this.knownConversations.add(message.conv);
     }
@@ -484,6 +527,48 @@ export class PostgresStore implements Store {
       if (!found) throw new Error(`the message for cid ${message.cid} vanished`);
       return { message: { ...found }, duplicate: !plan.isFresh[i] };
     });
+  }
+
+  /** Members to insert (a conversation not yet seen committed) or mentions: more than one statement. */
+  private needsTransaction(fresh: readonly NewMessage[]): boolean {
+    return fresh.some(
+      (message) =>
+        (message.members.length > 0 && !this.knownConversations.has(message.conv)) ||
+        (message.mentions !== undefined && message.mentions.length > 0),
+    );
+  }
+
+  /** The batch as `APPEND_STATEMENT`; answers each message's seq. */
+  private async appendStatement(fresh: readonly NewMessage[]): Promise<number[]> {
+    const convs = conversationsOf(fresh);
+    const ids = [...convs.keys()].sort();
+    const ordinals = ordinalsOf(fresh);
+    const inserts = fresh.map((message) => messageInsert(message, 0));
+    const column = (n: number) => inserts.map((row) => row[n]);
+    const reads = senderReads(fresh, ordinals);
+    try {
+      const { rows } = await this.pool.query<{ id: string; base: number }>(APPEND_STATEMENT, [
+        ids,
+        ids.map((id) => convs.get(id)?.count ?? 0),
+        ids.map((id) => convs.get(id)?.ts ?? 0),
+        column(0),
+        ordinals,
+        ...[2, 3, 4, 5, 6, 7, 8, 9].map(column),
+        reads.map((read) => read.conv),
+        reads.map((read) => read.userId),
+        reads.map((read) => read.seq),
+      ]);
+      const base = new Map(rows.map((row) => [row.id, row.base]));
+      return fresh.map((message, i) => {
+        const first = base.get(message.conv);
+        if (first === undefined) throw new Error(`conversation ${message.conv} vanished inside its statement`);
+        return first + ordinals[i];
+      });
+    } catch (error) {
+      // Another instance stored one of these cids meanwhile: nothing was written, try again.
+      if (pgCode(error) === UNIQUE_VIOLATION) throw new LostRace();
+      throw error;
+    }
   }
 
   /** The stored messages of the batch's (sender, cid) pairs, by `cidKey`. */
