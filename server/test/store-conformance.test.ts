@@ -353,6 +353,34 @@ function storeConformance(name: string, makeHarness: () => Promise<StoreHarness>
       });
     });
 
+    describe('appends of many turns across instances', () => {
+      it('keeps every conversation gap-free and each cid once when two instances race over many conversations', async () => {
+        const other = await harness.another();
+        const a = await user('a');
+        const peers = await Promise.all(Array.from({ length: 8 }, (_, i) => user(`p${i}`)));
+        // Each cid twice: once through each instance, the second time into another conversation.
+        const sends = Array.from({ length: 120 }, (_, i) => message(a, peers[i % peers.length], { cid: `m${i}` }));
+        const results = await Promise.all(
+          sends.flatMap((send, i) => [
+            store.appendMessage(send),
+            other.appendMessage({ ...send, ...message(a, peers[(i + 3) % peers.length], { cid: send.cid }) }),
+          ]),
+        );
+        for (let i = 0; i < sends.length; i++) {
+          const [one, two] = [results[2 * i], results[2 * i + 1]];
+          expect(one.message).toEqual(two.message);
+          expect([one.duplicate, two.duplicate].sort()).toEqual([false, true]);
+        }
+        let total = 0;
+        for (const peer of peers) {
+          const seqs = (await other.messagesAfter(directConversationId(a.id, peer.id), 0, 1000)).map((m) => m.seq);
+          expect(seqs).toEqual(Array.from({ length: seqs.length }, (_, i) => i + 1));
+          total += seqs.length;
+        }
+        expect(total).toBe(sends.length);
+      });
+    });
+
     describe('history and messagesAfter', () => {
       let conv: string;
       beforeEach(async () => {

@@ -272,9 +272,10 @@ class NothingToRecall extends Error {}
 
 /**
  * The store for several server instances: PostgreSQL through a connection pool. Every write is
- * one transaction; a conversation's row lock (`UPDATE … RETURNING last_seq`) serializes its
- * appends across instances, so seqs stay gap-free, and UNIQUE (sender, cid) makes a cid
- * idempotent even when two instances store it at the same moment.
+ * one transaction; a conversation's row lock (`UPDATE … RETURNING last_seq`, or for appends the
+ * batch's upsert of its conversations, in sorted order) serializes its appends across instances,
+ * so seqs stay gap-free, and UNIQUE (sender, cid) makes a cid idempotent even when two instances
+ * store it at the same moment. Appends are committed in batches, one per event-loop turn.
  */
 export class PostgresStore implements Store {
   readonly safety = new SqlSafetyStore(POSTGRES, {
@@ -565,8 +566,10 @@ export class PostgresStore implements Store {
         return first + ordinals[i];
       });
     } catch (error) {
-      // Another instance stored one of these cids meanwhile: nothing was written, try again.
-      if (pgCode(error) === UNIQUE_VIOLATION) throw new LostRace();
+      // Another instance stored one of these cids meanwhile (or a deadlock with its batch over
+      // them): the statement wrote nothing, so the batch is tried again.
+      const code = pgCode(error) ?? '';
+      if (code === UNIQUE_VIOLATION || RETRYABLE.has(code)) throw new LostRace();
       throw error;
     }
   }
