@@ -278,6 +278,109 @@ function storeConformance(name: string, makeHarness: () => Promise<StoreHarness>
       });
     });
 
+    describe('appends of one turn (a batch)', () => {
+      it('stores the same cid twice in one turn once: one message, one duplicate', async () => {
+        const [a, b] = [await user('a'), await user('b')];
+        const send = message(a, b, { cid: 'twice' });
+        const [one, two] = await Promise.all([store.appendMessage(send), store.appendMessage({ ...send, body: 'x' })]);
+        expect(one).toEqual({ message: expect.objectContaining({ seq: 1, body: send.body }), duplicate: false });
+        expect(two).toEqual({ message: one.message, duplicate: true });
+        const next = await store.appendMessage(message(b, a));
+        expect(next.message.seq).toBe(2);
+      });
+
+      it('numbers many conversations of one turn each on its own, with members and read cursors', async () => {
+        const a = await user('a');
+        const peers = await Promise.all(Array.from({ length: 20 }, (_, i) => user(`p${i}`)));
+        const sends = peers.flatMap((peer) => [message(a, peer), message(peer, a), message(a, peer)]);
+        const results = await Promise.all(sends.map((send) => store.appendMessage(send)));
+        expect(results.every((result) => !result.duplicate)).toBe(true);
+        for (const peer of peers) {
+          const conv = directConversationId(a.id, peer.id);
+          expect((await store.messagesAfter(conv, 0, 10)).map((found) => found.seq)).toEqual([1, 2, 3]);
+          expect(await store.membersOf(conv)).toEqual([a.id, peer.id].sort());
+        }
+        const sessions = await dmSessionsOf(a.id);
+        expect(sessions).toHaveLength(20);
+        for (const session of sessions) expect(session).toMatchObject({ lastSeq: 3, readSeq: 3, peerReadSeq: 2 });
+      });
+
+      it('answers a cid stored by an earlier turn as a duplicate inside a batch, taking no seq', async () => {
+        const [a, b] = [await user('a'), await user('b')];
+        const first = await store.appendMessage(message(a, b, { cid: 'early' }));
+        const results = await Promise.all([
+          store.appendMessage(message(a, b)),
+          store.appendMessage(message(a, b, { cid: 'early', body: 'again' })),
+          store.appendMessage(message(b, a)),
+        ]);
+        expect(results.map((result) => result.duplicate)).toEqual([false, true, false]);
+        expect(results[1].message).toEqual(first.message);
+        expect(results.map((result) => result.message.seq)).toEqual([2, 1, 3]);
+      });
+
+      it('stores the good appends of a turn when one of them fails', async () => {
+        const [a, b] = [await user('a'), await user('b')];
+        const bad = { ...message(a, b), conv: 'd:nobody', members: ['no-such-user', a.id] };
+        const results = await Promise.allSettled([
+          store.appendMessage(message(a, b)),
+          store.appendMessage(bad),
+          store.appendMessage(message(b, a)),
+        ]);
+        expect(results.map((result) => result.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+        const conv = directConversationId(a.id, b.id);
+        expect((await store.messagesAfter(conv, 0, 10)).map((found) => found.seq)).toEqual([1, 2]);
+        expect(await store.messageByCid(a.id, bad.cid)).toBeNull();
+      });
+
+      it('keeps seqs gap-free when two instances store one cid in two conversations at once', async () => {
+        const other = await harness.another();
+        const [a, b, c] = [await user('a'), await user('b'), await user('c')];
+        for (let round = 0; round < 10; round++) {
+          const cid = `race-${round}`;
+          const [one, two] = await Promise.all([
+            store.appendMessage(message(a, b, { cid })),
+            other.appendMessage(message(a, c, { cid })),
+            store.appendMessage(message(b, a)),
+            other.appendMessage(message(c, a)),
+          ]);
+          expect([one.duplicate, two.duplicate].sort()).toEqual([false, true]);
+          expect(one.message).toEqual(two.message);
+        }
+        for (const peer of [b, c]) {
+          const seqs = (await store.messagesAfter(directConversationId(a.id, peer.id), 0, 100)).map((m) => m.seq);
+          expect(seqs).toEqual(Array.from({ length: seqs.length }, (_, i) => i + 1));
+        }
+      });
+    });
+
+    describe('appends of many turns across instances', () => {
+      it('keeps every conversation gap-free and each cid once when two instances race over many conversations', async () => {
+        const other = await harness.another();
+        const a = await user('a');
+        const peers = await Promise.all(Array.from({ length: 8 }, (_, i) => user(`p${i}`)));
+        // Each cid twice: once through each instance, the second time into another conversation.
+        const sends = Array.from({ length: 120 }, (_, i) => message(a, peers[i % peers.length], { cid: `m${i}` }));
+        const results = await Promise.all(
+          sends.flatMap((send, i) => [
+            store.appendMessage(send),
+            other.appendMessage({ ...send, ...message(a, peers[(i + 3) % peers.length], { cid: send.cid }) }),
+          ]),
+        );
+        for (let i = 0; i < sends.length; i++) {
+          const [one, two] = [results[2 * i], results[2 * i + 1]];
+          expect(one.message).toEqual(two.message);
+          expect([one.duplicate, two.duplicate].sort()).toEqual([false, true]);
+        }
+        let total = 0;
+        for (const peer of peers) {
+          const seqs = (await other.messagesAfter(directConversationId(a.id, peer.id), 0, 1000)).map((m) => m.seq);
+          expect(seqs).toEqual(Array.from({ length: seqs.length }, (_, i) => i + 1));
+          total += seqs.length;
+        }
+        expect(total).toBe(sends.length);
+      });
+    });
+
     describe('history and messagesAfter', () => {
       let conv: string;
       beforeEach(async () => {

@@ -20,7 +20,6 @@ import type {
 import {
   groupConv,
   historyArgs,
-  mentionsColumn,
   messageInsert,
   storedMessage,
   sessionsArgs,
@@ -55,6 +54,7 @@ import {
 } from './sql';
 import { SqlSafetyStore } from './safety-sql';
 import { newEpoch, newUserId } from './ids';
+import { BoundedSet } from '../bounded-set';
 
 /** PostgreSQL's words for the shared SQL (sql.ts). */
 const POSTGRES: Dialect = {
@@ -132,14 +132,150 @@ function pgCode(error: unknown): string | undefined {
 /** Another transaction (another instance, maybe) wrote the same unique row first: this one is rolled back. */
 class LostRace extends Error {}
 
+/** An append waiting for its batch's transaction. */
+interface PendingAppend {
+  message: NewMessage;
+  resolve: (result: AppendResult) => void;
+  reject: (error: unknown) => void;
+}
+
+/** Most appends stored in one transaction; more wait for the next. */
+const BATCH_MAX = 500;
+/** Conversations whose members rows are known committed, remembered to skip their inserts (a cache). */
+const KNOWN_CONVERSATIONS = 100_000;
+
+/** (senders, cids) → MessageRow[]: the stored messages of a batch's (sender, cid) pairs. */
+const STORED_CIDS = `SELECT m.conv, m.seq, m.cid, m.sender, m.kind, m.body, m.ts, m.mentions, m.reply, m.duration
+  FROM messages m JOIN unnest($1::text[], $2::text[]) AS k(sender, cid) ON m.sender = k.sender AND m.cid = k.cid`;
+
+/**
+ * (ids sorted, counts, ts) → {id, last_seq}[]: each conversation made when missing, its row locked
+ * (in the order given: sorted ids take locks in one order on every instance) and `count` seqs
+ * reserved; the batch's seqs of a conversation are `last_seq - count + 1 .. last_seq`.
+ */
+const RESERVE_SEQS = `INSERT INTO conversations AS c (id, last_seq, updated_at)
+  SELECT id, n, ts FROM unnest($1::text[], $2::bigint[], $3::bigint[]) WITH ORDINALITY AS r(id, n, ts, i) ORDER BY i
+  ON CONFLICT (id) DO UPDATE SET last_seq = c.last_seq + excluded.last_seq, updated_at = excluded.updated_at
+  RETURNING id, last_seq`;
+
+/** (convs, userIds): members rows of new conversations. */
+const INSERT_MEMBERS = `INSERT INTO members (conv, user_id) SELECT * FROM unnest($1::text[], $2::text[])
+  ON CONFLICT DO NOTHING`;
+
+/**
+ * (the ten columns of `insertMessage` as arrays, then reads: convs, userIds, seqs) → {inserted}:
+ * every message of a batch in one statement, a cid stored already skipped (the count says so),
+ * and each sender's read cursor moved to their last seq in the conversation.
+ */
+const INSERT_MESSAGES = `WITH inserted AS (
+    INSERT INTO messages (conv, seq, cid, sender, kind, body, ts, mentions, reply, duration)
+    SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bigint[],
+      $8::text[], $9::text[], $10::bigint[])
+    ON CONFLICT (sender, cid) DO NOTHING
+    RETURNING 1
+  ), sender_read AS (
+    UPDATE members m SET read_seq = r.seq FROM unnest($11::text[], $12::text[], $13::bigint[]) AS r(conv, user_id, seq)
+    WHERE m.conv = r.conv AND m.user_id = r.user_id AND m.read_seq < r.seq
+  )
+  SELECT count(*) AS inserted FROM inserted`;
+
+/**
+ * (ids sorted, counts, ts; then per message: conv, ordinal in its conversation, and the other nine
+ * columns of `insertMessage`; then reads: convs, userIds, ordinals) → {id, base}[]: a batch whose
+ * conversations' members are stored and that mentions nobody, as one statement, its own
+ * transaction (one round trip, one commit). It takes the row locks and reserves the seqs as
+ * `RESERVE_SEQS`; a message's seq is its conversation's `base` + its ordinal. No ON CONFLICT: a cid
+ * stored meanwhile by another instance fails the whole statement (unique_violation), leaving no gap.
+ */
+const APPEND_STATEMENT = `WITH reserved AS (
+    INSERT INTO conversations AS c (id, last_seq, updated_at)
+    SELECT id, n, ts FROM unnest($1::text[], $2::bigint[], $3::bigint[]) WITH ORDINALITY AS r(id, n, ts, i) ORDER BY i
+    ON CONFLICT (id) DO UPDATE SET last_seq = c.last_seq + excluded.last_seq, updated_at = excluded.updated_at
+    RETURNING id, last_seq
+  ), base AS (
+    SELECT r.id, r.last_seq - n.n AS base FROM reserved r JOIN unnest($1::text[], $2::bigint[]) AS n(id, n) ON n.id = r.id
+  ), inserted AS (
+    INSERT INTO messages (conv, seq, cid, sender, kind, body, ts, mentions, reply, duration)
+    SELECT m.conv, b.base + m.k, m.cid, m.sender, m.kind, m.body, m.ts, m.mentions, m.reply, m.duration
+    FROM unnest($4::text[], $5::bigint[], $6::text[], $7::text[], $8::text[], $9::text[], $10::bigint[], $11::text[],
+      $12::text[], $13::bigint[]) AS m(conv, k, cid, sender, kind, body, ts, mentions, reply, duration)
+    JOIN base b ON b.id = m.conv
+  ), sender_read AS (
+    UPDATE members m SET read_seq = b.base + r.k
+    FROM unnest($14::text[], $15::text[], $16::bigint[]) AS r(conv, user_id, k) JOIN base b ON b.id = r.conv
+    WHERE m.conv = r.conv AND m.user_id = r.user_id AND m.read_seq < b.base + r.k
+  )
+  SELECT id, base FROM base`;
+
+/** PostgreSQL's unique_violation. */
+const UNIQUE_VIOLATION = '23505';
+
+/** The key of a message's (sender, cid) pair in a batch. */
+function cidKey(message: NewMessage): string {
+  return `${message.from}\u0000${message.cid}`;
+}
+
+/** One order of ids on every instance (the lock order). */
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/**
+ * Which messages of a batch are new (`fresh`, in arrival order): not stored already, and the
+ * first of the batch with their (sender, cid); every other one is a duplicate.
+ */
+function planBatch(
+  messages: readonly NewMessage[],
+  stored: ReadonlyMap<string, ChatMessage>,
+): { fresh: NewMessage[]; isFresh: boolean[] } {
+  const seen = new Set<string>();
+  const fresh: NewMessage[] = [];
+  const isFresh = messages.map((message) => {
+    const key = cidKey(message);
+    if (stored.has(key) || seen.has(key)) return false;
+    seen.add(key);
+    fresh.push(message);
+    return true;
+  });
+  return { fresh, isFresh };
+}
+
+/** Each conversation of a batch: how many messages it gets and the last one's time (its activity). */
+function conversationsOf(fresh: readonly NewMessage[]): Map<string, { count: number; ts: number }> {
+  const convs = new Map<string, { count: number; ts: number }>();
+  for (const { conv, ts } of fresh) convs.set(conv, { count: (convs.get(conv)?.count ?? 0) + 1, ts });
+  return convs;
+}
+
+/** Each message's place (from 1) among the batch's messages of its conversation. */
+function ordinalsOf(fresh: readonly NewMessage[]): number[] {
+  const counts = new Map<string, number>();
+  return fresh.map(({ conv }) => {
+    const k = (counts.get(conv) ?? 0) + 1;
+    counts.set(conv, k);
+    return k;
+  });
+}
+
+/** Each sender's last seq per conversation of a batch: where their read cursor moves. */
+function senderReads(
+  fresh: readonly NewMessage[],
+  seqs: readonly number[],
+): Array<{ conv: string; userId: string; seq: number }> {
+  const reads = new Map<string, { conv: string; userId: string; seq: number }>();
+  fresh.forEach(({ conv, from }, i) => reads.set(`${conv}\u0000${from}`, { conv, userId: from, seq: seqs[i] }));
+  return [...reads.values()];
+}
+
 /** Thrown inside a recall's transaction to undo it: the message may not be recalled (any more). */
 class NothingToRecall extends Error {}
 
 /**
  * The store for several server instances: PostgreSQL through a connection pool. Every write is
- * one transaction; a conversation's row lock (`UPDATE … RETURNING last_seq`) serializes its
- * appends across instances, so seqs stay gap-free, and UNIQUE (sender, cid) makes a cid
- * idempotent even when two instances store it at the same moment.
+ * one transaction; a conversation's row lock (`UPDATE … RETURNING last_seq`, or for appends the
+ * batch's upsert of its conversations, in sorted order) serializes its appends across instances,
+ * so seqs stay gap-free, and UNIQUE (sender, cid) makes a cid idempotent even when two instances
+ * store it at the same moment. Appends are committed in batches, one per event-loop turn.
  */
 export class PostgresStore implements Store {
   readonly safety = new SqlSafetyStore(POSTGRES, {
@@ -159,6 +295,14 @@ export class PostgresStore implements Store {
      */
     private readonly lockPool: pg.Pool,
   ) {}
+
+  /** Appends waiting for the next batch (group commit). */
+  private pending: PendingAppend[] = [];
+  private batchScheduled = false;
+  /** The batch being stored, if any. */
+  private inFlight: Promise<void> | null = null;
+  /** Conversations whose members rows are committed: no need to insert them again. */
+  private readonly knownConversations = new BoundedSet<string>(KNOWN_CONVERSATIONS);
 
   /** Connects, creates the schema when missing and runs the migrations it lacks. */
   static async open(options: PostgresOptions): Promise<PostgresStore> {
@@ -296,45 +440,200 @@ export class PostgresStore implements Store {
     return rows[0] ? toMessage(rows[0]) : null;
   }
 
-  async appendMessage(message: NewMessage): Promise<AppendResult> {
-    // A resend is answered without taking the conversation's lock.
-    const existing = await this.byCid(message.from, message.cid);
-    if (existing) return { message: existing, duplicate: true };
+  /**
+   * Every append that arrives in one event-loop turn is stored in one transaction (group commit:
+   * one commit, a handful of round trips, for many messages), resolved only once committed. One
+   * batch is in flight at a time; appends arriving meanwhile form the next, so batches grow with
+   * the database's latency. Seq order within an instance is the order of arrival.
+   */
+  appendMessage(message: NewMessage): Promise<AppendResult> {
+    return new Promise((resolve, reject) => {
+      this.pending.push({ message, resolve, reject });
+      this.scheduleBatch();
+    });
+  }
+
+  private scheduleBatch(): void {
+    // A batch in flight starts the next when it ends.
+    if (this.batchScheduled || this.inFlight) return;
+    this.batchScheduled = true;
+    setImmediate(() => {
+      this.batchScheduled = false;
+      this.startBatch();
+    });
+  }
+
+  private startBatch(): void {
+    if (this.inFlight || this.pending.length === 0) return;
+    const batch = this.pending.splice(0, BATCH_MAX);
+    this.inFlight = this.commitBatch(batch).finally(() => {
+      this.inFlight = null;
+      this.startBatch();
+    });
+  }
+
+  /** Waits until every append queued before the call is committed (or failed). */
+  private async appendsSettled(): Promise<void> {
+    // At most two batches: the one in flight, then the one it starts with what was queued.
+    for (let round = 0; round < 2 && (this.inFlight || this.pending.length > 0); round++) {
+      this.startBatch();
+      await this.inFlight;
+    }
+  }
+
+  /** Stores a batch and answers each append; never rejects (each append gets its own answer). */
+  private async commitBatch(batch: PendingAppend[]): Promise<void> {
     try {
-      return await this.transaction(async (client) => {
-        const { conv, ts } = message;
-        await client.query(SQL.insertConversation, [conv, ts]);
-        // The row lock: every other append to this conversation waits here until this one ends.
-        const next = await client.query<{ last_seq: number }>(SQL.nextSeq, [ts, conv]);
-        if (!next.rows[0]) throw new Error(`conversation ${conv} vanished inside its transaction`);
-        const seq = next.rows[0].last_seq;
-        // Every member in one statement, from an array parameter (SQLite inserts them one by one).
-        await client.query('INSERT INTO members (conv, user_id) SELECT $1, unnest($2::text[]) ON CONFLICT DO NOTHING', [
-          conv,
-          [...message.members].sort(),
-        ]);
-        const mentions = mentionsColumn(message.mentions);
-        // Waits for a concurrent insert of the same (sender, cid) to end; if it committed, nothing is inserted.
-        const inserted = await client.query(
-          `${SQL.insertMessage} ON CONFLICT (sender, cid) DO NOTHING`,
-          messageInsert(message, seq),
-        );
-        if (inserted.rowCount === 0) throw new LostRace();
-        if (message.mentions && mentions !== null) {
-          const all = message.mentions[0] === 'all' ? 1 : 0;
-          await client.query(SQL.mention, [seq, conv, message.from, all, [...message.mentions]]);
+      const results = await this.appendBatch(batch.map((entry) => entry.message));
+      batch.forEach((entry, i) => entry.resolve(results[i]));
+    } catch (error) {
+      if (batch.length === 1) return batch[0].reject(error);
+      // One bad append must not sink the others: each on its own, in order, with its own answer.
+      for (const entry of batch) {
+        try {
+          entry.resolve((await this.appendBatch([entry.message]))[0]);
+        } catch (single) {
+          entry.reject(single);
         }
-        // The sender has read everything up to what they just wrote.
-        await client.query(SQL.senderRead, [seq, conv, message.from, seq]);
-        return { message: storedMessage({ ...message, conv, ts }, seq), duplicate: false };
+      }
+    }
+  }
+
+  /** Stores the messages in one transaction, again when another instance stored one of their cids first. */
+  private async appendBatch(messages: readonly NewMessage[]): Promise<AppendResult[]> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.tryAppendBatch(messages);
+      } catch (error) {
+        // That instance has committed (the INSERT waited for it): the next try finds its row first.
+        if (error instanceof LostRace && attempt < 5) continue;
+        throw error;
+      }
+    }
+  }
+
+  private async tryAppendBatch(messages: readonly NewMessage[]): Promise<AppendResult[]> {
+    // Resends are answered from what is stored, without taking any conversation's lock.
+    const stored = await this.storedCids(messages);
+    const plan = planBatch(messages, stored);
+    if (plan.fresh.length > 0) {
+      const seqs = this.needsTransaction(plan.fresh)
+        ? await this.transaction((client) => this.insertBatch(client, plan.fresh))
+        : await this.appendStatement(plan.fresh);
+      plan.fresh.forEach((message, i) => stored.set(cidKey(message), storedMessage(message, seqs[i])));
+      for (const message of plan.fresh) if (message.members.length > 0) this.knownConversations.add(message.conv);
+    }
+    return messages.map((message, i) => {
+      const found = stored.get(cidKey(message));
+      if (!found) throw new Error(`the message for cid ${message.cid} vanished`);
+      return { message: { ...found }, duplicate: !plan.isFresh[i] };
+    });
+  }
+
+  /** Members to insert (a conversation not yet seen committed) or mentions: more than one statement. */
+  private needsTransaction(fresh: readonly NewMessage[]): boolean {
+    return fresh.some(
+      (message) =>
+        (message.members.length > 0 && !this.knownConversations.has(message.conv)) ||
+        (message.mentions !== undefined && message.mentions.length > 0),
+    );
+  }
+
+  /** The batch as `APPEND_STATEMENT`; answers each message's seq. */
+  private async appendStatement(fresh: readonly NewMessage[]): Promise<number[]> {
+    const convs = conversationsOf(fresh);
+    const ids = [...convs.keys()].sort();
+    const ordinals = ordinalsOf(fresh);
+    const inserts = fresh.map((message) => messageInsert(message, 0));
+    const column = (n: number) => inserts.map((row) => row[n]);
+    const reads = senderReads(fresh, ordinals);
+    try {
+      const { rows } = await this.pool.query<{ id: string; base: number }>(APPEND_STATEMENT, [
+        ids,
+        ids.map((id) => convs.get(id)?.count ?? 0),
+        ids.map((id) => convs.get(id)?.ts ?? 0),
+        column(0),
+        ordinals,
+        ...[2, 3, 4, 5, 6, 7, 8, 9].map(column),
+        reads.map((read) => read.conv),
+        reads.map((read) => read.userId),
+        reads.map((read) => read.seq),
+      ]);
+      const base = new Map(rows.map((row) => [row.id, row.base]));
+      return fresh.map((message, i) => {
+        const first = base.get(message.conv);
+        if (first === undefined) throw new Error(`conversation ${message.conv} vanished inside its statement`);
+        return first + ordinals[i];
       });
     } catch (error) {
-      if (!(error instanceof LostRace)) throw error;
-      // Rolled back, so the seq it took is free again; the answer is the message stored first.
-      const stored = await this.byCid(message.from, message.cid);
-      if (!stored) throw new Error(`the message for cid ${message.cid} vanished`);
-      return { message: stored, duplicate: true };
+      // Another instance stored one of these cids meanwhile (or a deadlock with its batch over
+      // them): the statement wrote nothing, so the batch is tried again.
+      const code = pgCode(error) ?? '';
+      if (code === UNIQUE_VIOLATION || RETRYABLE.has(code)) throw new LostRace();
+      throw error;
     }
+  }
+
+  /** The stored messages of the batch's (sender, cid) pairs, by `cidKey`. */
+  private async storedCids(messages: readonly NewMessage[]): Promise<Map<string, ChatMessage>> {
+    const { rows } = await this.pool.query<MessageRow>(STORED_CIDS, [
+      messages.map((message) => message.from),
+      messages.map((message) => message.cid),
+    ]);
+    return new Map(rows.map((row) => [`${row.sender}\u0000${row.cid}`, toMessage(row)]));
+  }
+
+  /**
+   * Inside one transaction: takes the batch's conversations' row locks (sorted, so two instances
+   * never deadlock) while reserving their seqs, inserts the members of new conversations, every
+   * message in one statement, the senders' read cursors, the mentions. Answers each message's seq.
+   */
+  private async insertBatch(client: pg.PoolClient, fresh: readonly NewMessage[]): Promise<number[]> {
+    const convs = conversationsOf(fresh);
+    const ids = [...convs.keys()].sort();
+    const { rows } = await client.query<{ id: string; last_seq: number }>(RESERVE_SEQS, [
+      ids,
+      ids.map((id) => convs.get(id)?.count ?? 0),
+      ids.map((id) => convs.get(id)?.ts ?? 0),
+    ]);
+    const next = new Map(rows.map((row) => [row.id, row.last_seq - (convs.get(row.id)?.count ?? 0)]));
+    const seqs = fresh.map((message) => {
+      const seq = (next.get(message.conv) ?? NaN) + 1;
+      if (Number.isNaN(seq)) throw new Error(`conversation ${message.conv} vanished inside its transaction`);
+      next.set(message.conv, seq);
+      return seq;
+    });
+    await this.insertMembers(client, fresh);
+    const reads = senderReads(fresh, seqs);
+    const inserts = fresh.map((message, i) => messageInsert(message, seqs[i]));
+    const columns = inserts[0].map((_, column) => inserts.map((row) => row[column]));
+    const { rows: counted } = await client.query<{ inserted: number }>(INSERT_MESSAGES, [
+      ...columns,
+      reads.map((read) => read.conv),
+      reads.map((read) => read.userId),
+      reads.map((read) => read.seq),
+    ]);
+    // A cid another instance stored meanwhile (in another conversation, under no lock of ours):
+    // its seq would be a gap, so the whole batch is rolled back and tried again.
+    if (counted[0]?.inserted !== fresh.length) throw new LostRace();
+    for (const [i, message] of fresh.entries()) {
+      if (!message.mentions || message.mentions.length === 0) continue;
+      const all = message.mentions[0] === 'all' ? 1 : 0;
+      await client.query(SQL.mention, [seqs[i], message.conv, message.from, all, [...message.mentions]]);
+    }
+    return seqs;
+  }
+
+  /** The members of conversations this instance has not seen committed yet, in one statement. */
+  private async insertMembers(client: pg.PoolClient, fresh: readonly NewMessage[]): Promise<void> {
+    const pairs = new Map<string, [string, string]>();
+    for (const { conv, members } of fresh) {
+      if (this.knownConversations.has(conv)) continue;
+      for (const member of members) pairs.set(`${conv}\u0000${member}`, [conv, member]);
+    }
+    if (pairs.size === 0) return;
+    const sorted = [...pairs.values()].sort(([a, x], [b, y]) => (a === b ? compare(x, y) : compare(a, b)));
+    await client.query(INSERT_MEMBERS, [sorted.map(([conv]) => conv), sorted.map(([, member]) => member)]);
   }
 
   async message(conv: string, seq: number): Promise<ChatMessage | null> {
@@ -347,6 +646,8 @@ export class PostgresStore implements Store {
   }
 
   async recall(event: NewMessage, target: number, moveRead = true): Promise<AppendResult | null> {
+    // Appends already waiting go first, so the seqs follow the order of arrival.
+    await this.appendsSettled();
     const existing = await this.byCid(event.from, event.cid);
     if (existing) return { message: existing, duplicate: true };
     try {
@@ -448,6 +749,7 @@ export class PostgresStore implements Store {
   async changeGroup(groupId: string, message: NewMessage, change: GroupChange): Promise<ChatMessage> {
     const conv = groupConv(groupId);
     const { ts } = message;
+    await this.appendsSettled();
     return this.transaction(async (client) => {
       if (change.create) {
         const { name, avatar, notice, owner, createdAt } = change.create;
@@ -585,6 +887,7 @@ export class PostgresStore implements Store {
   }
 
   async close(): Promise<void> {
+    await this.appendsSettled();
     await Promise.all([this.pool.end(), this.lockPool.end()]);
   }
 }
