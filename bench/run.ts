@@ -269,6 +269,7 @@ async function throughputAndLatency(
         });
         log(
           `${kind} ${connections} conns: ${Math.round(result.rate)} msg/s (server ${usage.serverCores.toFixed(2)} cores, ` +
+            `its main thread on a CPU ${usage.serverMainOnCpu.toFixed(2)}, waiting for one ${usage.serverMainRunqueue.toFixed(2)}; ` +
             `load generator ${usage.loadgenCores.toFixed(2)}, others ${usage.otherCores.toFixed(2)}; per message: ` +
             `${((usage.serverCores * usage.wallSeconds * 1e6) / result.delivered).toFixed(1)} µs CPU, ` +
             `${(usage.serverIo.syscw / result.delivered).toFixed(1)} writes, ` +

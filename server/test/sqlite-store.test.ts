@@ -85,7 +85,7 @@ describe('SQLite store', () => {
 
   it('checkpoints while messages keep coming: the WAL starts over again and again', async () => {
     const file = path.join(tempDataDir(), 'chat.db');
-    const store = new SqliteStore(file, { checkpointIntervalMs: 50 });
+    const store = new SqliteStore(file, { checkpointIntervalMs: 50, walFramesBeforeFinish: 256 });
     try {
       const users: string[] = [];
       for (let i = 0; i < 200; i++) {

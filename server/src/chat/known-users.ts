@@ -10,14 +10,19 @@ const REMEMBERED = 100_000;
  * is never remembered (the user may log in on another instance a moment later).
  */
 export class KnownUsers {
-  private readonly known = new BoundedSet<string>(REMEMBERED);
+  private readonly remembered = new BoundedSet<string>(REMEMBERED);
 
   constructor(private readonly store: Pick<Store, 'getUser'>) {}
 
+  /** Known to exist, without asking the store (no promise: the send path asks on every message). */
+  known(userId: string): boolean {
+    return this.remembered.has(userId);
+  }
+
   async exists(userId: string): Promise<boolean> {
-    if (this.known.has(userId)) return true;
+    if (this.remembered.has(userId)) return true;
     if (!(await this.store.getUser(userId))) return false;
-    this.known.add(userId);
+    this.remembered.add(userId);
     return true;
   }
 }

@@ -18,12 +18,20 @@ const db = new Database(workerData.file);
 db.pragma('busy_timeout = 1000');
 parentPort.on('message', (message) => {
   if (message === 'checkpoint') {
+    let complete = false;
+    let frames = 0;
     try {
-      db.pragma('wal_checkpoint(PASSIVE)');
+      // Under steady commits a pass ends with the pages committed meanwhile still to copy, and
+      // only a complete checkpoint lets the WAL start over: passes again (a few), each shorter.
+      for (let pass = 0; pass < workerData.maxPasses && !complete; pass++) {
+        const [state] = db.pragma('wal_checkpoint(PASSIVE)');
+        complete = !state || state.log === state.checkpointed;
+        frames = state ? state.log : 0;
+      }
     } catch (error) {
-      // SQLITE_BUSY and the like: the next pass tries again.
+      // SQLITE_BUSY and the like: the next round tries again.
     }
-    parentPort.postMessage('done');
+    parentPort.postMessage({ complete, frames });
   } else if (message === 'stop') {
     db.close();
     parentPort.close();
@@ -31,9 +39,15 @@ parentPort.on('message', (message) => {
 });
 `;
 
+/** Passes in one round at most: enough to catch up with the commits made during the first. */
+const MAX_PASSES = 8;
+
 export interface CheckpointerEvents {
-  /** A pass of the worker ended: most of the WAL is in the database now. */
-  afterPass(): void;
+  /**
+   * A round of the worker ended: the WAL (`frames` pages long) is in the database now (complete),
+   * or most of it (commits went on during every pass).
+   */
+  afterPass(round: { complete: boolean; frames: number }): void;
   /** The worker died; the caller falls back to checkpointing on its own. */
   onFailure(error: Error): void;
 }
@@ -43,7 +57,7 @@ export interface CheckpointerEvents {
  * the commit that crosses 1,000 WAL pages copies them into the database file (and syncs it) on the
  * main thread, holding up every connection for milliseconds. Here a worker thread copies them
  * while the main thread keeps committing (WAL mode lets one connection checkpoint while another
- * writes), one pass every `intervalMs`, never two at once.
+ * writes), one round of passes every `intervalMs`, never two at once.
  */
 export class WalCheckpointer {
   private readonly worker: Worker;
@@ -59,7 +73,7 @@ export class WalCheckpointer {
   ) {
     this.worker = new Worker(PROGRAM, {
       eval: true,
-      workerData: { file, driver: DRIVER },
+      workerData: { file, driver: DRIVER, maxPasses: MAX_PASSES },
     });
     // The worker must not keep a finished process alive.
     this.worker.unref();
@@ -72,9 +86,9 @@ export class WalCheckpointer {
     this.exited = new Promise((resolve) => this.worker.once('exit', () => resolve()));
     this.worker.on('error', fail);
     this.worker.on('exit', (code) => fail(new Error(`the WAL checkpoint worker exited with code ${code}`)));
-    this.worker.on('message', () => {
+    this.worker.on('message', (round: { complete: boolean; frames: number }) => {
       if (this.stopped || this.failed) return;
-      events.afterPass();
+      events.afterPass(round);
       this.schedule();
     });
     this.schedule();

@@ -95,6 +95,9 @@ export const MIGRATIONS: readonly string[] = [
 
 const SQL = statements(SQLITE);
 
+/** 16 MiB of 4 KiB pages: at most one writer checkpoint every few seconds under steady load. */
+const WAL_FRAMES_BEFORE_FINISH = 4096;
+
 /** Groups whose members are kept in memory; past it the cache starts over. */
 const REMEMBERED_GROUPS = 1000;
 
@@ -106,12 +109,14 @@ interface PendingAppend {
 
 export interface SqliteOptions {
   /**
-   * How often a worker thread checkpoints the WAL (ms), the writer finishing each pass itself;
+   * How often a worker thread checkpoints the WAL (ms), a round of passes that catches up;
    * 0 leaves SQLite's automatic checkpoint inside commits. Default 200.
    */
   checkpointIntervalMs?: number;
   /** Called when the checkpoint worker fails (the store then checkpoints on its own again). */
   onCheckpointFailure?: (error: Error) => void;
+  /** How long the WAL (in pages) may grow before the writer finishes a checkpoint itself. */
+  walFramesBeforeFinish?: number;
   /**
    * Whether messages are written by a worker thread with its own connection (sqlite-writer.ts);
    * default true for a file. false: by this thread, as an in-memory database always is.
@@ -140,6 +145,7 @@ export class SqliteStore implements Store {
     if (file !== ':memory:') fs.mkdirSync(path.dirname(file), { recursive: true });
     const checkpointIntervalMs = options.checkpointIntervalMs ?? 200;
     const workerCheckpoints = file !== ':memory:' && checkpointIntervalMs > 0;
+    const walFramesBeforeFinish = options.walFramesBeforeFinish ?? WAL_FRAMES_BEFORE_FINISH;
     this.db = openConnection(file, { autoCheckpoint: !workerCheckpoints });
     this.migrate();
 
@@ -152,11 +158,15 @@ export class SqliteStore implements Store {
 
     if (workerCheckpoints) {
       this.checkpointer = new WalCheckpointer(file, checkpointIntervalMs, {
-        // The worker copies pages while commits go on, so under steady load its pass never ends
-        // with the WAL fully copied, and only then may the WAL start over: it would grow without
-        // end. A checkpoint by the writer right after each pass, between two of its commits,
-        // copies the few pages committed during the pass and lets its next commit start the WAL over.
-        afterPass: () => void this.writer.checkpoint().catch(() => {}),
+        // The WAL starts over at a write transaction that begins with all of it copied: after a
+        // round of the worker that caught up while the writer was between batches, as at light
+        // load. Under steady load the writer is never between batches at that moment, and the WAL
+        // grows: past a bound the writer checkpoints between two of its own transactions
+        // (copying the few pages committed since the round, then syncing: milliseconds its
+        // batches wait, once every few seconds) and its next transaction starts the WAL over.
+        afterPass: ({ frames }) => {
+          if (frames >= walFramesBeforeFinish) void this.writer.checkpoint().catch(() => {});
+        },
         onFailure: (error) => {
           // Without its worker the WAL would grow for ever: checkpoint inside commits again.
           if (this.db.open) this.db.pragma(`wal_autocheckpoint = ${AUTO_CHECKPOINT_PAGES}`);

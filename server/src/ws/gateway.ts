@@ -3,7 +3,7 @@ import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { CLOSE_CODES, LIMITS, type ErrorCode } from '../../../contract/limits';
-import type { ClientFrame, ServerFrame } from '../../../contract/frames';
+import type { ClientFrame, ServerFrame, SyncFrame } from '../../../contract/frames';
 import { TokenError, bearerToken, type Tokens } from '../auth/tokens';
 import type { LocalDelivery } from '../bus/types';
 import type { PresenceService } from '../chat/presence';
@@ -192,8 +192,8 @@ export class Gateway implements LocalDelivery {
     }
   }
 
-  /** A frame's turn has come: what was decided on its arrival is done. */
-  private async carryOut(connection: Connection, admission: Admission, log: Logger): Promise<void> {
+  /** A frame's turn has come: what was decided on its arrival is done. (Not async: no promise of its own.) */
+  private carryOut(connection: Connection, admission: Admission, log: Logger): Promise<void> | void {
     switch (admission.kind) {
       case 'pong':
         return connection.sendText('pong');
@@ -235,16 +235,13 @@ export class Gateway implements LocalDelivery {
     }
   }
 
-  private async dispatch(caller: Caller, frame: ClientFrame, reply: Reply): Promise<void> {
+  /** Hands a frame to the domain. (Not async: the promise is the domain's own.) */
+  private dispatch(caller: Caller, frame: ClientFrame, reply: Reply): Promise<void> | void {
     switch (frame.type) {
       case 'ping':
         return reply({ type: 'pong' });
-      case 'sync': {
-        const started = performance.now();
-        await this.chat.sync(caller, frame, reply);
-        this.metrics.syncDuration((performance.now() - started) / 1000);
-        return;
-      }
+      case 'sync':
+        return this.timedSync(caller, frame, reply);
       case 'send':
         return this.chat.send(caller, frame, reply);
       case 'recall':
@@ -258,6 +255,12 @@ export class Gateway implements LocalDelivery {
       case 'sessions':
         return this.chat.sessions(caller, frame, reply);
     }
+  }
+
+  private async timedSync(caller: Caller, frame: SyncFrame, reply: Reply): Promise<void> {
+    const started = performance.now();
+    await this.chat.sync(caller, frame, reply);
+    this.metrics.syncDuration((performance.now() - started) / 1000);
   }
 
   private answerError(connection: Connection, code: ErrorCode, message: string, ref?: string): void {
