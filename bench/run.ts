@@ -25,6 +25,7 @@ import type { CaseResult } from './client/setdata';
 import { analyzeProfile } from './lib/profile';
 import {
   OUT,
+  TMPFS_DATA,
   ROOT,
   cpuSeconds,
   cpuTimes,
@@ -48,7 +49,7 @@ import {
   type MachineInfo,
   type Usage,
 } from './lib/report';
-import type { ClosedResult, GroupResult, OpenResult, ServerKind } from './server/loadgen';
+import { OUR_VARIANTS, type ClosedResult, type GroupResult, type OpenResult, type ServerKind } from './server/loadgen';
 import type { AttackResult } from './server/attack';
 import type { BigSyncResult } from './server/big-sync';
 import type { StorageResult } from './server/storage';
@@ -244,6 +245,32 @@ async function throughputAndLatency(
       const setupStart = performance.now();
       await loadgen.call({ cmd: 'connect', count: connections });
       const setupSeconds = (performance.now() - setupStart) / 1000;
+      // Latency first, on a server in a steady state: not one still writing out the backlog of
+      // an overload (the closed loop's) to its disk.
+      if (connections === CONFIG.latencyConnections) {
+        const { result, usage, attempts } = await measureQuietly(
+          `${kind} latency`,
+          async () => {
+            const meter = usageMeter(server, loadgen);
+            const open = await loadgen.call<OpenResult>(
+              {
+                cmd: 'open',
+                rate: CONFIG.latencyRate,
+                warmupMs: CONFIG.latencyWarmupMs,
+                durationMs: CONFIG.latencyDurationMs,
+              },
+              meter.onEvent,
+            );
+            return { result: open, usage: meter.usage() };
+          },
+          kind !== 'ours-pg',
+        );
+        results.server.latency.push({ ...result, run, kind, usage, attempts });
+        log(
+          `${kind} latency at ${CONFIG.latencyRate}/s: p50 ${result.p50.toFixed(2)} ms, p99 ${result.p99.toFixed(2)} ms` +
+            ` (${result.received}/${result.due} arrived)`,
+        );
+      }
       if (closedAt.includes(connections)) {
         const { result, usage, attempts } = await measureQuietly(
           `${kind} ${connections} conns`,
@@ -275,30 +302,6 @@ async function throughputAndLatency(
             `${(usage.serverIo.syscw / result.delivered).toFixed(1)} writes, ` +
             `${Math.round(usage.serverIo.write_bytes / result.delivered)} B to storage)` +
             (result.errors ? ` — ${result.errors} errors: ${result.firstError}` : ''),
-        );
-      }
-      if (connections === CONFIG.latencyConnections) {
-        const { result, usage, attempts } = await measureQuietly(
-          `${kind} latency`,
-          async () => {
-            const meter = usageMeter(server, loadgen);
-            const open = await loadgen.call<OpenResult>(
-              {
-                cmd: 'open',
-                rate: CONFIG.latencyRate,
-                warmupMs: CONFIG.latencyWarmupMs,
-                durationMs: CONFIG.latencyDurationMs,
-              },
-              meter.onEvent,
-            );
-            return { result: open, usage: meter.usage() };
-          },
-          kind !== 'ours-pg',
-        );
-        results.server.latency.push({ ...result, run, kind, usage, attempts });
-        log(
-          `${kind} latency at ${CONFIG.latencyRate}/s: p50 ${result.p50.toFixed(2)} ms, p99 ${result.p99.toFixed(2)} ms` +
-            ` (${result.received}/${result.due} arrived)`,
         );
       }
     }
@@ -354,6 +357,21 @@ async function groupRounds(results: BenchResults, runs: number): Promise<void> {
       for (const kind of order) await groupFanOut(kind, run, groupCase, results);
     }
   }
+}
+
+/**
+ * Ours with one thing changed (OUR_VARIANTS): throughput at the first connection count and
+ * latency, a round of each after the rounds above. The tmpfs one is skipped where there is no
+ * /dev/shm.
+ */
+async function variantRounds(results: BenchResults): Promise<void> {
+  const variants = OUR_VARIANTS.filter(
+    (kind) => wanted(kind) && (kind !== 'ours-tmpfs' || fs.existsSync(path.dirname(TMPFS_DATA))),
+  );
+  for (let run = 1; run <= RUNS; run++) {
+    for (const kind of variants) await throughputAndLatency(kind, run, results, [CONFIG.connections[0]]);
+  }
+  fs.rmSync(TMPFS_DATA, { recursive: true, force: true });
 }
 
 /**
@@ -548,6 +566,7 @@ async function main(): Promise<void> {
     if (THROUGHPUT_ONLY) continue;
     for (const kind of order) await memory(kind, run, idleConnections, results);
   }
+  await variantRounds(results);
   if (!THROUGHPUT_ONLY) await groupRounds(results, RUNS);
   if (!THROUGHPUT_ONLY) await postgresRounds(results);
   if (THROUGHPUT_ONLY) {

@@ -8,10 +8,12 @@ import fs from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
 import { INSPECT_ARG, Inspector, inspectorUrl as parseInspectorUrl } from '../../test/support/inspector';
-import type { Command, Reply, ServerKind } from '../server/loadgen';
+import type { Command, OUR_VARIANTS, Reply, ServerKind } from '../server/loadgen';
 
 export const ROOT = path.resolve(__dirname, '../..');
 export const OUT = path.join(ROOT, 'bench/.out');
+/** Where `ours-tmpfs` keeps its data: memory, not the disk (Linux's /dev/shm). */
+export const TMPFS_DATA = '/dev/shm/wechat-chat-bench';
 const REGISTER = path.join(ROOT, 'bench/register.js');
 export const OUR_MAIN = path.join(ROOT, 'server/dist/server/src/main.js');
 
@@ -88,7 +90,7 @@ export const OUR_ENV = {
 
 let dataDirs = 0;
 
-const BASELINES: Record<Exclude<ServerKind, 'ours' | 'ours-pg'>, string> = {
+const BASELINES: Record<Exclude<ServerKind, 'ours' | 'ours-pg' | (typeof OUR_VARIANTS)[number]>, string> = {
   bare: 'bare-relay.ts',
   sio: 'sio-relay.ts',
   'sio-durable': 'sio-durable.ts',
@@ -178,16 +180,23 @@ export function startServer(
   let child: ChildProcess;
   // The inspector (loopback, any free port) lets the memory figure force a full GC before reading RSS.
   const inspect = options.inspect ? [INSPECT_ARG] : [];
-  if (kind === 'ours') {
+  if (kind === 'ours' || kind === 'ours-main-writer' || kind === 'ours-tmpfs') {
     let dataDir = options.dataDir;
     if (dataDir === undefined) {
-      dataDir = path.join(OUT, 'data', `${process.pid}-${++dataDirs}`);
+      dataDir = path.join(kind === 'ours-tmpfs' ? TMPFS_DATA : path.join(OUT, 'data'), `${process.pid}-${++dataDirs}`);
       fs.rmSync(dataDir, { recursive: true, force: true });
       fs.mkdirSync(dataDir, { recursive: true });
     }
     const flags = options.cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfileDir}`] : [];
     child = spawn(process.execPath, [...inspect, ...flags, OUR_MAIN], {
-      env: { ...process.env, ...OUR_ENV, ...options.env, PORT: '0', DATA_DIR: dataDir },
+      env: {
+        ...process.env,
+        ...OUR_ENV,
+        ...(kind === 'ours-main-writer' ? { SQLITE_WRITER: 'main' } : {}),
+        ...options.env,
+        PORT: '0',
+        DATA_DIR: dataDir,
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
   } else if (kind === 'ours-pg') {
@@ -222,7 +231,7 @@ export function startServer(
     child.stdout?.on('data', (chunk: Buffer) => {
       stdout += chunk.toString();
       const match =
-        kind === 'ours'
+        kind === 'ours' || kind === 'ours-main-writer' || kind === 'ours-tmpfs'
           ? /"port":(\d+)[^\n]*"msg":"chat server listening"/.exec(stdout)
           : /listening (\d+)/.exec(stdout);
       if (!match) return;

@@ -129,6 +129,8 @@ const NAMES: Record<ServerKind, string> = {
   'sio-durable': 'durable Socket.IO (tutorial)',
   'bare-broadcast': 'bare `ws` broadcast',
   'ours-pg': 'ours, PostgreSQL + Redis, 2 instances',
+  'ours-main-writer': 'ours, SQLite written on the main thread',
+  'ours-tmpfs': 'ours, data in memory (tmpfs)',
 };
 const COLORS = { ours: '#1f6fb4', bare: '#8c8c8c', sio: '#e8811a', 'sio-durable': '#2e9e4f', mobx: '#c63d3d' };
 /** Issue 20's bar: ours ≥ this × the bare relay (throughput and per core), and × the bare broadcast. */
@@ -803,6 +805,38 @@ export async function writeReport(results: BenchResults): Promise<string[]> {
         : []),
       '',
       `PostgreSQL's own server processes (and Redis) are not in "server CPU": they count among the others on the machine (${num(usage('ours-pg', c, 'otherCores').median, 2)} cores during the throughput windows).`,
+      '',
+    );
+  }
+
+  // ---------------------------------------------------------------- variants of ours
+  const variantKinds = (['ours-main-writer', 'ours-tmpfs'] as const).filter((kind) =>
+    tp.some((sample) => sample.kind === kind),
+  );
+  if (variantKinds.length > 0) {
+    const c = conns[0];
+    const perMessage = (kind: ServerKind, key: 'storageBytesWritten' | 'writeSyscalls') =>
+      range(cell(kind, c).map((sample) => sample.perMessage[key])).median;
+    const columns: ServerKind[] = ['ours', ...variantKinds];
+    const row = (label: string, value: (kind: ServerKind) => number, digits: number) =>
+      `| ${label} | ${columns.map((kind) => num(value(kind), digits)).join(' | ')} |`;
+    p(
+      '### Ours with one thing changed',
+      '',
+      `Ours as measured above, beside ours with its SQLite writes on the thread that serves the sockets (\`SQLITE_WRITER=main\`: the lean write path without the writer thread) and ours with its data folder in memory (tmpfs: what the disk costs). Medians over ${config.runs} round${config.runs === 1 ? '' : 's'}, at ${num(c)} connections, run after the rounds above.`,
+      '',
+      `| figure | ${columns.map((kind) => NAMES[kind]).join(' | ')} |`,
+      `| --- | ${columns.map(() => '---').join(' | ')} |`,
+      row('throughput (delivered msg/s)', (kind) => throughput(kind, c).median, 0),
+      row('… / the bare relay', (kind) => throughput(kind, c).median / throughput('bare', c).median, 2),
+      row('server CPU per delivered message (µs)', (kind) => cpuPerMsg(kind, c).median, 1),
+      row('server CPU (cores)', (kind) => usage(kind, c, 'serverCores').median, 2),
+      row('its main thread on a CPU (cores)', (kind) => usage(kind, c, 'serverMainOnCpu').median, 2),
+      row('… waiting for a CPU (cores)', (kind) => usage(kind, c, 'serverMainRunqueue').median, 2),
+      row('write syscalls per message', (kind) => perMessage(kind, 'writeSyscalls'), 1),
+      row('bytes to storage per message', (kind) => perMessage(kind, 'storageBytesWritten'), 0),
+      row(`latency p50 at ${num(config.latencyRate)} msg/s (ms)`, (kind) => latency(kind, 'p50').median, 2),
+      row(`latency p99 at ${num(config.latencyRate)} msg/s (ms)`, (kind) => latency(kind, 'p99').median, 2),
       '',
     );
   }

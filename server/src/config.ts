@@ -9,6 +9,11 @@ export interface ServerConfig {
   host: string;
   /** Folder for the SQLite file, the generated token secret and uploads. */
   dataDir: string;
+  /**
+   * SQLITE_WRITER: where the SQLite store writes messages — `thread` (default: a worker thread with
+   * its own connection) or `main` (the thread that does the sockets; docs/benchmarks.md compares).
+   */
+  sqliteWriter: 'thread' | 'main';
   /** HMAC secret for tokens; generated and kept in the data folder when not set. */
   tokenSecret?: string;
   /** Token lifetime in seconds. */
@@ -239,6 +244,12 @@ function contentCheckConfig(wechat: ServerConfig['wechat'], env: NodeJS.ProcessE
   };
 }
 
+function sqliteWriter(env: NodeJS.ProcessEnv): 'thread' | 'main' {
+  const value = env.SQLITE_WRITER?.trim() || 'thread';
+  if (value !== 'thread' && value !== 'main') throw new Error(`SQLITE_WRITER must be thread or main, got "${value}"`);
+  return value;
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
   const wechat = wechatConfig(env);
   checkLoginMode(wechat, env);
@@ -246,6 +257,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
     port: integer('PORT', 3000, env),
     host: env.HOST || '0.0.0.0',
     dataDir: path.resolve(env.DATA_DIR || 'data'),
+    sqliteWriter: sqliteWriter(env),
     tokenSecret: env.TOKEN_SECRET || undefined,
     tokenTtlSeconds: integer('TOKEN_TTL_SECONDS', 7 * 24 * 3600, env),
     heartbeatMs: integer('HEARTBEAT_MS', 10_000, env),

@@ -7,6 +7,7 @@ import path from 'node:path';
 import type { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { directConversationId } from '../../contract/conversations';
+import { loadConfig } from '../src/config';
 import { SqliteStore } from '../src/store/sqlite';
 import type { NewMessage } from '../src/store/types';
 import { tempDataDir } from '../../test/support/tmp';
@@ -159,5 +160,11 @@ describe('SQLite writer thread', () => {
     } finally {
       await memory.close();
     }
+  });
+
+  it('is chosen by SQLITE_WRITER: thread (the default) or main; anything else stops the start', () => {
+    expect(loadConfig({}).sqliteWriter).toBe('thread');
+    expect(loadConfig({ SQLITE_WRITER: 'main' }).sqliteWriter).toBe('main');
+    expect(() => loadConfig({ SQLITE_WRITER: 'worker' })).toThrow(/SQLITE_WRITER must be thread or main, got "worker"/);
   });
 });

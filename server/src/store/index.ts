@@ -15,6 +15,7 @@ export async function openStore(config: ServerConfig, log?: Logger): Promise<Sto
     });
   }
   return new SqliteStore(path.join(config.dataDir, 'chat.db'), {
+    writerThread: config.sqliteWriter === 'thread',
     onCheckpointFailure: (error) =>
       log?.error({ err: error }, 'the WAL checkpoint worker failed: checkpointing inside commits again'),
     onWriterFailure: (error) =>
