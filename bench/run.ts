@@ -35,6 +35,7 @@ import {
   pgAndRedisReachable,
   rssBytes,
   schedSeconds,
+  threadCpuSeconds,
   startLoadGenerator,
   startServer,
   type LoadGenerator,
@@ -128,8 +129,19 @@ function machineInfo(): MachineInfo {
   };
 }
 
+/** The main thread's cores, the busiest other thread's, and the rest's, between two readings. */
+function threadSplit(before: Map<number, number>, after: Map<number, number>, mainTid: number, wall: number) {
+  const used = [...after].map(([tid, seconds]) => ({ tid, cores: (seconds - (before.get(tid) ?? 0)) / wall }));
+  const main = used.find((thread) => thread.tid === mainTid)?.cores ?? 0;
+  const others = used.filter((thread) => thread.tid !== mainTid).map((thread) => thread.cores);
+  const busiestOther = Math.max(0, ...others);
+  const rest = others.reduce((sum, cores) => sum + cores, 0) - busiestOther;
+  return { main, busiestOther, rest };
+}
+
 /** What the processes used between two points in time (during a measurement window). */
 function usageMeter(server: ServerProcess, loadgen: LoadGenerator) {
+  const mainPid = server.pid;
   // Two instances (ours-pg): CPU and I/O are their sums; the main thread's schedule is the first's.
   const sum = <T extends object>(read: (pid: number) => T): T =>
     server.pids.map(read).reduce((a, b) => {
@@ -146,6 +158,7 @@ function usageMeter(server: ServerProcess, loadgen: LoadGenerator) {
     machine: machineBusySeconds(),
     sched: schedSeconds(server.pid),
     io: sum(ioCounters),
+    threads: threadCpuSeconds(server.pid),
   });
   let first: ReturnType<typeof snapshot> | undefined;
   let last: ReturnType<typeof snapshot> | undefined;
@@ -171,6 +184,7 @@ function usageMeter(server: ServerProcess, loadgen: LoadGenerator) {
         serverSystemCores: (last.serverSplit.system - first.serverSplit.system) / wall,
         serverMainOnCpu: (last.sched.onCpu - first.sched.onCpu) / wall,
         serverMainRunqueue: (last.sched.waiting - first.sched.waiting) / wall,
+        serverThreads: threadSplit(first.threads, last.threads, mainPid, wall),
         serverIo: {
           rchar: last.io.rchar - first.io.rchar,
           wchar: last.io.wchar - first.io.wchar,
@@ -296,7 +310,8 @@ async function throughputAndLatency(
         });
         log(
           `${kind} ${connections} conns: ${Math.round(result.rate)} msg/s (server ${usage.serverCores.toFixed(2)} cores, ` +
-            `its main thread on a CPU ${usage.serverMainOnCpu.toFixed(2)}, waiting for one ${usage.serverMainRunqueue.toFixed(2)}; ` +
+            `main thread ${usage.serverThreads?.main.toFixed(2)}, busiest other ${usage.serverThreads?.busiestOther.toFixed(2)}, ` +
+            `the rest ${usage.serverThreads?.rest.toFixed(2)}, main waiting for a CPU ${usage.serverMainRunqueue.toFixed(2)}; ` +
             `load generator ${usage.loadgenCores.toFixed(2)}, others ${usage.otherCores.toFixed(2)}; per message: ` +
             `${((usage.serverCores * usage.wallSeconds * 1e6) / result.delivered).toFixed(1)} µs CPU, ` +
             `${(usage.serverIo.syscw / result.delivered).toFixed(1)} writes, ` +
@@ -452,14 +467,22 @@ async function profileOurs(results: BenchResults): Promise<void> {
     },
     { cpuProfileDir: dir },
   );
-  const file = fs.readdirSync(dir).find((name) => name.endsWith('.cpuprofile'));
-  if (!file) throw new Error('our server wrote no CPU profile');
+  // One profile per thread, named CPU.<date>.<time>.<pid>.<thread>.<n>: thread 0 is the main thread.
+  const files = fs.readdirSync(dir).filter((name) => name.endsWith('.cpuprofile'));
+  const file = files.find((name) => /\.\d+\.0\.\d+\.cpuprofile$/.test(name));
+  if (!file) throw new Error('our server wrote no CPU profile of its main thread');
   const summary = analyzeProfile(path.join(dir, file), window?.[0], window?.[1]);
+  // Of the worker threads, the busiest in the window: the SQLite writer.
+  const writer = files
+    .filter((name) => name !== file)
+    .map((name) => ({ name, summary: analyzeProfile(path.join(dir, name), window?.[0], window?.[1]) }))
+    .sort((a, b) => b.summary.samples * (1 - b.summary.idleShare) - a.summary.samples * (1 - a.summary.idleShare))[0];
   results.profile = {
     ...summary,
     connections: CONFIG.profileConnections,
     rate,
     file: path.relative(ROOT, path.join(dir, file)),
+    ...(writer ? { writer: { ...writer.summary, file: path.relative(ROOT, path.join(dir, writer.name)) } } : {}),
   };
   log(
     `profile: ${summary.samples} samples; top: ${summary.components

@@ -69,6 +69,9 @@ function component(frame: CallFrame): string | undefined {
   if (/node:(net|internal\/stream_base_commons|internal\/streams)/.test(url)) {
     return 'socket writes/reads (syscalls, loopback TCP)';
   }
+  if (url.includes('/store/sqlite-writer-port') || url === 'node:internal/worker') {
+    return 'handing batches to the SQLite writer thread (JSON, postMessage)';
+  }
   if (url.includes('/node_modules/better-sqlite3/') || url.includes('/store/sqlite')) {
     return 'SQLite (statements, transaction, commit)';
   }

@@ -38,6 +38,12 @@ export interface Usage {
   serverMainRunqueue: number;
   /** The server's I/O counters over the window (/proc/<pid>/io): syscalls and bytes. */
   serverIo: IoCounters;
+  /**
+   * The server's CPU by thread (cores): the main thread, its busiest other thread (ours: the
+   * SQLite writer), and the rest (V8's GC helpers, the checkpoint worker, libuv's pool). Absent in
+   * older reports.
+   */
+  serverThreads?: { main: number; busiestOther: number; rest: number };
 }
 
 export interface BenchConfig {
@@ -104,7 +110,13 @@ export interface BenchResults {
   attack?: AttackResult[];
   /** The sync of 10,000 conversations against 100 (bench/server/big-sync.ts), one entry per run; absent in older reports. */
   bigSync?: BigSyncResult[];
-  profile?: ProfileSummary & { connections: number; rate: number; file: string };
+  profile?: ProfileSummary & {
+    connections: number;
+    rate: number;
+    file: string;
+    /** The busiest worker thread's profile (ours: the SQLite writer); absent in older reports. */
+    writer?: ProfileSummary & { file: string };
+  };
   /** Group fan-out (ours, the bare broadcast relay, ours on PostgreSQL); absent in older reports. */
   groups?: GroupSample[];
   /** Rounds of ours on PostgreSQL + Redis (two instances), or why it was skipped. */
@@ -413,8 +425,11 @@ export async function writeReport(results: BenchResults): Promise<string[]> {
   const memRatio = (other: ServerKind) => ratios(server.memory, other, (s) => s.bytesPerConnection);
   const cpuPerMsg = (kind: ServerKind, c: number) => range(cell(kind, c).map((s) => s.serverCpuMicrosPerMessage));
   const cpuRatio = (other: ServerKind, c: number) => ratioAt(other, c, (s) => s.serverCpuMicrosPerMessage);
-  const usage = (kind: ServerKind, c: number, key: Exclude<keyof Usage, 'serverIo'>) =>
+  const usage = (kind: ServerKind, c: number, key: Exclude<keyof Usage, 'serverIo' | 'serverThreads'>) =>
     range(cell(kind, c).map((s) => s.usage[key]));
+  /** The server's CPU of one kind of thread at `c` connections (cores, median; NaN in older reports). */
+  const threadCores = (kind: ServerKind, c: number, key: 'main' | 'busiestOther' | 'rest') =>
+    range(cell(kind, c).map((s) => s.usage.serverThreads?.[key] ?? NaN)).median;
   const allOther = range([...tp, ...server.latency].filter((s) => s.kind !== 'ours-pg').map((s) => s.usage.otherCores));
   const idleConns = config.idleConnections;
   const relaysLoadBound = (['bare', 'sio'] as ServerKind[]).every(
@@ -630,17 +645,17 @@ export async function writeReport(results: BenchResults): Promise<string[]> {
   p(
     '## How it was measured',
     '',
-    `- **Three servers**, each its own process, each measured with the same load generator: **ours** (\`server/dist/server/src/main.js\`, built by \`npm run build:server\`: HTTP login, token, the upgrade's auth, Ajv validation of every frame, SQLite storage in WAL mode with \`synchronous = NORMAL\`, committed before the ack, an ack to the sender and the \`message\` to the peer); a **bare \`ws\` relay** (\`bench/server/bare-relay.ts\`: parses each frame's JSON, forwards a \`message\` frame to the peer named in \`to\`; no auth, no validation, no storage, no ack); a **Socket.IO relay** (\`bench/server/sio-relay.ts\`: \`transports: ['websocket']\`, forwards each \`send\` event to the peer as a \`message\` event). a **durable Socket.IO peer** (\`bench/server/sio-durable.ts\`), written as Socket.IO's own chat tutorial teaches ([step 7, server delivery](https://socket.io/docs/v4/tutorial/step-7), [step 8, client delivery](https://socket.io/docs/v4/tutorial/step-8)): \`connectionStateRecovery\`, a SQLite table \`messages (id INTEGER PRIMARY KEY AUTOINCREMENT, client_offset TEXT UNIQUE, content TEXT)\`, one \`INSERT\` per \`send\` event with the load generator's cid as its client offset (a duplicate, \`SQLITE_CONSTRAINT\`, is acked without being stored again), the message sent on with its server offset (the row id) for recovery, the sender acked through Socket.IO's ack callback, and on a connection that was not recovered the tutorial's catch-up (\`SELECT … WHERE id > serverOffset\`). Two departures: the tutorial uses the \`sqlite3\`/\`sqlite\` packages with their defaults, this uses better-sqlite3 (synchronous, on the main thread, as our store) with \`journal_mode = WAL\` and \`synchronous = NORMAL\` — the same durability as ours; and each message goes to the peer named in \`to\` instead of \`io.emit\` to everyone, as our load is pairs. The load generator emits its \`send\` events to it with an ack callback and counts the acks as it counts ours. No permessage-deflate anywhere. Everything on 127.0.0.1.`,
+    `- **Four servers**, each its own process, each measured with the same load generator: **ours** (\`server/dist/server/src/main.js\`, built by \`npm run build:server\`: HTTP login, token, the upgrade's auth, Ajv validation of every frame, SQLite storage in WAL mode with \`synchronous = NORMAL\` written by its writer thread, committed before the ack, an ack to the sender and the \`message\` to the peer); a **bare \`ws\` relay** (\`bench/server/bare-relay.ts\`: parses each frame's JSON, forwards a \`message\` frame to the peer named in \`to\`; no auth, no validation, no storage, no ack); a **Socket.IO relay** (\`bench/server/sio-relay.ts\`: \`transports: ['websocket']\`, forwards each \`send\` event to the peer as a \`message\` event); a **durable Socket.IO peer** (\`bench/server/sio-durable.ts\`), written as Socket.IO's own chat tutorial teaches ([step 7, server delivery](https://socket.io/docs/v4/tutorial/step-7), [step 8, client delivery](https://socket.io/docs/v4/tutorial/step-8)): \`connectionStateRecovery\`, a SQLite table \`messages (id INTEGER PRIMARY KEY AUTOINCREMENT, client_offset TEXT UNIQUE, content TEXT)\`, one \`INSERT\` per \`send\` event with the load generator's cid as its client offset (a duplicate, \`SQLITE_CONSTRAINT\`, is acked without being stored again), the message sent on with its server offset (the row id) for recovery, the sender acked through Socket.IO's ack callback, and on a connection that was not recovered the tutorial's catch-up (\`SELECT … WHERE id > serverOffset\`). Two departures: the tutorial uses the \`sqlite3\`/\`sqlite\` packages with their defaults, this uses better-sqlite3 (synchronous, on the main thread) with \`journal_mode = WAL\` and \`synchronous = NORMAL\` — the same durability as ours; and each message goes to the peer named in \`to\` instead of \`io.emit\` to everyone, as our load is pairs. The load generator emits its \`send\` events to it with an ack callback and counts the acks as it counts ours. No permessage-deflate anywhere. Everything on 127.0.0.1.`,
     `- **Our server's settings**: a fresh \`DATA_DIR\` for every start; \`SEND_RATE\`, \`SEND_BURST\`, \`FRAME_RATE\`, \`FRAME_BURST\` = ${num(Number(OUR_ENV.SEND_RATE))}, and the other budgets and connection caps (\`REQUEST_*\`, \`USER_*\`, \`TYPING_*\`, \`MAX_CONNECTIONS*\`) as high — rate limiting is not what is measured, so the limits are set far above any load here (and \`LOGIN_RATE\`, \`LOGIN_BURST\` = ${num(Number(OUR_ENV.LOGIN_RATE))}: every simulated user logs in from 127.0.0.1); \`HEARTBEAT_MS\` = ${num(Number(OUR_ENV.HEARTBEAT_MS))} so idle connections are not dropped for silence while memory is measured; \`LOG_LEVEL=${OUR_ENV.LOG_LEVEL}\` (the default: nothing is logged per message).`,
     `- **Load generator** (\`bench/server/loadgen.ts\`): one child process holding every simulated user's connection. Users are paired (0↔1, 2↔3, …), so every message has exactly one recipient. Our users each log in over HTTP (\`POST /api/login\`) and connect with their token; every message is a real protocol \`send\` (\`cid\`, \`to\`, \`kind: "text"\`, a ${config.bodyChars}-character body). The relays get the same frame (Socket.IO: the same object as an event).`,
     `- **Closed-loop throughput**: every user keeps ${config.window} messages outstanding to its peer and sends the next as soon as one is delivered; delivered messages are counted over a ${num(config.durationMs / 1000, 1)} s window after a ${num(config.warmupMs / 1000, 1)} s warm-up, at ${conns.map((c) => num(c)).join(' and ')} connections (for ours, every ack is counted too and matches the deliveries: see \`acks\` in the JSON). Then the load stops and what is in flight drains before the next step.`,
-    `- **Open-loop latency**: ${num(config.latencyRate)} messages/s in total, spread evenly over ${num(config.latencyConnections)} connections on a fixed schedule (a rate the bare relay holds easily${allDelivered ? ' — all three deliver all of it' : ''}). Latency is from the time a message was due to its arrival at the peer, so a late sender counts against it (no coordinated omission); ${num(config.latencyDurationMs / 1000, 1)} s window after ${num(config.latencyWarmupMs / 1000, 1)} s warm-up.`,
+    `- **Open-loop latency**: ${num(config.latencyRate)} messages/s in total, spread evenly over ${num(config.latencyConnections)} connections on a fixed schedule (a rate the bare relay holds easily${allDelivered ? ' — every server delivers all of it' : ''}), on each server right after its users connected, before its closed loop: a steady state, not the aftermath of an overload. Latency is from the time a message was due to its arrival at the peer, so a late sender counts against it (no coordinated omission); ${num(config.latencyDurationMs / 1000, 1)} s window after ${num(config.latencyWarmupMs / 1000, 1)} s warm-up.`,
     `- **Memory per idle connection**: a fresh server; the server's RSS (\`/proc/<pid>/status\`) and its JavaScript heap after our users logged in, then again after ${num(idleConns)} idle connections opened, each reading after a full garbage collection; the difference over ${num(idleConns)}.`,
     `- **Our store alone**: the server's compiled \`SqliteStore\` driven through its \`appendMessage\` (no sockets), sends arriving one at a time or many in one event-loop turn, with the WAL checkpoints as the server runs them (a worker thread) and as it ran them before (SQLite's automatic checkpoint, inside commits).`,
     `- **CPU**: CPU seconds of the server and of the load generator (\`/proc/<pid>/stat\`, all threads) over each measurement window; "CPU per delivered message" is the server's CPU time over the messages delivered in the window.`,
     `- **Group fan-out**: ${(config.groupCases ?? []).map((g) => `${num(g.groups)} group${g.groups === 1 ? '' : 's'} of ${num(g.size)} members (${num(g.groups * g.size)} connections, ${g.senders} senders per group)`).join(', and separately ')}; every member is one connection of its own user. Ours: every member logs in (\`POST /api/login\`), the group is created through the real API (\`POST /api/groups\` by its first member, naming the others), and the senders send \`{type: "send", conv: "g:…", cid, kind: "text", body}\`. The baseline is a **bare \`ws\` broadcast relay** (\`bench/server/bare-broadcast.ts\`): each connection names its group in the query string; it parses each frame, serialises the message once and sends the same string to every other member's socket. Closed loop: each sender keeps ${config.groupWindow ?? 2} messages outstanding; a message is complete — and its sender sends the next — when **every other member has received it** (the same rule for both servers, so neither runs ahead of its slowest recipient; ours also acks each send, and the acks are counted: \`acks\` in the JSON). The senders per group are chosen so that the messages in flight (${(config.groupCases ?? []).map((g) => `${num(g.groups * g.senders * (config.groupWindow ?? 2))} messages, ${num(g.groups * g.senders * (config.groupWindow ?? 2) * (g.size - 1))} deliveries for ${num(g.groups)} × ${num(g.size)}`).join('; ')}) keep the broadcast relay busy all the time: it always has frames waiting. The figure is **deliveries per second** (one message to a group of 100 counts 99), over a ${num((config.groupDurationMs ?? 0) / 1000, 1)} s window after a ${num((config.groupWarmupMs ?? 0) / 1000, 1)} s warm-up, each case on a fresh server, ours and the broadcast relay back to back in each round (rotating which goes first).`,
     `- **PostgreSQL + Redis**: ours as two instances (each its own port) on one PostgreSQL (\`DATABASE_URL\`, a fresh \`DATABASE_SCHEMA\` for every start, dropped after) and one Redis (\`REDIS_URL\`, a fresh \`REDIS_PREFIX\`), one \`TOKEN_SECRET\` for both; user i logs in and connects to instance i mod 2, so every pair is split across the instances and every message crosses Redis; CPU is the sum of both instances.`,
-    `- **Runs**: ${config.runs} round${config.runs === 1 ? '' : 's'}; each round measures ours, the bare relay, Socket.IO and the durable Socket.IO peer back to back (rotating which goes first), then the memory figure for each; then the group fan-out rounds; then ${num(config.pgRuns ?? 0)} round${config.pgRuns === 1 ? '' : 's'} of ours on PostgreSQL + Redis. Then one more run of ours under \`node --cpu-prof\` for the profile below.`,
+    `- **Runs**: ${config.runs} round${config.runs === 1 ? '' : 's'}; each round measures ours, the bare relay, Socket.IO and the durable Socket.IO peer back to back (rotating which goes first), then the memory figure for each; then ${config.runs} round${config.runs === 1 ? '' : 's'} of ours with one thing changed (throughput at the first connection count and latency); then the group fan-out rounds; then ${num(config.pgRuns ?? 0)} round${config.pgRuns === 1 ? '' : 's'} of ours on PostgreSQL + Redis. Then one more run of ours under \`node --cpu-prof\` for the profile below.`,
     '',
   );
 
@@ -689,7 +704,7 @@ export async function writeReport(results: BenchResults): Promise<string[]> {
     ).median;
   p(
     '',
-    `${allDelivered ? 'Every server delivers what is offered' : 'Not every server kept up (see the last column)'}; ours at a p99 ${num(latRatio('bare', 'p99').median, 1)} × the bare relay's. In the store alone (below) one send's transaction has a p99 of ${num(tail(1, false, 'transactionP99Ms'), 2)} ms and a max of ${num(tail(1, false, 'transactionMaxMs'), 1)} ms with the checkpoints in a worker thread, as the server runs them; with SQLite's automatic checkpoint inside \`COMMIT\` on the event loop, as before, ${num(tail(1, true, 'transactionP99Ms'), 2)} ms and ${num(tail(1, true, 'transactionMaxMs'), 1)} ms. The rest of our tail is the store's finishing checkpoint after each pass of the worker (it lets the WAL start over) and the group commit itself: a turn's sends wait for one another's \`COMMIT\`.`,
+    `${allDelivered ? 'Every server delivers what is offered' : 'Not every server kept up (see the last column)'}; ours at a p99 ${num(latRatio('bare', 'p99').median, 1)} × the bare relay's. In the store alone (below) one send's transaction has a p99 of ${num(tail(1, false, 'transactionP99Ms'), 2)} ms and a max of ${num(tail(1, false, 'transactionMaxMs'), 1)} ms with the checkpoints in a worker thread, as the server runs them; with SQLite's automatic checkpoint inside \`COMMIT\` on the event loop, as before, ${num(tail(1, true, 'transactionP99Ms'), 2)} ms and ${num(tail(1, true, 'transactionMaxMs'), 1)} ms. Each server's latency is measured on a fresh server before its closed loop, so what is measured is a steady 2,000 msg/s, not the aftermath of an overload (ours and the durable peer would still be writing out its backlog). What is left of our tail is the disk: see the tmpfs column of [Ours with one thing changed](#ours-with-one-thing-changed), where only the data folder moved to memory.`,
     '### Memory per idle connection',
     '',
     `| server | RSS growth, KiB per connection | JS heap + external growth, KiB per connection | RSS before → after (MiB, median run) | time to open ${num(idleConns)} connections (s) |`,
@@ -831,8 +846,15 @@ export async function writeReport(results: BenchResults): Promise<string[]> {
       row('… / the bare relay', (kind) => throughput(kind, c).median / throughput('bare', c).median, 2),
       row('server CPU per delivered message (µs)', (kind) => cpuPerMsg(kind, c).median, 1),
       row('server CPU (cores)', (kind) => usage(kind, c, 'serverCores').median, 2),
-      row('its main thread on a CPU (cores)', (kind) => usage(kind, c, 'serverMainOnCpu').median, 2),
-      row('… waiting for a CPU (cores)', (kind) => usage(kind, c, 'serverMainRunqueue').median, 2),
+      row('… of it, the main thread', (kind) => threadCores(kind, c, 'main'), 2),
+      row(
+        '… the busiest other thread (the SQLite writer, when it has one)',
+        (kind) => threadCores(kind, c, 'busiestOther'),
+        2,
+      ),
+      row('… the other threads (GC helpers, checkpoints, libuv)', (kind) => threadCores(kind, c, 'rest'), 2),
+      row('its main thread waiting for a CPU (cores)', (kind) => usage(kind, c, 'serverMainRunqueue').median, 2),
+      row('load generator (cores)', (kind) => usage(kind, c, 'loadgenCores').median, 2),
       row('write syscalls per message', (kind) => perMessage(kind, 'writeSyscalls'), 1),
       row('bytes to storage per message', (kind) => perMessage(kind, 'storageBytesWritten'), 0),
       row(`latency p50 at ${num(config.latencyRate)} msg/s (ms)`, (kind) => latency(kind, 'p50').median, 2),
@@ -884,32 +906,23 @@ export async function writeReport(results: BenchResults): Promise<string[]> {
     };
     const storageRows = (results.storage[0]?.cases ?? []).map((c) => storageCase(c.batch, c.autoCheckpoint));
     const storageMessages = results.storage[0]?.cases[0]?.messages ?? 0;
-    // "inline": SQLite's automatic checkpoint inside commits (`checkpointIntervalMs: 0`); "worker":
-    // the store's checkpoint worker, as the server runs it.
-    const inline1 = storageCase(1, true);
+    // "worker": the store's checkpoint worker, as the server runs it.
     const worker1 = storageCase(1, false);
-    const inline100 = storageCase(100, true);
     const worker100 = storageCase(100, false);
     // Does the store commit a turn's sends together? Then 100 in a turn cost clearly less each.
     const groupCommit = worker100.us.median < 0.75 * worker1.us.median;
     const bare1 = throughput('bare', conns[0]).median;
     const ours1 = throughput('ours', conns[0]).median;
-    const budget = 1e6 / (TARGET * bare1);
-    const oursWall = 1e6 / ours1;
-    // The server's main thread per message, and what would be left of it with storage elsewhere.
-    const storageInServer = oursWall * sqlite;
-    const withoutStorage = oursWall - storageInServer;
-    const statements = prof.named.statements;
     const costs = [
       {
-        title: groupCommit ? 'SQLite `BEGIN`/`COMMIT` of each turn' : 'A SQLite commit per message',
-        share: prof.named.beginCommit,
-        text: `The native \`BEGIN\` and \`COMMIT\` better-sqlite3's transaction wrapper runs${groupCommit ? ' around each event-loop turn’s sends' : ' around every single send'}: a commit appends every page the transaction dirtied to the WAL, frame header and page as separate writes — the last pages of \`messages\` (rows in arrival order), a leaf of each of its two indexes, \`(conv, seq)\` and \`(sender, cid)\`, per conversation or sender in the turn, and the conversation and member rows. The copying back into the database file is done by a worker thread; this thread only finishes each of its passes (a short checkpoint, so that the WAL can start over). CPU in the kernel's write path and time blocked in it both land here.`,
+        title: 'Handing batches to the SQLite writer thread',
+        share: shareOf(prof.components, /^handing batches/),
+        text: 'The store queues a turn’s sends and gives them to the writer thread as one JSON string (`postMessage`); the thread answers each new message with its seq. Everything SQLite does — the statements, `BEGIN` and `COMMIT`, the WAL writes — is on that thread (below), not here.',
       },
       {
-        title: 'The SQL statements of each send',
-        share: statements,
-        text: 'Four per send, run natively from our store: the `SELECT` by (sender, cid) for idempotency, the seq `UPDATE … RETURNING`, the message `INSERT` (a row and two index entries), the sender’s read-cursor `UPDATE`; the conversation and member `INSERT`s run only until the conversation is known to exist (an in-memory set).',
+        title: 'SQLite on this thread',
+        share: sqlite,
+        text: 'Reads the send path still makes (a group’s members once, who blocks anyone once, a conversation’s members for `conv` sends) and the rarer writes (logins, settings).',
       },
       {
         title: 'Socket writes',
@@ -928,6 +941,52 @@ export async function writeReport(results: BenchResults): Promise<string[]> {
       },
     ].sort((a, b) => b.share - a.share);
     const bareCpu = cpuPerMsg('bare', conns[0]).median;
+    /** The busiest worker thread's profile: the SQLite writer's own costs. */
+    const writerSection = (writer: (ProfileSummary & { file: string }) | undefined): string[] =>
+      writer
+        ? [
+            '### The SQLite writer thread',
+            '',
+            `Its own profile over the same window (\`${writer.file}\`): ${num(writer.samples)} samples, idle in ${pct(writer.idleShare)} of them. Top frames by self time, as shares of its busy samples (the statements run natively inside the frames that call them):`,
+            '',
+            '| frame | self share |',
+            '| --- | --- |',
+            ...writer.selfTop.slice(0, 10).map((c) => `| \`${c.name}\` | ${pct(c.share)} |`),
+            '',
+          ]
+        : [];
+    /** What the figures say is left between ours and the target, and what would close it. */
+    const whatIsLeft = (): string[] => {
+      const c = conns[0];
+      const oursTotal = cpuPerMsg('ours', c).median;
+      const perMessage = (cores: number) => (cores / ours1) * 1e6;
+      const loadgen = usage('ours', c, 'loadgenCores').median;
+      const targetRate = TARGET * bare1;
+      const loadgenAtTarget = (loadgen * targetRate) / ours1;
+      const serverBudget = ((machine.cores - loadgenAtTarget) / targetRate) * 1e6;
+      const has = (kind: ServerKind) => tp.some((sample) => sample.kind === kind && sample.connections === c);
+      const lines = [
+        `**What is left.** At ${num(c)} connections ours delivers ${num(ours1)} msg/s, ${num(ours1 / bare1, 2)} × the bare relay's ${num(bare1)}, spending ${num(oursTotal, 1)} µs of CPU per message: its main thread ${num(perMessage(threadCores('ours', c, 'main')), 1)} µs, the SQLite writer thread ${num(perMessage(threadCores('ours', c, 'busiestOther')), 1)} µs, its other threads ${num(perMessage(threadCores('ours', c, 'rest')), 1)} µs. The load generator shares the ${num(machine.cores)} cores: it takes ${num(loadgen, 2)} cores at ours's rate, so at ${num(targetRate)} msg/s (${TARGET} × the bare relay) it would take about ${num(loadgenAtTarget, 2)}, leaving the server ${num(serverBudget, 1)} µs of CPU per message — ours spends ${num(oursTotal, 1)}.`,
+        '',
+      ];
+      if (has('ours-tmpfs')) {
+        const tmpfs = cpuPerMsg('ours-tmpfs', c).median;
+        lines.push(
+          `- **The disk.** With its data folder in memory (tmpfs) and nothing else changed, ours spends ${num(tmpfs, 1)} µs per message and delivers ${num(throughput('ours-tmpfs', c).median)} msg/s (${num(throughput('ours-tmpfs', c).median / bare1, 2)} ×): the file system's write path costs ${num(oursTotal - tmpfs, 1)} µs of CPU per message here. Those are WAL frames: a commit appends every page it dirtied, and each message dirties a leaf of both of its random-keyed indexes, \`(conv, seq)\` and \`(sender, cid)\` — a batch is far smaller than their thousands of leaves, so hardly any leaf serves two messages of one commit. What would close it: fewer random leaves per message (an idempotency index over recent cids only, older resends found through \`(conv, seq)\`), or a disk whose writes cost less CPU.`,
+        );
+      }
+      if (has('ours-main-writer')) {
+        const mainCpu = cpuPerMsg('ours-main-writer', c).median;
+        const mainTp = throughput('ours-main-writer', c).median;
+        lines.push(
+          `- **The writer thread against the main thread.** With SQLite written on the main thread (\`SQLITE_WRITER=main\`) ours delivers ${num(mainTp)} msg/s (${num(mainTp / bare1, 2)} ×) at ${num(mainCpu, 1)} µs per message. The thread costs ${num(oursTotal - mainCpu, 1)} µs per message in hand-offs (JSON, \`postMessage\`, a second V8 isolate) and ${mainTp < ours1 ? `pays for them: ${num(ours1 / mainTp, 2)} × the throughput, as the main thread no longer waits for SQLite and the writer runs on the other core` : `does not pay for them on this machine (${num(mainTp / ours1, 2)} × the throughput without it): the second core is the load generator's`}. It stays the default for what this figure does not show: under load, commits and checkpoints never hold up the thread that answers every other request (sync, history, logins).`,
+        );
+      }
+      lines.push(
+        `- **The main thread itself**: ${num(perMessage(threadCores('ours', c, 'main')), 1)} µs per message against the bare relay's whole ${num(bareCpu, 1)} µs — two frames out per message (the ack and the delivery; the relay sends one), one in, JSON and Ajv, our code and GC (the profile above).`,
+      );
+      return lines;
+    };
     p(
       `A CPU profile of our server (\`node --cpu-prof\`) under the same closed loop at ${num(prof.connections)} connections (${num(prof.rate)} msg/s while profiled), ${prof.windowed ? 'restricted to the measurement window' : 'whole run (the window could not be matched to the profile clock)'}: ${num(prof.samples)} samples, the main thread idle in ${pct(prof.idleShare)} of them. Shares below are of the other samples: the main thread running JavaScript or native code, or blocked inside a syscall (V8 samples the stack on a timer, whether or not the thread is on a CPU). The profile itself stays in \`${prof.file}\` (not committed).`,
       '',
@@ -997,18 +1056,19 @@ export async function writeReport(results: BenchResults): Promise<string[]> {
       '',
       ...attackSection(results.attack ?? []),
       ...bigSyncSection(results.bigSync ?? []),
+      ...writerSection(prof.writer),
       '### What was done, and what is left',
       '',
-      'Done in `server/src` since the first report. Measured back to back on this machine with `BENCH_ONLY=throughput BENCH_SERVERS=ours`, the build before these changes delivered 6,900–7,200 msg/s at 1,000 connections (117–123 µs of CPU and 13–14 KiB written to storage per message) where this one delivered 15,700–16,200 (58–64 µs, 6–7 KiB):',
+      'Issue 20, in `server/src` (the previous report, of 2026-11-25, measured ours at 14,937 msg/s at 1,000 connections, 0.30 × the bare relay, 65.2 µs of CPU per message, with SQLite on the main thread):',
       '',
-      `1. **Group commit**: the sends of one event-loop turn are stored in one transaction, and acked only after its \`COMMIT\`. In the store alone, 100 sends in a turn cost ${num(worker100.us.median, 0)} µs each against ${num(worker1.us.median, 0)} µs one at a time.`,
-      `2. **Checkpoints in a worker thread** (\`store/checkpointer.ts\`): a second connection copies the WAL into the database file while this thread keeps committing; this thread only finishes each pass. In the store alone: ${num(inline1.us.median, 0)} → ${num(worker1.us.median, 0)} µs per message one at a time, ${num(inline100.us.median, 0)} → ${num(worker100.us.median, 0)} µs with 100 in a turn (inside commits → worker).`,
-      `3. **Messages in arrival order**: \`messages\` is a rowid table (schema version 2) with \`(conv, seq)\` and \`(sender, cid)\` as indexes, so a commit appends rows to its last pages instead of rewriting a page of every conversation it touched. With the other changes the server writes ${num(oursWrites.storage / 1024, 1)} KiB to storage per message (the first report measured 16.5 KiB).`,
-      '4. **Fewer statements**: a conversation and its members are inserted until they are known to exist, not on every message; the sender’s read cursor is a plain `UPDATE`.',
-      '5. **Known users**: the existence of a user is looked up once, not on every send and upgrade.',
-      '6. **One write per connection per turn**: each connection is corked until the end of the tick.',
+      '1. **A writer thread for SQLite** (`store/sqlite-writer.ts`, `sqlite-writer-thread.ts`, `sqlite-writer-port.ts`): every write that gives a message its seq, and read cursors, on a worker thread with its own connection; the main thread batches a turn’s sends and gets the seqs back. While a batch commits, the next one gathers.',
+      '2. **A lean write path**: the writer is the only one to move a conversation’s seq, so it keeps it in memory; a message is one `INSERT … ON CONFLICT (sender, cid) DO NOTHING` (the stored one read back only on a conflict); the conversation row and the sender’s read cursor are written once per conversation per commit.',
+      '3. **Checkpoints that catch up**: the checkpoint worker passes again until it has copied the WAL (up to 8 passes a round); the writer checkpoints itself only when the WAL passes 16 MiB.',
+      '4. **In memory, where only this process changes it**: users known to exist (no promise on the send path), who blocks anyone, each group’s members.',
+      '5. **Fan-out**: a frame for several sockets encoded once (`ws/hub.ts`); one Redis publish per turn for all its deliveries (`bus/redis.ts`); fewer promises per send.',
+      '6. **PostgreSQL**: a turn’s appends in one batch — one statement in the common case, conversations locked in id order (`store/postgres.ts`).',
       '',
-      `**Can ${TARGET} × be reached?** ${TARGET} × the bare relay's ${num(bare1)} msg/s at ${num(conns[0])} connections is ${num(TARGET * bare1)} msg/s: ${num(budget, 1)} µs of our server's main thread per message. It spends ${num(oursWall, 1)} µs (1 / ${num(ours1)} msg/s), of which SQLite takes about ${num(storageInServer, 0)} µs (its ${pct(sqlite)} of the profile). ${withoutStorage <= budget ? `Without storage on this thread it would need ${num(withoutStorage, 1)} µs: within the budget, so storage in a worker thread of its own (acks after its commit) could reach the target, given a core to spare.` : `Even with all storage moved off this thread (a worker with its own connection, acks after its commit, and a core to spare for it) the rest — sockets, parsing, our code — takes ${num(withoutStorage, 1)} µs: at most ${num(1e6 / withoutStorage)} msg/s, ${num(1e6 / withoutStorage / bare1, 2)} × the bare relay. A durable chat server writes every message to disk and answers it twice (ack and delivery); a relay forwards it once and keeps nothing. Left to try: the storage worker (it needs a machine where the load generator does not take the second core to show), fewer index entries per message (the idempotency index could cover only recent cids), and one seq \`UPDATE\` per conversation per turn.`}`,
+      ...whatIsLeft(),
       '',
     );
   } else {
