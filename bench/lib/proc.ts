@@ -195,7 +195,7 @@ export function startServer(
   let child: ChildProcess;
   // The inspector (loopback, any free port) lets the memory figure force a full GC before reading RSS.
   const inspect = options.inspect ? [INSPECT_ARG] : [];
-  if (kind === 'ours' || kind === 'ours-main-writer' || kind === 'ours-tmpfs') {
+  if (kind === 'ours' || kind === 'ours-writer-thread' || kind === 'ours-tmpfs') {
     let dataDir = options.dataDir;
     if (dataDir === undefined) {
       dataDir = path.join(kind === 'ours-tmpfs' ? TMPFS_DATA : path.join(OUT, 'data'), `${process.pid}-${++dataDirs}`);
@@ -207,7 +207,7 @@ export function startServer(
       env: {
         ...process.env,
         ...OUR_ENV,
-        ...(kind === 'ours-main-writer' ? { SQLITE_WRITER: 'main' } : {}),
+        ...(kind === 'ours-writer-thread' ? { SQLITE_WRITER: 'thread' } : {}),
         ...options.env,
         PORT: '0',
         DATA_DIR: dataDir,
@@ -246,7 +246,7 @@ export function startServer(
     child.stdout?.on('data', (chunk: Buffer) => {
       stdout += chunk.toString();
       const match =
-        kind === 'ours' || kind === 'ours-main-writer' || kind === 'ours-tmpfs'
+        kind === 'ours' || kind === 'ours-writer-thread' || kind === 'ours-tmpfs'
           ? /"port":(\d+)[^\n]*"msg":"chat server listening"/.exec(stdout)
           : /listening (\d+)/.exec(stdout);
       if (!match) return;

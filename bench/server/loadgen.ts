@@ -18,16 +18,16 @@ import { io, type Socket as SioSocket } from 'socket.io-client';
  * the Socket.IO tutorial's durable chat (acks); `bare-broadcast`: the group fan-out baseline.
  */
 export type ServerKind =
-  'ours' | 'bare' | 'sio' | 'sio-durable' | 'bare-broadcast' | 'ours-pg' | 'ours-main-writer' | 'ours-tmpfs';
+  'ours' | 'bare' | 'sio' | 'sio-durable' | 'bare-broadcast' | 'ours-pg' | 'ours-writer-thread' | 'ours-tmpfs';
 
 /** Ours, on one instance or two: the same protocol. */
 export const isOurs = (kind: ServerKind): boolean => kind.startsWith('ours');
 
 /**
- * Ours with one thing changed, measured beside ours: its SQLite writes on the main thread
- * (`SQLITE_WRITER=main`), or its data folder in memory (tmpfs: the disk's share of the cost).
+ * Ours with one thing changed, measured beside ours: its SQLite writes in a worker thread
+ * (`SQLITE_WRITER=thread`), or its data folder in memory (tmpfs: the disk's share of the cost).
  */
-export const OUR_VARIANTS = ['ours-main-writer', 'ours-tmpfs'] as const;
+export const OUR_VARIANTS = ['ours-writer-thread', 'ours-tmpfs'] as const;
 
 export type Command =
   | { cmd: 'init'; kind: ServerKind; port: number; ports?: number[] }

@@ -10,8 +10,9 @@ export interface ServerConfig {
   /** Folder for the SQLite file, the generated token secret and uploads. */
   dataDir: string;
   /**
-   * SQLITE_WRITER: where the SQLite store writes messages — `thread` (default: a worker thread with
-   * its own connection) or `main` (the thread that does the sockets; docs/benchmarks.md compares).
+   * SQLITE_WRITER: where the SQLite store writes messages — `main` (default: the thread that serves
+   * the sockets; the least CPU per message, the faster on 2 cores) or `thread` (a worker thread
+   * with its own connection, for a machine with a core to spare; docs/benchmarks.md compares).
    */
   sqliteWriter: 'thread' | 'main';
   /** HMAC secret for tokens; generated and kept in the data folder when not set. */
@@ -245,7 +246,7 @@ function contentCheckConfig(wechat: ServerConfig['wechat'], env: NodeJS.ProcessE
 }
 
 function sqliteWriter(env: NodeJS.ProcessEnv): 'thread' | 'main' {
-  const value = env.SQLITE_WRITER?.trim() || 'thread';
+  const value = env.SQLITE_WRITER?.trim() || 'main';
   if (value !== 'thread' && value !== 'main') throw new Error(`SQLITE_WRITER must be thread or main, got "${value}"`);
   return value;
 }

@@ -42,8 +42,8 @@ async function historyAfterRestart(dataDir: string, label: string, bobId: string
   }
 }
 
-// The SQLite store writes messages in a worker thread by default (SQLITE_WRITER=thread), or on the
-// main thread: an ack means the message is in the file either way.
+// The SQLite store writes messages on the main thread by default (SQLITE_WRITER=main), or in a
+// worker thread: an ack means the message is in the file either way.
 it.each(['thread', 'main'])('keeps a message acked just before kill -9 (SQLITE_WRITER=%s)', async (writer) => {
   // Fire a stream of sends and kill the server the moment the first ack arrives.
   const { server, alice, bob } = await aliceFloodsBob('k', 200, { SQLITE_WRITER: writer });

@@ -38,7 +38,7 @@ describe('SQLite writer thread', () => {
 
   beforeEach(() => {
     file = path.join(tempDataDir(), 'chat.db');
-    store = new SqliteStore(file);
+    store = new SqliteStore(file, { writerThread: true });
     reader = new Database(file, { readonly: true });
   });
 
@@ -118,7 +118,7 @@ describe('SQLite writer thread', () => {
   it('goes on writing on the main thread when the writer thread dies: gap-free, cids still once', async () => {
     const failures: Error[] = [];
     await store.close();
-    store = new SqliteStore(file, { onWriterFailure: (error) => failures.push(error) });
+    store = new SqliteStore(file, { writerThread: true, onWriterFailure: (error) => failures.push(error) });
     const { a, b, conv, members } = await twoUsers(store);
     const before = await Promise.all(
       Array.from({ length: 10 }, (_, i) => store.appendMessage(message(conv, members, a, `before-${i}`))),
@@ -162,9 +162,9 @@ describe('SQLite writer thread', () => {
     }
   });
 
-  it('is chosen by SQLITE_WRITER: thread (the default) or main; anything else stops the start', () => {
-    expect(loadConfig({}).sqliteWriter).toBe('thread');
-    expect(loadConfig({ SQLITE_WRITER: 'main' }).sqliteWriter).toBe('main');
+  it('is chosen by SQLITE_WRITER: main (the default) or thread; anything else stops the start', () => {
+    expect(loadConfig({}).sqliteWriter).toBe('main');
+    expect(loadConfig({ SQLITE_WRITER: 'thread' }).sqliteWriter).toBe('thread');
     expect(() => loadConfig({ SQLITE_WRITER: 'worker' })).toThrow(/SQLITE_WRITER must be thread or main, got "worker"/);
   });
 });

@@ -119,7 +119,7 @@ export interface SqliteOptions {
   walFramesBeforeFinish?: number;
   /**
    * Whether messages are written by a worker thread with its own connection (sqlite-writer.ts);
-   * default true for a file. false: by this thread, as an in-memory database always is.
+   * default false: by this thread, as an in-memory database always is (SQLITE_WRITER chooses).
    */
   writerThread?: boolean;
   /** Called when the writer thread fails (the store then writes on this thread). */
@@ -152,7 +152,7 @@ export class SqliteStore implements Store {
     const onThisThread = () =>
       new InlineWriter(new SqliteWriter(this.db, SQLITE), (pages) => this.db.pragma(`wal_autocheckpoint = ${pages}`));
     this.writer =
-      file !== ':memory:' && options.writerThread !== false
+      file !== ':memory:' && options.writerThread === true
         ? new ThreadWriter(file, { autoCheckpoint: !workerCheckpoints }, onThisThread, options.onWriterFailure)
         : onThisThread();
 
