@@ -48,7 +48,11 @@ export class ConversationSettings {
     try {
       const answer = await this.api.updateConversation(conv, flags);
       sessions.setPending(conv, null);
-      sessions.setFlags(conv, { muted: answer.muted, pinned: answer.pinned });
+      // Only what this request set: a switch flipped meanwhile has its own request under way.
+      const answered: ConversationPrefsUpdate = {};
+      if (flags.muted !== undefined) answered.muted = answer.muted;
+      if (flags.pinned !== undefined) answered.pinned = answer.pinned;
+      sessions.setFlags(conv, answered);
     } catch (error) {
       // No network (or the server down): it stays, and goes at the next sync.
       if (!(error instanceof ApiError) || error.status === 0 || error.status >= 500) return;
